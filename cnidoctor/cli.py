@@ -1,0 +1,169 @@
+"""Command line: the only module that prints or exits.
+
+Exit codes (stable, for CI, pre-commit, kubeadm-style preflights and node-problem-detector):
+  0  no finding at or above --fail-on
+  1  at least one finding at or above --fail-on
+  2  usage error, unreadable settings, or an internal error (one line on stderr, no traceback)
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+import click
+
+from . import __version__
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+FAIL_ON = ("error", "warning", "info", "never")
+
+EPILOG = """\b
+Examples:
+  cnidoctor check                         # /etc/cni/net.d on this node
+  cnidoctor check --no-probe net.d/       # static analysis only (CI, pre-commit)
+  cnidoctor check --format sarif net.d/ > cnidoctor.sarif
+  cnidoctor explain CNI301
+
+\b
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or tool error.
+"""
+
+
+def _split_codes(values: Sequence[str]) -> Tuple[str, ...]:
+    """--select/--ignore accept repeated flags and comma-separated lists."""
+    out: List[str] = []
+    for value in values:
+        out.extend(part.strip().upper() for part in value.split(",") if part.strip())
+    return tuple(out)
+
+
+def _use_color(choice: str) -> bool:
+    """--color auto honours NO_COLOR (no-color.org) and FORCE_COLOR, else colours only a TTY."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="cnidoctor")
+def cli() -> None:
+    """Find out why CNI networking on a node will break, before a pod fails."""
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--probe/--no-probe", default=True, show_default=True,
+              help="Resolve and probe plugin binaries (CNI_COMMAND=VERSION only). --no-probe: configs only.")
+@click.option("--bin-dir", "bin_dirs", multiple=True, metavar="DIR",
+              help="Plugin directory, repeatable, searched in order (default /opt/cni/bin).")
+@click.option("--runtime", "runtimes", multiple=True, metavar="NAME@VERSION",
+              help="Runtime to model, e.g. containerd@1.6.3, crio@1.28, libcni@1.1.2 (default: all known).")
+@click.option("--probe-timeout", type=click.FloatRange(min=0.1, max=120), default=5.0, show_default=True,
+              help="Seconds before a probed plugin is killed.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Settings file (default: .cnidoctor.toml or [tool.cnidoctor] in pyproject.toml, found upwards).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+def check(
+    paths: Tuple[str, ...],
+    probe: bool,
+    bin_dirs: Tuple[str, ...],
+    runtimes: Tuple[str, ...],
+    probe_timeout: float,
+    no_cache: bool,
+    fmt: str,
+    fail_on: str,
+    select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    config_path: Optional[str],
+    color: str,
+) -> None:
+    """Check CNI configs in PATHS (directories or files; default /etc/cni/net.d)."""
+    from . import engine, settings
+    from .report import RenderOptions, renderer
+
+    loaded = settings.load(config_path, os.getcwd())
+    merged = loaded.with_flags(select=_split_codes(select), ignore=_split_codes(ignore))
+    options = engine.Options(
+        paths=paths or (engine.DEFAULT_CONF_DIR,),
+        probe=probe,
+        bin_dirs=bin_dirs,
+        runtimes=runtimes,
+        probe_timeout=probe_timeout,
+        use_cache=not no_cache,
+    )
+    report = engine.run(options, merged)
+    render_options = RenderOptions(color=_use_color(color), base_dir=os.getcwd(), tool_version=__version__)
+    click.echo(renderer(fmt)(report, render_options), nl=False)
+    sys.exit(exit_code(report, fail_on))
+
+
+def exit_code(report: Any, fail_on: str) -> int:
+    """1 when any finding is at or above ``fail_on``; 0 otherwise (``never`` always 0)."""
+    if fail_on == "never":
+        return EXIT_CLEAN
+    from .model import Severity
+
+    threshold = Severity.parse(fail_on)
+    return EXIT_FINDINGS if any(f.severity >= threshold for f in report.findings) else EXIT_CLEAN
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+def rules(fmt: str) -> None:
+    """List every rule: code, name, default severity, summary."""
+    from . import catalog_render
+
+    click.echo(catalog_render.render_catalog(fmt), nl=False)
+
+
+@cli.command()
+@click.argument("subject", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(subject: Optional[str], fmt: str) -> None:
+    """Explain a rule code (e.g. CNI301) in full."""
+    from . import catalog_render
+    from .rules import catalog
+
+    if not subject:
+        raise click.UsageError("give a rule code, e.g. `cnidoctor explain CNI301`")
+    code = subject.strip().upper()
+    if code not in catalog():
+        raise click.UsageError(f"unknown rule code {subject!r}; `cnidoctor rules` lists them")
+    click.echo(catalog_render.render_rule(catalog()[code], fmt), nl=False)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Entry point: run click, turn any unexpected exception into one line and exit code 2."""
+    _guarded(lambda: cli.main(args=list(argv) if argv is not None else None, prog_name="cnidoctor"))
+
+
+def _guarded(call: Callable[[], Any]) -> None:
+    try:
+        call()
+    except SystemExit as exc:
+        code = exc.code
+        # click exits 2 on usage errors itself; anything non-integer is a message.
+        raise SystemExit(code if isinstance(code, int) else EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a user
+        if os.environ.get("CNIDOCTOR_DEBUG"):
+            raise
+        click.echo(f"cnidoctor: internal error: {type(exc).__name__}: {exc} "
+                   "(set CNIDOCTOR_DEBUG=1 for a traceback)", err=True)
+        raise SystemExit(EXIT_ERROR) from None

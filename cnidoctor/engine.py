@@ -1,0 +1,89 @@
+"""The pipeline, in one place: discover -> parse -> validate -> semantics -> directory
+-> (resolve -> probe -> cross-check) -> settings -> locate -> Report.
+
+Every stage is a pure function of data except discovery (reads the file system) and the node
+stage (runs plugins with CNI_COMMAND=VERSION); the node stage is imported only when probing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from . import discover, parse, validate
+from .model import Finding, ParsedFile, Report, Selection
+from .rules import discovery as discovery_rules
+from .rules import semantics
+from .settings import Settings
+
+DEFAULT_CONF_DIR = "/etc/cni/net.d"
+DEFAULT_BIN_DIR = "/opt/cni/bin"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to check and how; built by the CLI from flags."""
+
+    paths: Tuple[str, ...] = (DEFAULT_CONF_DIR,)
+    probe: bool = False
+    bin_dirs: Tuple[str, ...] = ()
+    runtimes: Tuple[str, ...] = ()
+    probe_timeout: float = 5.0
+    use_cache: bool = True
+
+
+def analyse_files(parsed: Sequence[ParsedFile]) -> List[Finding]:
+    """Per-file static findings: load/syntax (from parse), schema, semantics."""
+    findings: List[Finding] = []
+    for item in parsed:
+        findings.extend(item.findings)
+        findings.extend(validate.validate(item))
+        findings.extend(semantics.check(item))
+    return findings
+
+
+def run(options: Options, settings: Settings) -> Report:
+    """Run the whole pipeline for ``options`` and return the report (never prints)."""
+    found = discover.discover(options.paths)
+    parsed = tuple(parse.parse(candidate) for candidate in found.candidates)
+    findings = list(found.findings)
+    findings.extend(analyse_files(parsed))
+    directory = discovery_rules.check_directories(parsed, found.directories)
+    findings.extend(directory.findings)
+    prediction = None
+    plugins: Tuple[dict, ...] = ()
+    if options.probe:
+        from . import node  # lazy: only probing pays for subprocess and ELF machinery
+
+        node_result = node.check(parsed, directory.selection, options)
+        findings.extend(node_result.findings)
+        prediction = node_result.prediction
+        plugins = node_result.plugins
+    kept = settings.apply(findings, [p.path for p in parsed])
+    located = locate(kept, parsed)
+    return Report(
+        inputs=tuple(options.paths),
+        selected=directory.selection,
+        findings=tuple(sorted(located, key=Finding.sort_key)),
+        files=tuple(p.path for p in parsed),
+        prediction=prediction,
+        plugins=plugins,
+    )
+
+
+def locate(findings: Iterable[Finding], parsed: Sequence[ParsedFile]) -> List[Finding]:
+    """Fill in line/column from each finding's JSON pointer (only files with findings pay)."""
+    by_path: Dict[str, ParsedFile] = {p.path: p for p in parsed}
+    out: List[Finding] = []
+    for finding in findings:
+        item = by_path.get(finding.file or "")
+        if finding.line is None and item is not None and item.document is not None:
+            line, column = item.locate(finding.pointer)
+            finding = replace(finding, line=line, column=column)
+        elif finding.line is None and finding.file is not None:
+            finding = replace(finding, line=1, column=1)
+        out.append(finding)
+    return out
+
+
+def selection_of(report: Report) -> Optional[Selection]:
+    return report.selected
