@@ -6,7 +6,8 @@ Code ranges (permanent; a retired code is never reused):
   CNI2xx per-version JSON Schema                   (rules/schema.py)
   CNI3xx static semantics: versions, names, keys, chains (rules/semantics.py)
   CNI4xx plugin binaries: resolution and exec      (rules/binaries.py)
-  CNI5xx VERSION probe and version cross-checks    (rules/skew.py)
+  CNI50x VERSION probe replies                     (rules/probe.py)
+  CNI51x+ version cross-checks, runtime library    (rules/skew.py)
   CNI9xx cnidoctor's own configuration             (rules/tool.py)
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from typing import Mapping, Tuple
 
 from ..model import Rule
-from . import binaries, discovery, schema, semantics, skew, syntax, tool
+from . import binaries, discovery, probe, schema, semantics, skew, syntax, tool
 
 FAMILIES: Tuple[Tuple[Rule, ...], ...] = (
     discovery.RULES,
@@ -24,6 +25,7 @@ FAMILIES: Tuple[Tuple[Rule, ...], ...] = (
     schema.RULES,
     semantics.RULES,
     binaries.RULES,
+    probe.RULES,
     skew.RULES,
     tool.RULES,
 )
