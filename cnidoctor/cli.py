@@ -60,6 +60,8 @@ def cli() -> None:
 
 @cli.command(epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--example", is_flag=True,
+              help="Check the broken example net.d that ships with cnidoctor (implies --no-probe).")
 @click.option("--probe/--no-probe", default=True, show_default=True,
               help="Resolve and probe plugin binaries (CNI_COMMAND=VERSION only). --no-probe: configs only.")
 @click.option("--bin-dir", "bin_dirs", multiple=True, metavar="DIR",
@@ -80,6 +82,7 @@ def cli() -> None:
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def check(
     paths: Tuple[str, ...],
+    example: bool,
     probe: bool,
     bin_dirs: Tuple[str, ...],
     runtimes: Tuple[str, ...],
@@ -96,6 +99,8 @@ def check(
     from . import engine, settings
     from .report import RenderOptions, renderer
 
+    if example:
+        paths, probe = (_example_dir(),), bool(bin_dirs)
     loaded = settings.load(config_path, os.getcwd())
     merged = loaded.with_flags(select=_split_codes(select), ignore=_split_codes(ignore))
     options = engine.Options(
@@ -110,6 +115,13 @@ def check(
     render_options = RenderOptions(color=_use_color(color), base_dir=os.getcwd(), tool_version=__version__)
     click.echo(renderer(fmt)(report, render_options), nl=False)
     sys.exit(exit_code(report, fail_on))
+
+
+def _example_dir() -> str:
+    """The example net.d shipped inside the package (works from a wheel or a checkout)."""
+    from importlib.resources import files
+
+    return str(files("cnidoctor") / "example" / "net.d")
 
 
 def exit_code(report: Any, fail_on: str) -> int:
