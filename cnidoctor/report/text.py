@@ -1,10 +1,188 @@
-"""Text reporter (placeholder; owned by the reporters work package)."""
+"""Text reporter: what an SRE reads at 3 a.m.
+
+Order: the runtime prediction (will pods get networking?), the file the runtime will use, then
+one table per file (line:col, severity, code, message) with the fix and the exact runtime error
+beneath each finding, then one summary line. A clean run is two short lines.
+"""
 from __future__ import annotations
 
-from ..model import Report
-from . import RenderOptions
+import textwrap
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from tabulate import tabulate
+
+from ..model import Finding, Report, Selection, Severity
+from . import RenderOptions, plural, summary_counts
+
+STEP_ORDER = ("load", "add", "check", "del")
+NODE_GROUP = "node (plugin binaries, runtime)"
+SEVERITY_STYLE: Dict[Severity, Tuple[str, bool]] = {
+    Severity.ERROR: ("red", True),
+    Severity.WARNING: ("yellow", True),
+    Severity.INFO: ("blue", False),
+}
+MIN_MESSAGE_WIDTH = 40
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    lines = [f"{f.file}:{f.line}:{f.column}: {f.code} [{f.severity.label}] {f.message}" for f in report.findings]
-    return "\n".join(lines) + ("\n" if lines else "")
+    paint = _Painter(options.color)
+    blocks: List[str] = []
+    if report.prediction:
+        blocks.append(render_prediction(report.prediction, paint))
+    if report.selected is not None:
+        blocks.append(render_selected(report.selected, paint))
+    for group, findings in group_by_file(report.findings):
+        blocks.append(render_group(group, findings, report, options, paint))
+    blocks.append(render_summary(report, paint))
+    # A clean run stays compact: no blank lines between its two or three short lines.
+    return ("\n\n" if report.findings else "\n").join(blocks) + "\n"
+
+
+class _Painter:
+    """click.style when colour is on, identity otherwise (click.style is a pure function)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, fg: Optional[str] = None, bold: bool = False, dim: bool = False) -> str:
+        if not self.enabled or not text:
+            return text
+        import click
+
+        return click.style(text, fg=fg, bold=bold or None, dim=dim or None)
+
+    def severity(self, severity: Severity, text: Optional[str] = None) -> str:
+        fg, bold = SEVERITY_STYLE[severity]
+        return self(text if text is not None else severity.label, fg=fg, bold=bold)
+
+
+# -- prediction ---------------------------------------------------------------------------------
+
+def render_prediction(prediction: Any, paint: _Painter) -> str:
+    """One block per modelled runtime; the node helper may give one mapping or a list of them."""
+    items = prediction if isinstance(prediction, (list, tuple)) else [prediction]
+    return "\n".join(_one_prediction(item, paint) for item in items if isinstance(item, Mapping))
+
+
+def _one_prediction(prediction: Mapping[str, Any], paint: _Painter) -> str:
+    runtime = _runtime_label(prediction.get("runtime"))
+    target = prediction.get("selected_file")
+    steps = prediction.get("steps") if isinstance(prediction.get("steps"), Mapping) else {}
+    head = f"{paint('Prediction', bold=True)}: {runtime}"
+    head += f" with {target}" if target else " (no config file will load)"
+    ordered = [(name, steps[name]) for name in STEP_ORDER if isinstance(steps.get(name), Mapping)]
+    ordered += [(name, value) for name, value in steps.items()
+                if name not in STEP_ORDER and isinstance(value, Mapping)]
+    if ordered and all(value.get("outcome") == "ok" for _, value in ordered):
+        return f"{head}: {', '.join(name.upper() for name, _ in ordered)} succeed."
+    lines = [head + ":"]
+    for name, value in ordered:
+        lines.append(_step_line(name, value, paint))
+    return "\n".join(lines)
+
+
+def _runtime_label(runtime: Any) -> str:
+    if not isinstance(runtime, Mapping):
+        return "the runtime"
+    name = str(runtime.get("name") or "runtime")
+    version = runtime.get("version")
+    libcni = runtime.get("libcni")
+    label = f"{name} {version}" if version else name
+    if libcni and name != "libcni":
+        label += f" (libcni {libcni})"
+    return label
+
+
+def _step_line(name: str, step: Mapping[str, Any], paint: _Painter) -> str:
+    outcome = str(step.get("outcome") or "unknown")
+    shown = {"ok": paint("ok", fg="green"), "fail": paint("FAILS", fg="red", bold=True)}.get(
+        outcome, paint(outcome, fg="yellow"))
+    error = step.get("error")
+    line = f"  {name.upper():<6}{shown}"
+    return f"{line}: {error}" if error else line
+
+
+# -- selection ----------------------------------------------------------------------------------
+
+def render_selected(selected: Selection, paint: _Painter) -> str:
+    details = []
+    if selected.network is not None:
+        details.append(f'network "{selected.network}"')
+    if selected.cni_version is not None:
+        details.append(f'cniVersion "{selected.cni_version}"')
+    suffix = f" ({', '.join(details)})" if details else ""
+    return f"{paint('Runtime will use', bold=True)}: {selected.file}{suffix}"
+
+
+# -- findings -----------------------------------------------------------------------------------
+
+def group_by_file(findings: Sequence[Finding]) -> List[Tuple[Optional[str], List[Finding]]]:
+    """Findings per file in the order given (the engine sorts them); node-level ones last."""
+    groups: Dict[Optional[str], List[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.file, []).append(finding)
+    ordered = [(name, items) for name, items in groups.items() if name is not None]
+    if None in groups:
+        ordered.append((None, groups[None]))
+    return ordered
+
+
+def render_group(group: Optional[str], findings: List[Finding], report: Report,
+                 options: RenderOptions, paint: _Painter) -> str:
+    title = group if group is not None else NODE_GROUP
+    if group is not None and report.selected is not None and report.selected.file == group:
+        title += " (used by the runtime)"
+    width = max(MIN_MESSAGE_WIDTH, options.width - _fixed_columns_width(findings))
+    rows = [
+        (_location(f), paint.severity(f.severity), paint.severity(f.severity, f.code), _details(f, width, paint))
+        for f in findings
+    ]
+    table = tabulate(rows, tablefmt="plain", disable_numparse=True)
+    return paint(title, bold=True) + "\n" + textwrap.indent(table, "  ")
+
+
+def _location(finding: Finding) -> str:
+    if finding.file is None:
+        return finding.plugin or "-"
+    if finding.line is None:
+        return "-"
+    return f"{finding.line}:{finding.column or 1}"
+
+
+def _fixed_columns_width(findings: Sequence[Finding]) -> int:
+    """Width taken by indent, location, severity and code columns plus tabulate's gaps."""
+    location = max((len(_location(f)) for f in findings), default=1)
+    return 2 + location + 2 + len("warning") + 2 + len("CNI000") + 2
+
+
+def _details(finding: Finding, width: int, paint: _Painter) -> str:
+    """The message, then ``fix:`` and ``runtime error:`` lines, ending with how to learn more."""
+    lines = textwrap.wrap(finding.message, width, break_long_words=False, break_on_hyphens=False) or [""]
+    if finding.fix:
+        lines += _labelled("fix", finding.fix, width, paint)
+    if finding.predicts:
+        lines += _labelled("runtime error", finding.predicts, width, paint)
+    lines.append(paint(f"see: cnidoctor explain {finding.code}", dim=True))
+    return "\n".join(lines)
+
+
+def _labelled(label: str, text: str, width: int, paint: _Painter) -> List[str]:
+    prefix = f"{label}: "
+    wrapped = textwrap.wrap(text, width, initial_indent=prefix, subsequent_indent="  ",
+                            break_long_words=False, break_on_hyphens=False) or [prefix]
+    wrapped[0] = paint(prefix, fg="cyan") + wrapped[0][len(prefix):]
+    return wrapped
+
+
+# -- summary ------------------------------------------------------------------------------------
+
+def render_summary(report: Report, paint: _Painter) -> str:
+    checked = len(report.files)
+    if not report.findings:
+        return paint(f"No problems found in {plural(checked, 'file')} checked.", fg="green")
+    with_findings = len({f.file for f in report.findings if f.file is not None})
+    places = [f"in {plural(with_findings, 'file')}"] if with_findings else []
+    if any(f.file is None for f in report.findings):
+        places.append("on the node")
+    counts = paint(summary_counts(report), bold=True)
+    return f"{counts} {' and '.join(places)} ({plural(checked, 'file')} checked)."

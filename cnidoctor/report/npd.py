@@ -1,0 +1,59 @@
+"""One line for a node-problem-detector custom plugin (``--format npd``).
+
+NPD trims the plugin's stdout and cuts it to ``max_output_length`` bytes (default 80) to make the
+node condition's message; the exit code decides the condition: 0 OK, 1 problem, anything else
+Unknown (node-problem-detector docs/custom_plugin_monitor.md; ecosystem-anchors §3.1). So the
+line names the worst finding first and always fits 80 bytes whole, with "(+N more)" kept.
+"""
+from __future__ import annotations
+
+import os
+from typing import List
+
+from ..model import Finding, Report
+from . import RenderOptions, worst_first
+
+MAX_BYTES = 80
+ELLIPSIS = "..."
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    return one_line(report, MAX_BYTES) + "\n"
+
+
+def one_line(report: Report, limit: int = MAX_BYTES) -> str:
+    findings = worst_first(report.findings)
+    if not findings:
+        return fit(_clean_line(report), "", limit)
+    more = len(findings) - 1
+    suffix = f" (+{more} more)" if more else ""
+    return fit(_finding_line(findings[0]), suffix, limit)
+
+
+def _clean_line(report: Report) -> str:
+    if report.selected is not None:
+        name = os.path.basename(report.selected.file)
+        version = report.selected.cni_version or "?"
+        return f"OK {name} network={report.selected.network or '?'} cniVersion={version}"
+    return f"OK {len(report.files)} CNI config files checked"
+
+
+def _finding_line(finding: Finding) -> str:
+    where: List[str] = []
+    if finding.file is not None:
+        where.append(os.path.basename(finding.file))
+    elif finding.plugin:
+        where.append(finding.plugin)
+    place = f" {where[0]}:" if where else ":"
+    return f"{finding.code} {finding.severity.label}{place} {finding.message}"
+
+
+def fit(text: str, suffix: str, limit: int) -> str:
+    """``text`` + ``suffix`` on one line within ``limit`` UTF-8 bytes, cutting ``text`` (never
+    the suffix, never inside a character) and marking the cut with "..."."""
+    text = " ".join(text.split())
+    if len((text + suffix).encode("utf-8")) <= limit:
+        return text + suffix
+    budget = limit - len((ELLIPSIS + suffix).encode("utf-8"))
+    cut = text.encode("utf-8")[: max(0, budget)].decode("utf-8", errors="ignore").rstrip()
+    return cut + ELLIPSIS + suffix
