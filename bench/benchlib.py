@@ -1,0 +1,150 @@
+"""Shared helpers for the benchmarks: locate the tools, time subprocesses, print and save tables.
+
+Benchmarks time real subprocesses (what a user or a CI job pays, interpreter start-up included),
+take the median of several repetitions after one untimed warm-up run, and never assert on time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from tabulate import tabulate
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+
+
+def tool(name: str) -> List[str]:
+    """The console script ``name`` next to this interpreter (the venv), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    found = shutil.which(name)
+    if found:
+        return [found]
+    if name == "cnidoctor":
+        return [sys.executable, "-m", "cnidoctor"]
+    raise SystemExit(f"bench: `{name}` is not installed (pip install {name}); cannot run this benchmark")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds of ``runs`` repetitions of one command (warm-up excluded)."""
+
+    label: str
+    runs: List[float]
+    exit_codes: List[int]
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def best(self) -> float:
+        return min(self.runs)
+
+    def as_dict(self) -> Dict[str, Any]:
+        out = asdict(self)
+        out.update(median=self.median, best=self.best)
+        return out
+
+
+def run_once(argv: Sequence[str], env: Optional[Mapping[str, str]] = None,
+             cwd: Optional[Path] = None) -> "tuple[float, int]":
+    """Run ``argv`` with output discarded; (wall seconds, exit code)."""
+    start = time.perf_counter()
+    done = subprocess.run(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          stdin=subprocess.DEVNULL, env=dict(env) if env is not None else None,
+                          cwd=cwd, check=False)
+    return time.perf_counter() - start, done.returncode
+
+
+def time_command(label: str, argv: Sequence[str], repeat: int, *, warmup: bool = True,
+                 env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None,
+                 before_each: Any = None, note: str = "") -> Timing:
+    """Median-able timings of ``argv``; ``before_each()`` may return a fresh env per run."""
+    if warmup:
+        run_once(argv, env=env, cwd=cwd)
+    runs: List[float] = []
+    codes: List[int] = []
+    for _ in range(repeat):
+        run_env = before_each() if before_each is not None else env
+        seconds, code = run_once(argv, env=run_env, cwd=cwd)
+        runs.append(seconds)
+        codes.append(code)
+    return Timing(label, runs, codes, note)
+
+
+def ms(seconds: Optional[float]) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    return tabulate(rows, headers=list(headers), tablefmt="github", disable_numparse=True)
+
+
+def environment() -> Dict[str, Any]:
+    """Enough context to compare two result files: versions, commit, machine."""
+    commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    try:
+        from cnidoctor import __version__ as version
+    except ImportError:  # pragma: no cover - bench run outside the venv
+        version = "?"
+    return {
+        "cnidoctor": version,
+        "commit": commit + ("+dirty" if dirty else ""),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def save(kind: str, payload: Dict[str, Any]) -> Path:
+    """Write ``payload`` to bench/results/<kind>-<timestamp>.json (git-ignored)."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+@dataclass
+class ImportCost:
+    """One module's import time from ``python -X importtime`` (microseconds, median of runs)."""
+
+    module: str
+    self_us: float
+    cumulative_us: float
+    depth: int
+    samples: List[float] = field(default_factory=list)
+
+
+def parse_importtime(stderr: str) -> List[ImportCost]:
+    """Lines ``import time: <self> | <cumulative> | <indent><module>``; indent = nesting depth."""
+    costs: List[ImportCost] = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        try:
+            self_part, cumulative_part, name_part = line[len("import time:"):].split("|", 2)
+            self_us, cumulative_us = float(self_part), float(cumulative_part)
+        except ValueError:
+            continue
+        name = name_part.rstrip()
+        depth = (len(name) - len(name.lstrip()) - 1) // 2
+        costs.append(ImportCost(name.strip(), self_us, cumulative_us, depth))
+    return costs
