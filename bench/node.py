@@ -1,0 +1,278 @@
+"""Node benchmark: a realistic node checked against the real reference plugins in /usr/lib/cni.
+
+    python bench/node.py                 # table on stdout
+    python bench/node.py --repeat 9 --json --bin-dir /opt/cni/bin
+
+It writes three configs (the default bridge network with its chain, a macvlan/DHCP secondary
+network and an ipvlan/static one; 12 distinct binaries) into a temp net.d and times, median of
+--repeat runs after one untimed warm-up:
+
+* cold, fresh cache: ``cnidoctor check --bin-dir DIR <net.d>`` with CNIDOCTOR_CACHE_DIR set to a
+  new empty directory for every run (a first run on a node);
+* cold, ``--no-cache``: the same without reading or writing the cache;
+* warm: the same with a cache directory filled by one priming run (every later run on a node);
+* what operators do by hand: a shell loop running ``CNI_COMMAND=VERSION`` on each binary one
+  after another, once for every binary in DIR and once for the 12 the configs reference.
+
+Child processes: each cnidoctor variant runs once more under ``strace -f -e trace=execve`` and we
+count successful execve calls after the first (the first is cnidoctor itself), split into plugin
+binaries (paths inside DIR) and anything else. strace sees every exec of every descendant, so a
+warm run that reports 0 plugin execs really started none. The cold run is the control: it must
+show the plugins being executed, otherwise the counting (or probing) is broken and we say so.
+If strace is missing or ptrace is forbidden (some containers), the column says so instead of
+guessing: atime- or wrapper-based counting would be unreliable (relatime) or change what is probed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from benchlib import Timing, environment, ms, save, table, time_command, tool
+
+DEFAULT_BIN_DIR = "/usr/lib/cni"
+
+CONFIGS: Dict[str, Dict[str, Any]] = {
+    # containerd's default network shape: bridge + host-local, then the usual chain.
+    "10-containerd-net.conflist": {
+        "cniVersion": "1.0.0", "name": "containerd-net",
+        "plugins": [
+            {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": True, "promiscMode": True,
+             "ipam": {"type": "host-local",
+                      "ranges": [[{"subnet": "10.88.0.0/16"}], [{"subnet": "2001:db8:4860::/64"}]],
+                      "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+            {"type": "firewall"},
+            {"type": "tuning", "sysctl": {"net.ipv4.conf.IFNAME.arp_notify": "1"}},
+            {"type": "bandwidth", "capabilities": {"bandwidth": True}},
+        ],
+    },
+    # A Multus-style secondary network on the storage VLAN, addresses from the site DHCP server.
+    "20-storage-macvlan.conflist": {
+        "cniVersion": "1.0.0", "name": "storage",
+        "plugins": [
+            {"type": "macvlan", "master": "eth1", "mode": "bridge", "ipam": {"type": "dhcp"}},
+            {"type": "sbr"},
+        ],
+    },
+    # A tenant network in its own VRF with static addressing.
+    "30-tenant-ipvlan.conflist": {
+        "cniVersion": "1.0.0", "name": "tenant-a",
+        "plugins": [
+            {"type": "ipvlan", "master": "eth2", "mode": "l2",
+             "ipam": {"type": "static", "addresses": [{"address": "192.0.2.10/24", "gateway": "192.0.2.1"}]}},
+            {"type": "vrf", "vrfname": "tenant-a"},
+        ],
+    },
+}
+
+
+def referenced_types() -> List[str]:
+    """Plugin and IPAM types the configs name, in first-use order."""
+    seen: List[str] = []
+    for doc in CONFIGS.values():
+        for plugin in doc["plugins"]:
+            for name in (plugin["type"], plugin.get("ipam", {}).get("type")):
+                if name and name not in seen:
+                    seen.append(name)
+    return seen
+
+
+def write_netd(directory: Path) -> Path:
+    netd = directory / "net.d"
+    netd.mkdir()
+    for name, doc in CONFIGS.items():
+        (netd / name).write_text(json.dumps(doc, indent=2) + "\n")
+    return netd
+
+
+def plugin_binaries(bin_dir: Path) -> List[Path]:
+    return sorted(p for p in bin_dir.iterdir() if p.is_file() and os.access(p, os.X_OK))
+
+
+def base_env(cache_dir: Optional[Path]) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.pop("CNIDOCTOR_CACHE_DIR", None)
+    if cache_dir is not None:
+        env["CNIDOCTOR_CACHE_DIR"] = str(cache_dir)
+    return env
+
+
+# ------------------------------------------------------------------ counting child processes
+
+EXECVE = re.compile(r'^(?P<pid>\d+)\s+execve\("(?P<path>[^"]*)"')
+RESUMED = re.compile(r"^(?P<pid>\d+)\s+<\.\.\. execve resumed>.*=\s*(?P<rc>-?\d+)")
+RESULT = re.compile(r"=\s*(?P<rc>-?\d+)(?:\s+\w+\s+\(.*\))?\s*$")
+
+
+def count_execs(trace: str, bin_dir: Path) -> Tuple[int, int]:
+    """(plugin execs, other child execs) from ``strace -f -e trace=execve -o`` output.
+
+    Only successful execve calls count (``= 0``); PATH lookups that fail with ENOENT do not.
+    With -f an execve can be split into ``<unfinished ...>`` and ``<... execve resumed>`` lines,
+    so pending paths are kept per pid. The first successful exec is cnidoctor itself.
+    """
+    pending: Dict[str, str] = {}
+    done: List[str] = []
+    for line in trace.splitlines():
+        start = EXECVE.match(line)
+        if start:
+            if line.rstrip().endswith("<unfinished ...>"):
+                pending[start["pid"]] = start["path"]
+                continue
+            result = RESULT.search(line)
+            if result and result["rc"] == "0":
+                done.append(start["path"])
+            continue
+        resumed = RESUMED.match(line)
+        if resumed and resumed["pid"] in pending:
+            path = pending.pop(resumed["pid"])
+            if resumed["rc"] == "0":
+                done.append(path)
+    children = done[1:]
+    root = str(bin_dir.resolve())
+    plugins = sum(1 for p in children if str(Path(p).resolve()).startswith(root + os.sep))
+    return plugins, len(children) - plugins
+
+
+def strace_usable() -> Optional[str]:
+    """None when strace can trace here, else the reason it cannot."""
+    if shutil.which("strace") is None:
+        return "strace not installed"
+    with tempfile.NamedTemporaryFile() as out:
+        done = subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-o", out.name, "true"],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return f"strace cannot trace here: {done.stderr.strip()[:120]}"
+    return None
+
+
+def traced_execs(argv: Sequence[str], env: Mapping[str, str], bin_dir: Path) -> Tuple[int, int, int]:
+    """Run ``argv`` under strace; (plugin execs, other child execs, exit code)."""
+    with tempfile.NamedTemporaryFile(prefix="cnidoctor-strace-", suffix=".txt") as out:
+        done = subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-o", out.name, *argv],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env), check=False)
+        plugins, others = count_execs(Path(out.name).read_text(errors="replace"), bin_dir)
+    return plugins, others, done.returncode
+
+
+# ------------------------------------------------------------------ the benchmark
+
+def shell_loop(binaries: Sequence[Path]) -> List[str]:
+    """What an operator types: each binary's VERSION reply, one after another."""
+    quoted = " ".join("'" + str(b).replace("'", "'\\''") + "'" for b in binaries)
+    return ["sh", "-c", f'for b in {quoted}; do CNI_COMMAND=VERSION "$b" </dev/null; done']
+
+
+def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
+    cnidoctor = tool("cnidoctor")
+    binaries = plugin_binaries(bin_dir)
+    wanted = referenced_types()
+    referenced = [bin_dir / name for name in wanted if (bin_dir / name).is_file()]
+    missing = [name for name in wanted if not (bin_dir / name).is_file()]
+    why_no_strace = strace_usable()
+    with tempfile.TemporaryDirectory(prefix="cnidoctor-bench-node-") as tmp_name:
+        tmp = Path(tmp_name)
+        netd = write_netd(tmp)
+        check = [*cnidoctor, "check", "--bin-dir", str(bin_dir), "--format", "json", str(netd)]
+        fresh_dirs = iter(range(10_000))
+
+        def fresh_cache_env() -> Dict[str, str]:
+            return base_env(tmp / f"cache-cold-{next(fresh_dirs)}")
+
+        warm_cache = tmp / "cache-warm"
+        warm_env = base_env(warm_cache)
+        sanity = subprocess.run(check, capture_output=True, text=True, env=warm_env, check=False)  # primes
+        variants: List[Tuple[str, List[str], Any, Dict[str, str]]] = [
+            ("cnidoctor, cold (fresh cache dir)", check, fresh_cache_env, fresh_cache_env()),
+            ("cnidoctor, cold (--no-cache)", [*check[:2], "--no-cache", *check[2:]], None, base_env(None)),
+            ("cnidoctor, warm (cached)", check, None, warm_env),
+        ]
+        results: List[Dict[str, Any]] = []
+        for label, argv, before_each, env in variants:
+            timing = time_command(label, argv, repeat, env=env, before_each=before_each)
+            row: Dict[str, Any] = timing.as_dict()
+            if why_no_strace is None:
+                plugins, others, code = traced_execs(argv, fresh_cache_env() if before_each else env, bin_dir)
+                row.update(plugin_execs=plugins, other_execs=others, traced_exit=code)
+            results.append(row)
+        loops = [
+            time_command(f"sh loop, VERSION on all {len(binaries)} binaries", shell_loop(binaries), repeat),
+            time_command(f"sh loop, VERSION on the {len(referenced)} referenced", shell_loop(referenced), repeat),
+        ]
+        results.extend(loop.as_dict() for loop in loops)
+        cache_files = sorted(str(p.relative_to(warm_cache)) for p in warm_cache.rglob("*") if p.is_file()) \
+            if warm_cache.is_dir() else []
+    return {
+        "bin_dir": str(bin_dir), "configs": sorted(CONFIGS), "referenced": wanted, "missing": missing,
+        "results": results, "strace": why_no_strace or "ok",
+        "sanity": {"exit": sanity.returncode, "stderr": sanity.stderr.strip()[:300],
+                   "findings": _finding_codes(sanity.stdout)},
+        "warm_cache_files": cache_files,
+    }
+
+
+def _finding_codes(stdout: str) -> List[str]:
+    try:
+        return sorted(f["code"] for f in json.loads(stdout).get("findings", []))
+    except (ValueError, AttributeError):
+        return ["(output is not JSON)"]
+
+
+def print_report(data: Dict[str, Any]) -> None:
+    print(f"\nbin dir {data['bin_dir']}; configs {', '.join(data['configs'])}")
+    print(f"referenced types ({len(data['referenced'])}): {', '.join(data['referenced'])}"
+          + (f"; MISSING from bin dir: {', '.join(data['missing'])}" if data["missing"] else ""))
+    sanity = data["sanity"]
+    print(f"sanity run: exit {sanity['exit']}, findings {sanity['findings'] or 'none'}"
+          + (f", stderr: {sanity['stderr']}" if sanity["stderr"] else ""))
+    print(f"warm cache dir holds {len(data['warm_cache_files'])} file(s): {data['warm_cache_files'][:5]}")
+    print(f"child-process count: {'strace -f -e trace=execve' if data['strace'] == 'ok' else data['strace']}\n")
+    rows = []
+    for r in data["results"]:
+        execs = f"{r['plugin_execs']} plugin / {r['other_execs']} other" if "plugin_execs" in r else "-"
+        codes = ",".join(sorted({str(c) for c in r["exit_codes"]}))
+        rows.append([r["label"], ms(r["median"]), ms(r["best"]), len(r["runs"]), codes, execs])
+    print(table(rows, ["command", "median", "best", "runs", "exit", "child execs (strace)"]))
+    traced = {r["label"]: r for r in data["results"] if "plugin_execs" in r}
+    cold = traced.get("cnidoctor, cold (fresh cache dir)")
+    warm = traced.get("cnidoctor, warm (cached)")
+    if cold is not None and warm is not None:
+        if cold["plugin_execs"] == 0:
+            print("\nNOTE: the cold run executed no plugin, so this build does not probe yet (or the "
+                  "strace count is broken); the warm-run count proves nothing until it does.")
+        else:
+            verdict = "started no child process" if warm["plugin_execs"] + warm["other_execs"] == 0 else \
+                f"started {warm['plugin_execs']} plugin and {warm['other_execs']} other child process(es)"
+            print(f"\nwarm run {verdict} (cold run control: {cold['plugin_execs']} plugin execs)")
+
+
+def main(argv: "Sequence[str] | None" = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bin-dir", default=DEFAULT_BIN_DIR)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--json", action="store_true", help="also write bench/results/node-<time>.json")
+    args = parser.parse_args(argv)
+    bin_dir = Path(args.bin_dir)
+    if not bin_dir.is_dir() or not plugin_binaries(bin_dir):
+        print(f"bench/node.py: skipped: no plugin binaries in {bin_dir} "
+              "(install containernetworking-plugins or pass --bin-dir)")
+        return 0
+    env = environment()
+    print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
+    data = run(bin_dir, args.repeat)
+    print_report(data)
+    if args.json:
+        print(f"\nwrote {save('node', {'environment': env, **data})}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
