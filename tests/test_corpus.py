@@ -45,7 +45,7 @@ def corpus_files() -> List[str]:
 
 FILES = corpus_files()
 # With the corpus absent, one placeholder case runs and the shared_corpus fixture skips it cleanly.
-PARAMS = FILES or [pytest.param("(corpus absent)", id="corpus-absent")]
+PARAMS: List[Any] = list(FILES) or [pytest.param("(corpus absent)", id="corpus-absent")]
 
 
 def describe(findings: List[Dict[str, Any]]) -> str:
