@@ -8,6 +8,7 @@ Exit codes (stable, for CI, pre-commit, kubeadm-style preflights and node-proble
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
@@ -71,10 +72,12 @@ def cli() -> None:
 @click.option("--probe-timeout", type=click.FloatRange(min=0.1, max=120), default=5.0, show_default=True,
               help="Seconds before a probed plugin is killed.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
-              show_default=True, help="Report format.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
-              help="Lowest severity that makes the exit code 1.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "npd"]), default="text",
+              show_default=True,
+              help="Report format: text for people, json (versioned, with a JSON Schema), sarif (GitHub code "
+                   "scanning), github (workflow annotations), npd (one line for node-problem-detector).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Lowest severity that makes the exit code 1 (default: fail-on in the settings file, else error).")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
@@ -89,7 +92,7 @@ def check(
     probe_timeout: float,
     no_cache: bool,
     fmt: str,
-    fail_on: str,
+    fail_on: Optional[str],
     select: Tuple[str, ...],
     ignore: Tuple[str, ...],
     config_path: Optional[str],
@@ -101,8 +104,12 @@ def check(
 
     if example:
         paths, probe = (_example_dir(),), bool(bin_dirs)
-    loaded = settings.load(config_path, os.getcwd())
-    merged = loaded.with_flags(select=_split_codes(select), ignore=_split_codes(ignore))
+    try:
+        loaded = settings.load(config_path, os.getcwd())
+        merged = loaded.with_flags(select=_split_codes(select), ignore=_split_codes(ignore))
+    except settings.SettingsError as exc:
+        click.echo(f"cnidoctor: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
     options = engine.Options(
         paths=paths or (engine.DEFAULT_CONF_DIR,),
         probe=probe,
@@ -112,9 +119,10 @@ def check(
         use_cache=not no_cache,
     )
     report = engine.run(options, merged)
-    render_options = RenderOptions(color=_use_color(color), base_dir=os.getcwd(), tool_version=__version__)
+    render_options = RenderOptions(color=_use_color(color), base_dir=os.getcwd(), tool_version=__version__,
+                                   width=shutil.get_terminal_size((100, 24)).columns)
     click.echo(renderer(fmt)(report, render_options), nl=False)
-    sys.exit(exit_code(report, fail_on))
+    sys.exit(exit_code(report, fail_on or merged.fail_on or "error"))
 
 
 def _example_dir() -> str:

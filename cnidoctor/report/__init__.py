@@ -44,7 +44,8 @@ class RenderOptions:
 def renderer(fmt: str) -> Callable[[Report, RenderOptions], str]:
     """The ``render`` function of format ``fmt``; KeyError for an unknown format."""
     module = importlib.import_module(f".{FORMATS[fmt]}", __name__)
-    return module.render  # type: ignore[no-any-return]
+    render: Callable[[Report, RenderOptions], str] = module.render
+    return render
 
 
 def relative_path(path: str, base_dir: str) -> str:

@@ -67,7 +67,8 @@ def render_prediction(prediction: Any, paint: _Painter) -> str:
 def _one_prediction(prediction: Mapping[str, Any], paint: _Painter) -> str:
     runtime = _runtime_label(prediction.get("runtime"))
     target = prediction.get("selected_file")
-    steps = prediction.get("steps") if isinstance(prediction.get("steps"), Mapping) else {}
+    raw_steps = prediction.get("steps")
+    steps: Mapping[str, Any] = raw_steps if isinstance(raw_steps, Mapping) else {}
     head = f"{paint('Prediction', bold=True)}: {runtime}"
     head += f" with {target}" if target else " (no config file will load)"
     ordered = [(name, steps[name]) for name in STEP_ORDER if isinstance(steps.get(name), Mapping)]
@@ -121,7 +122,8 @@ def group_by_file(findings: Sequence[Finding]) -> List[Tuple[Optional[str], List
     groups: Dict[Optional[str], List[Finding]] = {}
     for finding in findings:
         groups.setdefault(finding.file, []).append(finding)
-    ordered = [(name, items) for name, items in groups.items() if name is not None]
+    ordered: List[Tuple[Optional[str], List[Finding]]] = [
+        (name, items) for name, items in groups.items() if name is not None]
     if None in groups:
         ordered.append((None, groups[None]))
     return ordered
