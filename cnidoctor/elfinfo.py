@@ -1,0 +1,214 @@
+"""What the kernel will do when the runtime execs a plugin file, predicted without executing it.
+
+Go's ``os/exec`` calls execve(2) directly (no shell fallback), so the outcomes are the kernel's:
+
+* ELF for another machine, malformed ELF, unknown format without ``#!`` -> ENOEXEC
+  ``exec format error`` (cni-facts §3.2 #21, §10.8).
+* ELF whose ``PT_INTERP`` dynamic loader is absent, script whose ``#!`` interpreter is absent
+  (including ``/bin/sh\\r`` from a CRLF file) -> ENOENT ``no such file or directory`` although the
+  plugin exists (§3.2 #22, §10.8).
+* interpreter that is a directory or lacks the execute bit -> EACCES ``permission denied``.
+
+The kernel's ``binfmt_script`` reads at most 256 bytes (BINPRM_BUF_SIZE) of the ``#!`` line and
+splits the interpreter from its argument at the first space or tab only. Files are only read,
+never executed. Paths (loader, interpreter) are checked against cnidoctor's own root: run it on
+the node (or with the node's root) for the check to mean the runtime's view.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Optional, Tuple
+
+__all__ = ["ExecInfo", "inspect", "host_arch"]
+
+ELF_MAGIC = b"\x7fELF"
+BINPRM_BUF_SIZE = 256  # linux include/uapi/linux/binfmts.h
+
+# uname -m -> architectures (our names below) that kernel runs natively, incl. compat modes.
+_HOST_RUNS: Dict[str, FrozenSet[str]] = {
+    "x86_64": frozenset({"x86_64", "i386"}),
+    "i686": frozenset({"i386"}),
+    "i386": frozenset({"i386"}),
+    "aarch64": frozenset({"aarch64", "arm"}),
+    "arm64": frozenset({"aarch64", "arm"}),
+    "armv7l": frozenset({"arm"}),
+    "armv6l": frozenset({"arm"}),
+    "ppc64le": frozenset({"ppc64le"}),
+    "ppc64": frozenset({"ppc64"}),
+    "s390x": frozenset({"s390x"}),
+    "riscv64": frozenset({"riscv64"}),
+    "mips64": frozenset({"mips64", "mips"}),
+    "loongarch64": frozenset({"loongarch64"}),
+}
+
+# Our name for the host's own machine, used in messages ("host x86_64").
+_HOST_NAME = {"arm64": "aarch64", "i686": "i386", "armv7l": "arm", "armv6l": "arm"}
+
+
+@dataclass(frozen=True)
+class ExecInfo:
+    """The file's format and the kernel's predicted verdict.
+
+    ``problem`` is None (would exec) or one of "wrong-arch", "missing-loader",
+    "missing-interpreter", "unknown-format", "not-executable" (interpreter not executable).
+    ``errno_text`` is the Go/syscall text of the predicted execve error.
+    """
+
+    kind: str  # "elf" | "script" | "other" | "empty" | "unreadable"
+    arch: Optional[str] = None  # "x86_64", "aarch64", ... for ELF
+    interpreter: Optional[str] = None  # PT_INTERP loader or #! interpreter
+    problem: Optional[str] = None
+    errno_text: Optional[str] = None
+    detail: str = ""
+
+    @property
+    def static(self) -> bool:
+        return self.kind == "elf" and self.interpreter is None
+
+
+def host_arch() -> str:
+    machine = os.uname().machine
+    return _HOST_NAME.get(machine, machine)
+
+
+def _runs_on_host(arch: str, machine: str) -> Optional[bool]:
+    """True/False when known; None for an unknown host (then we do not judge)."""
+    runs = _HOST_RUNS.get(machine)
+    return None if runs is None else arch in runs
+
+
+def _binfmt_emulator(arch: str) -> Optional[str]:
+    """A registered, enabled binfmt_misc handler (qemu-user) lets the kernel run foreign ELF."""
+    name = {"i386": "qemu-i386", "arm": "qemu-arm"}.get(arch, f"qemu-{arch}")
+    entry = os.path.join("/proc/sys/fs/binfmt_misc", name)
+    try:
+        with open(entry, encoding="utf-8", errors="replace") as handle:
+            return name if handle.readline().strip() == "enabled" else None
+    except OSError:
+        return None
+
+
+def _elf_arch(machine: str, bits: int, little: bool) -> str:
+    """A friendly name for (e_machine, class, endianness): what ``uname -m`` would say."""
+    names = {
+        "EM_X86_64": "x86_64", "EM_386": "i386", "EM_AARCH64": "aarch64", "EM_ARM": "arm",
+        "EM_S390": "s390x" if bits == 64 else "s390", "EM_RISCV": f"riscv{bits}",
+        "EM_LOONGARCH": "loongarch64", "EM_PPC": "ppc",
+    }
+    if machine == "EM_PPC64":
+        return "ppc64le" if little else "ppc64"
+    if machine == "EM_MIPS":
+        return ("mips64" if bits == 64 else "mips") + ("el" if little else "")
+    if machine in names:
+        return names[machine]
+    return machine.replace("EM_", "").lower() if isinstance(machine, str) else f"e_machine {machine}"
+
+
+def _check_path_exec(path: str) -> Tuple[Optional[str], str]:
+    """(errno text, why) for execve of an interpreter/loader path, or (None, "") when fine."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "no such file or directory", f"{path} does not exist"
+    except NotADirectoryError:
+        return "not a directory", f"a component of {path} is not a directory"
+    except OSError as exc:
+        return os.strerror(exc.errno or errno.EACCES).lower(), f"{path}: {exc.strerror}"
+    if stat.S_ISDIR(info.st_mode):
+        return "permission denied", f"{path} is a directory"
+    if not info.st_mode & 0o111:
+        return "permission denied", f"{path} has no execute bit"
+    return None, ""
+
+
+def _inspect_elf(path: str, machine: str) -> ExecInfo:
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with open(path, "rb") as handle:
+            elf = ELFFile(handle)
+            e_type = elf["e_type"]
+            arch = _elf_arch(elf["e_machine"], elf.elfclass, elf.little_endian)
+            loader = None
+            for segment in elf.iter_segments():
+                if segment["p_type"] == "PT_INTERP":
+                    loader = segment.get_interp_name()
+                    break
+    except Exception as exc:  # noqa: BLE001 - untrusted bytes; pyelftools raises many types
+        return ExecInfo("elf", problem="unknown-format", errno_text="exec format error",
+                        detail=f"ELF headers cannot be parsed ({type(exc).__name__}: {exc}); "
+                        "truncated or corrupt download?")
+    if e_type not in ("ET_EXEC", "ET_DYN"):
+        return ExecInfo("elf", arch=arch, problem="unknown-format", errno_text="exec format error",
+                        detail=f"ELF {arch} of type {e_type}, not an executable")
+    host = _HOST_NAME.get(machine, machine)
+    if _runs_on_host(arch, machine) is False:
+        emulator = _binfmt_emulator(arch)
+        if emulator is None:
+            return ExecInfo("elf", arch=arch, interpreter=loader, problem="wrong-arch",
+                            errno_text="exec format error", detail=f"ELF {arch}, host {host}")
+        return ExecInfo("elf", arch=arch, interpreter=loader,
+                        detail=f"ELF {arch}, host {host}: runs only through binfmt_misc {emulator}")
+    if loader is not None:
+        errno_text, why = _check_path_exec(loader)
+        if errno_text is not None:
+            return ExecInfo("elf", arch=arch, interpreter=loader, problem="missing-loader",
+                            errno_text=errno_text,
+                            detail=f"ELF {arch} dynamically linked; loader {why}")
+        return ExecInfo("elf", arch=arch, interpreter=loader,
+                        detail=f"ELF {arch}, dynamically linked ({loader})")
+    return ExecInfo("elf", arch=arch, detail=f"ELF {arch}, static")
+
+
+def _shebang_interpreter(head: bytes) -> str:
+    """binfmt_script: the text after ``#!`` up to newline, blanks stripped, cut at space/tab."""
+    line = head[2:].split(b"\n", 1)[0]
+    line = line.lstrip(b" \t")
+    for index, byte in enumerate(line):
+        if byte in b" \t":
+            line = line[:index]
+            break
+    return line.decode("utf-8", "surrogateescape")
+
+
+def _inspect_script(head: bytes) -> ExecInfo:
+    interpreter = _shebang_interpreter(head)
+    if not interpreter:
+        return ExecInfo("script", problem="unknown-format", errno_text="exec format error",
+                        detail="#! line names no interpreter")
+    errno_text, why = _check_path_exec(interpreter)
+    crlf = interpreter.endswith("\r")
+    if errno_text is None:
+        return ExecInfo("script", interpreter=interpreter, detail=f"script for {interpreter}")
+    if crlf:
+        why = (f"the #! line ends in a carriage return (Windows line endings), so the kernel "
+               f"looks for {interpreter[:-1]!r} + CR, which does not exist")
+    problem = "missing-interpreter" if errno_text in ("no such file or directory", "not a directory") \
+        else "not-executable"
+    return ExecInfo("script", interpreter=interpreter, problem=problem, errno_text=errno_text,
+                    detail=f"script interpreter: {why}")
+
+
+def inspect(path: str, machine: Optional[str] = None) -> ExecInfo:
+    """Predict execve(2) of ``path`` (a regular file) by its content. Never executes it.
+
+    ``machine`` is ``uname -m`` of the node (default: this host).
+    """
+    machine = machine or os.uname().machine
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(BINPRM_BUF_SIZE)
+    except OSError as exc:
+        return ExecInfo("unreadable", detail=f"cannot read to inspect: {exc.strerror}")
+    if head.startswith(ELF_MAGIC):
+        return _inspect_elf(path, machine)
+    if head.startswith(b"#!"):
+        return _inspect_script(head)
+    if not head:
+        return ExecInfo("empty", problem="unknown-format", errno_text="exec format error",
+                        detail="empty file (interrupted download or copy?)")
+    return ExecInfo("other", problem="unknown-format", errno_text="exec format error",
+                    detail="neither ELF nor a #! script (Go's os/exec does not fall back to /bin/sh)")

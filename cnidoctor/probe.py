@@ -1,0 +1,394 @@
+"""The VERSION probe, as the runtime's libcni does it, and nothing more.
+
+libcni ``invoke.GetVersionInfo`` (cni@v1.1.2 pkg/invoke/exec.go:151-173, cni-facts §2.1):
+stdin ``{"cniVersion":"<lib Current()>"}`` and the environment ``CNI_COMMAND=VERSION``,
+``CNI_CONTAINERID=``, ``CNI_NETNS=dummy``, ``CNI_IFNAME=dummy``, ``CNI_ARGS=``,
+``CNI_PATH=dummy``. The runtime's own environment sits underneath; cnidoctor passes none of
+its own, only a fixed PATH, so a user's environment cannot change a plugin's answer.
+
+Safety (every child): only ``CNI_COMMAND=VERSION`` is ever sent; argv is the absolute path
+(no shell); cwd ``/``; own session/process group; close_fds; stdout and stderr read up to
+64 KiB each (the rest is drained and discarded so a chatty plugin cannot block); a deadline
+after which the whole process group is SIGKILLed and the pipes closed without waiting for
+grandchildren that hold them open (libcni itself would hang there, cni-facts §10.10). A file
+cnidoctor already knows cannot exec (resolve.py) is not executed at all; a type containing
+``/`` never reaches this module (resolve.find_in_path rejects it, CVE-2021-20206).
+"""
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import stat
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from . import probecache
+from .model import Finding
+from .probedecode import UNKNOWN_VERSION_COMMAND, decode_version_reply, exit_text, plugin_error
+
+__all__ = ["ProbeResult", "probe_all", "probe_one", "probe_findings", "probe_env",
+           "DEFAULT_TIMEOUT", "OUTPUT_CAP", "CURRENT_LIB_VERSION"]
+
+DEFAULT_TIMEOUT = 5.0
+OUTPUT_CAP = 64 * 1024
+MAX_PARALLEL = 8
+# What libcni >= v1.2.0 sends (version.Current(), cni-facts §6.1); skel ignores it for VERSION.
+CURRENT_LIB_VERSION = "1.1.0"
+SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One plugin's VERSION reply as libcni would decode it.
+
+    ``ok``: libcni accepts the reply. ``supported`` is the list libcni uses (legacy 0.2.0 reply
+    -> ("0.1.0", "0.2.0"); ``unknown CNI_COMMAND: VERSION`` error -> ("0.1.0",)). ``error`` is
+    libcni's exact text. ``executed`` is False when cnidoctor predicted an exec failure (or
+    could not run the file as this user) and did not start it.
+    """
+
+    path: str
+    ok: bool
+    cni_version: Optional[str]
+    supported: Tuple[str, ...]
+    error: Optional[str]
+    timed_out: bool = False
+    from_cache: bool = False
+    stdout: str = ""
+    stderr: str = ""
+    exit_status: Optional[str] = None  # Go's text: "exit status 0", "signal: killed"
+    legacy: bool = False  # libcni substituted the list (0.2.0 reply or unknown VERSION)
+    executed: bool = True
+    truncated: bool = False
+    detail: str = ""
+
+    def as_dict(self) -> Dict[str, Any]:
+        out = asdict(self)
+        out["supported"] = list(self.supported)
+        return out
+
+
+def probe_env() -> Dict[str, str]:
+    """Exactly libcni's VERSION environment plus a fixed PATH; nothing from our environment."""
+    return {
+        "CNI_COMMAND": "VERSION",
+        "CNI_CONTAINERID": "",
+        "CNI_NETNS": "dummy",
+        "CNI_IFNAME": "dummy",
+        "CNI_ARGS": "",
+        "CNI_PATH": "dummy",
+        "PATH": SAFE_PATH,
+    }
+
+
+def version_stdin(cni_version: str) -> bytes:
+    """``fmt.Sprintf(`{"cniVersion":%q}`, version.Current())``."""
+    from .probedecode import go_quote
+
+    return ('{"cniVersion":' + go_quote(cni_version) + "}").encode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pre-flight: never start what cannot (or must not) run
+
+
+def _not_runnable(path: str) -> Optional[ProbeResult]:
+    """A result without executing when the file is not a runnable regular file."""
+    from .resolve import EXEC_ERROR_PREFIX, noexec_mount
+    from .elfinfo import inspect
+
+    def refused(errno_text: str, detail: str) -> ProbeResult:
+        text = f"{EXEC_ERROR_PREFIX}fork/exec {path}: {errno_text}"
+        return ProbeResult(path, False, None, (), text, executed=False, detail=detail)
+
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError) as exc:
+        return refused("no such file or directory", f"cannot stat: {exc}")
+    if not stat.S_ISREG(info.st_mode):
+        return refused("permission denied", "not a regular file")
+    if not info.st_mode & 0o111:
+        return refused("permission denied", "no execute bit")
+    mount = noexec_mount(path)
+    if mount is not None:
+        return refused("permission denied", f"on a noexec mount ({mount})")
+    predicted = inspect(path)
+    if predicted.problem is not None and predicted.errno_text is not None:
+        return refused(predicted.errno_text, predicted.detail)
+    if not os.access(path, os.X_OK):
+        # The runtime runs as root; we are not allowed to run it: no verdict, not a failure.
+        return ProbeResult(path, False, None, (), None, executed=False,
+                           detail="not executable by this user (run cnidoctor as root to probe it)")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Running one child
+
+
+@dataclass
+class _Capture:
+    data: bytearray
+    total: int = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = OUTPUT_CAP - len(self.data)
+        if room > 0:
+            self.data.extend(chunk[:room])
+        self.total += len(chunk)
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL the child's whole process group (start_new_session: group id == child pid).
+
+    Only called while the child is unreaped (running or a zombie), so the group id cannot
+    have been recycled for someone else's processes.
+    """
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _exited(pid: int) -> bool:
+    """True once the child has exited, without reaping it (WNOWAIT keeps the zombie)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _wait_exit(pid: int, deadline: float) -> bool:
+    while not _exited(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def _reap(proc: "subprocess.Popen[bytes]") -> int:
+    """Collect the (exited or killed) child's raw wait status."""
+    try:
+        _, status = os.waitpid(proc.pid, 0)
+    except ChildProcessError:
+        status = 0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return status
+
+
+def _pump(proc: "subprocess.Popen[bytes]", deadline: float) -> Tuple[_Capture, _Capture, bool]:
+    """Read stdout/stderr until both reach EOF or the deadline; (out, err, reached_eof)."""
+    out, err = _Capture(bytearray()), _Capture(bytearray())
+    assert proc.stdout is not None and proc.stderr is not None
+    streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+    with selectors.DefaultSelector() as selector:
+        for fd in streams:
+            os.set_blocking(fd, False)
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return out, err, False
+            for key, _ in selector.select(remaining):
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    streams[key.fd].add(chunk)
+                else:
+                    selector.unregister(key.fd)
+    return out, err, True
+
+
+@dataclass(frozen=True)
+class _Run:
+    out: _Capture
+    err: _Capture
+    status: Optional[int]  # raw wait status; None when killed at the deadline
+    exec_error: Optional[str] = None
+    lingering: bool = False  # the plugin exited but something in its group held the pipes
+
+
+def _run(path: str, stdin: bytes, timeout: float) -> _Run:
+    """Run ``path`` once under the deadline and always leave nothing of it behind."""
+    try:
+        proc = subprocess.Popen(
+            [os.path.abspath(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=probe_env(), cwd="/", close_fds=True,
+            start_new_session=True, shell=False,
+        )
+    except OSError as exc:
+        text = (exc.strerror or str(exc)).lower()
+        empty = _Capture(bytearray())
+        return _Run(empty, empty, None, exec_error=f"fork/exec {path}: {text}")
+    deadline = time.monotonic() + timeout
+    try:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(stdin)  # tiny; fits in the pipe buffer, never blocks
+            proc.stdin.close()
+        except OSError:
+            pass  # the plugin exited or closed stdin without reading: not our problem
+        out, err, eof = _pump(proc, deadline)
+        exited = _wait_exit(proc.pid, deadline) if eof else _exited(proc.pid)
+        _kill_group(proc.pid)  # timeout, or leftovers of a plugin that forked
+        status = _reap(proc)
+        if eof and exited:
+            return _Run(out, err, status)
+        return _Run(out, err, None, lingering=exited)
+    finally:
+        if proc.returncode is None:
+            _kill_group(proc.pid)
+            _reap(proc)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+KEPT_TEXT = 4096  # characters of stdout/stderr/error kept in a result (and the cache)
+
+
+def _text(data: bytes) -> str:
+    return _shorten(data.decode("utf-8", "replace"))
+
+
+def _shorten(text: Optional[str]) -> str:
+    """Bound what a result carries; libcni's text is exact up to this length."""
+    if text is None:
+        return ""
+    return text if len(text) <= KEPT_TEXT else text[:KEPT_TEXT] + f"... [{len(text) - KEPT_TEXT} more characters]"
+
+
+def _interpret(path: str, run: _Run) -> ProbeResult:
+    """Turn one run into libcni's verdict (GetVersionInfo + pluginErr + PluginDecoder)."""
+    out, err, status = run.out, run.err, run.status
+    stdout, stderr = bytes(out.data), bytes(err.data)
+    truncated = out.total > OUTPUT_CAP or err.total > OUTPUT_CAP
+    base = dict(path=path, stdout=_text(stdout), stderr=_text(stderr), truncated=truncated)
+    if status is None:
+        # libcni's context kill yields "signal: killed" (a child still holding stdout makes
+        # the runtime wait past its own timeout, cni-facts §10.10).
+        error = plugin_error(stdout, stderr, "signal: killed")
+        detail = ("the plugin exited but a process it started kept stdout/stderr open; the "
+                  "runtime's libcni waits for that process, past its own timeout"
+                  if run.lingering else "no reply before the timeout")
+        return ProbeResult(ok=False, cni_version=None, supported=(), error=error, timed_out=True,
+                           exit_status="signal: killed", detail=detail,
+                           **base)  # type: ignore[arg-type]
+    status_text = exit_text(status)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        if out.total > OUTPUT_CAP:
+            return ProbeResult(ok=False, cni_version=None, supported=(), exit_status=status_text,
+                               error=f"VERSION reply larger than {OUTPUT_CAP} bytes; not decoded",
+                               **base)  # type: ignore[arg-type]
+        info, decode_error = decode_version_reply(stdout)
+        if info is None:
+            return ProbeResult(ok=False, cni_version=None, supported=(), error=decode_error,
+                               exit_status=status_text, **base)  # type: ignore[arg-type]
+        return ProbeResult(ok=True, cni_version=info.cni_version, supported=info.supported,
+                           error=None, exit_status=status_text, legacy=info.legacy,
+                           **base)  # type: ignore[arg-type]
+    error = plugin_error(stdout, stderr, status_text)
+    if error == UNKNOWN_VERSION_COMMAND:
+        # Plugins from before the VERSION verb: libcni assumes 0.1.0 (exec.go:164-169).
+        return ProbeResult(ok=True, cni_version=None, supported=("0.1.0",), error=None,
+                           exit_status=status_text, legacy=True, **base)  # type: ignore[arg-type]
+    return ProbeResult(ok=False, cni_version=None, supported=(), error=error,
+                       exit_status=status_text, **base)  # type: ignore[arg-type]
+
+
+def _bounded(result: ProbeResult) -> ProbeResult:
+    return replace(result, error=_shorten(result.error)) if result.error and len(result.error) > KEPT_TEXT else result
+
+
+def probe_one(path: str, *, cni_version: str = CURRENT_LIB_VERSION, timeout: float = DEFAULT_TIMEOUT) -> ProbeResult:
+    """Probe one file with CNI_COMMAND=VERSION (or predict why it cannot run)."""
+    refused = _not_runnable(path)
+    if refused is not None:
+        return refused
+    run = _run(path, version_stdin(cni_version), timeout)
+    if run.exec_error is not None:
+        from .resolve import EXEC_ERROR_PREFIX
+
+        return ProbeResult(path, False, None, (), EXEC_ERROR_PREFIX + run.exec_error, executed=False,
+                           detail="the kernel refused to execute it")
+    return _bounded(_interpret(path, run))
+
+
+# ---------------------------------------------------------------------------------------------
+# Many probes: parallel, once per binary, cached across runs
+
+
+_CACHED_FIELDS = ("ok", "cni_version", "supported", "error", "stdout", "stderr", "exit_status",
+                  "legacy", "truncated", "detail")
+
+
+def _from_cache(path: str, entry: Mapping[str, Any]) -> Optional[ProbeResult]:
+    try:
+        fields = {name: entry[name] for name in _CACHED_FIELDS}
+        fields["supported"] = tuple(str(v) for v in fields["supported"])
+        return ProbeResult(path=path, from_cache=True, **fields)
+    except (KeyError, TypeError):
+        return None
+
+
+def _cacheable(result: ProbeResult) -> bool:
+    """Only answers that depend on the binary alone (not timeouts, not pre-flight refusals)."""
+    return result.executed and not result.timed_out
+
+
+def probe_all(
+    paths: Sequence[str], *, cni_version: str = CURRENT_LIB_VERSION,
+    timeout: float = DEFAULT_TIMEOUT, use_cache: bool = True,
+) -> Dict[str, ProbeResult]:
+    """Probe every distinct path once, in parallel; keyed by the path as given."""
+    unique = list(dict.fromkeys(paths))
+    cache = probecache.load() if use_cache else {}
+    keys = {p: probecache.identity_key(p, cni_version) for p in unique}
+    results: Dict[str, ProbeResult] = {}
+    # The same file under two names (symlinks) runs once.
+    todo: Dict[str, List[str]] = {}
+    for path in unique:
+        key = keys[path]
+        cached = _from_cache(path, cache[key]) if key is not None and key in cache else None
+        if cached is not None:
+            results[path] = cached
+        else:
+            todo.setdefault(os.path.realpath(path) if key else path, []).append(path)
+    if todo:
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(todo))) as pool:
+            futures = {real: pool.submit(probe_one, names[0], cni_version=cni_version, timeout=timeout)
+                       for real, names in todo.items()}
+        for real, names in todo.items():
+            first = futures[real].result()
+            for name in names:
+                results[name] = replace(first, path=name)
+    if use_cache:
+        _store(cache, results, keys)
+    return {p: results[p] for p in unique}
+
+
+def _store(cache: Dict[str, Dict[str, Any]], results: Mapping[str, ProbeResult],
+           keys: Mapping[str, Optional[str]]) -> None:
+    changed = False
+    for path, result in results.items():
+        key = keys.get(path)
+        if key is None or result.from_cache or not _cacheable(result):
+            continue
+        entry = result.as_dict()
+        cache[key] = {name: entry[name] for name in _CACHED_FIELDS}
+        changed = True
+    if changed:
+        probecache.save(cache)
+
+
+def probe_findings(result: ProbeResult, plugin_type: str, file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
+    """CNI50x findings for one probe result (``pointer`` locates the ``type`` key)."""
+    from .rules import probe as probe_rules
+
+    return probe_rules.probe_findings(result, plugin_type, file, pointer)

@@ -1,0 +1,83 @@
+"""Probe results cached across runs, so a periodic run on an unchanged node executes nothing.
+
+A result is keyed by the binary's identity: (realpath, st_dev, st_ino, st_size, st_mtime_ns)
+plus the cniVersion sent on stdin and this cache's format version. Replacing a plugin (new
+inode, size or mtime) therefore invalidates its entry. Only replies that depend on the binary
+alone are stored; timeouts (possibly a loaded node) and predicted exec failures are not.
+
+Location: ``$CNIDOCTOR_CACHE_DIR`` (tests), else ``$XDG_CACHE_HOME/cnidoctor``, else
+``~/.cache/cnidoctor``; file ``probes.json``. Written atomically (temp file in the same
+directory + os.replace); a missing, unreadable or corrupt cache is ignored, and a cache that
+cannot be written is skipped silently: the cache is an optimisation, never a failure.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Dict, Mapping, Optional
+
+__all__ = ["cache_path", "identity_key", "load", "save", "FORMAT"]
+
+FORMAT = 1
+MAX_ENTRIES = 4096  # bounded: a node has tens of plugins; old entries are dropped first
+FILE_NAME = "probes.json"
+
+
+def cache_dir() -> str:
+    override = os.environ.get("CNIDOCTOR_CACHE_DIR")
+    if override:
+        return override
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "cnidoctor")
+
+
+def cache_path() -> str:
+    return os.path.join(cache_dir(), FILE_NAME)
+
+
+def identity_key(path: str, cni_version: str) -> Optional[str]:
+    """The cache key for the file at ``path`` now, or None when it cannot be stat'ed."""
+    try:
+        real = os.path.realpath(path)
+        info = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    return json.dumps([FORMAT, real, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, cni_version])
+
+
+def load() -> Dict[str, Dict[str, Any]]:
+    """All cached entries; {} when the cache is missing or not what we wrote."""
+    try:
+        with open(cache_path(), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), dict):
+        return {}
+    return {k: v for k, v in data["entries"].items() if isinstance(v, dict)}
+
+
+def save(entries: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Write ``entries`` atomically; False (and nothing changed) when it cannot be written."""
+    directory = cache_dir()
+    kept = dict(list(entries.items())[-MAX_ENTRIES:])
+    payload = json.dumps({"format": FORMAT, "entries": kept}, sort_keys=True)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".probes-", suffix=".tmp", dir=directory)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, cache_path())
+        return True
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        return False
