@@ -7,7 +7,8 @@ Inputs: arbitrary bytes; the committed fixtures (fixtures/*/net.d/*) mutated at 
 (truncation, byte flips, inserted `,` `}` `//` BOM NUL, huge numbers, invalid UTF-8, deep
 nesting); and the same fixtures mutated structurally (a value anywhere replaced by a value of
 any JSON type, a key removed or added), which gets past the parser into the rules. Plus explicit
-edge cases: empty file, 100000-deep nesting, a 5 MB file, only NUL bytes.
+edge cases: empty file, 100000-deep nesting, a 5 MB file, only NUL bytes. A smaller budget sends
+the same hostile inputs through the text, SARIF and GitHub reporters.
 
 run_cli invokes the click command without cli.main's guard, so any exception fails the test.
 Budgets are modest (a few hundred examples in total) so the suite stays fast; no timing asserts.
@@ -222,7 +223,7 @@ def assert_sane(result: Result) -> None:
     assert result.exit_code == (1 if has_error else 0)
 
 
-def check_files(files: Sequence[Tuple[str, bytes]], name_the_file: bool = False) -> None:
+def check_files(files: Sequence[Tuple[str, bytes]], name_the_file: bool = False, fmt: str = "json") -> None:
     """Write ``files`` into a fresh net.d and check it (the directory, or the first file)."""
     with tempfile.TemporaryDirectory(prefix="cnidoctor-never-crash-") as tmp:
         netd = Path(tmp) / "net.d"
@@ -231,7 +232,13 @@ def check_files(files: Sequence[Tuple[str, bytes]], name_the_file: bool = False)
             (netd / name).write_bytes(data)
         target = netd / files[0][0] if name_the_file else netd
         # cwd=tmp: no settings file upwards of it can change the outcome.
-        assert_sane(run_cli(["check", "--no-probe", "--format", "json", str(target)], cwd=Path(tmp)))
+        result = run_cli(["check", "--no-probe", "--format", fmt, "--color", "never", str(target)], cwd=Path(tmp))
+        if fmt == "json":
+            assert_sane(result)
+        else:
+            assert result.exit_code in (0, 1), f"exit {result.exit_code}: {result.output}"
+            if fmt == "sarif":
+                json.loads(result.stdout)
 
 
 def unique_files(content: st.SearchStrategy[bytes]) -> st.SearchStrategy[List[Tuple[str, bytes]]]:
@@ -255,6 +262,14 @@ def test_byte_mutated_fixtures(files: List[Tuple[str, bytes]], name_the_file: bo
        name_the_file=st.booleans())
 def test_structurally_mutated_fixtures(files: List[Tuple[str, bytes]], name_the_file: bool) -> None:
     check_files(files, name_the_file)
+
+
+@settings(SETTINGS, max_examples=40)
+@given(files=unique_files(mutated_seed() | structurally_mutated_seed()),
+       fmt=st.sampled_from(("text", "sarif", "github")))
+def test_other_reporters_survive(files: List[Tuple[str, bytes]], fmt: str) -> None:
+    """The same hostile inputs through the other reporters: no exception, exit 0/1, SARIF parses."""
+    check_files(files, fmt=fmt)
 
 
 def test_seeds_exist() -> None:
