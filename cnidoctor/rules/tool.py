@@ -1,4 +1,4 @@
-"""CNI9xx: problems with cnidoctor's own configuration (.cnidoctor.toml)."""
+"""CNI9xx: problems with cnidoctor's own configuration (.cnidoctor.toml / [tool.cnidoctor])."""
 from __future__ import annotations
 
 from typing import Tuple
@@ -9,35 +9,61 @@ UNUSED_IGNORE = Rule(
     code="CNI901",
     name="unused-ignore",
     severity=Severity.WARNING,
-    summary="An ignore entry in .cnidoctor.toml matched no finding.",
+    summary="A per-path ignore entry in the settings file matched no finding.",
     meaning=(
-        "Every per-path ignore in `.cnidoctor.toml` must still be needed. An entry that "
-        "suppresses nothing is stale: the problem was fixed, the file was renamed, or the "
-        "path pattern is wrong, and a later real problem could hide behind a similar entry. "
-        "pre-commit's `check-useless-excludes` hook applies the same idea to excludes."
+        "Every per-path ignore (`[[ignore]]` with `path`, `codes` and `reason`) must still be "
+        "needed. An entry that suppresses nothing is stale: the problem was fixed, the file was "
+        "renamed or deleted, or the glob is wrong; a later, real problem in a similarly named file "
+        "could then hide behind it, and the `reason` no longer describes anything. The entry is "
+        "reported when its glob matches a file checked in this run but no finding there, or when "
+        "it matches no file on disk at all. An entry for a file that exists but was not checked "
+        "(pre-commit passes only changed files) is not judged. Ruff's RUF100 (unused `noqa`) and "
+        "pre-commit's `check-useless-excludes` hook apply the same idea."
     ),
     example=(
-        '[[tool.cnidoctor.ignore]]\n'
-        'path = "net.d/10-old.conflist"   # file no longer exists\n'
+        '# .cnidoctor.toml\n'
+        '[[ignore]]\n'
+        'path = "net.d/10-old.conflist"   # file was deleted last quarter\n'
         'codes = ["CNI301"]\n'
-        'reason = "legacy config, removed in Q3"'
+        'reason = "legacy flannel config, removed in Q3"'
     ),
     fix="Delete the ignore entry, or correct its `path`/`codes` so it matches what it was meant to silence.",
+    references=(
+        "cnidoctor settings: the `cnidoctor.settings` module docstring (keys and glob rules)",
+        "ruff RUF100 unused-noqa",
+        "pre-commit meta hook check-useless-excludes",
+    ),
 )
 
 INVALID_SETTINGS = Rule(
     code="CNI902",
     name="invalid-settings",
     severity=Severity.ERROR,
-    summary="A .cnidoctor.toml entry is malformed and was not applied.",
+    summary="A settings entry is malformed and was not applied.",
     meaning=(
-        "cnidoctor reads `.cnidoctor.toml` (or `[tool.cnidoctor]` in pyproject.toml) found by "
-        "walking up from the working directory. An entry with an unknown rule code, an unknown "
-        "severity, or an ignore without the required `reason` is not applied, so the run does "
-        "not do what the file says."
+        "cnidoctor reads `.cnidoctor.toml`, or the `[tool.cnidoctor]` table of pyproject.toml, "
+        "found by walking up from the working directory (`--config` names one explicitly). Known "
+        "keys are `select`, `ignore`, `severity` and `fail-on`. An entry with an unknown key, an "
+        "unknown rule code or prefix, an unknown severity, or a per-path ignore without `path` or "
+        "without the required `reason` is not applied, so the run does not do what the file says: "
+        "a finding meant to be silenced is still reported, or one meant to fail the build passes. "
+        "It is an error so that CI notices. A file that is not valid TOML, or a `--config` file "
+        "that does not exist, stops the run instead (exit 2)."
     ),
-    example='[[ignore]]\npath = "net.d/*.conf"\ncodes = ["CNI999"]   # no such rule, and no reason',
-    fix="Correct the entry: use codes listed by `cnidoctor rules`, severities error|warning|info, and give every ignore a `reason`.",
+    example=(
+        '# .cnidoctor.toml\n'
+        'ignores = ["CNI009"]        # unknown key: the setting is "ignore"\n'
+        '[severity]\n'
+        'CNI007 = "low"              # severities are error, warning, info\n'
+        '[[ignore]]\n'
+        'path = "net.d/*.conf"\n'
+        'codes = ["CNI999"]          # no such rule, and no reason'
+    ),
+    fix=(
+        "Correct the entry: keys select, ignore, severity, fail-on; codes listed by `cnidoctor rules`; "
+        "severities error, warning, info; every per-path ignore with a `path` and a `reason`."
+    ),
+    references=("cnidoctor settings: the `cnidoctor.settings` module docstring (keys and glob rules)",),
 )
 
 RULES: Tuple[Rule, ...] = (UNUSED_IGNORE, INVALID_SETTINGS)
