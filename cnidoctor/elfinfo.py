@@ -135,7 +135,7 @@ def _inspect_elf(path: str, machine: str) -> ExecInfo:
             loader = None
             for segment in elf.iter_segments():
                 if segment["p_type"] == "PT_INTERP":
-                    loader = segment.get_interp_name()
+                    loader = str(getattr(segment, "get_interp_name")())  # InterpSegment
                     break
     except Exception as exc:  # noqa: BLE001 - untrusted bytes; pyelftools raises many types
         return ExecInfo("elf", problem="unknown-format", errno_text="exec format error",

@@ -283,7 +283,7 @@ def _go_kind(value: Any) -> str:
     return "object"
 
 
-class _Obj(list):  # type: ignore[type-arg]
+class _Obj(List[Any]):
     """A JSON object as ordered (key, value) pairs, so duplicate keys behave as in Go."""
 
 

@@ -1,8 +1,320 @@
-"""Rule family: see cnidoctor/rules/__init__.py for the code range."""
+"""CNI4xx: plugin binaries - where libcni finds them and whether the kernel will exec them.
+
+Emitted by the node stage through ``resolution_findings`` (one resolution of one ``type``),
+``bin_dir_findings`` (the configured dirs) and ``generation_findings`` (one dir's probes).
+Nothing here executes anything; see resolve.py / elfinfo.py for the model and its sources.
+A ``type`` containing ``/`` or empty is CNI311 (rules/semantics.py), not repeated here.
+"""
 from __future__ import annotations
 
-from typing import Tuple
+import hashlib
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..model import Rule, Severity  # noqa: F401
+from ..model import Finding, Rule, Severity
 
-RULES: Tuple[Rule, ...] = ()
+if TYPE_CHECKING:  # pragma: no cover
+    from ..probe import ProbeResult
+    from ..resolve import Resolution
+
+FIND_GO = "cni@v1.1.2 pkg/invoke/find.go:25-49 (FindInPath)"
+RAW_EXEC_GO = "cni@v0.8.0 pkg/invoke/raw_exec.go:72-84 (pluginErr wraps exec errors)"
+FACTS_LOOKUP = "cni-facts.md §5 (plugin binary lookup), §10.8 (measured)"
+
+PLUGIN_NOT_FOUND = Rule(
+    code="CNI401",
+    name="plugin-not-found",
+    severity=Severity.ERROR,
+    summary="No bin dir holds a regular file named like the plugin type",
+    meaning=(
+        "libcni looks for the plugin `type` (and each delegate such as `ipam.type`) as a regular "
+        "file named exactly like the type in each plugin directory, in order, and fails when none "
+        "has it. The runtime fails every pod sandbox on this network with the error below; for a "
+        "delegate (IPAM) the same text comes from inside the main plugin, with CNI_PATH as the list. "
+        "Common causes: the network add-on's installer has not run yet, containerd's `bin_dir` "
+        "points elsewhere than where the plugins were unpacked, a plugin removed upstream "
+        "(`flannel` left the reference plugins in v1.0.0), or a typo in `type`."
+    ),
+    example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "flannnel"}]}',
+    fix=(
+        "Install the plugin into one of the bin dirs (e.g. the reference plugins release tarball "
+        "into /opt/cni/bin), or point the runtime at the directory that has it (containerd "
+        "`bin_dir`/`bin_dirs`, CRI-O `plugin_dirs`), or correct the `type`."
+    ),
+    runtime_errors=('failed to find plugin "X" in path [d1 d2]',),
+    references=(FIND_GO, FACTS_LOOKUP, "cni-facts.md §3.2 #17, §8 #21, #27"),
+)
+
+PLUGIN_SHADOWED = Rule(
+    code="CNI402",
+    name="plugin-shadowed",
+    severity=Severity.WARNING,
+    summary="The same plugin exists in several bin dirs; only the first is ever run",
+    meaning=(
+        "FindInPath stops at the first directory that has the file, so copies in later "
+        "directories are never executed. This is harmless while the copies are identical, but an "
+        "upgrade that lands in the later directory silently has no effect (and VERSION replies "
+        "differ between the copies). Reported as info when the copies are byte-identical."
+    ),
+    example="--bin-dir /opt/cni/bin --bin-dir /usr/lib/cni   # bridge in both",
+    fix="Keep one copy: remove the stale one, or order the bin dirs so that the intended copy comes first.",
+    runtime_errors=(),
+    references=(FIND_GO, "cni-facts.md §8 #22"),
+)
+
+PLUGIN_NOT_REGULAR = Rule(
+    code="CNI403",
+    name="plugin-not-regular",
+    severity=Severity.ERROR,
+    summary="A bin dir entry named like the plugin is a directory, dangling symlink or special file",
+    meaning=(
+        "FindInPath accepts only a regular file (after following symlinks). A directory, a "
+        "dangling symlink (e.g. into an uninstalled package) or a FIFO with the plugin's name is "
+        "skipped silently. When no later directory has the plugin the runtime fails with "
+        "`failed to find plugin` although `ls` shows the name; when a later directory has it, that "
+        "copy runs instead (reported as a warning)."
+    ),
+    example="/opt/cni/bin/bridge -> /usr/libexec/cni/bridge   (target removed)",
+    fix="Replace the entry with the plugin binary, or fix the symlink target.",
+    runtime_errors=('failed to find plugin "X" in path [d1 d2]',),
+    references=(FIND_GO, FACTS_LOOKUP, "cni-facts.md §8 #23"),
+)
+
+PLUGIN_NOT_EXECUTABLE = Rule(
+    code="CNI404",
+    name="plugin-not-executable",
+    severity=Severity.ERROR,
+    summary="The plugin file has no execute bit, or lives on a noexec mount",
+    meaning=(
+        "FindInPath does not check the execute bit: the first regular file wins even when it "
+        "cannot be executed, and libcni does not fall back to later dirs (measured, cni-facts "
+        "§10.8). execve then fails with EACCES even for root. The same happens for a bin dir on a "
+        "filesystem mounted `noexec` (some hardened images mount /opt or /var that way). libcni "
+        ">= v0.8.0 prints the error with the prefix `netplugin failed with no error message: `; "
+        "v0.7.x prints the bare `fork/exec` text; libcni >= v1.0 adds `plugin type=\"X\" failed "
+        "(add): ` in front on ADD."
+    ),
+    example="-rw-r--r-- root root /opt/cni/bin/portmap   (copied without -p, or unpacked by a tool that dropped modes)",
+    fix="`chmod 0755` the plugin (and check the bin dir's mount options: `findmnt -T /opt/cni/bin`).",
+    runtime_errors=(
+        "netplugin failed with no error message: fork/exec /opt/cni/bin/X: permission denied",
+        "fork/exec /opt/cni/bin/X: permission denied",
+    ),
+    references=(RAW_EXEC_GO, FACTS_LOOKUP, "cni-facts.md §3.2 #20, §8 #24"),
+)
+
+WRONG_ARCHITECTURE = Rule(
+    code="CNI405",
+    name="wrong-architecture",
+    severity=Severity.ERROR,
+    summary="The plugin is an ELF binary built for another CPU architecture",
+    meaning=(
+        "The kernel refuses an ELF whose machine type the CPU cannot run (ENOEXEC), so every pod "
+        "on this network fails at the first exec. Typical after copying /opt/cni/bin from an "
+        "amd64 machine to an arm64 node, or unpacking the wrong release tarball. A registered "
+        "binfmt_misc (qemu-user) handler would run it under emulation; cnidoctor then does not "
+        "report it."
+    ),
+    example="/opt/cni/bin/bridge: ELF aarch64 on an x86_64 node",
+    fix="Install the plugins release built for this node's architecture (cni-plugins-linux-<arch>-vX.tgz).",
+    runtime_errors=(
+        "netplugin failed with no error message: fork/exec /opt/cni/bin/X: exec format error",
+        "fork/exec /opt/cni/bin/X: exec format error",
+    ),
+    references=("cni-facts.md §3.2 #21, §8 #25, §10.8", "execve(2) ENOEXEC"),
+)
+
+MISSING_INTERPRETER_OR_LOADER = Rule(
+    code="CNI406",
+    name="missing-interpreter-or-loader",
+    severity=Severity.ERROR,
+    summary="The plugin's #! interpreter or ELF dynamic loader does not exist on this node",
+    meaning=(
+        "execve reports ENOENT - `no such file or directory` - for a file that plainly exists when "
+        "the interpreter named on its `#!` line is missing (a `#!/bin/bash` wrapper on a node "
+        "without bash; `#!/bin/sh\\r` from a file saved with Windows line endings) or when a "
+        "dynamically linked ELF names a loader (PT_INTERP) that is absent (a glibc build on a "
+        "musl or distroless host). The error text misleads operators into looking for the plugin "
+        "itself."
+    ),
+    example="/opt/cni/bin/my-wrapper starts with '#!/bin/bash' on a node that has only /bin/sh",
+    fix=(
+        "Install the interpreter or loader, use a statically linked build, or fix the `#!` line "
+        "(convert CRLF to LF with `sed -i 's/\\r$//'`)."
+    ),
+    runtime_errors=(
+        "netplugin failed with no error message: fork/exec /opt/cni/bin/X: no such file or directory",
+        "fork/exec /opt/cni/bin/X: no such file or directory",
+    ),
+    references=("cni-facts.md §3.2 #22, §8 #26, §10.8", "execve(2) ENOENT, binfmt_script"),
+)
+
+UNKNOWN_EXECUTABLE_FORMAT = Rule(
+    code="CNI407",
+    name="unknown-executable-format",
+    severity=Severity.ERROR,
+    summary="The plugin is neither a runnable ELF nor a #! script (empty, truncated, text, archive)",
+    meaning=(
+        "Go's os/exec calls execve directly and, unlike a shell, does not retry a file without "
+        "`#!` through /bin/sh, so a shell script without a `#!` line, an empty file from an "
+        "interrupted copy, a truncated download, an HTML error page saved by `curl` or a tarball "
+        "named like the plugin all fail with ENOEXEC."
+    ),
+    example="/opt/cni/bin/bridge is 0 bytes (disk filled up during the installer's copy)",
+    fix="Reinstall the plugin from its release; add `#!/bin/sh` to shell plugins.",
+    runtime_errors=(
+        "netplugin failed with no error message: fork/exec /opt/cni/bin/X: exec format error",
+        "fork/exec /opt/cni/bin/X: exec format error",
+    ),
+    references=("cni-facts.md §3.2 #21, §8 #25, §10.8", "execve(2) ENOEXEC"),
+)
+
+BIN_DIR_MISSING = Rule(
+    code="CNI408",
+    name="bin-dir-missing",
+    severity=Severity.WARNING,
+    summary="A configured plugin directory does not exist or is not a directory",
+    meaning=(
+        "libcni skips a missing directory silently while searching, so the only symptom is "
+        "`failed to find plugin` for plugins that were expected there. A bin dir that is missing "
+        "usually means the runtime and the network add-on disagree on the location "
+        "(/opt/cni/bin vs /usr/libexec/cni vs /usr/lib/cni)."
+    ),
+    example="containerd bin_dir = \"/opt/cni/bin\" but the distro package installed to /usr/lib/cni",
+    fix="Create/populate the directory or configure the runtime with the directory that holds the plugins.",
+    runtime_errors=(),
+    references=(FIND_GO, FACTS_LOOKUP),
+)
+
+MIXED_PLUGIN_GENERATIONS = Rule(
+    code="CNI409",
+    name="mixed-plugin-generations",
+    severity=Severity.WARNING,
+    summary="Plugins in one bin dir come from different releases (different VERSION cniVersion)",
+    meaning=(
+        "Each reference-plugins release answers VERSION with its library's version (0.3.1 for "
+        "v0.6-v0.7, 0.4.0 for v0.8-v0.9, 1.0.0 for v1.0-v1.5, 1.1.0 from v1.6). One directory "
+        "holding several generations means a partial upgrade (or an add-on that overwrote a "
+        "few binaries): a config that works with one plugin of the chain fails with the next "
+        "(`incompatible CNI versions`), and chained results mismatch on libcni >= 1.0."
+    ),
+    example="/opt/cni/bin/bridge replies 1.0.0, /opt/cni/bin/portmap replies 0.4.0",
+    fix="Reinstall one complete plugins release into the directory (all binaries from the same tarball).",
+    runtime_errors=('incompatible CNI versions; config is "X", plugin supports [...]',),
+    references=("cni-facts.md §6.2 (reference plugin releases)", "cni-facts.md §2.2, §10.7"),
+)
+
+RULES: Tuple[Rule, ...] = (
+    PLUGIN_NOT_FOUND,
+    PLUGIN_SHADOWED,
+    PLUGIN_NOT_REGULAR,
+    PLUGIN_NOT_EXECUTABLE,
+    WRONG_ARCHITECTURE,
+    MISSING_INTERPRETER_OR_LOADER,
+    UNKNOWN_EXECUTABLE_FORMAT,
+    BIN_DIR_MISSING,
+    MIXED_PLUGIN_GENERATIONS,
+)
+
+_EXEC_RULES: Dict[str, Rule] = {
+    "not-executable": PLUGIN_NOT_EXECUTABLE,
+    "noexec-mount": PLUGIN_NOT_EXECUTABLE,
+    "wrong-arch": WRONG_ARCHITECTURE,
+    "missing-loader": MISSING_INTERPRETER_OR_LOADER,
+    "missing-interpreter": MISSING_INTERPRETER_OR_LOADER,
+    "unknown-format": UNKNOWN_EXECUTABLE_FORMAT,
+}
+
+_VERSIONS_NOTE = (
+    "libcni >= v0.8.0 text; v0.7.x prints only the part after the prefix, and libcni >= v1.0 "
+    "adds 'plugin type=\"{type}\" failed (add): ' in front on ADD"
+)
+
+
+def _digest(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _shadow_finding(res: "Resolution", file: Optional[str], pointer: str) -> Finding:
+    assert res.path is not None
+    first = _digest(res.path)
+    different = [p for p in res.shadowed if _digest(p) != first or first is None]
+    copies = ", ".join(res.shadowed)
+    if different:
+        message = (f"plugin {res.type!r}: {res.path} is run; the different copy in {', '.join(different)} "
+                   "is never used")
+        return PLUGIN_SHADOWED.at(file, pointer, message, plugin=res.type)
+    message = f"plugin {res.type!r}: {res.path} is run; identical copies in {copies} are never used"
+    return replace(PLUGIN_SHADOWED.at(file, pointer, message, plugin=res.type), severity=Severity.INFO)
+
+
+def _skipped_findings(res: "Resolution", file: Optional[str], pointer: str) -> List[Finding]:
+    out: List[Finding] = []
+    for path, reason in res.skipped:
+        if res.path is None:
+            message = (f"plugin {res.type!r}: {path} is skipped by libcni ({reason}) and no other bin "
+                       "dir has the plugin")
+            out.append(PLUGIN_NOT_REGULAR.at(file, pointer, message, plugin=res.type, predicts=res.error))
+        else:
+            message = f"plugin {res.type!r}: {path} is skipped ({reason}); libcni runs {res.path} instead"
+            out.append(replace(PLUGIN_NOT_REGULAR.at(file, pointer, message, plugin=res.type),
+                               severity=Severity.WARNING))
+    return out
+
+
+def resolution_findings(res: "Resolution", file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
+    """CNI401-407 for one resolved ``type``; ``pointer`` locates the ``type`` key."""
+    if res.problem == "invalid-name":
+        return ()  # CNI311 (rules/semantics.py) reports empty types and types with '/'
+    if res.problem == "not-found":
+        if res.skipped:
+            return tuple(_skipped_findings(res, file, pointer))
+        where = " ".join(res.searched) if res.searched else "(no bin dirs)"
+        message = f"plugin {res.type!r} is not in any bin dir: {where}"
+        return (PLUGIN_NOT_FOUND.at(file, pointer, message, plugin=res.type, predicts=res.error),)
+    out = _skipped_findings(res, file, pointer)
+    if res.shadowed:
+        out.append(_shadow_finding(res, file, pointer))
+    rule = _EXEC_RULES.get(res.problem or "")
+    if rule is not None:
+        message = (f"plugin {res.type!r} at {res.path} cannot be executed: {res.detail} "
+                   f"({_VERSIONS_NOTE.format(type=res.type)})")
+        out.append(rule.at(file, pointer, message, plugin=res.type, predicts=res.error))
+    return tuple(out)
+
+
+def bin_dir_findings(bin_dirs: Sequence[str]) -> Tuple[Finding, ...]:
+    """CNI408 for each configured bin dir that is not a directory (node level: file None)."""
+    out: List[Finding] = []
+    for directory in dict.fromkeys(bin_dirs):
+        if os.path.isdir(directory):
+            continue
+        what = "does not exist" if not os.path.lexists(directory) else "is not a directory"
+        out.append(BIN_DIR_MISSING.at(None, "", f"plugin directory {directory} {what}"))
+    return tuple(out)
+
+
+def generation_findings(
+    bin_dir: str, probes: Mapping[str, "ProbeResult"], file: Optional[str] = None
+) -> Tuple[Finding, ...]:
+    """CNI409 when the replies of one dir's binaries carry different ``cniVersion`` values.
+
+    Only replies libcni accepted count; legacy/unknown-VERSION replies count as their own
+    generation ("0.2.0" / "pre-VERSION").
+    """
+    generations: Dict[str, List[str]] = {}
+    for path, result in sorted(probes.items()):
+        if os.path.dirname(os.path.abspath(path)) != os.path.abspath(bin_dir) or not result.ok:
+            continue
+        label = result.cni_version or "pre-VERSION (0.1.0)"
+        generations.setdefault(label, []).append(os.path.basename(path))
+    if len(generations) < 2:
+        return ()
+    parts = "; ".join(f"{version}: {', '.join(names)}" for version, names in sorted(generations.items()))
+    message = f"{bin_dir} mixes plugin releases (VERSION cniVersion {parts})"
+    return (MIXED_PLUGIN_GENERATIONS.at(file, "", message),)

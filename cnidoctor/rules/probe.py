@@ -1,8 +1,188 @@
-"""Rule family: see cnidoctor/rules/__init__.py for the code range."""
+"""CNI501-509: what a plugin answers to CNI_COMMAND=VERSION, judged as the runtime's libcni does.
+
+Emitted by the node stage through ``probe_findings`` (probe.py has the probe, probedecode.py
+the decoding). Who asks VERSION in production: CRI-O/ocicni and kubelet dockershim (>= 1.16)
+validate every config file with it and skip the file when it fails; containerd/go-cni never
+asks (cni-facts §2.1). Version cross-checks against configs are CNI51x (rules/skew.py).
+"""
 from __future__ import annotations
 
-from typing import Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
-from ..model import Rule, Severity  # noqa: F401
+from ..model import Finding, Rule, Severity
+from ..versions import SPEC_VERSIONS
 
-RULES: Tuple[Rule, ...] = ()
+if TYPE_CHECKING:  # pragma: no cover
+    from ..probe import ProbeResult
+
+DECODER_GO = "cni@v1.1.2 pkg/version/plugin.go:64-83 (PluginDecoder.Decode)"
+GETVERSION_GO = "cni@v1.1.2 pkg/invoke/exec.go:151-173 (GetVersionInfo)"
+RAW_EXEC_GO = "cni@v0.8.0 pkg/invoke/raw_exec.go:72-84 (pluginErr)"
+WHO_ASKS = ("CRI-O and kubelet dockershim (>= 1.16) skip the config file that uses this plugin "
+            "(ValidateNetworkList); containerd does not ask VERSION and is unaffected")
+
+VERSION_PROBE_FAILED = Rule(
+    code="CNI501",
+    name="version-probe-failed",
+    severity=Severity.ERROR,
+    summary="The plugin's VERSION reply is rejected by libcni (empty, garbage, error, crash)",
+    meaning=(
+        "libcni runs the plugin with CNI_COMMAND=VERSION and decodes stdout as "
+        "{\"cniVersion\", \"supportedVersions\"}. An empty reply, non-JSON output (a banner, a "
+        "log line), a JSON error object, a reply without `cniVersion`, or without "
+        "`supportedVersions` (unless cniVersion is exactly \"0.2.0\"), a non-zero exit or a "
+        "crash makes the probe fail. " + WHO_ASKS + ". Typical culprits are vendor wrapper "
+        "scripts that only handle ADD/DEL."
+    ),
+    example='#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] && exec /opt/vendor/real-plugin\nexit 0   # VERSION prints nothing',
+    fix=(
+        "Make the plugin (or wrapper) answer VERSION like skel does, e.g. "
+        "`{\"cniVersion\":\"1.0.0\",\"supportedVersions\":[\"0.3.1\",\"0.4.0\",\"1.0.0\"]}`, or "
+        "upgrade it; check its stderr for a crash."
+    ),
+    runtime_errors=(
+        "decoding version info: unexpected end of JSON input",
+        "decoding version info: missing field cniVersion",
+        "decoding version info: missing field supportedVersions",
+        "netplugin failed with no error message: exit status 1",
+        'netplugin failed: "<stderr>"',
+        'netplugin failed but error parsing its diagnostic message "<stdout>": <json error>',
+    ),
+    references=(DECODER_GO, RAW_EXEC_GO, "cni-facts.md §2.3, §3.2 #23-#26, §8 #16"),
+)
+
+PROBE_TIMEOUT = Rule(
+    code="CNI502",
+    name="probe-timeout",
+    severity=Severity.ERROR,
+    summary="The plugin did not finish VERSION in time (hangs, floods, or a child holds stdout)",
+    meaning=(
+        "VERSION needs no network state and returns instantly for every reference plugin. A "
+        "plugin that blocks (waiting on a daemon socket), loops printing, or starts a helper "
+        "that inherits stdout makes the runtime's call wait: Go's exec waits for stdout to "
+        "close, so a helper holding it keeps the runtime waiting past its own timeout (cni-facts "
+        "§10.10); when the runtime's context does kill it the error ends in `signal: killed`. "
+        "cnidoctor killed the plugin's whole process group after --probe-timeout."
+    ),
+    example="a plugin wrapper that runs `helperd &` without redirecting its output before answering",
+    fix=(
+        "Fix the plugin to answer VERSION without side effects; daemons it starts must detach "
+        "stdin/stdout/stderr (`helperd </dev/null >/dev/null 2>&1 &`). Raise --probe-timeout only "
+        "if the node is known to be overloaded."
+    ),
+    runtime_errors=("netplugin failed with no error message: signal: killed",),
+    references=(RAW_EXEC_GO, "cni-facts.md §10.10"),
+)
+
+LEGACY_VERSION_REPLY = Rule(
+    code="CNI503",
+    name="legacy-version-reply",
+    severity=Severity.WARNING,
+    summary='The plugin answers VERSION with only {"cniVersion":"0.2.0"}: it supports 0.1.0 and 0.2.0 only',
+    meaning=(
+        "Plugins built on CNI's skel before `supportedVersions` existed (reference plugins <= "
+        "v0.5) reply just `{\"cniVersion\":\"0.2.0\"}`; libcni accepts that as supporting "
+        "[\"0.1.0\", \"0.2.0\"] exactly. Any config with cniVersion >= 0.3.0 is then rejected "
+        "by libcni validation, and the plugin cannot take part in a chain."
+    ),
+    example='$ CNI_COMMAND=VERSION /opt/cni/bin/old-plugin\n{"cniVersion":"0.2.0"}',
+    fix="Upgrade the plugin to a release built on a current libcni (reference plugins >= v1.0).",
+    runtime_errors=('plugin X does not support config version "V"',),
+    references=(DECODER_GO, "cni-facts.md §2.3, §6.2"),
+)
+
+VERSION_COMMAND_UNKNOWN = Rule(
+    code="CNI504",
+    name="version-command-unknown",
+    severity=Severity.WARNING,
+    summary="The plugin does not know the VERSION command: libcni assumes it supports only 0.1.0",
+    meaning=(
+        "When a plugin fails VERSION with exactly the error `unknown CNI_COMMAND: VERSION` (and "
+        "no details), libcni treats it as supporting [\"0.1.0\"] only (an exact string match). "
+        "Configs declaring any later cniVersion then fail libcni validation (CRI-O, dockershim) "
+        "although ADD may still work on containerd (cni-facts §10.6). Such plugins predate CNI "
+        "spec 0.2.0 or use their own command dispatcher."
+    ),
+    example='$ CNI_COMMAND=VERSION /opt/cni/bin/ancient\n{"code":100,"msg":"unknown CNI_COMMAND: VERSION"}',
+    fix="Upgrade the plugin, or have it implement VERSION.",
+    runtime_errors=("unknown CNI_COMMAND: VERSION", 'plugin X does not support config version "V"'),
+    references=(GETVERSION_GO, "cni-facts.md §2.3, §3.2 #42, §10.6"),
+)
+
+PROBE_NOT_RUN = Rule(
+    code="CNI505",
+    name="probe-not-run",
+    severity=Severity.INFO,
+    summary="cnidoctor could not run the plugin as this user, so its VERSION reply is unknown",
+    meaning=(
+        "The runtime runs plugins as root. When cnidoctor runs unprivileged and a plugin is "
+        "executable only by root (mode 0700/0750), the probe is skipped rather than guessed; "
+        "version cross-checks for this plugin are then incomplete."
+    ),
+    example="-rwx------ root root /opt/cni/bin/bridge, cnidoctor run as an ordinary user",
+    fix="Run cnidoctor as root (e.g. `sudo cnidoctor check`) or in the node's privileged debug pod.",
+    runtime_errors=(),
+    references=("cni-facts.md §2.1",),
+)
+
+NONSTANDARD_SUPPORTED_VERSIONS = Rule(
+    code="CNI506",
+    name="nonstandard-supported-versions",
+    severity=Severity.WARNING,
+    summary="supportedVersions lists strings that are not CNI spec versions (e.g. \"1.0\", \"v1.0.0\")",
+    meaning=(
+        "libcni accepts the list without validating it, but both its validation and the "
+        "plugin's own skel compare version strings exactly: a plugin listing \"1.0\" does not "
+        "support a config declaring \"1.0.0\". Entries outside the spec's list (0.1.0 .. 1.1.0) "
+        "usually reveal a hand-written VERSION reply."
+    ),
+    example='{"cniVersion":"1.0.0","supportedVersions":["0.4","1.0"]}',
+    fix="Reply the exact spec version strings (\"0.4.0\", \"1.0.0\").",
+    runtime_errors=('plugin X does not support config version "V"',),
+    references=(DECODER_GO, "cni-facts.md §2.1 (validatePlugin compares strings exactly), §1.1"),
+)
+
+RULES: Tuple[Rule, ...] = (
+    VERSION_PROBE_FAILED,
+    PROBE_TIMEOUT,
+    LEGACY_VERSION_REPLY,
+    VERSION_COMMAND_UNKNOWN,
+    PROBE_NOT_RUN,
+    NONSTANDARD_SUPPORTED_VERSIONS,
+)
+
+
+def _accepted_findings(result: "ProbeResult", plugin_type: str, file: Optional[str], pointer: str) -> List[Finding]:
+    out: List[Finding] = []
+    if result.legacy and result.cni_version == "0.2.0":
+        out.append(LEGACY_VERSION_REPLY.at(
+            file, pointer, f"plugin {plugin_type!r} ({result.path}) replies only cniVersion 0.2.0: "
+            "libcni takes it as supporting 0.1.0 and 0.2.0 only", plugin=plugin_type))
+    elif result.legacy:
+        out.append(VERSION_COMMAND_UNKNOWN.at(
+            file, pointer, f"plugin {plugin_type!r} ({result.path}) does not know VERSION: libcni "
+            "takes it as supporting 0.1.0 only", plugin=plugin_type))
+    odd = [v for v in result.supported if v not in SPEC_VERSIONS]
+    if odd and not result.legacy:
+        out.append(NONSTANDARD_SUPPORTED_VERSIONS.at(
+            file, pointer, f"plugin {plugin_type!r} ({result.path}) lists non-spec versions "
+            f"{', '.join(repr(v) for v in odd)} in supportedVersions", plugin=plugin_type))
+    return out
+
+
+def probe_findings(result: "ProbeResult", plugin_type: str, file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
+    """CNI501-506 for one probe. Predicted exec failures (not executed) are CNI40x, not here."""
+    if result.ok:
+        return tuple(_accepted_findings(result, plugin_type, file, pointer))
+    if not result.executed and result.error is None:
+        return (PROBE_NOT_RUN.at(file, pointer, f"plugin {plugin_type!r} ({result.path}): {result.detail}",
+                                 plugin=plugin_type),)
+    if not result.executed:
+        return ()  # cannot exec: resolution_findings (CNI404-407) carries it with the same text
+    if result.timed_out:
+        message = f"plugin {plugin_type!r} ({result.path}) did not answer VERSION: {result.detail}"
+        return (PROBE_TIMEOUT.at(file, pointer, message, plugin=plugin_type, predicts=result.error),)
+    message = (f"plugin {plugin_type!r} ({result.path}) gives a VERSION reply libcni rejects; "
+               f"{WHO_ASKS}")
+    finding = VERSION_PROBE_FAILED.at(file, pointer, message, plugin=plugin_type, predicts=result.error)
+    return (finding,)
