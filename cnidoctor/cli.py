@@ -187,3 +187,19 @@ def _guarded(call: Callable[[], Any]) -> None:
         click.echo(f"cnidoctor: internal error: {type(exc).__name__}: {exc} "
                    "(set CNIDOCTOR_DEBUG=1 for a traceback)", err=True)
         raise SystemExit(EXIT_ERROR) from None
+
+
+@cli.command()
+@click.option("--bin-dir", "bin_dirs", multiple=True, metavar="DIR",
+              help="Plugin directory, repeatable, searched in order (default /opt/cni/bin).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
+@click.option("--probe-timeout", type=click.FloatRange(min=0.1, max=120), default=5.0, show_default=True,
+              help="Seconds before a probed plugin is killed (with its process group).")
+def plugins(bin_dirs: Tuple[str, ...], fmt: str, no_cache: bool, probe_timeout: float) -> None:
+    """Every binary in the bin dirs: path, architecture, VERSION reply, status (CNI_COMMAND=VERSION only)."""
+    from .inventory import inventory
+    from .report.plugins_table import render
+
+    found = inventory(bin_dirs or ("/opt/cni/bin",), timeout=probe_timeout, use_cache=not no_cache)
+    click.echo(render(found, fmt), nl=False)
