@@ -1,12 +1,327 @@
-"""Rule family: see cnidoctor/rules/__init__.py for the code range."""
+"""CNI0xx: which config files the runtimes read, in which order, and which one wins.
+
+Per-entry findings (CNI002-CNI005, CNI012) come from ``discover.py``; this module owns the rule
+definitions and the directory-level analysis ``check_directories`` (CNI001, CNI006-CNI011,
+CNI013, CNI014). Sources: cni-facts.md §4 (libcni ConfFiles, go-cni loadFromConfDir, ocicni
+loadNetworks, dockershim), §3.2 #16, #47-#49, #58, #59, #63, #64.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+import os
+import re
+from dataclasses import dataclass, replace
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..model import Finding, ParsedFile, Rule, Selection, Severity  # noqa: F401
+from ..model import Finding, ParsedFile, Rule, Selection, Severity
+from . import semantics
 
-RULES: Tuple[Rule, ...] = ()
+_GO_CNI = "go-cni opts.go loadFromConfDir (cni-facts.md §4.2)"
+_OCICNI = "ocicni pkg/ocicni/ocicni.go loadNetworks (cni-facts.md §4.3)"
+_CONFFILES = "cni@v1.3.0 libcni/conf.go:298-324 ConfFiles (cni-facts.md §4.1)"
+
+NO_CONFIG_FILES = Rule(
+    code="CNI001",
+    name="no-config-files",
+    severity=Severity.ERROR,
+    summary="The config directory holds no .conf, .conflist or .json file.",
+    meaning=(
+        "containerd, CRI-O and the kubelet read only entries whose extension is .conf, .conflist "
+        "or .json (libcni ConfFiles, " + _CONFFILES + "). With none, no pod network exists: "
+        "containerd reports NetworkReady=false with 'no network config found in <dir>: cni plugin "
+        "not initialized' (go-cni), CRI-O 'no CNI configuration file in <dir>. Has your network "
+        "provider started?' (ocicni) and the kubelet (dockershim) 'cni config uninitialized'. "
+        "Usually the network add-on has not started yet or wrote its config elsewhere "
+        "(cni-facts.md §8 #1, §3.2 #48/#58/#63)."
+    ),
+    example="/etc/cni/net.d/ containing only 10-calico.conflist.bak",
+    fix="Install or start the network add-on, or point the runtime's conf_dir/network_dir at "
+        "the directory that holds the config.",
+    runtime_errors=(
+        "no network config found in %s: cni plugin not initialized",
+        "no CNI configuration file in %s. Has your network provider started?",
+        "cni config uninitialized",
+        "no networks found in %s",
+    ),
+    references=(_CONFFILES, _GO_CNI, _OCICNI, "https://github.com/containerd/containerd/pull/11548"),
+)
+
+CONFIG_DIR_MISSING = Rule(
+    code="CNI002",
+    name="config-dir-missing",
+    severity=Severity.ERROR,
+    summary="The config directory does not exist.",
+    meaning=(
+        "libcni ConfFiles treats a missing directory as empty (no error), so the runtime reports "
+        "the same 'no network config' condition as an empty directory and the node stays "
+        "NotReady (" + _CONFFILES + "; cni-facts.md §3.2 #48/#58)."
+    ),
+    example="containerd conf_dir = \"/etc/cni/net.d\" on a node where the directory was never created",
+    fix="Create the directory and install the network add-on, or fix the runtime's conf_dir / "
+        "network_dir / --cni-conf-dir setting.",
+    runtime_errors=(
+        "no network config found in %s: cni plugin not initialized",
+        "no CNI configuration file in %s. Has your network provider started?",
+    ),
+    references=(_CONFFILES, _GO_CNI),
+)
+
+UNREADABLE_ENTRY = Rule(
+    code="CNI003",
+    name="unreadable-entry",
+    severity=Severity.ERROR,
+    summary="A config entry cannot be read: dangling symlink, loop, permission denied or a "
+            "symlink to a directory.",
+    meaning=(
+        "ConfFiles keeps every entry with a config extension that is not itself a directory, so a "
+        "dangling symlink, a symlink loop, an unreadable file or a symlink pointing at a directory "
+        "is handed to the loader, which fails with 'error reading <f>: ...' (libcni ConfFromFile/"
+        "ConfListFromFile, cni-facts.md §3.2 #16). containerd stops at the first file that fails "
+        "to load, so if this entry sorts first the whole CNI load fails ('cni plugin not "
+        "initialized'); CRI-O and the kubelet skip it (cni-facts.md §4.5, §10 #9)."
+    ),
+    example="10-flannel.conflist -> /run/flannel/cni.conflist (target removed)",
+    fix="Remove the broken entry or restore its target; make the file readable by the runtime.",
+    runtime_errors=(
+        "error reading %s: open %s: no such file or directory",
+        "error reading %s: read %s: is a directory",
+        "error reading %s: open %s: permission denied",
+        "error reading %s: open %s: too many levels of symbolic links",
+        "failed to load CNI config list file %s: %s: invalid cni config",
+        "failed to load CNI config file %s: %s: invalid cni config",
+        "failed to read config file: %s: failed to read config file",
+    ),
+    references=(_CONFFILES, _GO_CNI, _OCICNI),
+)
+
+NOT_REGULAR_FILE = Rule(
+    code="CNI004",
+    name="not-regular-file",
+    severity=Severity.ERROR,
+    summary="A config entry is a FIFO, socket or device, not a regular file.",
+    meaning=(
+        "libcni reads config entries with os.ReadFile. On a FIFO that call blocks until a writer "
+        "appears, hanging containerd's CNI (re)load; a socket fails with 'no such device or "
+        "address'; a device node is read as if it were the config. cnidoctor never opens such "
+        "entries (cni-facts.md §4.1)."
+    ),
+    example="mkfifo /etc/cni/net.d/10-debug.conf",
+    fix="Remove the special file from the config directory.",
+    runtime_errors=("error reading %s: open %s: no such device or address",),
+    references=(_CONFFILES,),
+)
+
+FILE_TOO_LARGE = Rule(
+    code="CNI005",
+    name="file-too-large",
+    severity=Severity.WARNING,
+    summary="A config entry is larger than cnidoctor's 1 MiB limit and was not analysed.",
+    meaning=(
+        "Real CNI configs are a few KiB at most. cnidoctor refuses to buffer files above 1 MiB "
+        "(discover.MAX_CONFIG_BYTES); the runtime reads them whole and parses them as a config, so "
+        "a large file with a config extension is usually a log or binary dropped into the "
+        "directory by mistake and will fail to load (fatal for containerd if it sorts first)."
+    ),
+    example="/etc/cni/net.d/00-debug.json (a 40 MB log file)",
+    fix="Move the file out of the config directory.",
+    references=(_CONFFILES,),
+)
+
+BROKEN_FILE_SHADOWS = Rule(
+    code="CNI006",
+    name="broken-file-shadows",
+    severity=Severity.ERROR,
+    summary="A file that fails to load sorts before the config that should be used: containerd "
+            "loads no network.",
+    meaning=(
+        "containerd (go-cni loadFromConfDir) walks the config files in lexical order and returns "
+        "on the first one that fails to load, so a broken file sorting before the real config "
+        "disables pod networking ('failed to load CNI config list file <f>: ...: invalid cni "
+        "config', then NetworkReady=false 'cni plugin not initialized'), even though a good config "
+        "follows. CRI-O (ocicni) and the kubelet skip the broken file and use the first one that "
+        "loads (cni-facts.md §4.2, §4.5, §8 #3, §10 #9)."
+    ),
+    example="00-multus.conf with a trailing comma next to a valid 10-calico.conflist",
+    fix="Fix or remove the broken file (or rename it so it no longer has a config extension).",
+    runtime_errors=(
+        "failed to load CNI config list file %s: %s: invalid cni config",
+        "failed to load CNI config file %s: %s: invalid cni config",
+        "cni config load failed: %s: failed to load cni config",
+        "cni plugin not initialized",
+    ),
+    references=(_GO_CNI, _OCICNI, "https://github.com/containerd/go-cni/blob/main/opts.go"),
+)
+
+SHADOWED_CONFIG = Rule(
+    code="CNI007",
+    name="shadowed-config",
+    severity=Severity.WARNING,
+    summary="Several configs load; only the first one (lexical order) is the default network.",
+    meaning=(
+        "containerd attaches pods to the first max_conf_num files (default 1) and CRI-O and the "
+        "kubelet use the first file that loads as the default network; CRI-O uses the others only "
+        "when a pod explicitly asks for them. Leftover configs from a previous network add-on or "
+        "the runtime's own sample bridge therefore silently win or lose depending on their names "
+        "(cni-facts.md §4.5, §8 #2/#40; calico#1388, minikube#8480, bootkube#698). A shadowed "
+        "loopback-only config (CRI-O's 99-loopback layout) is reported as info."
+    ),
+    example="87-podman-bridge.conflist next to 10-calico.conflist: calico is the default network",
+    fix="Remove configs of networks you no longer use; name the intended config so it sorts first.",
+    references=(_GO_CNI, _OCICNI),
+)
+
+CONF_AND_CONFLIST = Rule(
+    code="CNI008",
+    name="conf-and-conflist-same-network",
+    severity=Severity.WARNING,
+    summary="A .conf and a .conflist describe the same network (an upgrade leftover).",
+    meaning=(
+        "Add-ons that moved from a single-plugin .conf to a .conflist (Calico's 10-calico.conf -> "
+        "10-calico.conflist) left the old file behind; '.conf' sorts before '.conflist' for the "
+        "same stem, so the old single-plugin config wins and the new chain (portmap, bandwidth) "
+        "is never used (projectcalico/calico#1388; cni-facts.md §4.5)."
+    ),
+    example="10-calico.conf and 10-calico.conflist in /etc/cni/net.d",
+    fix="Delete the file of the old format.",
+    references=("https://github.com/projectcalico/calico/issues/1388", _GO_CNI),
+)
+
+BACKUP_FILE = Rule(
+    code="CNI009",
+    name="backup-file",
+    severity=Severity.WARNING,
+    summary="A backup-looking file still has a config extension, so the runtimes read it.",
+    meaning=(
+        "The runtimes select files by extension only (filepath.Ext), so '10-calico.conf.bak.conf', "
+        "'old-10-x.conflist', '10-x.conflist~.conflist' or a hidden '.10-x.conflist' are read like "
+        "any other config; hidden files and 'old-'/'00-' names even sort before the real config "
+        "and may become the default network (cni-facts.md §4.1, §8 #4)."
+    ),
+    example="10-flannel.conflist.orig.conflist",
+    fix="Move backups out of the config directory or give them an extension the runtimes ignore "
+        "(e.g. '.bak' as the last suffix).",
+    references=(_CONFFILES,),
+)
+
+UNPADDED_PREFIX = Rule(
+    code="CNI010",
+    name="unpadded-numeric-prefix",
+    severity=Severity.WARNING,
+    summary="Numeric name prefixes of different widths sort as text, not as numbers.",
+    meaning=(
+        "Runtimes order files with Go's sort.Strings (byte order), so '100-x.conflist' sorts "
+        "before '20-y.conflist' although 100 > 20. The file meant to be low priority becomes the "
+        "default network (cni-facts.md §4.1, §8 #4)."
+    ),
+    example="100-crio-bridge.conflist and 20-flannel.conflist: crio-bridge wins",
+    fix="Use zero-padded prefixes of equal width (e.g. '020-', '100-') or rename the file.",
+    references=(_CONFFILES, _GO_CNI),
+)
+
+DUPLICATE_NETWORK_NAME = Rule(
+    code="CNI011",
+    name="duplicate-network-name",
+    severity=Severity.WARNING,
+    summary="Two config files declare the same network name.",
+    meaning=(
+        "CRI-O (ocicni) keys networks by name: the first file wins and the later one is logged as "
+        "'Ignored CNI network <name> (type=...) at <file> because already exists'. containerd "
+        "with max_conf_num > 1 attaches both; the result cache /var/lib/cni/results/<name>-<id>-"
+        "<ifname> is keyed by network name as well (cni-facts.md §4.3, §8 #39)."
+    ),
+    example="10-bridge.conflist and 20-bridge.conflist both with \"name\": \"bridge\"",
+    fix="Give every network a unique name or remove the duplicate file.",
+    runtime_errors=("Ignored CNI network %s (type=%v) at %s because already exists",),
+    references=(_OCICNI,),
+)
+
+IGNORED_EXTENSION = Rule(
+    code="CNI012",
+    name="ignored-extension",
+    severity=Severity.INFO,
+    summary="A config-looking file whose extension the runtimes never read.",
+    meaning=(
+        "Only .conf, .conflist and .json entries are read (case-sensitive filepath.Ext). Files "
+        "such as '05-cilium.conflist.cilium_bak', '10-calico.conflist.bak', '10-x.conf.disabled' "
+        "or a '.yaml' manifest are ignored; this note tells the operator they have no effect "
+        "(cni-facts.md §4.1)."
+    ),
+    example="05-cilium.conflist.cilium_bak",
+    fix="Nothing to do if the file is meant to be inactive; delete it to avoid confusion.",
+    references=(_CONFFILES,),
+)
+
+NETWORK_SUBDIRECTORY = Rule(
+    code="CNI013",
+    name="network-subdirectory",
+    severity=Severity.WARNING,
+    summary="A sub-directory named after a network: libcni 1.3.0 appends its *.conf plugins.",
+    meaning=(
+        "libcni v1.3.0 (containerd >= 2.1, CRI-O >= 1.33) loads every '<confdir>/<network name>/"
+        "*.conf' and appends it to that .conflist's plugins unless the list sets "
+        "\"loadOnlyInlinedPlugins\": true; one unparsable file there fails the whole list. Older "
+        "runtimes ignore the directory, so the chain differs between runtime releases. A "
+        "non-directory entry with the network's name makes the list fail to load on 1.3.0 "
+        "(cni@v1.3.0 libcni/conf.go:66-90, 247-272; cni-facts.md §4.1, §8 #38)."
+    ),
+    example="/etc/cni/net.d/10-mynet.conflist (name mynet) and /etc/cni/net.d/mynet/50-tuning.conf",
+    fix="Set \"loadOnlyInlinedPlugins\": true or move the directory away if the extra plugins "
+        "are not intended; otherwise make sure every runtime in the fleet is >= the 1.3.0 line.",
+    runtime_errors=(
+        "failed to read plugin config files in %s: %s",
+        "no plugin configs found",
+    ),
+    references=("cni@v1.3.0 libcni/conf.go:66-90", "cni@v1.3.0 SPEC.md (plugin aggregation)"),
+)
+
+NO_LOADABLE_CONFIG = Rule(
+    code="CNI014",
+    name="no-loadable-config",
+    severity=Severity.ERROR,
+    summary="Config files exist but none of them loads: no default network on any runtime.",
+    meaning=(
+        "Every file with a config extension fails to load (see its own finding). containerd stops "
+        "at the first ('failed to load CNI config ... invalid cni config' -> 'cni plugin not "
+        "initialized'), CRI-O skips them all and reports 'no CNI configuration file in <dir>. Has "
+        "your network provider started?', the kubelet 'cni config uninitialized' "
+        "(cni-facts.md §4.5, §3.2 #49/#58/#63)."
+    ),
+    example="/etc/cni/net.d/10-flannel.conflist with a syntax error and nothing else",
+    fix="Fix the file(s) reported in the other findings.",
+    runtime_errors=(
+        "failed to load CNI config list file %s: %s: invalid cni config",
+        "no CNI configuration file in %s. Has your network provider started?",
+        "cni config uninitialized",
+    ),
+    references=(_GO_CNI, _OCICNI),
+)
+
+RULES: Tuple[Rule, ...] = (
+    NO_CONFIG_FILES,
+    CONFIG_DIR_MISSING,
+    UNREADABLE_ENTRY,
+    NOT_REGULAR_FILE,
+    FILE_TOO_LARGE,
+    BROKEN_FILE_SHADOWS,
+    SHADOWED_CONFIG,
+    CONF_AND_CONFLIST,
+    BACKUP_FILE,
+    UNPADDED_PREFIX,
+    DUPLICATE_NETWORK_NAME,
+    IGNORED_EXTENSION,
+    NETWORK_SUBDIRECTORY,
+    NO_LOADABLE_CONFIG,
+)
+
+
+def no_config_text(directory: str) -> str:
+    """go-cni's text for a directory without config files (go-cni opts.go, §3.2 #48)."""
+    return f"no network config found in {directory}: cni plugin not initialized"
+
+
+def load_failure_text(path: str, load_error: str) -> str:
+    """go-cni's wrapper around a libcni load error (§3.2 #49); '.conflist' vs other files."""
+    what = "config list file" if path.endswith(".conflist") else "config file"
+    return f"failed to load CNI {what} {path}: {load_error}: invalid cni config"
 
 
 @dataclass(frozen=True)
@@ -15,9 +330,329 @@ class DirectoryResult:
     selection: Optional[Selection]
 
 
-def check_directories(parsed: Sequence[ParsedFile], directories: Sequence[str]) -> DirectoryResult:
-    """Directory-level findings (shadowing, duplicates, selection) - placeholder."""
-    first = next((p for p in parsed if p.network is not None), None)
-    if first is None or first.network is None:
-        return DirectoryResult((), None)
-    return DirectoryResult((), Selection(first.path, first.network.name, first.network.cni_version))
+# ---------------------------------------------------------------------------------------------
+# helpers over ParsedFile
+
+
+def _loads(item: ParsedFile) -> bool:
+    return item.candidate.problem is None and item.network is not None
+
+
+def _load_error(item: ParsedFile) -> str:
+    """The libcni error text for a file that fails to load."""
+    if item.load_error:
+        return item.load_error
+    if item.candidate.problem and item.candidate.detail:
+        return f"error reading {item.path}: {item.candidate.detail}"
+    return "the file does not load"
+
+
+def _network_name(item: ParsedFile) -> Optional[str]:
+    return item.network.name if item.network is not None else None
+
+
+def _runtime_name(item: ParsedFile) -> str:
+    """ocicni names a nameless network after its file (path.Base) (ocicni loadNetworks)."""
+    name = _network_name(item)
+    return name if name else os.path.basename(item.path)
+
+
+def _first_type(item: ParsedFile) -> str:
+    if item.network is None or not item.network.plugins:
+        return ""
+    return item.network.plugins[0].type or ""
+
+
+def _is_loopback_only(item: ParsedFile) -> bool:
+    return item.network is not None and all(p.type == "loopback" for p in item.network.plugins)
+
+
+def _stem(path: str) -> str:
+    base = os.path.basename(path)
+    dot = base.rfind(".")
+    return base[:dot] if dot > 0 else base
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def check_directories(
+    parsed: Sequence[ParsedFile],
+    directories: Sequence[str],
+    subdirectories: Optional[Mapping[str, Sequence[str]]] = None,
+) -> DirectoryResult:
+    """Directory-level findings and the runtime's default network.
+
+    Files found in a directory are analysed per directory in runtime order (selection,
+    shadowing, ordering, duplicates). Files named explicitly (``candidate.directory is None``,
+    pre-commit mode) get the name-based rules and cross-file duplicate names, but no selection
+    is claimed for them. ``subdirectories`` (from ``discover.Discovered``) lists each
+    directory's sub-directories; when not given they are looked up with one ``stat`` per
+    network name.
+    """
+    findings: List[Finding] = []
+    selection: Optional[Selection] = None
+    for directory in directories:
+        entries = [p for p in parsed if p.candidate.directory == directory]
+        subs = None if subdirectories is None else tuple(subdirectories.get(directory, ()))
+        found, chosen = _check_one_directory(directory, entries, subs)
+        findings.extend(found)
+        if selection is None and chosen is not None:
+            selection = Selection(chosen.path, _network_name(chosen),
+                                  chosen.network.cni_version if chosen.network else None)
+    loose = [p for p in parsed if p.candidate.directory is None]
+    findings.extend(_check_loose_files(loose))
+    return DirectoryResult(tuple(findings), selection)
+
+
+def _check_one_directory(
+    directory: str, entries: Sequence[ParsedFile], subdirs: Optional[Tuple[str, ...]]
+) -> Tuple[List[Finding], Optional[ParsedFile]]:
+    if not entries:
+        return [_empty_directory(directory)], None
+    findings: List[Finding] = []
+    default = next((p for p in entries if _loads(p)), None)
+    findings.extend(_broken_before_default(directory, entries, default))
+    loadable = [p for p in entries if _loads(p)]
+    findings.extend(_shadowed(loadable))
+    pairs = _conf_conflist_pairs(loadable, entries)
+    findings.extend(f for f, _ in pairs)
+    paired = {frozenset(pair) for _, pair in pairs}
+    findings.extend(_duplicate_names(loadable, skip=paired))
+    findings.extend(_backup_names(entries, default))
+    findings.extend(_unpadded_prefixes(entries, default))
+    findings.extend(_network_subdirectories(directory, loadable, subdirs))
+    if default is not None:
+        findings.extend(semantics.no_ip_result(default))  # only the default network's result is converted
+    return findings, default
+
+
+def _check_loose_files(loose: Sequence[ParsedFile]) -> List[Finding]:
+    findings: List[Finding] = []
+    findings.extend(_backup_names(loose, None))
+    findings.extend(_duplicate_names([p for p in loose if _loads(p)], skip=set()))
+    for item in loose:  # a file checked on its own may become the default network once installed
+        findings.extend(semantics.no_ip_result(item))
+    return findings
+
+
+def _empty_directory(directory: str) -> Finding:
+    return NO_CONFIG_FILES.at(
+        directory,
+        "",
+        f"{directory} has no .conf, .conflist or .json file: containerd reports "
+        f"'{no_config_text(directory)}', CRI-O 'no CNI configuration file in {directory}. Has your "
+        "network provider started?' and the kubelet 'cni config uninitialized'",
+        predicts=no_config_text(directory),
+    )
+
+
+def _broken_before_default(
+    directory: str, entries: Sequence[ParsedFile], default: Optional[ParsedFile]
+) -> List[Finding]:
+    """CNI006 / CNI014 at the first file containerd fails on (it stops there)."""
+    first = entries[0]
+    if _loads(first) or first.candidate.problem == "too-large":
+        return []
+    predicts = load_failure_text(first.path, _load_error(first))
+    if default is None:
+        return [NO_LOADABLE_CONFIG.at(
+            first.path,
+            "",
+            f"no file in {directory} loads (first failure: {_load_error(first)}): containerd "
+            "fails its CNI load, CRI-O and the kubelet find no network, the node stays NotReady",
+            predicts=predicts,
+        )]
+    broken = [p.path for p in entries[: entries.index(default)] if not _loads(p)]
+    others = f" (also failing before it: {', '.join(broken[1:])})" if len(broken) > 1 else ""
+    return [BROKEN_FILE_SHADOWS.at(
+        first.path,
+        "",
+        f"{first.path} fails to load ({_load_error(first)}) and sorts before {default.path}: "
+        f"containerd stops here and loads no network ('cni plugin not initialized'); CRI-O and "
+        f"the kubelet skip it and use network {_runtime_name(default)!r} from {default.path}{others}",
+        predicts=predicts,
+    )]
+
+
+def _shadowed(loadable: Sequence[ParsedFile]) -> List[Finding]:
+    if len(loadable) < 2:
+        return []
+    winner = loadable[0]
+    out: List[Finding] = []
+    for item in loadable[1:]:
+        finding = SHADOWED_CONFIG.at(
+            item.path,
+            "",
+            f"network {_runtime_name(item)!r} in {item.path} is not the default network: "
+            f"{winner.path} (network {_runtime_name(winner)!r}) sorts first, so containerd "
+            "(max_conf_num=1) never uses this file and CRI-O only if a pod asks for it by name",
+        )
+        if _is_loopback_only(item):
+            finding = replace(finding, severity=Severity.INFO)
+        out.append(finding)
+    return out
+
+
+def _conf_conflist_pairs(
+    loadable: Sequence[ParsedFile], entries: Sequence[ParsedFile]
+) -> List[Tuple[Finding, Tuple[str, str]]]:
+    """CNI008: a single-plugin file and a list of the same network name or the same stem."""
+    out: List[Tuple[Finding, Tuple[str, str]]] = []
+    lists = [p for p in loadable if p.candidate.kind == "conflist"]
+    singles = [p for p in loadable if p.candidate.kind == "conf"]
+    for single in singles:
+        for lst in lists:
+            same_name = _network_name(single) and _network_name(single) == _network_name(lst)
+            if not (same_name or _stem(single.path) == _stem(lst.path)):
+                continue
+            first = entries.index(single) < entries.index(lst)
+            order = "sorts first and shadows the list" if first else "sorts after the list"
+            out.append((CONF_AND_CONFLIST.at(
+                single.path,
+                "",
+                f"{single.path} (single-plugin, network {_runtime_name(single)!r}) and "
+                f"{lst.path} (list, network {_runtime_name(lst)!r}) look like the old and new "
+                f"format of one network; the .conf {order}",
+            ), (single.path, lst.path)))
+    return out
+
+
+def _duplicate_names(loadable: Sequence[ParsedFile], skip: set) -> List[Finding]:
+    seen: Dict[str, ParsedFile] = {}
+    out: List[Finding] = []
+    for item in loadable:
+        name = _runtime_name(item)
+        first = seen.get(name)
+        if first is None:
+            seen[name] = item
+            continue
+        if frozenset((first.path, item.path)) in skip:
+            continue
+        out.append(DUPLICATE_NETWORK_NAME.at(
+            item.path,
+            "/name" if _network_name(item) else "",
+            f"network name {name!r} is also declared by {first.path}: CRI-O keeps the first and "
+            "ignores this file; containerd with max_conf_num > 1 attaches both",
+            predicts=f"Ignored CNI network {name} (type={_first_type(item)}) at {item.path} because already exists",
+        ))
+    return out
+
+
+_BACKUP_WORDS = re.compile(
+    r"(\.bak|\.orig|\.old|\.save|\.backup|backup|\.dpkg-|\.rpm(save|new|orig)|\.swp|~|copy\b|"
+    r"\.disabled|\.tmp)",
+    re.IGNORECASE,
+)
+_CONFIG_EXT_INSIDE = re.compile(r"\.(conf|conflist|json)\.", re.IGNORECASE)
+
+
+def backup_reason(name: str) -> Optional[str]:
+    """Why ``name`` (which has a config extension) looks like a backup, or None."""
+    if name.startswith("."):
+        return "a hidden dot-file"
+    stem = name[: name.rfind(".")] if "." in name else name
+    if _CONFIG_EXT_INSIDE.search(stem + "."):
+        return "a config name with a second extension appended"
+    if re.match(r"^(old|bak|backup|orig)[-_.]", name, re.IGNORECASE):
+        return "an 'old-'/'backup-' prefix"
+    match = _BACKUP_WORDS.search(stem)
+    if match:
+        return f"{match.group(0)!r} in the name"
+    return None
+
+
+def _backup_names(entries: Sequence[ParsedFile], default: Optional[ParsedFile]) -> List[Finding]:
+    out: List[Finding] = []
+    for item in entries:
+        reason = backup_reason(os.path.basename(item.path))
+        if reason is None:
+            continue
+        effect = "the runtimes still read it because of its config extension"
+        if default is not None and item is default:
+            effect = "it is the DEFAULT network the runtimes use"
+        out.append(BACKUP_FILE.at(
+            item.path, "", f"{os.path.basename(item.path)} looks like a backup ({reason}); {effect}",
+        ))
+    return out
+
+
+_NUMERIC_PREFIX = re.compile(r"^([0-9]+)[-_.]")
+
+
+def _unpadded_prefixes(entries: Sequence[ParsedFile], default: Optional[ParsedFile]) -> List[Finding]:
+    """CNI010 at each file that sorts before a file with a smaller numeric prefix."""
+    numbered = [(p, _NUMERIC_PREFIX.match(os.path.basename(p.path))) for p in entries]
+    prefixed = [(p, m.group(1)) for p, m in numbered if m]
+    out: List[Finding] = []
+    for index, (item, digits) in enumerate(prefixed):
+        later_smaller = [(q, d) for q, d in prefixed[index + 1:] if len(d) != len(digits) and int(d) < int(digits)]
+        if not later_smaller:
+            continue
+        other, other_digits = later_smaller[0]
+        note = " and is the default network" if item is default else ""
+        out.append(UNPADDED_PREFIX.at(
+            item.path,
+            "",
+            f"{os.path.basename(item.path)} (prefix {digits}) sorts before {os.path.basename(other.path)} "
+            f"(prefix {other_digits}) because names compare as text{note}",
+        ))
+    return out
+
+
+def _network_subdirectories(
+    directory: str, loadable: Sequence[ParsedFile], subdirs: Optional[Tuple[str, ...]]
+) -> List[Finding]:
+    out: List[Finding] = []
+    for item in loadable:
+        if item.candidate.kind != "conflist" or item.network is None:
+            continue
+        if _inlined_only(item):
+            continue
+        name = item.network.name or ""
+        target = os.path.join(directory, name) if name else directory
+        state = _entry_state(target, name, subdirs)
+        if state is None or (state == "dir" and not _conf_names(target)):
+            continue  # an empty sub-directory adds nothing
+        out.append(NETWORK_SUBDIRECTORY.at(item.path, "/name" if name else "", _subdir_message(item, target, name, state)))
+    return out
+
+
+def _inlined_only(item: ParsedFile) -> bool:
+    doc = item.document
+    value = doc.get("loadOnlyInlinedPlugins") if isinstance(doc, dict) else None
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _entry_state(target: str, name: str, subdirs: Optional[Tuple[str, ...]]) -> Optional[str]:
+    """'dir', 'other' (exists, not a directory) or None; libcni joins <dir>/<name>."""
+    if name and subdirs is not None and name in subdirs:
+        return "dir"
+    if name in ("", ".", ".."):
+        return "dir"
+    if subdirs is not None and "/" not in name:
+        return "other" if os.path.lexists(target) else None
+    if os.path.isdir(target):
+        return "dir"
+    return "other" if os.path.lexists(target) else None
+
+
+def _subdir_message(item: ParsedFile, target: str, name: str, state: str) -> str:
+    if state == "other":
+        return (f"{target} exists but is not a directory: libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) "
+                f"fails to load {item.path} ('failed to read plugin config files in {target}: ...')")
+    if not name or name in (".", ".."):
+        return (f"network name {name!r} makes libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) read "
+                f"*.conf files of {target} and append them to this list's plugins")
+    listed = ", ".join(_conf_names(target))
+    return (f"{target}/ is named after network {name!r}: libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) "
+            f"appends its *.conf files ({listed}) to this list's plugins; older runtimes ignore them")
+
+
+def _conf_names(target: str) -> List[str]:
+    try:
+        with os.scandir(target) as it:
+            names = [e.name for e in it if not e.is_dir(follow_symlinks=False) and e.name.endswith(".conf")]
+    except OSError:
+        return []
+    return sorted(names, key=os.fsencode)
