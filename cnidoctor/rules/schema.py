@@ -1,8 +1,105 @@
-"""Rule family: see cnidoctor/rules/__init__.py for the code range."""
+"""CNI2xx: the configuration checked against the JSON Schema of the cniVersion it declares.
+
+Emitted by ``cnidoctor/validate.py``. The schemas (``cnidoctor/schemas/<version>/``) follow each
+spec version's text and libcni's Go types; schema complaints that another family already
+reports (missing name, name characters, reserved keys, cniVersions, string disableCheck, and
+everything libcni refuses at load) are filtered out by ``validate.OWNED_ELSEWHERE``.
+"""
 from __future__ import annotations
 
 from typing import Tuple
 
-from ..model import Rule, Severity  # noqa: F401
+from ..model import Rule, Severity
 
-RULES: Tuple[Rule, ...] = ()
+SPEC_1_0_CONFIG = "https://github.com/containernetworking/cni/blob/spec-v1.0.0/SPEC.md#configuration-format"
+SPEC_0_4_CONFIG = "https://github.com/containernetworking/cni/blob/spec-v0.4.0/SPEC.md#network-configuration"
+LIBCNI_CONF = "https://github.com/containernetworking/cni/blob/v1.3.0/libcni/conf.go"
+LIBCNI_TYPES = "https://github.com/containernetworking/cni/blob/v1.3.0/pkg/types/types.go"
+SCHEMAS = "cnidoctor/schemas/<version>/{conflist,plugin}.schema.json (listed in cnidoctor/schemas/index.json)"
+
+SCHEMA_VIOLATION = Rule(
+    code="CNI201",
+    name="schema-violation",
+    severity=Severity.ERROR,
+    summary="A well-known key has the wrong JSON type, and the plugin or runtime reading it refuses the config.",
+    meaning=(
+        "Each CNI spec version types its well-known keys: `ipMasq` is a boolean, `args` an object, "
+        "spec 0.1.0/0.2.0 `ipam.routes` an array of `{dst, gw}` strings, 1.1.0 `disableGC`/"
+        "`loadOnlyInlinedPlugins` booleans. Go code decodes these with encoding/json into typed "
+        "struct fields, and a JSON value of another type makes the whole decode fail. This rule "
+        "fires only where a named consumer refuses: a reference plugin that decodes the key "
+        "(bridge, ptp and win-overlay for `ipMasq`; bridge, tap, tuning, host-local and static for "
+        "`args`; host-local and static for `ipam.routes`, plugins@v1.9.1), so ADD fails for every "
+        "pod; or libcni >= v1.2.1, which reads the 1.1.0 list booleans with `readBool` and refuses "
+        "the file on any other type or value (cni@v1.3.0 libcni/conf.go:160-190). The same type "
+        "error on a plugin that does not read the key is CNI203. Keys that libcni itself decodes "
+        "(`type`, `capabilities`, `ipam`, `dns`, ...) stop the load and are reported by the "
+        "syntax family (CNI109) instead."
+    ),
+    example=(
+        '{\n  "cniVersion": "1.0.0",\n  "name": "k8s-pod-network",\n  "plugins": [\n'
+        '    {"type": "bridge", "bridge": "cni0", "ipMasq": "true",\n'
+        '     "ipam": {"type": "host-local", "subnet": "10.244.1.0/24"}}\n  ]\n}'
+    ),
+    fix=(
+        "Write the value with the JSON type the spec gives it: `\"ipMasq\": true` (no quotes), "
+        "`\"args\": {...}`, routes as `[{\"dst\": \"10.0.0.0/8\"}]`."
+    ),
+    runtime_errors=(
+        # cni-facts §3 #11; plugins print it after "failed to load netconf: " (bridge, ptp, tuning, tap).
+        "…: json: cannot unmarshal <T> into Go struct field NetConf.<field> of type <U>",
+    ),
+    references=(SPEC_1_0_CONFIG, SPEC_0_4_CONFIG, LIBCNI_CONF,
+                "https://github.com/containernetworking/plugins/blob/v1.9.1/plugins/main/bridge/bridge.go",
+                SCHEMAS),
+)
+
+UNKNOWN_LIST_KEY = Rule(
+    code="CNI202",
+    name="unknown-list-key",
+    severity=Severity.WARNING,
+    summary="A key at the top of a .conflist that no CNI spec version defines; libcni silently ignores it.",
+    meaning=(
+        "libcni reads a network configuration list with exact-name map lookups of the keys the "
+        "spec defines (`cniVersion`, `cniVersions`, `name`, `plugins`, `disableCheck`, "
+        "`disableGC`, `loadOnlyInlinedPlugins`; cni@v1.3.0 libcni/conf.go NetworkConfFromBytes) "
+        "and ignores every other key without a word. Unlike plugin objects, where Go matches keys "
+        "case-insensitively, the list level is case-sensitive, so `disablecheck` does nothing. "
+        "A plugin never sees list-level keys either: each plugin receives only its own object plus "
+        "the list's `name` and `cniVersion`. So an unknown list key is a typo (the setting you "
+        "meant is not applied) or a plugin setting in the wrong place. A key that another spec "
+        "version defines (e.g. `disableCheck` in a 0.3.1 list) is CNI306 instead, and a top-level "
+        "`type` beside `plugins` is the hybrid document of CNI319."
+    ),
+    example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "disablecheck": true,\n  "plugins": [{"type": "bridge"}]\n}',
+    fix="Rename the key to the spec spelling (the message suggests one), move a plugin setting into the plugin object, or delete it.",
+    runtime_errors=(),
+    references=(SPEC_1_0_CONFIG, LIBCNI_CONF, SCHEMAS),
+)
+
+SPEC_DEVIATION = Rule(
+    code="CNI203",
+    name="spec-deviation",
+    severity=Severity.WARNING,
+    summary="The config departs from the spec's schema for its cniVersion, but nothing known refuses it.",
+    meaning=(
+        "The value breaks the JSON Schema of the declared spec version (a wrong JSON type on a "
+        "well-known key that this plugin does not read, a required sub-key missing such as a "
+        "spec 0.1.0/0.2.0 `ipam.routes` entry without `dst`, or a 1.1.0 list boolean written as "
+        "the string \"true\"), yet neither libcni nor any reference plugin we know of decodes it "
+        "in a way that fails. It works today; it is fragile because any plugin that implements "
+        "the key as the spec defines it will refuse it, and tools that validate against the spec "
+        "reject the file. Where a consumer does refuse, the same problem is CNI201 (error)."
+    ),
+    example=(
+        '{\n  "cniVersion": "0.3.1",\n  "name": "k8s-pod-network",\n  "plugins": [\n'
+        '    {"type": "calico", "ipMasq": "true", "ipam": {"type": "calico-ipam"}}\n  ]\n}'
+    ),
+    fix="Use the type and shape the spec defines for the key (see the message), or drop the key if the plugin does not use it.",
+    runtime_errors=(),
+    references=(SPEC_1_0_CONFIG, SPEC_0_4_CONFIG,
+                "https://github.com/containernetworking/cni/blob/spec-v0.2.0/SPEC.md#network-configuration",
+                SCHEMAS),
+)
+
+RULES: Tuple[Rule, ...] = (SCHEMA_VIOLATION, UNKNOWN_LIST_KEY, SPEC_DEVIATION)
