@@ -1,0 +1,108 @@
+"""The knowledge base: ``kb.json`` loaded into typed records, compiled once, on first use.
+
+``kb.json`` is the one reviewable place that says, for every runtime error family (cni-facts.md
+§3, ecosystem-anchors.md §4): its patterns, who prints it, its causes (most likely first, each
+with the rule codes it corresponds to and an optional condition on the extracted variables), the
+fix and the runtime releases concerned. Nothing about a particular error lives in code.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from .template import Compiled, compile_template
+
+KB_PATH = Path(__file__).with_name("kb.json")
+
+ROLES = ("cause", "generic", "wrapper")
+
+
+@dataclass(frozen=True)
+class Cause:
+    text: str
+    codes: Tuple[str, ...]
+    when: Tuple[Tuple[Any, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One error family. ``role``: ``cause`` names a cause; ``generic`` names one too but a more
+    specific family found in the same text ranks above it; ``wrapper`` only says who printed the
+    message and at which step (containerd ADD, CRI-O CHECK, ...)."""
+
+    id: str
+    title: str
+    role: str
+    component: str
+    patterns: Tuple[Compiled, ...]
+    causes: Tuple[Cause, ...] = ()
+    fix: str = ""
+    runtimes: Tuple[str, ...] = ()
+    references: Tuple[str, ...] = ()
+    facts: Tuple[str, ...] = ()
+    reports: Tuple[int, ...] = ()
+    requires_context: bool = False
+    keep_with_inner: bool = False
+    runtime: Optional[str] = None
+    step: Optional[str] = None
+
+    @property
+    def codes(self) -> Tuple[str, ...]:
+        """Every rule code any of the causes corresponds to, in first-seen order."""
+        seen: Dict[str, None] = {}
+        for cause in self.causes:
+            for code in cause.codes:
+                seen.setdefault(code, None)
+        return tuple(seen)
+
+
+def _entry(raw: Mapping[str, Any]) -> Entry:
+    role = raw["role"]
+    if role not in ROLES:
+        raise ValueError(f"kb.json: entry {raw.get('id')!r} has unknown role {role!r}")
+    return Entry(
+        id=raw["id"],
+        title=raw["title"],
+        role=role,
+        component=raw["component"],
+        patterns=tuple(compile_template(p) for p in raw["patterns"]),
+        causes=tuple(
+            Cause(c["text"], tuple(c.get("codes", ())), tuple(tuple(w) for w in c.get("when", ())))
+            for c in raw.get("causes", ())
+        ),
+        fix=raw.get("fix", ""),
+        runtimes=tuple(raw.get("runtimes", ())),
+        references=tuple(raw.get("references", ())),
+        facts=tuple(raw.get("facts", ())),
+        reports=tuple(raw.get("reports", ())),
+        requires_context=bool(raw.get("requires_context", False)),
+        keep_with_inner=bool(raw.get("keep_with_inner", False)),
+        runtime=raw.get("runtime"),
+        step=raw.get("step"),
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def entries() -> Tuple[Entry, ...]:
+    """All KB entries (loaded and compiled on the first call: `cnidoctor check` never pays)."""
+    data = json.loads(KB_PATH.read_text(encoding="utf-8"))
+    loaded = tuple(_entry(raw) for raw in data["entries"])
+    ids = [e.id for e in loaded]
+    if len(ids) != len(set(ids)):
+        raise ValueError("kb.json: duplicate entry id")
+    return loaded
+
+
+def by_id(entry_id: str) -> Entry:
+    for entry in entries():
+        if entry.id == entry_id:
+            return entry
+    raise KeyError(entry_id)
+
+
+def for_code(code: str) -> Tuple[Entry, ...]:
+    """The families whose causes correspond to rule ``code`` (for `cnidoctor explain CODE`)."""
+    return tuple(e for e in entries() if code in e.codes)
