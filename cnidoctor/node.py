@@ -1,12 +1,27 @@
-"""Node stage: resolve plugin binaries, probe them (VERSION only), cross-check versions,
-predict the runtime's behaviour. (Placeholder; owned by the probe work package.)
+"""Node stage: resolve every executed binary once, probe each path once (VERSION only),
+cross-check versions against the plugins and the runtimes' libcni, predict the selected file.
+
+Runtimes: ``options.runtimes`` (``--runtime containerd@1.6.3``, repeatable) select the releases
+findings are computed for; without it every containerd and CRI-O release of the support matrix
+(runtimes.DEFAULT_RUNTIMES) is checked and findings name the affected ranges. The prediction
+models one runtime: the first ``--runtime`` given, else runtimes.default_runtime() - the newest
+CRI-O release when the node has /etc/crio and no /etc/containerd/config.toml, otherwise the
+newest containerd release.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence, Tuple
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .model import Finding, ParsedFile, Selection
+from . import crosscheck, predict, runtimes
+from .crosscheck import BinaryFacts, Executed, executed_binaries, list_version, plugin_sees, rejection
+from .model import Finding, ParsedFile, PluginConf, Selection, Severity
+from .rules import skew
+from .versions import SPEC_VERSIONS, go_quote_list, try_parse
+
+DEFAULT_BIN_DIR = "/opt/cni/bin"
+LOOPBACK = "loopback"
 
 
 @dataclass(frozen=True)
@@ -16,5 +31,315 @@ class NodeResult:
     plugins: Tuple[Mapping[str, Any], ...] = ()
 
 
+@dataclass(frozen=True)
+class _Scope:
+    releases: Tuple[runtimes.Modelled, ...]
+    modelled: runtimes.Modelled
+    findings: Tuple[Finding, ...]
+
+
+def _scope(options: Any) -> _Scope:
+    """Parse --runtime; an unknown value becomes CNI519 and the defaults are used."""
+    specs = tuple(getattr(options, "runtimes", ()) or ())
+    try:
+        releases = runtimes.select(specs)
+        modelled = runtimes.modelled_for_prediction(specs)
+        return _Scope(releases, modelled, ())
+    except runtimes.RuntimeSpecError as exc:
+        finding = skew.UNKNOWN_RUNTIME.at(None, "", str(exc))
+        return _Scope(runtimes.select(()), runtimes.modelled_for_prediction(()), (finding,))
+
+
+def _loadable(parsed: Sequence[ParsedFile]) -> List[ParsedFile]:
+    return [p for p in parsed if p.network is not None]
+
+
+def _bin_dirs(options: Any) -> Tuple[str, ...]:
+    dirs = tuple(getattr(options, "bin_dirs", ()) or ()) or (DEFAULT_BIN_DIR,)
+    return tuple(os.path.abspath(d) for d in dirs)
+
+
+# ---------------------------------------------------------------------------------------------
+# resolve + probe
+
+
+def _gather(parsed: Sequence[ParsedFile], options: Any, modelled: runtimes.Modelled
+            ) -> Tuple[Dict[str, BinaryFacts], List[Finding], List[Mapping[str, Any]]]:
+    from . import probe, resolve
+    from .rules import binaries
+
+    dirs = _bin_dirs(options)
+    findings: List[Finding] = list(binaries.bin_dir_findings(dirs))
+    occurrences: List[Tuple[ParsedFile, Executed]] = [
+        (item, binary) for item in _loadable(parsed) for binary in executed_binaries(item.network)  # type: ignore[arg-type]
+    ]
+    types = list(dict.fromkeys([b.type for _, b in occurrences] + [LOOPBACK]))
+    resolutions = {t: resolve.find_in_path(t, dirs) for t in types}
+    paths = [r.path for r in resolutions.values() if r.path is not None and r.problem is None]
+    probes = probe.probe_all(paths, cni_version=modelled.release.libcni.current,
+                             timeout=float(getattr(options, "probe_timeout", 5.0)),
+                             use_cache=bool(getattr(options, "use_cache", True)))
+    for item, binary in occurrences:
+        res = resolutions[binary.type]
+        if binary.implied:
+            res = replace(res, type=binary.type)
+        findings.extend(resolve.resolution_findings(res, item.path, binary.pointer))
+        result = probes.get(res.path or "") if res.problem is None else None
+        if result is not None:
+            findings.extend(probe.probe_findings(result, binary.type, item.path, binary.pointer))
+    for directory in dirs:
+        in_dir = {p: r for p, r in probes.items() if os.path.dirname(p) == directory}
+        findings.extend(binaries.generation_findings(directory, in_dir))
+    facts: Dict[str, BinaryFacts] = {}
+    plugins: List[Mapping[str, Any]] = []
+    for plugin_type, res in resolutions.items():
+        result = probes.get(res.path or "") if res.problem is None else None
+        facts[plugin_type] = BinaryFacts(
+            type=plugin_type, path=res.path, problem=res.problem, error=res.error,
+            exec_error=getattr(res, "exec_error", None), probed=result is not None,
+            probe_ok=bool(result and result.ok), supported=tuple(result.supported) if result else (),
+            reply_version=result.cni_version if result else None,
+            legacy=bool(result and getattr(result, "legacy", False)),
+            probe_error=result.error if result else None,
+        )
+        plugins.append({
+            "type": plugin_type, "path": res.path, "problem": res.problem, "error": res.error,
+            "cni_version": result.cni_version if result else None,
+            "supported": list(result.supported) if result else [],
+            "probe_error": result.error if result else None,
+            "from_cache": bool(result and result.from_cache),
+        })
+    return facts, findings, plugins
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-check findings
+
+
+def _ranges(items: Sequence[runtimes.Modelled]) -> str:
+    return runtimes.compact_ranges([m.release for m in items])
+
+
+def _plugin_at(item: ParsedFile, index: int) -> PluginConf:
+    assert item.network is not None
+    return item.network.plugins[index]
+
+
+def _newest_lib(items: Sequence[runtimes.Modelled]) -> runtimes.Libcni:
+    return max((m.release.libcni for m in items), key=lambda lib: lib.key)
+
+
+def _rejections(item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+    """CNI511 per executed binary: skel refusal on ADD, or load-time refusal on validating runtimes."""
+    assert item.network is not None
+    groups: Dict[Tuple[str, str, str], List[runtimes.Modelled]] = {}
+    order: List[Tuple[Executed, str, str, str]] = []
+    for binary in executed_binaries(item.network):
+        info = facts.get(binary.type)
+        if info is None or not info.probed or not info.probe_ok:
+            continue
+        for modelled in releases:
+            lib = modelled.release.libcni
+            loaded = list_version(item.network, item.document, lib)
+            if loaded.error:
+                continue
+            sees = plugin_sees(binary.own_version or "") if binary.has_own_version else plugin_sees(loaded.version)
+            if sees in info.supported:
+                continue
+            if info.negotiates:
+                kind = "add"
+            elif binary.role == "plugin" and modelled.release.validates_on_load:
+                kind = "validate"
+            else:
+                continue
+            key = (binary.pointer, sees, kind)
+            if key not in groups:
+                groups[key] = []
+                order.append((binary, sees, kind, binary.pointer))
+            groups[key].append(modelled)
+    out: List[Finding] = []
+    for binary, sees, kind, pointer in order:
+        affected = groups[(pointer, sees, kind)]
+        out.append(_rejection_finding(item, binary, sees, kind, affected, facts[binary.type]))
+    return out
+
+
+def _rejection_finding(item: ParsedFile, binary: Executed, sees: str, kind: str,
+                       affected: Sequence[runtimes.Modelled], info: BinaryFacts) -> Finding:
+    where = f"{binary.type} ({info.path}) supports {go_quote_list(info.supported)}"
+    role = {"plugin": "plugin", "ipam": "IPAM plugin", "delegate": "delegate"}[binary.role]
+    owner = _plugin_at(item, binary.index)
+    implied = " (implied default)" if binary.implied else ""
+    if kind == "validate":
+        text = f"plugin {binary.type} does not support config version {crosscheck.go_quote(sees)}"
+        message = (f"{role} {where}{implied}, not cniVersion {crosscheck.go_quote(sees)}: the runtime skips this "
+                   f"file at load on {_ranges(affected)}; it does not negotiate versions, so ADD is not refused elsewhere")
+        return skew.PLUGIN_REJECTS_CONFIG_VERSION.at(item.path, binary.pointer, message, plugin=binary.type, predicts=text)
+    lib = _newest_lib(affected)
+    prefix = predict._prefix(owner, "add", lib)
+    text = prefix + (rejection(info, sees) or "")
+    via = "" if binary.role == "plugin" else f", run by {owner.type}"
+    message = (f"{role} {where}{implied}{via}, not cniVersion {crosscheck.go_quote(sees)}: every pod ADD fails on "
+               f"{_ranges(affected)}")
+    if lib.wraps_plugin_errors:
+        message += " (libcni < 1.0 prints it without the `plugin type=... failed (add): ` prefix)"
+    return skew.PLUGIN_REJECTS_CONFIG_VERSION.at(item.path, binary.pointer, message, plugin=binary.type, predicts=text)
+
+
+def _chain_mismatches(item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+    """CNI512: a non-negotiating plugin followed by another plugin, on libcni >= 1.0."""
+    assert item.network is not None
+    new_lib = [m for m in releases if not m.release.libcni.result_typed_by_config]
+    plugins = item.network.plugins
+    out: List[Finding] = []
+    if not new_lib:
+        return out
+    for before, after in zip(plugins, plugins[1:]):
+        prev = facts.get(before.type or "")
+        nxt = facts.get(after.type or "")
+        if prev is None or not prev.probed or prev.negotiates or not prev.probe_ok:
+            continue
+        affected: Dict[str, List[runtimes.Modelled]] = {}
+        for modelled in new_lib:
+            loaded = list_version(item.network, item.document, modelled.release.libcni)
+            if not loaded.error:
+                affected.setdefault(plugin_sees(loaded.version), []).append(modelled)
+        for sees, rows in affected.items():
+            result = predict._known_result_version(prev, sees)
+            pointer = f"{before.pointer}/type"
+            if result is None:
+                message = (f"{before.type} does not negotiate versions (legacy VERSION reply), so the result version it "
+                           f"hands to {after.type} is unknowable without running it; if it is not {sees}, "
+                           f"{after.type} fails `could not parse prevResult: ...` on {_ranges(rows)}")
+                out.append(replace(skew.CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type),
+                                   severity=Severity.INFO))
+                continue
+            family = crosscheck.prev_result_family(sees, nxt.reply_version if nxt and nxt.negotiates else None)
+            if result == sees or family is None or result in family:
+                continue
+            text = predict._prefix(after, "add", _newest_lib(rows)) + crosscheck.prev_result_error(family, result)
+            message = (f"{before.type} answers in {result} (legacy VERSION reply), the list is {sees}: {after.type} cannot "
+                       f"parse its prevResult on {_ranges(rows)}")
+            out.append(skew.CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type, predicts=text))
+    return out
+
+
+def _result_version_unsupported(item: ParsedFile, releases: Sequence[runtimes.Modelled]) -> List[Finding]:
+    """CNI513 (static): a spec version newer than the runtime lib's result types."""
+    assert item.network is not None
+    groups: Dict[str, List[runtimes.Modelled]] = {}
+    for modelled in releases:
+        lib = modelled.release.libcni
+        loaded = list_version(item.network, item.document, lib)
+        version = loaded.version
+        if loaded.error or version not in SPEC_VERSIONS or version in lib.result_versions:
+            continue
+        groups.setdefault(version, []).append(modelled)
+    out: List[Finding] = []
+    first = item.network.plugins[0] if item.network.plugins else None
+    for version, rows in groups.items():
+        lib = _newest_lib(rows)
+        prefix = predict._prefix(first, "add", lib) if first is not None else ""
+        text = prefix + f"unsupported CNI result version {crosscheck.go_quote(version)}"
+        newest = max(lib.current for lib in (m.release.libcni for m in rows))
+        message = (f"cniVersion {crosscheck.go_quote(version)} is newer than the result versions of the runtime's libcni "
+                   f"(at most {newest}): ADD fails after the first plugin did its work (leaking its IP and "
+                   f"interface) on {_ranges(rows)}")
+        out.append(skew.RUNTIME_RESULT_VERSION_UNSUPPORTED.at(item.path, "/cniVersion", message, predicts=text))
+    return out
+
+
+def _status_old_plugins(item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+    """CNI515: STATUS/GC runtimes, a >= 1.1.0 list, a plugin whose skel predates STATUS."""
+    assert item.network is not None
+    out: List[Finding] = []
+    for plugin in item.network.plugins:
+        info = facts.get(plugin.type or "")
+        if info is None or not info.probed or not info.probe_ok:
+            continue
+        text, _exact = predict.status_error(info)
+        if text is None:
+            continue
+        rows = []
+        for modelled in releases:
+            release = modelled.release
+            if not (release.runs_status and release.libcni.has_status_gc):
+                continue
+            loaded = list_version(item.network, item.document, release.libcni)
+            parsed = try_parse(loaded.version) if loaded.version and not loaded.error else None
+            if parsed is not None and parsed >= (1, 1, 0):
+                rows.append(modelled)
+        if rows:
+            message = (f"{plugin.type} answers VERSION with {info.reply_version}: its skel predates STATUS/GC, which "
+                       f"{_ranges(rows)} send for this >= 1.1.0 list; the node turns NetworkReady=false")
+            out.append(skew.STATUS_GC_OLD_PLUGIN.at(item.path, f"{plugin.pointer}/type", message,
+                                                    plugin=plugin.type, predicts=text))
+    return out
+
+
+def _loopback_skew(releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+    """CNI516: the runtime's built-in loopback network version vs the loopback binary."""
+    info = facts.get(LOOPBACK)
+    if info is None or not info.negotiates:
+        return []
+    groups: Dict[str, List[runtimes.Modelled]] = {}
+    for modelled in releases:
+        version = modelled.release.loopback_version
+        if version and version not in info.supported:
+            groups.setdefault(version, []).append(modelled)
+    out: List[Finding] = []
+    for version, rows in groups.items():
+        lib = _newest_lib(rows)
+        prefix = predict._loopback_prefix("add", lib)
+        text = prefix + (rejection(info, version) or "")
+        message = (f"{info.path} supports {go_quote_list(info.supported)}, but {_ranges(rows)} run the built-in "
+                   f"loopback network as cniVersion {version}: every pod sandbox fails")
+        out.append(skew.RUNTIME_LOOPBACK_SKEW.at(None, "", message, plugin=LOOPBACK, predicts=text))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# entry points
+
+
+def _selected(parsed: Sequence[ParsedFile], selection: Optional[Selection]) -> Optional[ParsedFile]:
+    if selection is None:
+        return None
+    for item in parsed:
+        if item.path == selection.file:
+            return item
+    return None
+
+
+def _prediction(parsed: Sequence[ParsedFile], selection: Optional[Selection], modelled: runtimes.Modelled,
+                facts: Mapping[str, BinaryFacts], probed: bool) -> Optional[Mapping[str, Any]]:
+    chosen = _selected(parsed, selection)
+    if chosen is None:
+        return None
+    return predict.prediction_dict(chosen, modelled, facts, probed=probed)
+
+
 def check(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Any) -> NodeResult:
-    return NodeResult()
+    """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict."""
+    scope = _scope(options)
+    facts, findings, plugins = _gather(parsed, options, scope.modelled)
+    findings.extend(scope.findings)
+    for item in _loadable(parsed):
+        findings.extend(_rejections(item, scope.releases, facts))
+        findings.extend(_chain_mismatches(item, scope.releases, facts))
+        findings.extend(_result_version_unsupported(item, scope.releases))
+        findings.extend(_status_old_plugins(item, scope.releases, facts))
+    findings.extend(_loopback_skew(scope.releases, facts))
+    prediction = _prediction(parsed, selection, scope.modelled, facts, probed=True)
+    return NodeResult(tuple(findings), prediction, tuple(plugins))
+
+
+def check_static(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Any) -> NodeResult:
+    """No processes: runtime-library checks only (CNI513, CNI519) and a prediction whose
+    plugin-dependent steps are "unknown"."""
+    scope = _scope(options)
+    findings: List[Finding] = list(scope.findings)
+    for item in _loadable(parsed):
+        findings.extend(_result_version_unsupported(item, scope.releases))
+    prediction = _prediction(parsed, selection, scope.modelled, {}, probed=False)
+    return NodeResult(tuple(findings), prediction, ())

@@ -1,0 +1,356 @@
+"""Version cross-checks between a config, the plugin binaries it executes and a runtime's libcni.
+
+Pure functions of data: the node stage (node.py) resolves and probes, this module decides.
+
+* ``executed_binaries``: every type that runs for a list - each plugin, each ``ipam.type``, and
+  the delegates of the meta plugins users run most (flannel's ``delegate.type``, default
+  bridge, and its IPAM, default host-local; Multus's inline ``delegates``). Cilium/Calico
+  chaining is ordinary list chaining and is covered by the list itself.
+* ``list_version``: ``NetworkConfigList.CNIVersion`` as a given libcni builds it (cniVersions
+  selection from v1.2.0, cni@v1.2.3 libcni/conf.go:91-135), plus the release-dependent load
+  errors (string ``disableCheck``, malformed ``cniVersions``).
+* ``BinaryFacts``: what resolution + the VERSION probe told us about one type.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from .model import NetworkList, PluginConf
+from .runtimes import Libcni
+from .versions import VersionError, go_quote_list, incompatible_text, parse_version, try_parse
+
+__all__ = [
+    "Executed",
+    "BinaryFacts",
+    "executed_binaries",
+    "list_version",
+    "plugin_sees",
+    "go_type",
+    "go_quote",
+    "go_dirs",
+    "rejection",
+    "prev_result_family",
+]
+
+FLANNEL_TYPES = ("flannel",)
+MULTUS_TYPES = ("multus", "multus-shim")
+
+
+@dataclass(frozen=True)
+class Executed:
+    """One binary a list makes the runtime (or a plugin on its behalf) execute.
+
+    ``role``: "plugin" (top-level, run by libcni), "ipam" (run by the plugin through CNI_PATH),
+    "delegate" (run by a meta plugin). ``index`` is the top-level plugin that runs it.
+    ``implied``: the type is not written in the config (flannel's defaults).
+    ``own_version``: Multus delegates are separate networks with their own cniVersion
+    (None: the list's version, which libcni injects into every plugin object).
+    """
+
+    type: str
+    role: str
+    index: int
+    pointer: str
+    implied: bool = False
+    own_version: Optional[str] = None
+    has_own_version: bool = False
+
+
+@dataclass(frozen=True)
+class BinaryFacts:
+    """What the node stage learned about one type (resolution + VERSION probe)."""
+
+    type: str
+    path: Optional[str] = None
+    problem: Optional[str] = None  # resolve.Resolution.problem
+    error: Optional[str] = None  # libcni >= 0.8 text for the find/exec failure
+    exec_error: Optional[str] = None  # bare Go exec error (libcni 0.7.x prints this)
+    probed: bool = False
+    probe_ok: bool = False
+    supported: Tuple[str, ...] = ()
+    reply_version: Optional[str] = None  # VERSION reply cniVersion = the plugin's lib Current()
+    legacy: bool = False  # 0.2.0 reply without a list, or `unknown CNI_COMMAND: VERSION`
+    probe_error: Optional[str] = None
+
+    @property
+    def found(self) -> bool:
+        return self.path is not None and self.problem is None
+
+    @property
+    def negotiates(self) -> bool:
+        """skel-style plugin: it rejects an unsupported config version itself (code 1).
+        A legacy replier predates skel's reconciler, so libcni's ADD is not gated (§10.6)."""
+        return self.probed and self.probe_ok and not self.legacy
+
+    def lookup_error(self, lib: Libcni) -> Optional[str]:
+        """The find/exec error as ``lib`` prints it (0.7.x: bare exec errors, §10.12)."""
+        if self.problem is None:
+            return None
+        if self.problem not in ("not-found", "invalid-name") and not lib.wraps_exec_errors:
+            return self.exec_error or self.error
+        return self.error
+
+
+def go_type(value: Any) -> str:
+    """Go's %T of a value decoded by encoding/json into interface{}."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, list):
+        return "[]interface {}"
+    return "map[string]interface {}"
+
+
+def go_quote(text: str) -> str:
+    """Go's %q for the (printable) strings that appear in configs."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def go_dirs(dirs: Sequence[str]) -> str:
+    """Go's %v of a []string, as libcni prints the search path: [d1 d2]."""
+    return "[" + " ".join(dirs) + "]"
+
+
+def plugin_sees(version: str) -> str:
+    """skel's reconciler and validatePlugin (>= 0.8.0) map "" to "0.1.0" (cni-facts §2.1)."""
+    return version if version else "0.1.0"
+
+
+def _raw_ipam_type(plugin: Mapping[str, Any]) -> Optional[str]:
+    """ipam.type with Go's case-insensitive field matching (libcni's NetConf.IPAM.Type)."""
+    ipam = None
+    for key, value in plugin.items():
+        if key.lower() == "ipam":
+            ipam = value
+    if not isinstance(ipam, Mapping):
+        return None
+    found = None
+    for key, value in ipam.items():
+        if key.lower() == "type":
+            found = value
+    return found if isinstance(found, str) and found else None
+
+
+def _conf_binaries(conf: Mapping[str, Any], index: int, base: str, version: Optional[str],
+                   own: bool) -> List[Executed]:
+    out: List[Executed] = []
+    ptype = conf.get("type")
+    if isinstance(ptype, str) and ptype:
+        out.append(Executed(ptype, "delegate", index, f"{base}/type", False, version, own))
+    ipam = _raw_ipam_type(conf)
+    if ipam:
+        out.append(Executed(ipam, "delegate", index, f"{base}/ipam/type", False, version, own))
+    return out
+
+
+def _flannel_delegates(plugin: PluginConf) -> List[Executed]:
+    """flannel-cni: delegate.type (default "bridge") with flannel's own `ipam` or host-local
+    (flannel-io/cni-plugin flannel_linux.go doCmdAdd / getDelegateIPAM)."""
+    delegate = plugin.raw.get("delegate")
+    out: List[Executed] = []
+    dtype = delegate.get("type") if isinstance(delegate, Mapping) else None
+    if isinstance(dtype, str) and dtype:
+        out.append(Executed(dtype, "delegate", plugin.index, f"{plugin.pointer}/delegate/type"))
+    else:
+        where = f"{plugin.pointer}/delegate" if isinstance(delegate, Mapping) else f"{plugin.pointer}/type"
+        out.append(Executed("bridge", "delegate", plugin.index, where, implied=True))
+    if not (plugin.ipam_type or _raw_ipam_type(plugin.raw)):
+        out.append(Executed("host-local", "ipam", plugin.index, f"{plugin.pointer}/type", implied=True))
+    return out
+
+
+def _multus_delegates(plugin: PluginConf) -> List[Executed]:
+    """Multus inline `delegates`: each a .conf or a conflist with its own cniVersion.
+    (`clusterNetwork`/`defaultNetworks` name files or CRDs resolved at run time: not followed.)"""
+    delegates = plugin.raw.get("delegates")
+    out: List[Executed] = []
+    if not isinstance(delegates, list):
+        return out
+    for k, delegate in enumerate(delegates):
+        if not isinstance(delegate, Mapping):
+            continue
+        version = delegate.get("cniVersion")
+        version = version if isinstance(version, str) else None
+        base = f"{plugin.pointer}/delegates/{k}"
+        inner = delegate.get("plugins")
+        if isinstance(inner, list):
+            for j, conf in enumerate(inner):
+                if isinstance(conf, Mapping):
+                    out.extend(_conf_binaries(conf, plugin.index, f"{base}/plugins/{j}", version, True))
+        else:
+            out.extend(_conf_binaries(delegate, plugin.index, base, version, True))
+    return out
+
+
+def executed_binaries(network: NetworkList) -> Tuple[Executed, ...]:
+    """Every binary the list executes, in the order ADD reaches them."""
+    out: List[Executed] = []
+    for plugin in network.plugins:
+        if plugin.type:
+            out.append(Executed(plugin.type, "plugin", plugin.index, f"{plugin.pointer}/type"))
+        ipam = plugin.ipam_type or _raw_ipam_type(plugin.raw)
+        if ipam:
+            out.append(Executed(ipam, "ipam", plugin.index, f"{plugin.pointer}/ipam/type"))
+        if plugin.type in FLANNEL_TYPES:
+            out.extend(_flannel_delegates(plugin))
+        if plugin.type in MULTUS_TYPES:
+            out.extend(_multus_delegates(plugin))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The list as a given libcni loads it
+
+
+@dataclass(frozen=True)
+class LoadedList:
+    """``version``: list.CNIVersion ("" when absent); ``error``: the libcni load error text
+    (already prefixed `error parsing configuration list: `) or None; ``from_versions``: the
+    version was chosen from cniVersions; ``disable_check``: the decoded flag."""
+
+    version: str
+    error: Optional[str] = None
+    from_versions: bool = False
+    disable_check: bool = False
+
+
+def _document(network: NetworkList, document: Any) -> Mapping[str, Any]:
+    if isinstance(document, Mapping):
+        return document
+    return {}
+
+
+def _select_cni_versions(raw: Any, declared: str, lib: Libcni) -> Tuple[str, Optional[str], bool]:
+    """cni@v1.2.3 libcni/conf.go:91-135: keep entries <= Current() plus cniVersion, pick the
+    highest. (v1.2.0/1.2.1 used Masterminds semver: same choice for spec versions.)"""
+    prefix = "error parsing configuration list: "
+    if not isinstance(raw, list):
+        # Go prints the type of the failed assertion's zero value, not of the JSON value.
+        return declared, f"{prefix}invalid type for cniVersions: []interface {{}}", False
+    current = parse_version(lib.current)
+    keep: List[Tuple[Tuple[int, int, int], str]] = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, str):
+            return declared, f"{prefix}invalid type for cniVersions index {i}: {go_type(entry)}", False
+        try:
+            parsed = parse_version(entry)
+        except VersionError as exc:
+            return declared, f"{prefix}invalid cniVersions entry {entry} at index {i}: {exc}", False
+        if parsed <= current:
+            keep.append((parsed, entry))
+    if declared:
+        try:
+            parsed = parse_version(declared)
+        except VersionError as exc:
+            return declared, f"{prefix}invalid cniVersion {declared}: {exc}", False
+        if parsed <= current:
+            keep.append((parsed, declared))
+    if not keep:
+        return declared, None, False
+    best = max(keep, key=lambda item: item[0])
+    return best[1], None, True
+
+
+def _read_bool(doc: Mapping[str, Any], key: str, lib: Libcni) -> Tuple[bool, Optional[str]]:
+    """disableCheck/disableGC decoding per release (cni-facts §3.2 #13; conf.go readBool)."""
+    prefix = "error parsing configuration list: "
+    if key not in doc:
+        return False, None
+    value = doc[key]
+    if isinstance(value, bool):
+        return value, None
+    mode = lib.disable_check_strings
+    if key == "disableGC" and not lib.at_least("1.2.1"):
+        return False, None  # not read before v1.2.1
+    if mode == "reject":
+        return False, f"{prefix}invalid {key} type {go_type(value)}"
+    if not isinstance(value, str):
+        if mode == "true-false":
+            return False, f"{prefix}invalid {key} type {go_type(value)}"
+        return False, f"{prefix}invalid type {go_type(value)} for {key}"
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true", None
+    if mode == "true-false":
+        return False, f"{prefix}invalid {key} value {go_quote(value)}"
+    return False, f"{prefix}invalid value {go_quote(lowered)} for {key}"
+
+
+def list_version(network: NetworkList, document: Any, lib: Libcni) -> LoadedList:
+    """The list as ``lib`` loads it. A `.conf` has no list keys (ConfListFromConf)."""
+    declared = network.cni_version or ""
+    if network.from_single_conf:
+        return LoadedList(declared)
+    doc = _document(network, document)
+    version, error, chosen = declared, None, False
+    if lib.reads_cni_versions and "cniVersions" in doc:
+        version, error, chosen = _select_cni_versions(doc["cniVersions"], declared, lib)
+    if error is None:
+        disable_check, error = _read_bool(doc, "disableCheck", lib)
+    else:
+        disable_check = False
+    if error is None:
+        _, error = _read_bool(doc, "disableGC", lib)
+    return LoadedList(version, error, chosen, disable_check)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts
+
+
+def rejection(facts: Optional[BinaryFacts], sees: str) -> Optional[str]:
+    """skel's `incompatible CNI versions; ...` when a negotiating plugin lacks ``sees``."""
+    if facts is None or not facts.negotiates or sees in facts.supported:
+        return None
+    return incompatible_text(sees, facts.supported)
+
+
+def validate_error(facts: Optional[BinaryFacts], plugin_type: str, version: str, lib: Libcni) -> Optional[str]:
+    """libcni ``validatePlugin`` (CRI-O/dockershim load): cni@v0.8.1 libcni/api.go:629-649."""
+    if facts is None:
+        return None
+    if facts.problem in ("not-found", "invalid-name"):
+        return facts.error
+    if facts.probed and not facts.probe_ok:
+        return facts.probe_error
+    if not facts.probed:
+        return None
+    expected = version if version or not lib.validate_maps_empty else "0.1.0"
+    if expected in facts.supported:
+        return None
+    return f"plugin {plugin_type} does not support config version {go_quote(expected)}"
+
+
+def prev_result_family(sees: str, next_reply: Optional[str]) -> Optional[Tuple[str, ...]]:
+    """The result versions the *next* plugin's library accepts for a prevResult in a list of
+    version ``sees`` (cni@v1.3.0 pkg/types/100/types.go:55-67, 040, 020 creators). None when
+    that plugin's library (VERSION reply < 1.0.0) does not type-check (it re-types instead)."""
+    if next_reply is None or try_parse(next_reply) is None or parse_version(next_reply) < (1, 0, 0):
+        return None
+    if sees in ("1.0.0", "1.1.0"):
+        return ("1.0.0", "1.1.0") if parse_version(next_reply) >= (1, 1, 0) else ("1.0.0",)
+    if sees in ("0.3.0", "0.3.1", "0.4.0"):
+        return ("0.3.0", "0.3.1", "0.4.0")
+    if sees in ("0.1.0", "0.2.0"):
+        return ("0.1.0", "0.2.0")
+    return None
+
+
+def prev_result_error(family: Tuple[str, ...], got: str) -> str:
+    """Measured text (cni-facts §10.7): Go %v of the []string, no quotes."""
+    return f"could not parse prevResult: result type supports [{' '.join(family)}] but unmarshalled CNIVersion is {go_quote(got)}"
+
+
+def supported_text(facts: BinaryFacts) -> str:
+    return go_quote_list(facts.supported)
+
+
+def facts_by_type(items: Sequence[BinaryFacts]) -> Dict[str, BinaryFacts]:
+    return {item.type: item for item in items}
