@@ -397,6 +397,29 @@ def add_error(plugin: PluginConf, text: str) -> str:
     return f"plugin {plugin_description(plugin)} failed (add): {text}"
 
 
+def capabilities_of(plugin: PluginConf) -> Mapping[str, Any]:
+    """The plugin's capabilities map (parse fills ``PluginConf.capabilities``; the raw object is
+    the fallback, matched like Go's struct field)."""
+    if plugin.capabilities:
+        return plugin.capabilities
+    key = go_key(plugin.raw, "capabilities")
+    value = plugin.raw.get(key) if key else None
+    return value if isinstance(value, dict) else {}
+
+
+def ipam_type_of(plugin: PluginConf) -> Optional[str]:
+    """``ipam.type`` as libcni's IPAM struct reads it (parse fills ``PluginConf.ipam_type``)."""
+    if plugin.ipam_type:
+        return plugin.ipam_type
+    key = go_key(plugin.raw, "ipam")
+    ipam = plugin.raw.get(key) if key else None
+    if not isinstance(ipam, dict):
+        return None
+    type_key = go_key(ipam, "type")
+    value = ipam.get(type_key) if type_key else None
+    return value if isinstance(value, str) and value else None
+
+
 def _is_list(parsed: ParsedFile) -> bool:
     return parsed.network is not None and not parsed.network.from_single_conf
 
@@ -663,10 +686,11 @@ def _check_plugin_level_version(parsed: ParsedFile) -> Iterator[Finding]:
             key = go_key(plugin.raw, field_name)
             if key is None or plugin.raw[key] == list_value:
                 continue
+            note = " (it only shows up in libcni's error messages as name=...)" if field_name == "name" else ""
             yield PLUGIN_LEVEL_VERSION.at(
                 parsed.path, _sub_pointer(plugin.pointer, key),
                 f"plugin {plugin.type!r} sets {field_name} {plugin.raw[key]!r} but libcni passes it the list's "
-                f"{list_value!r}",
+                f"{list_value!r}{note}",
                 plugin=plugin.type,
             )
 
@@ -676,12 +700,13 @@ def _check_plugin_types(parsed: ParsedFile) -> Iterator[Finding]:
     for plugin in parsed.network.plugins:
         if plugin.type and _has_separator(plugin.type):
             yield _bad_type(parsed, plugin, plugin.type, _type_pointer(plugin), "type")
-        if plugin.ipam_type and _has_separator(plugin.ipam_type):
+        ipam_type = ipam_type_of(plugin)
+        if ipam_type and _has_separator(ipam_type):
             ipam_key = go_key(plugin.raw, "ipam") or "ipam"
             ipam = plugin.raw.get(ipam_key)
             type_key = go_key(ipam, "type") if isinstance(ipam, dict) else None
             pointer = _sub_pointer(_sub_pointer(plugin.pointer, ipam_key), type_key or "type")
-            yield _bad_type(parsed, plugin, plugin.ipam_type, pointer, "ipam.type")
+            yield _bad_type(parsed, plugin, ipam_type, pointer, "ipam.type")
 
 
 def _has_separator(name: str) -> bool:
@@ -736,15 +761,18 @@ def _check_capabilities(parsed: ParsedFile) -> Iterator[Finding]:
         caps_key = go_key(plugin.raw, "capabilities")
         caps_pointer = _sub_pointer(plugin.pointer, caps_key) if caps_key else plugin.pointer
         needed = {"portmap": "portMappings", "bandwidth": "bandwidth"}.get(plugin.type or "")
-        if needed and plugin.capabilities.get(needed) is not True:
+        caps = capabilities_of(plugin)
+        if needed and caps.get(needed) is not True:
             what = "hostPort mappings" if needed == "portMappings" else "per-pod bandwidth annotations"
+            if needed == "bandwidth" and any(go_key(plugin.raw, k) for k in ("ingressRate", "egressRate")):
+                what += " (the static rates in this config still apply)"
             yield MISSING_CAPABILITY.at(
                 parsed.path, caps_pointer,
                 f"{plugin.type} lacks \"capabilities\": {{\"{needed}\": true}}: the runtime never passes it "
                 f"{what}, which are silently ignored",
                 plugin=plugin.type,
             )
-        for cap in plugin.capabilities:
+        for cap in caps:
             if cap not in KNOWN_CAPABILITIES:
                 yield UNKNOWN_CAPABILITY.at(
                     parsed.path, _sub_pointer(caps_pointer, cap),
@@ -787,7 +815,7 @@ def _check_host_local(parsed: ParsedFile) -> Iterator[Finding]:
         return
     assert parsed.network is not None
     for plugin in parsed.network.plugins:
-        if plugin.ipam_type != "host-local":
+        if ipam_type_of(plugin) != "host-local":
             continue
         ipam_key = go_key(plugin.raw, "ipam") or "ipam"
         ipam = plugin.raw.get(ipam_key)
@@ -833,7 +861,7 @@ def no_ip_result(parsed: ParsedFile) -> Tuple[Finding, ...]:
     first = _first_plugin(parsed)
     if first is None or (first.type or "") not in _NO_IP_PLUGINS:
         return ()
-    if first.type == "host-device" and first.ipam_type:
+    if first.type == "host-device" and ipam_type_of(first):
         return ()
     shown = declared or "(none)"
     return (NO_IP_RESULT_OLD.at(
