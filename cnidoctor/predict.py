@@ -194,9 +194,9 @@ def _load(parsed: ParsedFile, release: RuntimeRelease, loaded: Optional[LoadedLi
         return Step("unknown", detail=f"{release.display} runs VERSION on every plugin at load; run with probing")
     errors: List[str] = []
     for plugin in network.plugins:
-        text = validate_error(facts.get(plugin.type or ""), plugin.type or "", loaded.version, lib)
-        if text:
-            errors.append(text)
+        problem = validate_error(facts.get(plugin.type or ""), plugin.type or "", loaded.version, lib)
+        if problem:
+            errors.append(problem)
     if not errors:
         return OK
     joined = "[" + " ".join(errors) + "]"

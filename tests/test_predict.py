@@ -1,0 +1,250 @@
+"""Predictions per modelled runtime; every expected text is from cni-facts.md (section cited).
+
+Stand-in BinaryFacts describe plugin releases whose VERSION replies are listed in cni-facts §6.2;
+the real Debian plugins (1.1.1) at /usr/lib/cni are used where they show the behaviour.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+
+import pytest
+
+from cnidoctor import node, predict, runtimes
+from cnidoctor.crosscheck import BinaryFacts
+from cnidoctor.engine import Options
+from cnidoctor.model import Candidate, ParsedFile, Selection
+from cnidoctor.parse import parse
+
+REAL_BIN = "/usr/lib/cni"
+ALL = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")  # plugins v1.0.1-v1.5.1 (§6.2)
+ALL_040 = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0")  # plugins v0.8.x-v0.9.x (§6.2)
+
+
+def conflist(tmp_path: Path, doc: Mapping[str, Any], name: str = "10-net.conflist") -> ParsedFile:
+    path = tmp_path / name
+    data = json.dumps(doc).encode()
+    path.write_bytes(data)
+    return parse(Candidate(str(path), "conflist", data, directory=str(tmp_path)))
+
+
+def facts(type_: str, supported=ALL, reply: Optional[str] = "1.0.0", **kw: Any) -> BinaryFacts:
+    return BinaryFacts(type=type_, path=f"/opt/cni/bin/{type_}", probed=True, probe_ok=True,
+                       supported=tuple(supported), reply_version=reply, **kw)
+
+
+def steps(parsed: ParsedFile, spec: str, by_type: Mapping[str, BinaryFacts], probed: bool = True) -> Dict[str, predict.Step]:
+    return predict.predict(parsed, runtimes.parse_spec(spec)[-1], by_type, probed=probed)
+
+
+BRIDGE = {"type": "bridge", "ipam": {"type": "host-local", "subnet": "10.1.0.0/16"}}
+
+
+def test_missing_version_delete_on_containerd_163(tmp_path: Path) -> None:
+    # §3.1 / §10.3: libcni 0.7.0-1.0.1 DEL stops before any plugin, no prefix; containerd wrapper §3.2 #54
+    parsed = conflist(tmp_path, {"name": "k8s", "plugins": [BRIDGE]})
+    out = steps(parsed, "containerd@1.6.3", {}, probed=False)
+    assert out["del"].outcome == "fail"
+    assert out["del"].error == 'invalid version "": the version is empty'
+    assert out["del"].wrapped == 'failed to destroy network for sandbox "<sandbox-id>": invalid version "": the version is empty'
+    assert out["check"].outcome == "ok" and not out["check"].called  # containerd never CHECKs (§4.2)
+
+
+def test_missing_version_fine_on_containerd_164(tmp_path: Path) -> None:
+    parsed = conflist(tmp_path, {"name": "k8s", "plugins": [BRIDGE]})
+    out = steps(parsed, "containerd@1.6.4", {"bridge": facts("bridge"), "host-local": facts("host-local")})
+    assert out["del"].outcome == "ok" and out["add"].outcome == "ok"
+
+
+def test_result_version_on_containerd_150(tmp_path: Path) -> None:
+    # §10.1: libcni <= 0.8.1, 1.0.0 config: ADD fails, bare text, after the plugin ran
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [BRIDGE]})
+    out = steps(parsed, "containerd@1.5.0", {"bridge": facts("bridge"), "host-local": facts("host-local")})
+    assert out["add"].outcome == "fail"
+    assert out["add"].error == 'unsupported CNI result version "1.0.0"'
+
+
+def test_result_version_110_on_crio_128(tmp_path: Path) -> None:
+    # §6.3 CRI-O 1.25-1.30 vendor libcni 1.1.2: 1.1.0 fails; lib >= 1.0 wraps (cni@v1.0.1 api.go:424)
+    parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "k8s", "plugins": [BRIDGE]})
+    all_110 = ALL + ("1.1.0",)
+    by_type = {"bridge": facts("bridge", all_110, "1.1.0"), "host-local": facts("host-local", all_110, "1.1.0")}
+    out = steps(parsed, "crio@1.28", by_type)
+    assert out["load"].outcome == "ok"
+    assert out["add"].error == 'plugin type="bridge" failed (add): unsupported CNI result version "1.1.0"'
+    assert out["add"].wrapped.startswith("failed to create pod network sandbox k8s_<pod>(<sandbox-id>): ")
+
+
+def test_crio_check_after_add_empty_version(tmp_path: Path) -> None:
+    # §3.1: CRI-O 1.17-1.23.3 fails pod creation via the post-ADD status check
+    parsed = conflist(tmp_path, {"name": "k8s", "plugins": [BRIDGE]})
+    out = steps(parsed, "crio@1.23.3", {"bridge": facts("bridge"), "host-local": facts("host-local")})
+    assert out["check"].error == 'invalid version "": the version is empty'
+    assert out["check"].wrapped == (
+        'failed to get network status for pod sandbox k8s_<pod>(<sandbox-id>): error checking pod '
+        '<namespace>_<pod> for CNI network "k8s": invalid version "": the version is empty')
+
+
+def test_libcni_112_check_empty_version(tmp_path: Path) -> None:
+    # §10.3: 1.1.x treats "" as 0.1.0 and CHECK says so, even with disableCheck: true
+    parsed = conflist(tmp_path, {"name": "k8s", "disableCheck": True, "plugins": [BRIDGE]})
+    out = steps(parsed, "libcni@1.1.2", {"bridge": facts("bridge"), "host-local": facts("host-local")})
+    assert out["check"].error == 'configuration version "" does not support the CHECK command'
+
+
+def test_ipam_skew_blamed_on_main_plugin(tmp_path: Path) -> None:
+    # §10.5: host-local from plugins 0.9.x inside a 1.0.0 list
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [BRIDGE]})
+    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local", ALL_040, "0.4.0")}
+    out = steps(parsed, "containerd@1.7", by_type)
+    assert out["add"].error == (
+        'plugin type="bridge" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports '
+        '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0"]')
+    assert out["del"].error.startswith('plugin type="bridge" failed (delete): incompatible CNI versions')
+
+
+def test_del_runs_in_reverse(tmp_path: Path) -> None:
+    # §10.2: the plugin named on DEL can differ from the one named on ADD; plugins v1.0.0 lists (§6.2)
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
+        BRIDGE, {"type": "firewall"}, {"type": "vrf", "vrfname": "x"}]})
+    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"),
+               "firewall": facts("firewall", ("0.4.0",)), "vrf": facts("vrf", ("0.3.1", "0.4.0"))}
+    out = steps(parsed, "containerd@1.7", by_type)
+    assert out["add"].plugin == "firewall"
+    assert out["add"].error == 'plugin type="firewall" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports ["0.4.0"]'
+    assert out["del"].plugin == "vrf"
+    assert out["del"].error.startswith('plugin type="vrf" failed (delete): ')
+
+
+def test_old_libcni_has_no_prefix(tmp_path: Path) -> None:
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "plugins": [BRIDGE, {"type": "bandwidth"}]})
+    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"),
+               "bandwidth": facts("bandwidth", ("0.3.0", "0.3.1", "1.0.0"))}  # plugins v1.0.0 bandwidth
+    out = steps(parsed, "containerd@1.5", by_type)
+    assert out["add"].error == 'incompatible CNI versions; config is "0.4.0", plugin supports ["0.3.0" "0.3.1" "1.0.0"]'
+
+
+def test_chain_prev_result_from_legacy_plugin(tmp_path: Path) -> None:
+    # §10.7: lib >= 1.0 passes a 0.2.0 result through; a 0.x lib re-types it by the list version
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "plugins": [
+        {"type": "vendor"}, {"type": "portmap", "capabilities": {"portMappings": True}}]})
+    by_type = {"vendor": facts("vendor", ("0.1.0", "0.2.0"), "0.2.0", legacy=True), "portmap": facts("portmap")}
+    new = steps(parsed, "containerd@1.7", by_type)
+    assert new["add"].error == ('plugin type="portmap" failed (add): could not parse prevResult: result type '
+                                'supports [0.3.0 0.3.1 0.4.0] but unmarshalled CNIVersion is "0.2.0"')
+    old = steps(parsed, "containerd@1.5", by_type)
+    assert old["add"].outcome == "ok"
+
+
+def test_chain_unknowable(tmp_path: Path) -> None:
+    # §10.6: unknown-VERSION replier: ADD not gated, result version unknowable -> unknown
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
+        {"type": "vendor"}, {"type": "portmap"}]})
+    by_type = {"vendor": facts("vendor", ("0.1.0",), None, legacy=True), "portmap": facts("portmap")}
+    out = steps(parsed, "containerd@1.7", by_type)
+    assert out["add"].outcome == "unknown"
+
+
+def test_loopback_skew_containerd_163(tmp_path: Path) -> None:
+    # §8 #37: go-cni v1.1.4 loopback at 1.0.0, loopback binary < v1.0.0
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "plugins": [BRIDGE]})
+    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"),
+               "loopback": facts("loopback", ALL_040, "0.4.0")}
+    out = steps(parsed, "containerd@1.6.3", by_type)
+    assert out["add"].error == ('plugin type="loopback" failed (add): incompatible CNI versions; config is "1.0.0", '
+                                'plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0"]')
+    assert steps(parsed, "containerd@1.6.4", by_type)["add"].outcome == "ok"
+
+
+def test_validation_rejects_empty_on_libcni_071(tmp_path: Path) -> None:
+    # §2.1: v0.7.x validatePlugin does not map "" -> every plugin "does not support" ""
+    parsed = conflist(tmp_path, {"name": "k8s", "plugins": [BRIDGE]})
+    out = steps(parsed, "dockershim@1.16", {"bridge": facts("bridge"), "host-local": facts("host-local")})
+    assert out["load"].outcome == "fail"
+    assert out["load"].error.endswith('[plugin bridge does not support config version ""]')
+
+
+def test_crio_validation_skips_file(tmp_path: Path) -> None:
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [BRIDGE, {"type": "firewall"}]})
+    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"), "firewall": facts("firewall", ("0.4.0",))}
+    out = steps(parsed, "crio@1.28", by_type)
+    assert out["load"].error == (f"Error validating CNI config file {parsed.path}: "
+                                 '[plugin firewall does not support config version "1.0.0"]')
+
+
+def test_disable_check_string_load(tmp_path: Path) -> None:
+    # §3.2 #13: string disableCheck fails to load on libcni <= 1.1.x, go-cni wrapping #49
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "disableCheck": "true", "plugins": [BRIDGE]})
+    out = steps(parsed, "containerd@1.7", {}, probed=False)
+    assert out["load"].error == (f"failed to load CNI config list file {parsed.path}: error parsing configuration "
+                                 "list: invalid disableCheck type string: invalid cni config")
+    assert steps(parsed, "containerd@2.0", {}, probed=False)["load"].outcome == "ok"
+
+
+def test_status_old_plugin_containerd_201(tmp_path: Path) -> None:
+    # §3.2 #41: skel 0.8-1.1 answers STATUS with `missing containerID`; cniVersions picks 1.1.0 on lib >= 1.2
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "cniVersions": ["1.0.0", "1.1.0"], "name": "k8s",
+                                 "plugins": [BRIDGE]})
+    by_type = {"bridge": facts("bridge", ALL + ("1.1.0",), "1.0.0"), "host-local": facts("host-local", ALL + ("1.1.0",))}
+    out = steps(parsed, "containerd@2.0.1", by_type)
+    assert out["status"].error == "missing containerID"
+    assert "status" not in steps(parsed, "containerd@1.7", by_type)
+
+
+# --------------------------------------------------------------------------------------------- real plugins
+
+
+needs_real = pytest.mark.skipif(not os.path.isfile(os.path.join(REAL_BIN, "bridge")), reason="no /usr/lib/cni")
+
+
+def run_node(tmp_path: Path, doc: Mapping[str, Any], runtimes_: tuple = ()) -> node.NodeResult:
+    parsed = conflist(tmp_path, doc)
+    options = Options(paths=(str(tmp_path),), probe=True, bin_dirs=(REAL_BIN,), runtimes=runtimes_, use_cache=False)
+    return node.check([parsed], Selection(parsed.path, "k8s", doc.get("cniVersion")), options)
+
+
+@needs_real
+def test_real_100_chain_ok(tmp_path: Path) -> None:
+    result = run_node(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
+        BRIDGE, {"type": "firewall"}, {"type": "portmap", "capabilities": {"portMappings": True}}]},
+        ("containerd@1.7",))
+    assert result.prediction is not None
+    assert {k: v["outcome"] for k, v in result.prediction["steps"].items()} == {
+        "load": "ok", "add": "ok", "check": "ok", "del": "ok"}
+    assert not [f for f in result.findings if f.code.startswith("CNI51")]
+
+
+@needs_real
+def test_real_031_firewall_fails(tmp_path: Path) -> None:
+    # plugins 1.1.1 firewall supports >= 0.4.0 (§6.2 VersionsStartingFrom)
+    result = run_node(tmp_path, {"cniVersion": "0.3.1", "name": "k8s", "plugins": [BRIDGE, {"type": "firewall"}]},
+                      ("containerd@1.7",))
+    assert result.prediction is not None
+    add = result.prediction["steps"]["add"]
+    assert add["error"] == ('plugin type="firewall" failed (add): incompatible CNI versions; config is "0.3.1", '
+                            'plugin supports ["0.4.0" "1.0.0"]')
+    assert [(f.code, f.pointer) for f in result.findings if f.code == "CNI511"] == [("CNI511", "/plugins/1/type")]
+
+
+@needs_real
+def test_real_missing_ipam(tmp_path: Path) -> None:
+    # §3.2 #17: a missing IPAM binary fails inside the main plugin, CNI_PATH as the list
+    result = run_node(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
+        {"type": "bridge", "ipam": {"type": "whereabouts"}}]}, ("containerd@1.7",))
+    assert result.prediction is not None
+    assert result.prediction["steps"]["add"]["error"] == (
+        f'plugin type="bridge" failed (add): failed to find plugin "whereabouts" in path [{REAL_BIN}]')
+
+
+@needs_real
+def test_real_flannel_default_delegate(tmp_path: Path) -> None:
+    # flannel is not in plugins >= 1.0.0 (§6.2); its implied delegates bridge/host-local are found
+    result = run_node(tmp_path, {"cniVersion": "0.3.1", "name": "k8s", "plugins": [{"type": "flannel"}]},
+                      ("containerd@1.7",))
+    assert result.prediction is not None
+    assert result.prediction["steps"]["add"]["error"] == (
+        f'plugin type="flannel" failed (add): failed to find plugin "flannel" in path [{REAL_BIN}]')
+    types = {p["type"] for p in result.plugins}
+    assert {"flannel", "bridge", "host-local", "loopback"} <= types
