@@ -9,18 +9,9 @@ from .rules import catalog
 
 
 def rule_as_dict(rule: Rule) -> Dict[str, Any]:
-    return {
-        "code": rule.code,
-        "name": rule.name,
-        "severity": rule.severity.label,
-        "summary": rule.summary,
-        "meaning": rule.meaning,
-        "example": rule.example,
-        "fix": rule.fix,
-        "runtime_errors": list(rule.runtime_errors),
-        "references": list(rule.references),
-        "help": f"cnidoctor explain {rule.code}",
-    }
+    from .explain.render import rule_dict
+
+    return rule_dict(rule)
 
 
 def render_catalog(fmt: str) -> str:
@@ -46,31 +37,11 @@ def _markdown(rules: "list[Rule]") -> str:
 
 
 def render_rule(rule: Rule, fmt: str, heading: str = "#") -> str:
-    """One rule in full: what it means, example, fix, runtime errors it predicts, references."""
+    """One rule in full: what it means, example, fix, runtime errors it predicts, the error
+    families `cnidoctor explain "<error>"` maps to it, references. Shares its renderer with
+    the error explanations (cnidoctor/explain/render.py)."""
+    from .explain.render import render_blocks, rule_blocks
+
     if fmt == "json":
         return json.dumps(rule_as_dict(rule), indent=2) + "\n"
-    sub = heading + "#"
-    parts = [
-        f"{heading} {rule.code} {rule.name} ({rule.severity.label})",
-        "",
-        rule.summary,
-        "",
-        f"{sub} What it means",
-        "",
-        rule.meaning,
-        "",
-        f"{sub} Example",
-        "",
-        "```",
-        rule.example,
-        "```",
-        "",
-        f"{sub} Fix",
-        "",
-        rule.fix,
-    ]
-    if rule.runtime_errors:
-        parts += ["", f"{sub} Runtime errors", ""] + [f"- `{e}`" for e in rule.runtime_errors]
-    if rule.references:
-        parts += ["", f"{sub} References", ""] + [f"- {ref}" for ref in rule.references]
-    return "\n".join(parts) + "\n"
+    return render_blocks(rule_blocks(rule, heading))

@@ -151,20 +151,105 @@ def rules(fmt: str) -> None:
     click.echo(catalog_render.render_catalog(fmt), nl=False)
 
 
-@cli.command()
+EXPLAIN_EPILOG = """\b
+Examples:
+  cnidoctor explain CNI301                                  # a rule's documentation
+  cnidoctor explain 'failed to destroy network for sandbox "ab12": invalid version "": the version is empty'
+  kubectl describe pod web-0 | grep -i sandbox | cnidoctor explain
+  cnidoctor explain --log /var/log/containerd.log --no-check
+  journalctl -u kubelet | cnidoctor explain --log -
+
+\b
+Exit codes: 0 recognised (or a rule code), 1 not recognised, 2 usage error.
+"""
+
+
+@cli.command(epilog=EXPLAIN_EPILOG)
 @click.argument("subject", required=False)
+@click.option("--log", "log_file", type=click.File("r", errors="replace"), default=None, metavar="FILE",
+              help="Scan a whole log (or - for stdin) and explain every CNI-related line.")
+@click.option("--check/--no-check", "node_check", default=None,
+              help="Relate the error to this node's configs [default: on when the config dir exists].")
+@click.option("--conf-dir", default=None, metavar="DIR", help="Config dir for --check (default /etc/cni/net.d).")
+@click.option("--bin-dir", "bin_dirs", multiple=True, metavar="DIR", help="Plugin dir for --check, repeatable.")
+@click.option("--probe/--no-probe", default=True, show_default=True,
+              help="With --check, probe plugin binaries (CNI_COMMAND=VERSION only).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain(subject: Optional[str], fmt: str) -> None:
-    """Explain a rule code (e.g. CNI301) in full."""
+def explain(subject: Optional[str], log_file: Any, node_check: Optional[bool], conf_dir: Optional[str],
+            bin_dirs: Tuple[str, ...], probe: bool, fmt: str) -> None:
+    """Explain a rule code (e.g. CNI301), or a runtime's CNI error text (argument or stdin):
+    which component printed it, the likely causes, the rule codes, the fix, and whether the
+    cause is present on this node."""
+    import re as _re
+
+    from . import engine
+
+    if subject and _re.fullmatch(r"(?i)\s*CNI\d{3}\s*", subject) and log_file is None:
+        _explain_code(subject, fmt)
+        return
+    directory = conf_dir or engine.DEFAULT_CONF_DIR
+    do_check = node_check if node_check is not None else os.path.isdir(directory)
+    if log_file is not None:
+        sys.exit(_explain_log(log_file, fmt, do_check, directory, bin_dirs, probe))
+    if not subject or subject == "-":
+        if sys.stdin is None or (subject is None and sys.stdin.isatty()):
+            raise click.UsageError("give a rule code or an error text (argument or stdin), or --log FILE")
+        subject = sys.stdin.read()
+    if not subject.strip():
+        raise click.UsageError("the error text is empty")
+    sys.exit(_explain_text(subject, fmt, do_check, directory, bin_dirs, probe))
+
+
+def _explain_code(subject: str, fmt: str) -> None:
     from . import catalog_render
     from .rules import catalog
 
-    if not subject:
-        raise click.UsageError("give a rule code, e.g. `cnidoctor explain CNI301`")
     code = subject.strip().upper()
     if code not in catalog():
         raise click.UsageError(f"unknown rule code {subject!r}; `cnidoctor rules` lists them")
     click.echo(catalog_render.render_rule(catalog()[code], fmt), nl=False)
+
+
+def _explain_text(text: str, fmt: str, do_check: bool, conf_dir: str, bin_dirs: Tuple[str, ...], probe: bool) -> int:
+    import json
+
+    from .explain import explain as explain_error
+    from .explain.nodecheck import check_node
+    from .explain.render import explanation_blocks, explanation_dict, render_blocks
+
+    result = explain_error(text)
+    node = check_node(result, conf_dir, bin_dirs, probe) if do_check else None
+    if fmt == "json":
+        click.echo(json.dumps(explanation_dict(result, node), indent=2))
+    else:
+        click.echo(render_blocks(explanation_blocks(result, node)), nl=False)
+    return EXIT_CLEAN if result.recognised else EXIT_FINDINGS
+
+
+def _explain_log(log_file: Any, fmt: str, do_check: bool, conf_dir: str, bin_dirs: Tuple[str, ...], probe: bool) -> int:
+    import json
+
+    from .explain import scan_log
+    from .explain.nodecheck import check_node
+    from .explain.render import explanation_blocks, explanation_dict, render_blocks
+
+    lines = log_file.read(64 * 1024 * 1024).splitlines()
+    groups = scan_log(lines)
+    nodes = [check_node(g.explanation, conf_dir, bin_dirs, probe) if do_check and g.explanation.recognised else None
+             for g in groups]
+    if fmt == "json":
+        click.echo(json.dumps({"lines_scanned": len(lines), "groups": [
+            {"lines": list(g.line_numbers), "count": len(g.line_numbers), "example": g.explanation.text.strip(),
+             "explanation": explanation_dict(g.explanation, node)} for g, node in zip(groups, nodes)]}, indent=2))
+    elif not groups:
+        click.echo(f"No CNI-related line in {len(lines)} lines.")
+    else:
+        for group, node in zip(groups, nodes):
+            numbers = ", ".join(str(n) for n in group.line_numbers[:8]) + (" ..." if len(group.line_numbers) > 8 else "")
+            click.echo(f"=== {len(group.line_numbers)} line(s): {numbers}")
+            click.echo(f"    {group.explanation.text.strip()[:300]}")
+            click.echo(render_blocks(explanation_blocks(group.explanation, node)))
+    return EXIT_CLEAN if groups and all(g.explanation.recognised for g in groups) else EXIT_FINDINGS
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
