@@ -1,0 +1,93 @@
+"""crosscheck.py: list version per libcni, executed binaries, and node findings with ranges."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from cnidoctor import node
+from cnidoctor.crosscheck import executed_binaries, list_version
+from cnidoctor.engine import Options
+from cnidoctor.model import Candidate, ParsedFile, Selection
+from cnidoctor.parse import parse
+from cnidoctor.runtimes import Libcni
+
+
+def conflist(tmp_path: Path, doc: Mapping[str, Any]) -> ParsedFile:
+    data = json.dumps(doc).encode()
+    path = tmp_path / "10-net.conflist"
+    path.write_bytes(data)
+    return parse(Candidate(str(path), "conflist", data))
+
+
+def test_cni_versions_selection(tmp_path: Path) -> None:
+    # cni@v1.2.3 libcni/conf.go:91-135: highest entry <= Current(), cniVersion included; < 1.2 ignores it
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "cniVersions": ["1.0.0", "1.1.0", "2.0.0"], "name": "n",
+                                 "plugins": [{"type": "bridge"}]})
+    assert parsed.network is not None
+    assert list_version(parsed.network, parsed.document, Libcni("1.3.0")).version == "1.1.0"
+    assert list_version(parsed.network, parsed.document, Libcni("1.1.2")).version == "0.4.0"
+
+
+def test_cni_versions_only_is_empty_before_12(tmp_path: Path) -> None:
+    # cni-facts §6.4: `cniVersions` only -> treated as "" by libcni < 1.2
+    parsed = conflist(tmp_path, {"cniVersions": ["1.0.0"], "name": "n", "plugins": [{"type": "bridge"}]})
+    assert parsed.network is not None
+    assert list_version(parsed.network, parsed.document, Libcni("1.1.2")).version == ""
+    assert list_version(parsed.network, parsed.document, Libcni("1.2.3")).version == "1.0.0"
+
+
+def test_cni_versions_bad_entry(tmp_path: Path) -> None:
+    # cni-facts §3.1 last row: ParseVersion error wrapped with entry and index
+    parsed = conflist(tmp_path, {"cniVersions": ["1.0.0.0"], "name": "n", "plugins": [{"type": "bridge"}]})
+    assert parsed.network is not None
+    assert list_version(parsed.network, parsed.document, Libcni("1.3.0")).error == (
+        'error parsing configuration list: invalid cniVersions entry 1.0.0.0 at index 0: '
+        'invalid version "1.0.0.0": too many parts')
+
+
+def test_disable_check_readbool(tmp_path: Path) -> None:
+    # cni@v1.2.3 libcni/conf.go readBool: lowered value in the message
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "disableCheck": "Yes", "name": "n", "plugins": [{"type": "bridge"}]})
+    assert parsed.network is not None
+    assert list_version(parsed.network, parsed.document, Libcni("1.2.3")).error == (
+        'error parsing configuration list: invalid value "yes" for disableCheck')
+    assert list_version(parsed.network, parsed.document, Libcni("1.2.0")).error == (
+        'error parsing configuration list: invalid disableCheck value "Yes"')
+
+
+def test_executed_binaries_flannel_and_multus(tmp_path: Path) -> None:
+    parsed = conflist(tmp_path, {"cniVersion": "0.3.1", "name": "n", "plugins": [
+        {"type": "flannel", "delegate": {"hairpinMode": True}},
+        {"type": "multus", "delegates": [{"cniVersion": "0.4.0", "plugins": [
+            {"type": "calico", "ipam": {"type": "calico-ipam"}}]}]},
+        {"type": "portmap"}]})
+    assert parsed.network is not None
+    got = [(b.type, b.role, b.pointer, b.implied) for b in executed_binaries(parsed.network)]
+    assert got == [
+        ("flannel", "plugin", "/plugins/0/type", False),
+        ("bridge", "delegate", "/plugins/0/delegate", True),
+        ("host-local", "ipam", "/plugins/0/type", True),
+        ("multus", "plugin", "/plugins/1/type", False),
+        ("calico", "delegate", "/plugins/1/delegates/0/plugins/0/type", False),
+        ("calico-ipam", "delegate", "/plugins/1/delegates/0/plugins/0/ipam/type", False),
+        ("portmap", "plugin", "/plugins/2/type", False),
+    ]
+
+
+def test_static_result_version_finding_names_ranges(tmp_path: Path) -> None:
+    # cni-facts §6.4: 1.1.0 fails on libcni <= 1.1.x = containerd <= 1.7, CRI-O <= 1.30 (§6.3)
+    parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "n", "plugins": [{"type": "bridge"}]})
+    result = node.check_static([parsed], Selection(parsed.path, "n", "1.1.0"), Options())
+    found = [(f.code, f.pointer, f.severity.label) for f in result.findings]
+    assert found == [("CNI513", "/cniVersion", "error")]
+    assert "containerd 1.3-1.7.34, CRI-O 1.17-1.30" in result.findings[0].message
+    assert result.findings[0].predicts == 'plugin type="bridge" failed (add): unsupported CNI result version "1.1.0"'
+
+
+def test_static_runtime_option(tmp_path: Path) -> None:
+    parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "n", "plugins": [{"type": "bridge"}]})
+    result = node.check_static([parsed], None, Options(runtimes=("containerd@2.1",)))
+    assert result.findings == ()
+    bad = node.check_static([parsed], None, Options(runtimes=("containrd@2.1",)))
+    assert [f.code for f in bad.findings] == ["CNI519", "CNI513"]
