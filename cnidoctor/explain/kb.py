@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -59,6 +59,14 @@ class Entry:
         return tuple(seen)
 
 
+def _pattern(raw: Any) -> Compiled:
+    """A pattern is a template string, or {"template": ..., "requires_context": true} for a
+    bare text other software prints too (Go's own JSON errors)."""
+    if isinstance(raw, str):
+        return compile_template(raw)
+    return replace(compile_template(raw["template"]), requires_context=bool(raw.get("requires_context")))
+
+
 def _entry(raw: Mapping[str, Any]) -> Entry:
     role = raw["role"]
     if role not in ROLES:
@@ -68,7 +76,7 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
         title=raw["title"],
         role=role,
         component=raw["component"],
-        patterns=tuple(compile_template(p) for p in raw["patterns"]),
+        patterns=tuple(_pattern(p) for p in raw["patterns"]),
         causes=tuple(
             Cause(c["text"], tuple(c.get("codes", ())), tuple(tuple(w) for w in c.get("when", ())))
             for c in raw.get("causes", ())

@@ -78,6 +78,7 @@ class Context:
     runtimes: Tuple[str, ...] = ()
     step: Optional[str] = None
     variables: Mapping[str, Any] = field(default_factory=dict)
+    alone: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ def find_hits(text: str) -> List[Hit]:
         if entry.requires_context and not has_context:
             continue
         for compiled in entry.patterns:
+            if compiled.requires_context and not has_context:
+                continue
             for m in compiled.regex.finditer(text):
                 if m.end() == m.start():
                     continue
@@ -190,6 +193,8 @@ def _holds(condition: Sequence[Any], variables: Mapping[str, Any], context: Cont
     name, args = condition[0], condition[1:]
     if name == "context":
         return args[0] in context.runtimes
+    if name == "alone":  # no other family explains the text: the outer one must list the options
+        return context.alone
     if name == "text_contains":
         return str(args[0]).lower() in text.lower()
     if name == "unless":  # true when the variable is absent or differs
@@ -294,7 +299,7 @@ def _context(wrappers: Sequence[Hit], causes: Sequence[Hit]) -> Context:
                 variables.setdefault(name, hit.variables[name])
     if step is not None:
         variables["step"] = step
-    return Context(tuple(sorted(wrappers, key=lambda h: h.start)), tuple(runtimes), step, variables)
+    return Context(tuple(sorted(wrappers, key=lambda h: h.start)), tuple(runtimes), step, variables, len(causes) == 1)
 
 
 # --------------------------------------------------------------------------- public

@@ -28,9 +28,9 @@ KINDS: Dict[str, str] = {
     "path": r"(?P<{n}>[^\s\"';:,\[\]]+)",
     "int": r"(?P<{n}>-?\d+)",
     # %T of a decoded JSON value: float64, bool, string, map[string]interface {}, []interface {}, <nil>
-    "gotype": r"(?P<{n}><nil>|(?:\[\])*(?:map\[[a-z]+\])?\*?[A-Za-z0-9_.]+(?: ?\{{\}})?)",
+    "gotype": r"(?P<{n}><[^>\s]{{1,20}}>|(?:\[\])*(?:map\[[a-z]+\])?\*?[A-Za-z0-9_.]+(?: ?\{{\}})?)",
     # Go's quoting of an offending byte in encoding/json errors: 'x', '\x00', 'ï'
-    "gochar": r"'(?P<{n}>(?:[^'\\\n]|\\.){{1,8}})'",
+    "gochar": r"(?P<{n}>'(?:[^'\\\n]|\\.){{1,8}}'|[^\s']{{1,60}})",
     # free text up to the next literal (or to the end when last)
     "text": r"(?P<{n}>.*?)",
 }
@@ -46,6 +46,7 @@ class Compiled:
     regex: Pattern[str]
     kinds: Tuple[Tuple[str, str], ...]
     literal_length: int
+    requires_context: bool = False
 
 
 def _literal(text: str, split_words: bool) -> List[str]:
@@ -130,4 +131,6 @@ def convert(kind: str, raw: Optional[str]) -> Any:
         return [item for item in items if item not in ("...", "…")]
     if kind == "int":
         return int(raw)
+    if kind == "gochar" and len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
     return raw
