@@ -7,13 +7,16 @@ stage (runs plugins with CNI_COMMAND=VERSION); the node stage is imported only w
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import discover, parse, validate
 from .model import Finding, ParsedFile, Report, Selection
 from .rules import discovery as discovery_rules
 from .rules import semantics
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .node import NodeResult
 
 DEFAULT_CONF_DIR = "/etc/cni/net.d"
 DEFAULT_BIN_DIR = "/opt/cni/bin"
@@ -49,15 +52,8 @@ def run(options: Options, settings: Settings) -> Report:
     findings.extend(analyse_files(parsed))
     directory = discovery_rules.check_directories(parsed, found.directories)
     findings.extend(directory.findings)
-    prediction = None
-    plugins: Tuple[dict, ...] = ()
-    if options.probe:
-        from . import node  # lazy: only probing pays for subprocess and ELF machinery
-
-        node_result = node.check(parsed, directory.selection, options)
-        findings.extend(node_result.findings)
-        prediction = node_result.prediction
-        plugins = node_result.plugins
+    node_result = node_stage(parsed, directory.selection, options)
+    findings.extend(node_result.findings)
     kept = settings.apply(findings, [p.path for p in parsed])
     located = locate(kept, parsed)
     return Report(
@@ -65,9 +61,18 @@ def run(options: Options, settings: Settings) -> Report:
         selected=directory.selection,
         findings=tuple(sorted(located, key=Finding.sort_key)),
         files=tuple(p.path for p in parsed),
-        prediction=prediction,
-        plugins=plugins,
+        prediction=node_result.prediction,
+        plugins=node_result.plugins,
     )
+
+
+def node_stage(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options) -> "NodeResult":
+    """Probe the node (``--probe``), or only check configs against runtime libraries (no processes)."""
+    from . import node  # lazy: static runs skip subprocess and ELF machinery
+
+    if options.probe:
+        return node.check(parsed, selection, options)
+    return node.check_static(parsed, selection, options)
 
 
 def locate(findings: Iterable[Finding], parsed: Sequence[ParsedFile]) -> List[Finding]:
