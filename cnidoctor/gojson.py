@@ -28,6 +28,7 @@ Go behaviour modelled (go/src/encoding/json, Go >= 1.20):
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -610,6 +611,7 @@ class StructResult:
     folded: List[Tuple[str, str]] = field(default_factory=list)  # (pointer, field json name)
 
 
+@functools.lru_cache(maxsize=4096)
 def fold_key(text: str) -> str:
     """Go's case folding for field names (decode.go foldName): ASCII letters fold to upper case;
     a non-ASCII rune folds to the smallest rune of its fold set, which is ASCII only for U+017F
@@ -677,8 +679,7 @@ class _StructDecoder:
     def decode_struct(self, value: Mapping[str, Any], current: Any, gotype: GoType, pointer: str,
                       fields: Tuple[str, ...]) -> Dict[str, Any]:
         out: Dict[str, Any] = dict(current) if isinstance(current, dict) else {}
-        exact = dict(gotype.fields)
-        folded = {fold_key(name): name for name, _ in gotype.fields}
+        exact, folded = _field_maps(gotype)
         for key, item in self.members(value):
             name = key if key in exact else folded.get(fold_key(key))
             if name is None:
@@ -689,6 +690,12 @@ class _StructDecoder:
             out[name] = self.decode(item, out.get(name), exact[name], member,
                                     gotype.struct_name, fields + (name,))
         return out
+
+
+@functools.lru_cache(maxsize=None)
+def _field_maps(gotype: GoType) -> Tuple[Dict[str, GoType], Dict[str, str]]:
+    """A struct's fields by exact JSON name and by folded name (decode.go cachedTypeFields)."""
+    return dict(gotype.fields), {fold_key(name): name for name, _ in gotype.fields}
 
 
 def unmarshal(value: Any, gotype: GoType, pointer: str = "", sort_keys: bool = False) -> StructResult:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import gojson
 from .gojson import GoType, Locator
@@ -81,6 +81,7 @@ class _File:
     data: bytes
     locator: Locator
     findings: List[Finding] = field(default_factory=list)
+    folded: Dict[str, List[Tuple[str, str]]] = field(default_factory=dict)  # object -> folded keys
 
     @property
     def path(self) -> str:
@@ -280,8 +281,9 @@ def _overflow_failure(file: _File, literal: str, prefix: str) -> _Failure:
 
 def _load_list(file: _File, decoded: gojson.Decoded) -> Tuple[Optional[NetworkList], Optional[_Failure]]:
     doc = decoded.value
-    if doc is None:
-        doc = {}  # Unmarshal of null into a map is a no-op: the map stays empty
+    if doc is None:  # Unmarshal of null into a map is a no-op: the map stays empty
+        return None, _Failure(R.NOT_AN_OBJECT, "", LIST_PREFIX + "no name",
+                              "The file is JSON null, which libcni reads as an empty list")
     if not isinstance(doc, dict):
         text = f"json: cannot unmarshal {gojson.json_kind(doc)} into Go value of type map[string]interface {{}}"
         return None, _Failure(R.NOT_AN_OBJECT, "", LIST_PREFIX + text,
@@ -360,6 +362,7 @@ def _load_plugin(file: _File, raw: Any, index: int) -> Tuple[Optional[PluginConf
     pointer = f"/plugins/{index}"
     prefix = f"failed to parse plugin config {index}: {CONF_PREFIX}"
     result = gojson.unmarshal(raw, NETCONF, pointer, sort_keys=True)
+    file.folded[pointer] = result.folded
     failure = _struct_failure(raw, result, pointer, prefix)
     if failure is not None:
         return None, failure
@@ -421,6 +424,7 @@ def _load_conf(file: _File, decoded: gojson.Decoded) -> Tuple[Optional[NetworkLi
     """ConfFromBytes, then ConfListFromConf (go-cni opts.go: .conf and .json files)."""
     doc = decoded.value
     result = gojson.unmarshal(doc, NETCONF, "", sort_keys=False)
+    file.folded[""] = result.folded
     failure = _struct_failure(doc, result, "", CONF_PREFIX)
     if failure is not None:
         return None, failure
@@ -491,9 +495,10 @@ def _key_case(file: _File, doc: Mapping[str, Any]) -> None:
     else:
         objects = [("", doc)]
     for pointer, raw in objects:
-        if isinstance(raw, dict):
-            for member, canonical in gojson.unmarshal(raw, NETCONF, pointer).folded:
-                _folded_key(file, member, canonical)
+        if pointer not in file.folded and isinstance(raw, dict):
+            file.folded[pointer] = gojson.unmarshal(raw, NETCONF, pointer).folded
+        for member, canonical in file.folded.get(pointer, ()):
+            _folded_key(file, member, canonical)
 
 
 def _folded_key(file: _File, member: str, canonical: str) -> None:
