@@ -3,7 +3,7 @@ cross-check versions against the plugins and the runtimes' libcni, predict the s
 
 Runtimes: ``options.runtimes`` (``--runtime containerd@1.6.3``, repeatable) select the releases
 findings are computed for; without it every containerd and CRI-O release of the support matrix
-(runtimes.DEFAULT_RUNTIMES) is checked and findings name the affected ranges. The prediction
+(runtimes.DEFAULT_RUNTIMES, lines in use: runtimes.DEFAULT_SCOPE_FROM) is checked and findings name the affected ranges. The prediction
 models one runtime: the first ``--runtime`` given, else runtimes.default_runtime() - the newest
 CRI-O release when the node has /etc/crio and no /etc/containerd/config.toml, otherwise the
 newest containerd release.
@@ -36,6 +36,7 @@ class _Scope:
     releases: Tuple[runtimes.Modelled, ...]
     modelled: runtimes.Modelled
     findings: Tuple[Finding, ...]
+    explicit: bool = False  # the user named the runtime(s) with --runtime
 
 
 def _scope(options: Any) -> _Scope:
@@ -44,7 +45,7 @@ def _scope(options: Any) -> _Scope:
     try:
         releases = runtimes.select(specs)
         modelled = runtimes.modelled_for_prediction(specs)
-        return _Scope(releases, modelled, ())
+        return _Scope(releases, modelled, (), explicit=bool(specs))
     except runtimes.RuntimeSpecError as exc:
         finding = skew.UNKNOWN_RUNTIME.at(None, "", str(exc))
         return _Scope(runtimes.select(()), runtimes.modelled_for_prediction(()), (finding,))
@@ -319,6 +320,16 @@ def _prediction(parsed: Sequence[ParsedFile], selection: Optional[Selection], mo
     return predict.prediction_dict(chosen, modelled, facts, probed=probed)
 
 
+def _fleet_wide(findings: List[Finding], scope: _Scope) -> List[Finding]:
+    """Without --runtime every known release is in scope, including long-unsupported ones; a
+    config that only old runtimes reject (a 1.0.0 list on containerd <= 1.5) is then fragile,
+    not broken, so it is a warning. Naming the runtime (--runtime) restores the error."""
+    if scope.explicit:
+        return findings
+    return [replace(f, severity=Severity.WARNING, message=f.message + "; name your runtime with --runtime for a definite answer")
+            if f.severity > Severity.WARNING else f for f in findings]
+
+
 def check(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Any) -> NodeResult:
     """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict."""
     scope = _scope(options)
@@ -327,7 +338,7 @@ def check(parsed: Sequence[ParsedFile], selection: Optional[Selection], options:
     for item in _loadable(parsed):
         findings.extend(_rejections(item, scope.releases, facts))
         findings.extend(_chain_mismatches(item, scope.releases, facts))
-        findings.extend(_result_version_unsupported(item, scope.releases))
+        findings.extend(_fleet_wide(_result_version_unsupported(item, scope.releases), scope))
         findings.extend(_status_old_plugins(item, scope.releases, facts))
     findings.extend(_loopback_skew(scope.releases, facts))
     prediction = _prediction(parsed, selection, scope.modelled, facts, probed=True)
@@ -340,6 +351,6 @@ def check_static(parsed: Sequence[ParsedFile], selection: Optional[Selection], o
     scope = _scope(options)
     findings: List[Finding] = list(scope.findings)
     for item in _loadable(parsed):
-        findings.extend(_result_version_unsupported(item, scope.releases))
+        findings.extend(_fleet_wide(_result_version_unsupported(item, scope.releases), scope))
     prediction = _prediction(parsed, selection, scope.modelled, {}, probed=False)
     return NodeResult(tuple(findings), prediction, ())

@@ -342,10 +342,21 @@ def parse_spec(text: str) -> Tuple[Modelled, ...]:
     )
 
 
+# Without --runtime, findings cover the release lines still in wide use on nodes today
+# (containerd 1.7 and 2.x; CRI-O from 1.31): a 1.0.0 config is not flagged for containerd 1.5,
+# which has been out of support since 2023. `--runtime containerd` checks every release.
+DEFAULT_SCOPE_FROM: Dict[str, str] = {"containerd": "1.7.0", "crio": "1.31.0"}
+
+
 def select(specs: Sequence[str]) -> Tuple[Modelled, ...]:
-    """The releases to check: the given specs, or every release of DEFAULT_RUNTIMES."""
+    """The releases to check: the given specs, or the in-use lines of DEFAULT_RUNTIMES."""
     if not specs:
-        return tuple(Modelled(row, row.last) for name in DEFAULT_RUNTIMES for row in RELEASES[name])
+        return tuple(
+            Modelled(row, row.last)
+            for name in DEFAULT_RUNTIMES
+            for row in RELEASES[name]
+            if _key(row.last, upper=True) >= _key(DEFAULT_SCOPE_FROM[name])
+        )
     out: List[Modelled] = []
     for spec in specs:
         for item in parse_spec(spec):

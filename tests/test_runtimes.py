@@ -74,14 +74,20 @@ def test_runtime_behaviour_flags() -> None:
 
 def test_compact_ranges_empty_version_example() -> None:
     # the example: libcni 0.7.0-1.0.1 = containerd 1.3-1.6.3, CRI-O 1.17-1.23.3 (§8 #10)
-    rows = [m.release for m in runtimes.select(()) if m.release.libcni.empty_version_breaks_teardown]
+    rows = [m.release for m in runtimes.select(("containerd", "crio")) if m.release.libcni.empty_version_breaks_teardown]
     assert compact_ranges(rows) == "containerd 1.3-1.6.3, CRI-O 1.17-1.23.3"
 
 
 def test_compact_ranges_result_version() -> None:
     # 1.1.0 configs fail on libcni <= 1.1.x (§6.4): containerd up to 1.7, CRI-O up to 1.30
-    rows = [m.release for m in runtimes.select(()) if "1.1.0" not in m.release.libcni.result_versions]
+    rows = [m.release for m in runtimes.select(("containerd", "crio")) if "1.1.0" not in m.release.libcni.result_versions]
     assert compact_ranges(rows) == "containerd 1.3-1.7.34, CRI-O 1.17-1.30"
+
+
+def test_default_scope_is_the_lines_in_use() -> None:
+    # without --runtime: containerd 1.7 and 2.x, CRI-O from 1.31 (runtimes.DEFAULT_SCOPE_FROM)
+    rows = [m.release for m in runtimes.select(())]
+    assert compact_ranges(rows) == "containerd 1.7-2.2.7, CRI-O 1.31-1.35"
 
 
 def test_compact_ranges_split() -> None:
