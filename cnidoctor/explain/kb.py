@@ -46,6 +46,7 @@ class Entry:
     reports: Tuple[int, ...] = ()
     requires_context: bool = False
     keep_with_inner: bool = False
+    priority: int = 0
     runtime: Optional[str] = None
     step: Optional[str] = None
 
@@ -88,6 +89,7 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
         reports=tuple(raw.get("reports", ())),
         requires_context=bool(raw.get("requires_context", False)),
         keep_with_inner=bool(raw.get("keep_with_inner", False)),
+        priority=int(raw.get("priority", 0)),
         runtime=raw.get("runtime"),
         step=raw.get("step"),
     )

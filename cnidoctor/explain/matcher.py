@@ -41,9 +41,9 @@ class Hit:
     literal_length: int
     complete: bool
 
-    def rank(self) -> Tuple[int, int, int]:
+    def rank(self) -> Tuple[int, int, int, int]:
         role = {"cause": 2, "generic": 1, "wrapper": 0}[self.entry.role]
-        return (role, int(self.complete), self.literal_length)
+        return (role, self.entry.priority, int(self.complete), self.literal_length)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ KINDS: Dict[str, str] = {
     # a bare token: plugin type, network name, verb
     "word": r"(?P<{n}>[^\s\"',;:\[\]()]+)",
     # a file-system path or bin dir (colons end it: Go wraps errors with ": ")
-    "path": r"(?P<{n}>[^\s\"';:,\[\]]+)",
+    "path": r"(?P<{n}>[^\s\"';:,\[\]]*[^\s\"';:,\[\].])",  # a sentence's full stop is not part of it
     "int": r"(?P<{n}>-?\d+)",
     # %T of a decoded JSON value: float64, bool, string, map[string]interface {}, []interface {}, <nil>
     "gotype": r"(?P<{n}><[^>\s]{{1,20}}>|(?:\[\])*(?:map\[[a-z]+\])?\*?[A-Za-z0-9_.]+(?: ?\{{\}})?)",
