@@ -54,6 +54,7 @@ def run(options: Options, settings: Settings) -> Report:
     findings.extend(directory.findings)
     node_result = node_stage(parsed, directory.selection, options)
     findings.extend(node_result.findings)
+    findings = drop_superseded(findings)
     kept = settings.apply(findings, [p.path for p in parsed])
     located = locate(kept, parsed)
     return Report(
@@ -64,6 +65,20 @@ def run(options: Options, settings: Settings) -> Report:
         prediction=node_result.prediction,
         plugins=node_result.plugins,
     )
+
+
+# A static expectation yields to the measured fact at the same place: CNI315 assumes the
+# reference plugins' minimum versions, CNI511 names the list the probed binary really replied.
+SUPERSEDED_BY: Dict[str, str] = {"CNI315": "CNI511"}
+
+
+def drop_superseded(findings: Sequence[Finding]) -> List[Finding]:
+    """Remove static findings that a probe-based finding at the same file and pointer replaces."""
+    measured = {(f.code, f.file, f.pointer) for f in findings}
+    return [
+        f for f in findings
+        if (SUPERSEDED_BY.get(f.code), f.file, f.pointer) not in measured
+    ]
 
 
 def node_stage(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options) -> "NodeResult":
