@@ -196,7 +196,26 @@ def unknown_list_keys(path: str, document: Mapping[str, Any], version: str) -> L
     if not extra or "type" in document:
         return []
     everywhere = set(any_version_list_keys())
-    return [unknown_key_finding(path, key, version) for key in extra if key not in everywhere]
+    return [
+        unknown_key_finding(path, key, version)
+        for key in extra
+        if key not in everywhere and not is_tool_metadata(key, document[key])
+    ]
+
+
+def is_tool_metadata(key: str, value: Any) -> bool:
+    """List-level keys a known tool reads from the file itself, so they are not dead.
+
+    Podman's CNI backend stores network labels/options as list-level
+    ``"args": {"podman_labels": {...}, "podman_options": {...}}`` and reads them back from the
+    file (containers/common libnetwork/cni, e.g. testfiles/valid/label.conflist).
+    """
+    return (
+        key == "args"
+        and isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and k.startswith("podman_") for k in value)
+    )
 
 
 def unknown_key_finding(path: str, key: str, version: str) -> Finding:

@@ -1,0 +1,306 @@
+"""The shipped per-version schemas: well-formed, indexed, faithful to the spec tables, packaged
+in the wheel, and ``quick_check`` always agreeing with jsonschema.
+
+Expected key sets below are transcribed from cni-facts.md §1.2 (list keys) and §1.3 (plugin
+keys), independently of the schema files, so a schema that drifts from the spec fails here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from cnidoctor import schemas
+from cnidoctor.versions import SPEC_VERSIONS
+
+from conftest import ROOT
+
+PAIRS = [(kind, version) for version in SPEC_VERSIONS for kind in schemas.KINDS]
+PAIR_IDS = [f"{kind}-{version}" for kind, version in PAIRS]
+
+# cni-facts.md §1.2: list keys each spec version defines. 0.1.0/0.2.0 have no lists; libcni
+# still loads one, and our schema gives it the 0.3.0 envelope (documented in the schema).
+LIST_KEYS: Dict[str, List[str]] = {
+    "0.1.0": ["cniVersion", "name", "plugins"],
+    "0.2.0": ["cniVersion", "name", "plugins"],
+    "0.3.0": ["cniVersion", "name", "plugins"],
+    "0.3.1": ["cniVersion", "name", "plugins"],
+    "0.4.0": ["cniVersion", "name", "plugins", "disableCheck"],
+    "1.0.0": ["cniVersion", "name", "plugins", "disableCheck"],
+    "1.1.0": ["cniVersion", "cniVersions", "name", "plugins", "disableCheck", "disableGC", "loadOnlyInlinedPlugins"],
+}
+
+# cni-facts.md §1.3 (+ libcni's PluginConf struct fields, typed at every version).
+PLUGIN_KEYS_BASE = ["type", "name", "cniVersion", "ipMasq", "ipam", "dns", "capabilities", "prevResult"]
+PLUGIN_EXTRA: Dict[str, List[str]] = {
+    "0.1.0": [],
+    "0.2.0": ["args"],
+    "0.3.0": ["args", "runtimeConfig"],
+    "0.3.1": ["args", "runtimeConfig"],
+    "0.4.0": ["args", "runtimeConfig"],
+    "1.0.0": ["args", "runtimeConfig"],
+    "1.1.0": ["args", "runtimeConfig", "cni.dev/valid-attachments", "cni.dev/attachments"],
+}
+
+
+def validator(kind: str, version: str) -> Draft202012Validator:
+    return Draft202012Validator(schemas.load_schema(kind, version))
+
+
+def bridge_list(version: str, **extra: Any) -> Dict[str, Any]:
+    plugin = {"type": "bridge", "bridge": "cni0", "ipam": {"type": "host-local", "subnet": "10.1.0.0/16"}}
+    doc: Dict[str, Any] = {"cniVersion": version, "name": "mynet", "plugins": [plugin]}
+    doc.update(extra)
+    return doc
+
+
+@pytest.mark.parametrize("kind,version", PAIRS, ids=PAIR_IDS)
+def test_schema_is_valid_draft_2020_12(kind: str, version: str) -> None:
+    schema = schemas.load_schema(kind, version)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def test_index_lists_every_schema_with_its_hash() -> None:
+    index = schemas.load_index()
+    entries = {(e["kind"], e["version"]): e for e in index["schemas"]}
+    assert set(entries) == set(PAIRS)
+    for (kind, version), entry in entries.items():
+        raw = (ROOT / "cnidoctor" / "schemas" / entry["path"]).read_bytes()  # relative to index.json
+        assert "schemas/" + entry["path"] == schemas.schema_path(kind, version)
+        assert hashlib.sha256(raw).hexdigest() == entry["sha256"], entry["path"]
+        assert json.loads(raw)["$id"] == entry["$id"]
+        assert entry["source"] and all(isinstance(s, str) and s for s in entry["source"])
+    assert len({e["$id"] for e in index["schemas"]}) == len(PAIRS)
+
+
+@pytest.mark.parametrize("version", SPEC_VERSIONS)
+def test_list_keys_follow_the_spec_table(version: str) -> None:
+    schema = schemas.load_schema("conflist", version)
+    assert sorted(schema["properties"]) == sorted(LIST_KEYS[version])
+    assert schema["additionalProperties"] is False  # libcni ignores unknown list keys: CNI202
+    assert schema["required"] == ["cniVersion", "name", "plugins"]
+
+
+@pytest.mark.parametrize("kind,version", PAIRS, ids=PAIR_IDS)
+def test_plugin_keys_follow_the_spec_table(kind: str, version: str) -> None:
+    schema = schemas.load_schema(kind, version)
+    plugin = schema["$defs"]["plugin"] if kind == "conflist" else schema
+    assert sorted(plugin["properties"]) == sorted(PLUGIN_KEYS_BASE + PLUGIN_EXTRA[version])
+    assert plugin["additionalProperties"] is True  # plugin-specific keys are legal (§1.8)
+
+
+@pytest.mark.parametrize("version", SPEC_VERSIONS)
+def test_real_world_shapes_are_valid_at_every_version(version: str) -> None:
+    doc = bridge_list(version)
+    doc["plugins"].append({"type": "aws-cni", "mtu": "9001", "ipam": {}, "dns": {}})  # §README: legal
+    doc["plugins"].append({"type": "portmap", "capabilities": {"portMappings": True}, "snat": True})
+    assert list(validator("conflist", version).iter_errors(doc)) == []
+
+
+@pytest.mark.parametrize("version", SPEC_VERSIONS)
+def test_libcni_typed_fields_are_enforced(version: str) -> None:
+    v = validator("conflist", version)
+    for bad_plugin in (
+        {"type": "bridge", "capabilities": {"portMappings": "yes"}},  # map[string]bool (§1.3)
+        {"type": "bridge", "ipam": "host-local"},  # IPAM struct
+        {"type": "bridge", "dns": ["8.8.8.8"]},  # DNS struct [LAB]
+        {"type": "bridge", "dns": {"nameservers": "8.8.8.8"}},
+        {"type": 5},
+        {"type": ""},  # libcni: missing 'type'
+        {"bridge": "cni0"},
+        {"type": "bridge", "ipMasq": "true"},  # spec: boolean
+    ):
+        assert not v.is_valid(bridge_list(version, plugins=[bad_plugin])), bad_plugin
+    assert not v.is_valid(bridge_list(version, plugins=[]))  # libcni: no plugins in list
+
+
+def test_disable_check_types_follow_each_spec_text() -> None:
+    # 0.4.0 text: string "true"/"false" (libcni accepts a bool too); 1.0.0+: boolean.
+    assert validator("conflist", "0.4.0").is_valid(bridge_list("0.4.0", disableCheck="true"))
+    assert validator("conflist", "0.4.0").is_valid(bridge_list("0.4.0", disableCheck=True))
+    assert not validator("conflist", "0.4.0").is_valid(bridge_list("0.4.0", disableCheck="yes"))
+    assert not validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", disableCheck="true"))
+    assert validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", disableCheck=False))
+    assert not validator("conflist", "0.3.1").is_valid(bridge_list("0.3.1", disableCheck=True))
+
+
+def test_version_specific_rules() -> None:
+    assert validator("conflist", "1.1.0").is_valid(bridge_list("1.1.0", cniVersions=["1.0.0", "1.1.0"], disableGC=True))
+    assert not validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", cniVersions=["1.0.0"]))
+    # Name character rule and "no path characters in type" arrive with spec 1.0.0.
+    assert validator("conflist", "0.4.0").is_valid(bridge_list("0.4.0", name="bad name"))
+    assert not validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", name="bad name"))
+    assert not validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", plugins=[{"type": "../bridge"}]))
+    assert not validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", plugins=[{"type": "b", "ipam": {"type": "a/b"}}]))
+    # ipam.routes is part of the 0.1.0/0.2.0 ipam definition only.
+    routes = {"type": "bridge", "ipam": {"type": "host-local", "routes": [{"gw": "10.0.0.1"}]}}
+    assert not validator("conflist", "0.2.0").is_valid(bridge_list("0.2.0", plugins=[routes]))
+    assert validator("conflist", "0.3.0").is_valid(bridge_list("0.3.0", plugins=[routes]))
+
+
+def test_single_conf_requirements() -> None:
+    # Spec <= 0.4.0 lists cniVersion/name/type as the well-known keys of a single config;
+    # spec 1.0.0 defines only the plugin object, where just "type" is required.
+    conf = {"cniVersion": "0.3.1", "type": "loopback"}
+    assert not validator("plugin", "0.3.1").is_valid(conf)
+    assert validator("plugin", "0.3.1").is_valid(dict(conf, name="lo"))
+    assert validator("plugin", "1.0.0").is_valid({"cniVersion": "1.0.0", "type": "loopback"})
+
+
+# --- quick_check agrees with jsonschema -----------------------------------------------------
+
+WELL_KNOWN = sorted(
+    {k for v in SPEC_VERSIONS for k in LIST_KEYS[v] + PLUGIN_EXTRA[v]}
+    | set(PLUGIN_KEYS_BASE)
+    | {"nameservers", "domain", "search", "options", "routes", "dst", "gw", "containerID", "ifname", "portMappings"}
+)
+KEYS = st.sampled_from(WELL_KNOWN) | st.text(max_size=3)
+SCALARS = (
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", "true", "false", "bridge", "a/b", "bad name", "1.0.0", "x\\y", "\u212a"])
+)
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4), max_leaves=12)
+
+def _or_anything(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """Mostly well-typed values (so valid documents are common), sometimes anything."""
+    return st.one_of(*([strategy] * 8), VALUES)
+
+
+STRINGS = st.sampled_from(["bridge", "host-local", "1.0.0", "true", "mynet", "", "a/b", "bad name"])
+STRING_LISTS = st.lists(STRINGS, max_size=2)
+NEAR_PLUGIN = st.fixed_dictionaries(
+    {"type": _or_anything(STRINGS), "name": _or_anything(STRINGS), "cniVersion": _or_anything(STRINGS)},
+    optional={
+        "ipMasq": _or_anything(st.booleans()),
+        "args": _or_anything(st.dictionaries(KEYS, VALUES, max_size=2)),
+        "runtimeConfig": _or_anything(st.dictionaries(KEYS, VALUES, max_size=2)),
+        "prevResult": _or_anything(st.dictionaries(KEYS, VALUES, max_size=2)),
+        "capabilities": _or_anything(st.dictionaries(KEYS, st.booleans(), max_size=2)),
+        "ipam": _or_anything(st.fixed_dictionaries({}, optional={
+            "type": _or_anything(STRINGS),
+            "routes": _or_anything(st.lists(st.fixed_dictionaries({}, optional={
+                "dst": _or_anything(STRINGS), "gw": _or_anything(STRINGS)}), max_size=2)),
+        })),
+        "dns": _or_anything(st.fixed_dictionaries({}, optional={
+            "nameservers": _or_anything(STRING_LISTS), "domain": _or_anything(STRINGS),
+            "search": _or_anything(STRING_LISTS), "options": _or_anything(STRING_LISTS)})),
+        "cni.dev/valid-attachments": _or_anything(st.lists(st.fixed_dictionaries({}, optional={
+            "containerID": _or_anything(STRINGS), "ifname": _or_anything(STRINGS)}), max_size=2)),
+        "mtu": VALUES,
+    },
+)
+NEAR_BOOL = _or_anything(st.booleans() | st.sampled_from(["true", "false", "True"]))
+NEAR_LIST = st.fixed_dictionaries(
+    {"plugins": _or_anything(st.lists(NEAR_PLUGIN, min_size=1, max_size=3)),
+     "cniVersion": _or_anything(STRINGS), "name": _or_anything(STRINGS)},
+    optional={
+        "cniVersions": _or_anything(STRING_LISTS),
+        "disableCheck": NEAR_BOOL, "disableGC": NEAR_BOOL, "loadOnlyInlinedPlugins": NEAR_BOOL, "other": VALUES,
+    },
+)
+PLUGINS = NEAR_PLUGIN | st.dictionaries(KEYS, VALUES, max_size=6) | VALUES
+LISTS = NEAR_LIST | st.fixed_dictionaries({"plugins": st.lists(PLUGINS, max_size=3) | VALUES}, optional={
+    "cniVersion": VALUES, "name": VALUES, "disableCheck": VALUES, "cniVersions": VALUES, "disableGC": VALUES})
+
+
+@pytest.mark.parametrize("kind,version", PAIRS, ids=PAIR_IDS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_quick_check_agrees_with_jsonschema(kind: str, version: str, data: st.DataObject) -> None:
+    instance = data.draw(LISTS if kind == "conflist" else PLUGINS)
+    quick = schemas.quick_check(kind, version)(instance)
+    event(f"valid={quick}")  # `pytest --hypothesis-show-statistics` shows both outcomes occur
+    assert quick == schemas.validator(kind, version).is_valid(instance)
+
+
+@pytest.mark.parametrize("kind,version", PAIRS, ids=PAIR_IDS)
+def test_quick_check_agrees_on_the_real_world_corpus(kind: str, version: str, shared_corpus: Path) -> None:
+    checked = 0
+    for path in sorted(shared_corpus.iterdir()):
+        try:
+            doc = json.loads(path.read_bytes())
+        except ValueError:
+            continue
+        for instance in (doc, *(doc.get("plugins") or [] if isinstance(doc, dict) and isinstance(doc.get("plugins"), list) else [])):
+            quick = schemas.quick_check(kind, version)(instance)
+            assert quick == schemas.validator(kind, version).is_valid(instance), path.name
+            checked += 1
+    assert checked > 100
+
+
+def test_quick_check_refuses_keywords_it_does_not_implement() -> None:
+    for schema in ({"minimum": 1}, {"type": "integer"}, {"enum": [1]}, {"$ref": "other.json"},
+                   {"patternProperties": {"a": True}, "additionalProperties": False}):
+        with pytest.raises(schemas.UnsupportedSchema):
+            schemas._Compiler(schema).compile(schema)
+
+
+def test_unknown_versions_have_no_schema() -> None:
+    for version in ("1.0", "v1.0.0", "", "2.0.0", "0.3"):
+        assert not schemas.has_schema(version)
+        with pytest.raises(KeyError):
+            schemas.schema_path("conflist", version)
+
+
+# --- packaging: the schemas ship in the wheel --------------------------------------------
+
+WHEEL_CHECK = textwrap.dedent(
+    """
+    import json, sys
+    from importlib import resources
+    import cnidoctor
+    from cnidoctor import schemas
+    from jsonschema import Draft202012Validator
+    assert cnidoctor.__file__.startswith(sys.argv[1]), cnidoctor.__file__
+    index = json.loads(resources.files("cnidoctor").joinpath("schemas", "index.json").read_bytes())
+    for entry in index["schemas"]:
+        node = resources.files("cnidoctor").joinpath("schemas")
+        for part in entry["path"].split("/"):
+            node = node.joinpath(part)
+        Draft202012Validator.check_schema(json.loads(node.read_bytes()))
+        assert schemas.load_schema(entry["kind"], entry["version"])["$id"] == entry["$id"]
+    print(len(index["schemas"]))
+    """
+)
+
+
+def test_schemas_ship_in_the_wheel(tmp_path: Path) -> None:
+    """Build a wheel of the repo, install it into a fresh venv, and load every schema from there."""
+    wheels = tmp_path / "wheels"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    (wheel,) = wheels.glob("cnidoctor-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", site, str(wheel)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert install.returncode == 0, install.stderr
+    # Dependencies (jsonschema and friends) come from the test interpreter's site-packages,
+    # appended *after* the fresh venv's own so the installed wheel is what gets imported.
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(deps), PYTHONNOUSERSITE="1")
+    script = "import sys; sys.path.sort(key=lambda p: not p.startswith(sys.argv[1]))\n" + WHEEL_CHECK
+    run = subprocess.run([str(python), "-c", script, site], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(len(PAIRS))
