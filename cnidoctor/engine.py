@@ -50,7 +50,7 @@ def run(options: Options, settings: Settings) -> Report:
     parsed = tuple(parse.parse(candidate) for candidate in found.candidates)
     findings = list(found.findings)
     findings.extend(analyse_files(parsed))
-    directory = discovery_rules.check_directories(parsed, found.directories)
+    directory = discovery_rules.check_directories(parsed, found.directories, found.subdirectories)
     findings.extend(directory.findings)
     node_result = node_stage(parsed, directory.selection, options)
     findings.extend(node_result.findings)
