@@ -196,10 +196,14 @@ def unknown_list_keys(path: str, document: Mapping[str, Any], version: str) -> L
     if not extra or "type" in document:
         return []
     everywhere = set(any_version_list_keys())
+    folded = {go_fold(k) for k in everywhere}
     return [
         unknown_key_finding(path, key, version)
         for key in extra
-        if key not in everywhere and not is_tool_metadata(key, document[key])
+        if key not in everywhere
+        # a case variant of a list key (`disablecheck`) is CNI115 key-case-mismatch (parse)
+        and go_fold(key) not in folded
+        and not is_tool_metadata(key, document[key])
     ]
 
 

@@ -76,7 +76,7 @@ def test_windows_key_casing_is_matched_like_go() -> None:
 
 def test_no_check_without_a_known_version_or_when_libcni_refuses() -> None:
     # Absent/unknown cniVersion: CNI301/CNI302/CNI303 (semantics) own it; nothing here.
-    bad = bridge_list("1.0.0", {"type": "bridge", "ipMasq": "true"}, disablecheck=True)
+    bad = bridge_list("1.0.0", {"type": "bridge", "ipMasq": "true"}, disableChek=True)
     for version in (None, "", "1.0", "v1.0.0", "2.0.0"):
         assert V.validate(parsed(bad, version=version)) == ()
     # A file libcni does not load gets its single load finding from parse (no cascade).
@@ -193,14 +193,18 @@ def test_owned_table_rows_are_explained() -> None:
 
 def test_misspelt_list_key_gets_a_suggestion() -> None:
     # libcni reads list keys by exact name (cni@v1.3.0 libcni/conf.go NetworkConfFromBytes).
-    (finding,) = V.validate(parsed(bridge_list("1.0.0", disablecheck=True)))
-    assert (finding.code, finding.pointer, finding.severity) == ("CNI202", "/disablecheck", Severity.WARNING)
+    (finding,) = V.validate(parsed(bridge_list("1.0.0", disableChek=True)))
+    assert (finding.code, finding.pointer, finding.severity) == ("CNI202", "/disableChek", Severity.WARNING)
     assert "`disableCheck`" in finding.message and finding.fix is not None and "disableCheck" in finding.fix
 
 
+def test_case_variants_of_list_keys_are_left_to_cni115() -> None:
+    assert keys(bridge_list("1.0.0", disablecheck=True, CNIVersions=["1.0.0"])) == []
+
+
 def test_suggestion_may_name_a_key_of_another_version() -> None:
-    (finding,) = V.validate(parsed(bridge_list("0.3.1", cniversions=["0.3.1"])))
-    assert finding.code == "CNI202" and "`cniVersions`" in finding.message
+    (finding,) = V.validate(parsed(bridge_list("0.3.1", cniVersionz=["0.3.1"])))
+    assert finding.code == "CNI202" and "`cniVersion" in finding.message
 
 
 def test_plugin_keys_at_list_level_and_unrelated_keys() -> None:
@@ -236,7 +240,7 @@ def test_jsonschema_is_imported_only_for_a_rejected_file() -> None:
         "import sys, json\n"
         "from tests.test_validate import parsed, bridge_list\n"
         "from cnidoctor import validate\n"
-        "assert validate.validate(parsed(bridge_list('1.0.0', disablecheck=True)))\n"
+        "assert validate.validate(parsed(bridge_list('1.0.0', disableChek=True)))\n"
         "assert 'jsonschema' not in sys.modules, 'clean file imported jsonschema'\n"
         "validate.validate(parsed(bridge_list('1.0.0', {'type': 'bridge', 'ipMasq': 'x'})))\n"
         "assert 'jsonschema' in sys.modules\n"

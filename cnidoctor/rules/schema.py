@@ -64,14 +64,15 @@ UNKNOWN_LIST_KEY = Rule(
         "spec defines (`cniVersion`, `cniVersions`, `name`, `plugins`, `disableCheck`, "
         "`disableGC`, `loadOnlyInlinedPlugins`; cni@v1.3.0 libcni/conf.go NetworkConfFromBytes) "
         "and ignores every other key without a word. Unlike plugin objects, where Go matches keys "
-        "case-insensitively, the list level is case-sensitive, so `disablecheck` does nothing. "
+        "case-insensitively, the list level is case-sensitive (a pure case variant such as "
+        "`disablecheck` is reported as CNI115). "
         "A plugin never sees list-level keys either: each plugin receives only its own object plus "
         "the list's `name` and `cniVersion`. So an unknown list key is a typo (the setting you "
         "meant is not applied) or a plugin setting in the wrong place. A key that another spec "
         "version defines (e.g. `disableCheck` in a 0.3.1 list) is CNI306 instead, and a top-level "
         "`type` beside `plugins` is the hybrid document of CNI319."
     ),
-    example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "disablecheck": true,\n  "plugins": [{"type": "bridge"}]\n}',
+    example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "disableChecks": true,\n  "plugins": [{"type": "bridge"}]\n}',
     fix="Rename the key to the spec spelling (the message suggests one), move a plugin setting into the plugin object, or delete it.",
     runtime_errors=(),
     references=(SPEC_1_0_CONFIG, LIBCNI_CONF, SCHEMAS),
