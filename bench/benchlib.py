@@ -15,13 +15,25 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from tabulate import tabulate
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
+
+
+def bench_env() -> Dict[str, str]:
+    """The environment for timed children: os.environ without PYTHONDONTWRITEBYTECODE.
+
+    An installed wheel has its bytecode compiled; with PYTHONDONTWRITEBYTECODE=1 (set in some dev
+    shells) every run would recompile every changed module, which measures the compiler, not
+    cnidoctor. The untimed warm-up run writes the .pyc files (``__pycache__`` is git-ignored).
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def tool(name: str) -> List[str]:
@@ -65,7 +77,7 @@ def run_once(argv: Sequence[str], env: Optional[Mapping[str, str]] = None,
     """Run ``argv`` with output discarded; (wall seconds, exit code)."""
     start = time.perf_counter()
     done = subprocess.run(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          stdin=subprocess.DEVNULL, env=dict(env) if env is not None else None,
+                          stdin=subprocess.DEVNULL, env=dict(env) if env is not None else bench_env(),
                           cwd=cwd, check=False)
     return time.perf_counter() - start, done.returncode
 
@@ -110,6 +122,8 @@ def environment() -> Dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "bytecode": "cached (PYTHONDONTWRITEBYTECODE dropped for timed runs)"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE") else "cached",
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -148,3 +162,12 @@ def parse_importtime(stderr: str) -> List[ImportCost]:
         depth = (len(name) - len(name.lstrip()) - 1) // 2
         costs.append(ImportCost(name.strip(), self_us, cumulative_us, depth))
     return costs
+
+
+def by_package(costs: Sequence[ImportCost]) -> List[Tuple[str, float]]:
+    """Self time summed per top-level package: where start-up goes, attributable to a dependency."""
+    totals: Dict[str, float] = {}
+    for cost in costs:
+        root = cost.module.split(".")[0]
+        totals[root] = totals.get(root, 0.0) + cost.self_us
+    return sorted(totals.items(), key=lambda item: -item[1])

@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from benchlib import Timing, environment, ms, save, table, time_command, tool
+from benchlib import Timing, bench_env, by_package, environment, parse_importtime, ms, save, table, time_command, tool
 
 DEFAULT_BIN_DIR = "/usr/lib/cni"
 
@@ -98,7 +98,7 @@ def plugin_binaries(bin_dir: Path) -> List[Path]:
 
 
 def base_env(cache_dir: Optional[Path]) -> Dict[str, str]:
-    env = dict(os.environ)
+    env = bench_env()
     env.pop("CNIDOCTOR_CACHE_DIR", None)
     if cache_dir is not None:
         env["CNIDOCTOR_CACHE_DIR"] = str(cache_dir)
@@ -208,6 +208,13 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
             time_command(f"sh loop, VERSION on the {len(referenced)} referenced", shell_loop(referenced), repeat),
         ]
         results.extend(loop.as_dict() for loop in loops)
+        # Where a warm run's time goes when it starts no child: imports, by package (one run).
+        # The console script does exactly this: import cnidoctor.cli, call main(argv).
+        argv = [arg for arg in check[len(cnidoctor):]]
+        imports = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                                  f"from cnidoctor.cli import main; main({argv!r})"],
+                                 capture_output=True, text=True, env=warm_env, check=False)
+        import_costs = by_package(parse_importtime(imports.stderr))
         cache_files = sorted(str(p.relative_to(warm_cache)) for p in warm_cache.rglob("*") if p.is_file()) \
             if warm_cache.is_dir() else []
     return {
@@ -216,6 +223,7 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
         "sanity": {"exit": sanity.returncode, "stderr": sanity.stderr.strip()[:300],
                    "findings": _finding_codes(sanity.stdout)},
         "warm_cache_files": cache_files,
+        "warm_imports_by_package_us": import_costs,
     }
 
 
@@ -241,6 +249,10 @@ def print_report(data: Dict[str, Any]) -> None:
         codes = ",".join(sorted({str(c) for c in r["exit_codes"]}))
         rows.append([r["label"], ms(r["median"]), ms(r["best"]), len(r["runs"]), codes, execs])
     print(table(rows, ["command", "median", "best", "runs", "exit", "child execs (strace)"]))
+    costs = data["warm_imports_by_package_us"]
+    total = sum(us for _, us in costs)
+    print(f"\nwarm run, python -X importtime (one run): {total / 1000:.0f} ms of imports; heaviest packages:")
+    print("  " + ", ".join(f"{pkg} {us / 1000:.1f} ms" for pkg, us in costs[:8]))
     traced = {r["label"]: r for r in data["results"] if "plugin_execs" in r}
     cold = traced.get("cnidoctor, cold (fresh cache dir)")
     warm = traced.get("cnidoctor, warm (cached)")

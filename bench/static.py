@@ -30,7 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple
 
-from benchlib import ImportCost, Timing, environment, ms, parse_importtime, save, table, time_command, tool
+from benchlib import ImportCost, Timing, bench_env, by_package, environment, ms, parse_importtime, save, table, time_command, tool
 
 SCHEMA_PARTS = ("schemas", "1.0.0", "conflist.schema.json")
 
@@ -135,7 +135,7 @@ def installed_schema() -> Iterator[Path]:
 
 def sanity_check(argv: Sequence[str], label: str, json_output: bool) -> str:
     """One captured run before timing: a crash or a tool error must not be timed as a result."""
-    done = subprocess.run(list(argv), capture_output=True, text=True, check=False)
+    done = subprocess.run(list(argv), capture_output=True, text=True, check=False, env=bench_env())
     if done.returncode not in (0, 1):
         return f"{label}: exit {done.returncode}: {(done.stderr or done.stdout).strip()[:300]}"
     if json_output:
@@ -195,24 +195,16 @@ def importtime(runs: int) -> List[ImportCost]:
         # The console script does exactly this: import cnidoctor.cli, call main().
         code = ("import sys\nfrom cnidoctor.cli import main\n"
                 f"main(['check', '--no-probe', '--format', 'json', {str(one)!r}])")
-        for _ in range(runs):
+        for run in range(runs + 1):  # run 0 only writes the bytecode caches
             done = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
-                                  capture_output=True, text=True, check=False)
-            for cost in parse_importtime(done.stderr):
+                                  capture_output=True, text=True, check=False, env=bench_env())
+            for cost in parse_importtime(done.stderr) if run else ():
                 samples[cost.module].append((cost.self_us, cost.cumulative_us, cost.depth))
     return [
         ImportCost(module, statistics.median(s[0] for s in values), statistics.median(s[1] for s in values),
                    values[0][2], [s[0] for s in values])
         for module, values in samples.items()
     ]
-
-
-def by_package(costs: Sequence[ImportCost]) -> List[Tuple[str, float]]:
-    """Self time summed per top-level package: where start-up goes, attributable to a dependency."""
-    totals: Dict[str, float] = defaultdict(float)
-    for cost in costs:
-        totals[cost.module.split(".")[0]] += cost.self_us
-    return sorted(totals.items(), key=lambda item: -item[1])
 
 
 # ------------------------------------------------------------------ report
