@@ -1,0 +1,315 @@
+"""Differential test: cnidoctor's prediction for ``--runtime libcni@1.1.2`` against the real
+library, over every fixture with a ``net.d/``.
+
+The real side is tests/differential/driver/main.go, built here from Debian's sources of
+libcni 1.1.2 (golang-github-appc-cni-dev) and go-cni 1.1.7 (golang-github-containerd-go-cni-dev)
+in GOPATH mode, offline, into a per-session temporary directory. It loads the directory as
+go-cni's default loader does (lexically first .conf/.conflist/.json) and runs VERSION, ADD,
+CHECK and DEL through libcni.CNIConfig with the real reference plugins (/usr/lib/cni) or the
+fixture's own ``bin/``. See docs/differential.md.
+
+Isolation: the driver runs inside a throwaway "host" network namespace (``ip netns add``) and a
+private mount namespace with a tmpfs over /var/lib (host-local leases) and over /run/dbus and
+/run/cni when present (no firewalld/dhcp daemon of the real host is reachable); the container
+is a second throwaway namespace. Bridges, veths, routes and iptables chains the plugins create
+live in those namespaces and vanish with them, so a fixture's own bridge names and subnets
+cannot collide with the machine's, and nothing has a route off the machine. Both namespaces are
+deleted in ``finally``; the test then asserts they are gone.
+
+Compared per step (one test case each):
+
+* ``version``: libcni GetVersionInfo per plugin type vs cnidoctor's ``plugins`` table.
+* ``load``: the real first file and libcni's bare error vs the prediction's ``selected_file``
+  and ``load`` step; when cnidoctor finds nothing loadable (no prediction), the real load must
+  fail too, and go-cni's own wrapper text must equal cnidoctor's ``predicts`` for that file.
+* ``add``/``check``/``del``: outcome and exact error text. ``unknown`` accepts anything (the
+  real outcome is recorded in the test's output). A CHECK predicted ok "only when ADD succeeded"
+  is not compared when the real ADD failed. With a fixture's fake ``bin/`` scripts (they answer
+  every command with their VERSION reply) only failures libcni raises itself are compared.
+
+Known mismatches are ``xfail(strict=True)`` with the real text, so they flip when fixed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+
+RUNTIME = "libcni@1.1.2"
+REAL_BIN = Path("/usr/lib/cni")
+GOPATH = Path("/usr/share/gocode")
+DRIVER_SRC = Path(__file__).resolve().parent / "differential" / "driver"
+STEPS = ("version", "load", "add", "check", "del")
+SCENARIOS = sorted(p for p in FIXTURES.iterdir() if (p / "net.d").exists())
+
+# Texts only libcni itself produces (not a plugin): comparable even with fake plugins, which
+# answer every CNI_COMMAND with their VERSION reply and so never fail on their own.
+LIBCNI_TEXTS = (
+    "unsupported CNI result version",
+    "does not support the CHECK command",
+    "invalid version",
+    "failed to convert",
+    "failed to find plugin",
+    "invalid plugin name",
+    "invalid characters found in network name",
+    "error parsing configuration",
+)
+
+# (scenario, step) -> reason quoting the real library. See docs/differential.md.
+KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# environment
+
+
+def _missing_requirement() -> Optional[str]:
+    if os.name != "posix" or os.geteuid() != 0:
+        return "needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) for network and mount namespaces"
+    for tool in ("go", "ip", "unshare", "mount", "sh"):
+        if shutil.which(tool) is None:
+            return f"`{tool}` is not installed"
+    for package, path in (
+        ("golang-github-appc-cni-dev", GOPATH / "src/github.com/containernetworking/cni/libcni"),
+        ("golang-github-containerd-go-cni-dev", GOPATH / "src/github.com/containerd/go-cni"),
+        ("containernetworking-plugins", REAL_BIN / "bridge"),
+    ):
+        if not path.exists():
+            return f"{path} missing (Debian package {package})"
+    probe = f"cndprobe{uuid.uuid4().hex[:8]}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, timeout=30)
+    if made.returncode != 0:
+        return "`ip netns add` does not work here: " + made.stderr.decode(errors="replace").strip()
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=30)
+    return None
+
+
+@pytest.fixture(scope="session")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the driver once per session, offline, outside the repository."""
+    reason = _missing_requirement()
+    if reason:
+        pytest.skip(reason)
+    out = tmp_path_factory.mktemp("cnddriver")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(out),
+        "GO111MODULE": "off",  # GOPATH mode: imports resolve from Debian's /usr/share/gocode
+        "GOPATH": str(GOPATH),
+        "GOCACHE": str(out / "cache"),
+        "GOPROXY": "off",
+        "GOFLAGS": "",
+        "CGO_ENABLED": "0",
+    }
+    binary = out / "cnddriver"
+    built = subprocess.run(["go", "build", "-o", str(binary), "main.go"], cwd=DRIVER_SRC, env=env,
+                           capture_output=True, text=True, timeout=600)
+    if built.returncode != 0:
+        pytest.fail("building the differential driver failed:\n" + built.stderr)
+    return binary
+
+
+# ---------------------------------------------------------------------------------------------
+# running the real library in throwaway namespaces
+
+
+SANDBOX_SCRIPT = (
+    "set -e; mount -t tmpfs cnd-varlib /var/lib; mkdir -p /var/lib/cni; "
+    "for d in /run/dbus /run/cni; do if [ -d $d ]; then mount -t tmpfs cnd-mask $d; fi; done; "
+    'exec "$@"'
+)
+
+
+def _netns_list() -> str:
+    return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=30).stdout
+
+
+@dataclass(frozen=True)
+class RealRun:
+    report: Mapping[str, Any]
+    stderr: str
+
+
+def run_real(binary: Path, confdir: Path, bindir: Path, scratch: Path) -> RealRun:
+    tag = uuid.uuid4().hex[:8]
+    host, container = f"cnd{tag}h", f"cnd{tag}c"
+    cache = scratch / f"cache-{tag}"
+    cache.mkdir()
+    created: List[str] = []
+    try:
+        for name in (host, container):
+            subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, timeout=30)
+            created.append(name)
+        command = [
+            "ip", "netns", "exec", host, "unshare", "--mount", "--propagation", "private", "--",
+            "sh", "-c", SANDBOX_SCRIPT, "sh",
+            str(binary), "-confdir", str(confdir), "-bindirs", str(bindir), "-cachedir", str(cache),
+            "-netns", f"/run/netns/{container}", "-id", f"cnd{tag}", "-timeout", "20s",
+            "-outside", os.readlink("/proc/self/ns/net"),
+        ]
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env,
+                              start_new_session=True)
+        if done.returncode != 0:
+            pytest.fail(f"driver exited {done.returncode}:\n{done.stderr}")
+        return RealRun(json.loads(done.stdout), done.stderr)
+    finally:
+        for name in reversed(created):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+        left = [name for name in (host, container) if name in _netns_list().split()]
+        assert not left, f"throwaway namespaces left behind: {left}"
+
+
+# ---------------------------------------------------------------------------------------------
+# both sides, once per scenario
+
+
+@dataclass(frozen=True)
+class Pair:
+    scenario: Path
+    fake_bin: bool
+    real: Mapping[str, Any]
+    stderr: str
+    report: Mapping[str, Any]
+
+    @property
+    def prediction(self) -> Optional[Mapping[str, Any]]:
+        return self.report.get("prediction")
+
+
+def _predict(scenario: Path, bindir: Path) -> Mapping[str, Any]:
+    args = ["check", "--format", "json", "--fail-on", "never", "--no-cache", "--runtime", RUNTIME,
+            "--bin-dir", str(bindir), str(scenario / "net.d")]
+    result = run_cli(args, cwd=scenario)
+    assert result.exit_code == 0, result.output
+    report: Mapping[str, Any] = json.loads(result.stdout)
+    return report
+
+
+@pytest.fixture(scope="session")
+def pairs(driver: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Pair]]:
+    cache: Dict[str, Pair] = {}
+    scratch = tmp_path_factory.mktemp("cndruns")
+
+    class Lazy(dict):  # type: ignore[type-arg]
+        def __missing__(self, name: str) -> Pair:
+            scenario = FIXTURES / name
+            fake = (scenario / "bin").is_dir()
+            bindir = scenario / "bin" if fake else REAL_BIN
+            real = run_real(driver, scenario / "net.d", bindir, scratch)
+            pair = Pair(scenario, fake, real.report, real.stderr, _predict(scenario, bindir))
+            self[name] = pair
+            return pair
+
+    yield Lazy(cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparison
+
+
+def _strip_prefix(text: str) -> str:
+    """`plugin type="X" failed (add): inner` -> inner (libcni >= 1.0 wrapper)."""
+    if text.startswith("plugin type=") and "): " in text:
+        return text.split("): ", 1)[1]
+    return text
+
+
+def _libcni_text(text: Optional[str]) -> bool:
+    inner = _strip_prefix(text or "")
+    return any(marker in inner for marker in LIBCNI_TEXTS)
+
+
+def _real_step(pair: Pair, step: str) -> Optional[Mapping[str, Any]]:
+    value = pair.real.get(step)
+    return value if isinstance(value, Mapping) else None
+
+
+def compare_version(pair: Pair) -> None:
+    real: Mapping[str, Any] = pair.real.get("version") or {}
+    if not real:
+        pytest.skip("no plugin was run: the selected config does not load")
+    table = {p["type"]: p for p in pair.report.get("plugins", [])}
+    for kind, got in real.items():
+        assert kind in table, f"cnidoctor did not resolve plugin type {kind!r}"
+        mine = table[kind]
+        if got["outcome"] == "ok":
+            assert mine["problem"] is None and mine["probe_error"] is None, (kind, mine)
+            assert sorted(mine["supported"]) == sorted(got["supported"] or []), kind
+        else:
+            assert (mine["error"] or mine["probe_error"]) == got["error"], kind
+
+
+def compare_load(pair: Pair) -> None:
+    real = pair.real.get("load")
+    prediction = pair.prediction
+    if real is None:
+        assert prediction is None, "go-cni finds no config file, cnidoctor predicts for one"
+        assert pair.real["gocni"]["outcome"] == "fail"
+        return
+    if prediction is None:
+        assert real["outcome"] == "fail", f"cnidoctor: nothing loads; libcni loaded {real['file']}"
+        _compare_gocni_text(pair, real["file"])
+        return
+    assert os.path.abspath(prediction["selected_file"]) == real["file"], (
+        f"go-cni selects {real['file']} ({real['outcome']}: {real['error']})")
+    predicted = prediction["steps"]["load"]
+    assert (predicted["outcome"], predicted["error"]) == (real["outcome"], real["error"])
+    assert pair.real["gocni"]["outcome"] == real["outcome"]
+
+
+def _compare_gocni_text(pair: Pair, first: str) -> None:
+    """cnidoctor's load finding on the file go-cni stops at predicts go-cni's wrapper text."""
+    texts = [f["predicts"] for f in pair.report["findings"]
+             if f.get("predicts") and f["file"] and os.path.abspath(f["file"]) == first
+             and f["predicts"].startswith(("failed to load CNI", "network type not found", "CNI config list"))]
+    assert texts, f"no finding on {first} predicts go-cni's load error {pair.real['gocni']['error']!r}"
+    real = pair.real["gocni"]["error"]
+    assert real in texts, f"go-cni: {real!r}; cnidoctor predicts {texts!r}"
+
+
+def compare_verb(pair: Pair, step: str) -> None:
+    prediction = pair.prediction
+    real = _real_step(pair, step)
+    if real is None or prediction is None:
+        pytest.skip("not reached: the first config file does not load")
+    predicted = prediction["steps"][step]
+    if predicted["outcome"] == "unknown":
+        pytest.skip(f"cnidoctor: unknown ({predicted.get('detail', '')}); libcni: {real['outcome']} {real['error']!r}")
+    add = _real_step(pair, "add")
+    if (step == "check" and predicted["outcome"] == "ok" and add is not None and add["outcome"] != "ok"):
+        pytest.skip(f"CHECK predicted only after a successful ADD; real ADD failed: {add['error']!r}")
+    if pair.fake_bin and not (predicted["outcome"] == "fail" and _libcni_text(predicted["error"])):
+        pytest.skip("fake plugins do not implement this verb; only libcni's own errors are comparable")
+    if predicted.get("exact") is False and real["error"] is not None:
+        assert predicted["outcome"] == real["outcome"] and predicted["error"] in real["error"], (predicted, real)
+        return
+    assert (predicted["outcome"], predicted["error"]) == (real["outcome"], real["error"]), pair.stderr[-2000:]
+
+
+def _cases() -> Iterator[Any]:
+    for scenario in SCENARIOS:
+        for step in STEPS:
+            reason = KNOWN_MISMATCHES.get((scenario.name, step))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(scenario.name, step, marks=marks, id=f"{scenario.name}-{step}")
+
+
+@pytest.mark.parametrize(("scenario", "step"), list(_cases()))
+def test_prediction_matches_libcni(pairs: Dict[str, Pair], scenario: str, step: str) -> None:
+    pair = pairs[scenario]
+    if step == "version":
+        compare_version(pair)
+    elif step == "load":
+        compare_load(pair)
+    else:
+        compare_verb(pair, step)
