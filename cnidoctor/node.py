@@ -64,8 +64,9 @@ def _bin_dirs(options: Any) -> Tuple[str, ...]:
 # resolve + probe
 
 
-def _gather(parsed: Sequence[ParsedFile], options: Any, modelled: runtimes.Modelled
+def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
             ) -> Tuple[Dict[str, BinaryFacts], List[Finding], List[Mapping[str, Any]]]:
+    modelled = scope.modelled
     from . import probe, resolve
     from .rules import binaries
 
@@ -87,7 +88,8 @@ def _gather(parsed: Sequence[ParsedFile], options: Any, modelled: runtimes.Model
         findings.extend(resolve.resolution_findings(res, item.path, binary.pointer))
         result = probes.get(res.path or "") if res.problem is None else None
         if result is not None:
-            findings.extend(probe.probe_findings(result, binary.type, item.path, binary.pointer))
+            found = probe.probe_findings(result, binary.type, item.path, binary.pointer)
+            findings.extend(_weigh_probe_failure(f, binary, scope) for f in found)
     for directory in dirs:
         in_dir = {p: r for p, r in probes.items() if os.path.dirname(p) == directory}
         findings.extend(binaries.generation_findings(directory, in_dir))
@@ -113,6 +115,23 @@ def _gather(parsed: Sequence[ParsedFile], options: Any, modelled: runtimes.Model
     return facts, findings, plugins
 
 
+def _weigh_probe_failure(finding: Finding, binary: Executed, scope: "_Scope") -> Finding:
+    """A rejected VERSION reply (CNI501) only hurts where the runtime asks VERSION: CRI-O and
+    dockershim validate the *top-level* plugins of each file (ValidateNetworkList, cni-facts
+    §2.1); containerd never asks, and nobody asks IPAM or delegate binaries."""
+    if finding.code != "CNI501":
+        return finding
+    if binary.role != "plugin":
+        why = (f"only top-level plugins are validated, so this {binary.role} binary's reply harms no runtime; "
+               "cnidoctor just cannot learn which versions it supports")
+    elif not any(m.release.validates_on_load for m in scope.releases):
+        why = "no runtime in scope asks VERSION (containerd never does), so nothing fails today"
+    else:
+        return finding
+    message = finding.message.split("; ", 1)[0] + "; " + why
+    return replace(finding, severity=Severity.WARNING, message=message)
+
+
 # ---------------------------------------------------------------------------------------------
 # cross-check findings
 
@@ -131,59 +150,64 @@ def _newest_lib(items: Sequence[runtimes.Modelled]) -> runtimes.Libcni:
 
 
 def _rejections(item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
-    """CNI511 per executed binary: skel refusal on ADD, or load-time refusal on validating runtimes."""
+    """CNI511 per executed binary whose supported versions lack what it will be told: refused on
+    ADD by the plugin (skel), and refused at load by validating runtimes (CRI-O, dockershim)."""
     assert item.network is not None
-    groups: Dict[Tuple[str, str, str], List[runtimes.Modelled]] = {}
-    order: List[Tuple[Executed, str, str, str]] = []
+    groups: Dict[Tuple[str, str], List[Tuple[runtimes.Modelled, str]]] = {}
+    order: List[Tuple[Executed, str]] = []
     for binary in executed_binaries(item.network):
         info = facts.get(binary.type)
         if info is None or not info.probed or not info.probe_ok:
             continue
         for modelled in releases:
-            lib = modelled.release.libcni
-            loaded = list_version(item.network, item.document, lib)
+            loaded = list_version(item.network, item.document, modelled.release.libcni)
             if loaded.error:
                 continue
             sees = plugin_sees(binary.own_version or "") if binary.has_own_version else plugin_sees(loaded.version)
-            if sees in info.supported:
+            kind = _refusal_kind(binary, sees, info, modelled)
+            if kind is None:
                 continue
-            if info.negotiates:
-                kind = "add"
-            elif binary.role == "plugin" and modelled.release.validates_on_load:
-                kind = "validate"
-            else:
-                continue
-            key = (binary.pointer, sees, kind)
-            if key not in groups:
-                groups[key] = []
-                order.append((binary, sees, kind, binary.pointer))
-            groups[key].append(modelled)
-    out: List[Finding] = []
-    for binary, sees, kind, pointer in order:
-        affected = groups[(pointer, sees, kind)]
-        out.append(_rejection_finding(item, binary, sees, kind, affected, facts[binary.type]))
-    return out
+            if (binary.pointer, sees) not in groups:
+                groups[(binary.pointer, sees)] = []
+                order.append((binary, sees))
+            groups[(binary.pointer, sees)].append((modelled, kind))
+    return [
+        _rejection_finding(item, binary, sees, groups[(binary.pointer, sees)], facts[binary.type])
+        for binary, sees in order
+    ]
 
 
-def _rejection_finding(item: ParsedFile, binary: Executed, sees: str, kind: str,
-                       affected: Sequence[runtimes.Modelled], info: BinaryFacts) -> Finding:
+def _refusal_kind(binary: Executed, sees: str, info: BinaryFacts, modelled: runtimes.Modelled) -> Optional[str]:
+    """"validate" when the runtime's ValidateNetworkList rejects the file at load (top-level
+    plugins only, cni-facts §2.1), "add" when the plugin's skel refuses the verb, else None."""
+    if sees in info.supported:
+        return None
+    if binary.role == "plugin" and modelled.release.validates_on_load:
+        return "validate"
+    return "add" if info.negotiates else None
+
+
+def _rejection_finding(item: ParsedFile, binary: Executed, sees: str,
+                       affected: Sequence[Tuple[runtimes.Modelled, str]], info: BinaryFacts) -> Finding:
     where = f"{binary.type} ({info.path}) supports {go_quote_list(info.supported)}"
     role = {"plugin": "plugin", "ipam": "IPAM plugin", "delegate": "delegate"}[binary.role]
-    owner = _plugin_at(item, binary.index)
     implied = " (implied default)" if binary.implied else ""
-    if kind == "validate":
+    via = "" if binary.role == "plugin" else f", run by {_plugin_at(item, binary.index).type}"
+    adding = [m for m, kind in affected if kind == "add"]
+    validating = [m for m, kind in affected if kind == "validate"]
+    parts = []
+    if adding:
+        parts.append(f"every pod ADD fails on {_ranges(adding)}")
+    if validating:
+        parts.append(f"{_ranges(validating)} skip this file at load")
+    message = f"{role} {where}{implied}{via}, not cniVersion {crosscheck.go_quote(sees)}: " + "; ".join(parts)
+    if adding and any(not m.release.libcni.wraps_plugin_errors for m in adding):
+        message += " (libcni < 1.0 prints the error without the `plugin type=... failed (add): ` prefix)"
+    if adding:
+        lib = _newest_lib(adding)
+        text = predict._prefix(_plugin_at(item, binary.index), "add", lib) + (rejection(info, sees) or "")
+    else:
         text = f"plugin {binary.type} does not support config version {crosscheck.go_quote(sees)}"
-        message = (f"{role} {where}{implied}, not cniVersion {crosscheck.go_quote(sees)}: the runtime skips this "
-                   f"file at load on {_ranges(affected)}; it does not negotiate versions, so ADD is not refused elsewhere")
-        return skew.PLUGIN_REJECTS_CONFIG_VERSION.at(item.path, binary.pointer, message, plugin=binary.type, predicts=text)
-    lib = _newest_lib(affected)
-    prefix = predict._prefix(owner, "add", lib)
-    text = prefix + (rejection(info, sees) or "")
-    via = "" if binary.role == "plugin" else f", run by {owner.type}"
-    message = (f"{role} {where}{implied}{via}, not cniVersion {crosscheck.go_quote(sees)}: every pod ADD fails on "
-               f"{_ranges(affected)}")
-    if lib.wraps_plugin_errors:
-        message += " (libcni < 1.0 prints it without the `plugin type=... failed (add): ` prefix)"
     return skew.PLUGIN_REJECTS_CONFIG_VERSION.at(item.path, binary.pointer, message, plugin=binary.type, predicts=text)
 
 
@@ -299,6 +323,22 @@ def _loopback_skew(releases: Sequence[runtimes.Modelled], facts: Mapping[str, Bi
     return out
 
 
+def _loopback_missing(releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+    """CNI410: runtimes with a built-in loopback network (containerd, dockershim) run the
+    `loopback` binary for every sandbox; nothing in net.d names it, so check it here."""
+    from .rules import binaries
+
+    info = facts.get(LOOPBACK)
+    users = [m for m in releases if m.release.loopback_version]
+    if info is None or info.path is not None or not users:
+        return []
+    lib = _newest_lib(users)
+    text = predict._loopback_prefix("add", lib) + (info.error or "")
+    message = (f"no `loopback` plugin in the bin dirs: {_ranges(users)} run it for every pod's lo "
+               f"interface before the default network, so every sandbox fails")
+    return [binaries.RUNTIME_LOOPBACK_MISSING.at(None, "", message, plugin=LOOPBACK, predicts=text)]
+
+
 # ---------------------------------------------------------------------------------------------
 # entry points
 
@@ -333,7 +373,7 @@ def _fleet_wide(findings: List[Finding], scope: _Scope) -> List[Finding]:
 def check(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Any) -> NodeResult:
     """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict."""
     scope = _scope(options)
-    facts, findings, plugins = _gather(parsed, options, scope.modelled)
+    facts, findings, plugins = _gather(parsed, options, scope)
     findings.extend(scope.findings)
     for item in _loadable(parsed):
         findings.extend(_rejections(item, scope.releases, facts))
@@ -341,6 +381,7 @@ def check(parsed: Sequence[ParsedFile], selection: Optional[Selection], options:
         findings.extend(_fleet_wide(_result_version_unsupported(item, scope.releases), scope))
         findings.extend(_status_old_plugins(item, scope.releases, facts))
     findings.extend(_loopback_skew(scope.releases, facts))
+    findings.extend(_loopback_missing(scope.releases, facts))
     prediction = _prediction(parsed, selection, scope.modelled, facts, probed=True)
     return NodeResult(tuple(findings), prediction, tuple(plugins))
 

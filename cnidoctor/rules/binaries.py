@@ -205,6 +205,27 @@ MIXED_PLUGIN_GENERATIONS = Rule(
     references=("cni-facts.md §6.2 (reference plugin releases)", "cni-facts.md §2.2, §10.7"),
 )
 
+RUNTIME_LOOPBACK_MISSING = Rule(
+    code="CNI410",
+    name="runtime-loopback-missing",
+    severity=Severity.ERROR,
+    summary="No loopback plugin in the bin dirs: the runtime's built-in lo network fails every pod",
+    meaning=(
+        "containerd (go-cni `WithLoNetwork`) and the kubelet's dockershim set up each pod's `lo` "
+        "interface by running the CNI `loopback` plugin from the same bin dirs, before the "
+        "default network. No config in net.d names it, so a node whose bin dir lacks it looks "
+        "fine until the first sandbox: every pod then fails with the runtime's not-found error. "
+        "containerd 2.x can skip it with `use_internal_loopback = true` (cni-facts §4.2)."
+    ),
+    example="ls /opt/cni/bin   # bridge host-local portmap ... but no loopback",
+    fix=(
+        "Install the reference plugins (they include `loopback`) into the runtime's bin dir, or "
+        "on containerd >= 2.0 set `use_internal_loopback = true` in the CRI plugin's cni section."
+    ),
+    runtime_errors=('plugin type="loopback" failed (add): failed to find plugin "loopback" in path [d1 d2]',),
+    references=(FIND_GO, "go-cni opts.go WithLoNetwork", "containerd internal/cri/server/service_linux.go"),
+)
+
 RULES: Tuple[Rule, ...] = (
     PLUGIN_NOT_FOUND,
     PLUGIN_SHADOWED,
@@ -215,6 +236,7 @@ RULES: Tuple[Rule, ...] = (
     UNKNOWN_EXECUTABLE_FORMAT,
     BIN_DIR_MISSING,
     MIXED_PLUGIN_GENERATIONS,
+    RUNTIME_LOOPBACK_MISSING,
 )
 
 _EXEC_RULES: Dict[str, Rule] = {
@@ -299,17 +321,29 @@ def bin_dir_findings(bin_dirs: Sequence[str]) -> Tuple[Finding, ...]:
     return tuple(out)
 
 
+# The binaries containernetworking/plugins ships (v0.8-v1.9; flannel until v0.9): a partial
+# upgrade of these is what CNI409 is about. Third-party plugins (calico, cilium-cni, ...) have
+# their own release trains, so their VERSION replies say nothing about a half-done upgrade.
+REFERENCE_PLUGINS = frozenset({
+    "bandwidth", "bridge", "dhcp", "dummy", "firewall", "flannel", "host-device", "host-local",
+    "ipvlan", "loopback", "macvlan", "portmap", "ptp", "sbr", "static", "tap", "tuning", "vlan",
+    "vrf", "win-bridge", "win-overlay",
+})
+
+
 def generation_findings(
     bin_dir: str, probes: Mapping[str, "ProbeResult"], file: Optional[str] = None
 ) -> Tuple[Finding, ...]:
-    """CNI409 when the replies of one dir's binaries carry different ``cniVersion`` values.
+    """CNI409 when the reference plugins of one dir reply with different ``cniVersion`` values.
 
     Only replies libcni accepted count; legacy/unknown-VERSION replies count as their own
-    generation ("0.2.0" / "pre-VERSION").
+    generation ("0.2.0" / "pre-VERSION"). Third-party binaries are not compared.
     """
     generations: Dict[str, List[str]] = {}
     for path, result in sorted(probes.items()):
         if os.path.dirname(os.path.abspath(path)) != os.path.abspath(bin_dir) or not result.ok:
+            continue
+        if os.path.basename(path) not in REFERENCE_PLUGINS:
             continue
         label = result.cni_version or "pre-VERSION (0.1.0)"
         generations.setdefault(label, []).append(os.path.basename(path))
