@@ -112,6 +112,27 @@ def test_text_prediction_all_ok_is_one_line() -> None:
     assert out.splitlines()[0].endswith("LOAD, ADD, CHECK, DEL succeed.")
 
 
+def test_text_prediction_says_which_steps_are_never_sent() -> None:
+    steps = {"load": {"outcome": "ok", "error": None}, "add": {"outcome": "ok", "error": None},
+             "check": {"outcome": "ok", "error": None, "called": False, "detail": "containerd never sends CNI CHECK"},
+             "del": {"outcome": "ok", "error": None}}
+    first = render("text", busy_report(prediction=dict(PREDICTION_FAIL, steps=steps))).splitlines()[0]
+    assert first.endswith("LOAD, ADD, DEL succeed; CHECK is not sent.")
+
+
+def test_text_prediction_failure_shows_runtime_wrapping_and_reason() -> None:
+    steps = dict(PREDICTION_FAIL["steps"])
+    steps["check"] = {"outcome": "ok", "error": None, "called": False, "detail": "containerd never sends CNI CHECK"}
+    steps["status"] = {"outcome": "fail", "error": "missing containerID",
+                       "wrapped": "Network plugin returns error: missing containerID",
+                       "detail": "bridge predates STATUS"}
+    lines = render("text", busy_report(prediction=dict(PREDICTION_FAIL, steps=steps))).splitlines()
+    assert lines[3] == "  CHECK  not sent (containerd never sends CNI CHECK)"
+    assert lines[5:8] == ["  STATUS FAILS: missing containerID",
+                          "         runtime shows: Network plugin returns error: missing containerID",
+                          "         why: bridge predates STATUS"]
+
+
 def test_text_survives_a_prediction_of_unexpected_shape() -> None:
     for odd in ({"steps": "n/a"}, {"runtime": "containerd"}, [PREDICTION_FAIL, "junk"], {}):
         assert "Runtime will use" in render("text", busy_report(prediction=odd))
@@ -373,7 +394,7 @@ def test_npd_one_line_within_80_bytes_worst_first() -> None:
     assert out.endswith("\n") and out.count("\n") == 1
     line = out.strip()
     assert len(line.encode()) <= 80
-    assert line.startswith(f"{CODE_A} error")  # an error, not the warning or info
+    assert line.startswith(f"{CODE_A} flannel:")  # an error (node-level, sorts first), not the warning or info
     assert line.endswith("(+3 more)")
 
 
@@ -397,3 +418,30 @@ def test_summary_counts_consistent_across_formats() -> None:
     assert json.loads(render("json", report))["summary"] == dict(counts)
     levels: List[str] = [r["level"] for r in sarif(report)["runs"][0]["results"]]
     assert levels.count("error") == counts["error"] and levels.count("note") == counts["info"]
+
+
+# -- real runs through the CLI --------------------------------------------------------------------
+
+REAL_PLUGINS = Path("/usr/lib/cni")
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "1.1.0"])  # 1.1.0: newer than the Debian plugins
+def test_real_probed_run_matches_the_schemas(tmp_path: Path, request: pytest.FixtureRequest, version: str) -> None:
+    """Prediction and plugin records come from the node stage: check the real shapes, not ours."""
+    from conftest import FIXTURES, run_cli
+
+    if not (REAL_PLUGINS / "bridge").is_file():
+        pytest.skip("real plugins not installed at /usr/lib/cni")
+    net_d = tmp_path / "net.d"
+    net_d.mkdir()
+    source = (FIXTURES / "clean-bridge" / "net.d" / "10-bridge.conflist").read_text()
+    (net_d / "10-bridge.conflist").write_text(source.replace('"1.0.0"', f'"{version}"'))
+    args = ["check", "--bin-dir", str(REAL_PLUGINS), "--no-cache", "--fail-on", "never", "net.d"]
+    document = json.loads(run_cli(args + ["--format", "json"], cwd=tmp_path).stdout)
+    jsonschema.Draft202012Validator(load_schema()).validate(document)
+    assert document["prediction"] is not None and document["plugins"]
+    text = run_cli(args, cwd=tmp_path).stdout
+    assert text.startswith("Prediction: ")
+    official = official_sarif_schema(Path(request.config.cache.mkdir("sarif-schema")))
+    log = json.loads(run_cli(args + ["--format", "sarif"], cwd=tmp_path).stdout)
+    assert list(jsonschema.Draft4Validator(official).iter_errors(log)) == []

@@ -45,7 +45,7 @@ def _finding_line(finding: Finding) -> str:
     elif finding.plugin:
         where.append(finding.plugin)
     place = f" {where[0]}:" if where else ":"
-    return f"{finding.code} {finding.severity.label}{place} {finding.message}"
+    return f"{finding.code}{place} {finding.message}"
 
 
 def fit(text: str, suffix: str, limit: int) -> str:

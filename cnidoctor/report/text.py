@@ -14,7 +14,7 @@ from tabulate import tabulate
 from ..model import Finding, Report, Selection, Severity
 from . import RenderOptions, plural, summary_counts
 
-STEP_ORDER = ("load", "add", "check", "del")
+STEP_ORDER = ("load", "add", "check", "del", "status")
 NODE_GROUP = "node (plugin binaries, runtime)"
 SEVERITY_STYLE: Dict[Severity, Tuple[str, bool]] = {
     Severity.ERROR: ("red", True),
@@ -75,11 +75,21 @@ def _one_prediction(prediction: Mapping[str, Any], paint: _Painter) -> str:
     ordered += [(name, value) for name, value in steps.items()
                 if name not in STEP_ORDER and isinstance(value, Mapping)]
     if ordered and all(value.get("outcome") == "ok" for _, value in ordered):
-        return f"{head}: {', '.join(name.upper() for name, _ in ordered)} succeed."
+        return f"{head}: {_all_ok(ordered)}"
     lines = [head + ":"]
     for name, value in ordered:
-        lines.append(_step_line(name, value, paint))
+        lines.extend(_step_lines(name, value, paint))
     return "\n".join(lines)
+
+
+def _all_ok(steps: Sequence[Tuple[str, Mapping[str, Any]]]) -> str:
+    """``LOAD, ADD, DEL succeed; CHECK is not sent.`` (a step the runtime never runs is not a success)."""
+    sent = [name.upper() for name, value in steps if value.get("called", True) is not False]
+    unsent = [name.upper() for name, value in steps if value.get("called", True) is False]
+    text = f"{', '.join(sent)} succeed" if sent else "nothing is sent"
+    if unsent:
+        text += f"; {' and '.join(unsent)} {'is' if len(unsent) == 1 else 'are'} not sent"
+    return text + "."
 
 
 def _runtime_label(runtime: Any) -> str:
@@ -94,13 +104,26 @@ def _runtime_label(runtime: Any) -> str:
     return label
 
 
-def _step_line(name: str, step: Mapping[str, Any], paint: _Painter) -> str:
+def _step_lines(name: str, step: Mapping[str, Any], paint: _Painter) -> List[str]:
+    """One line per step; a failure also shows the runtime's outer message and the reason."""
     outcome = str(step.get("outcome") or "unknown")
-    shown = {"ok": paint("ok", fg="green"), "fail": paint("FAILS", fg="red", bold=True)}.get(
-        outcome, paint(outcome, fg="yellow"))
+    detail = step.get("detail")
+    label = f"  {name.upper():<7}"
+    pad = " " * len(label)
+    if step.get("called") is False:
+        return [label + paint("not sent", dim=True) + (f" ({detail})" if detail else "")]
+    if outcome == "ok":
+        return [label + paint("ok", fg="green")]
+    if outcome != "fail":
+        return [label + paint(outcome, fg="yellow") + (f" ({detail})" if detail else "")]
     error = step.get("error")
-    line = f"  {name.upper():<6}{shown}"
-    return f"{line}: {error}" if error else line
+    lines = [label + paint("FAILS", fg="red", bold=True) + (f": {error}" if error else "")]
+    wrapped = step.get("wrapped")
+    if wrapped and wrapped != error:
+        lines.append(pad + f"runtime shows: {wrapped}")
+    if detail:
+        lines.append(pad + f"why: {detail}")
+    return lines
 
 
 # -- selection ----------------------------------------------------------------------------------
