@@ -121,7 +121,8 @@ def check(
     report = engine.run(options, merged)
     render_options = RenderOptions(color=_use_color(color), base_dir=os.getcwd(), tool_version=__version__,
                                    width=shutil.get_terminal_size((100, 24)).columns)
-    click.echo(renderer(fmt)(report, render_options), nl=False)
+    # color= stops click stripping the ANSI codes the reporter chose to emit (--color always, FORCE_COLOR).
+    click.echo(renderer(fmt)(report, render_options), nl=False, color=render_options.color)
     sys.exit(exit_code(report, fail_on or merged.fail_on or "error"))
 
 

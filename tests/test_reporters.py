@@ -445,3 +445,21 @@ def test_real_probed_run_matches_the_schemas(tmp_path: Path, request: pytest.Fix
     official = official_sarif_schema(Path(request.config.cache.mkdir("sarif-schema")))
     log = json.loads(run_cli(args + ["--format", "sarif"], cwd=tmp_path).stdout)
     assert list(jsonschema.Draft4Validator(official).iter_errors(log)) == []
+
+
+@pytest.mark.parametrize(("flag", "env", "coloured"), [
+    ("auto", {}, False),  # CliRunner's stdout is not a TTY
+    ("auto", {"FORCE_COLOR": "1"}, True),
+    ("auto", {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),  # no-color.org wins
+    ("always", {}, True),
+    ("never", {"FORCE_COLOR": "1"}, False),
+])
+def test_cli_colour_decision_reaches_the_output(tmp_path: Path, flag: str, env: Dict[str, str], coloured: bool) -> None:
+    from conftest import run_cli
+
+    (tmp_path / ".cnidoctor.toml").write_text('unknown-key = 1\n')  # one CNI902 finding to colour
+    (tmp_path / "net.d").mkdir()
+    environment = {"NO_COLOR": "", "FORCE_COLOR": "", **env}
+    result = run_cli(["check", "--no-probe", "--color", flag, "net.d"], cwd=tmp_path, env=environment)
+    assert "CNI902" in result.stdout
+    assert bool(ANSI.search(result.stdout)) is coloured
