@@ -21,6 +21,11 @@ Keys::
     path = "net.d/**/*.conflist"
     codes = ["CNI307"]
     reason = "plugin X reads this key; see TICKET-1"
+    [[ignore]]                           # no path: these codes everywhere (with a reason)
+    codes = ["CNI012"]
+    reason = "the installer keeps .bak copies"
+
+TOML does not allow both ``ignore = [...]`` and ``[[ignore]]`` in one file; use one form.
 
 Per-path ``path`` is a glob relative to the settings file's directory (``*`` and ``?`` stay inside
 one path segment, ``**/`` spans directories); a pattern without ``/`` matches a file name at any
@@ -59,7 +64,8 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class PathIgnore:
-    """One per-path ignore entry. ``codes`` empty means every code in the matching files."""
+    """One ignore entry. ``codes`` empty: every code in the matching files; ``path`` empty: the
+    codes everywhere (node-level findings included)."""
 
     path: str
     codes: Tuple[str, ...]
@@ -123,9 +129,11 @@ class Settings:
         return replace(finding, severity=max(matches, key=lambda m: m[0])[1])
 
     def _entry_matches(self, entry: PathIgnore, finding: Finding) -> bool:
-        if finding.file is None or not entry.covers_code(finding.code):
+        if not entry.covers_code(finding.code):
             return False
-        return self._path_matches(entry, finding.file)
+        if not entry.path:
+            return True  # no path: these codes everywhere, node-level findings included
+        return finding.file is not None and self._path_matches(entry, finding.file)
 
     def _path_matches(self, entry: PathIgnore, path: str) -> bool:
         absolute = os.path.normpath(os.path.join(self.cwd, path))
@@ -139,7 +147,10 @@ class Settings:
     def _judgeable(self, entry: PathIgnore, files: Sequence[str]) -> bool:
         """Whether this run can tell that ``entry`` is stale. pre-commit passes only changed files,
         so an entry for a file that exists but was not checked is not judged; an entry matching a
-        checked file, or no file at all on disk, is."""
+        checked file, or no file at all on disk, is. An entry without a path (codes everywhere) is
+        never judged: like a plain code in `ignore`, it is policy, not a pointer at a problem."""
+        if not entry.path:
+            return False
         if any(self._path_matches(entry, f) for f in files):
             return True
         return not self._exists_on_disk(entry)
@@ -220,7 +231,11 @@ def _read_table(path: str, required: bool) -> Tuple[Optional[Dict[str, Any]], st
     except UnicodeDecodeError:
         raise SettingsError(f"settings file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
+        hint = ""
+        if "immutable namespace" in str(exc) and "ignore" in str(exc):
+            hint = ("; `ignore = [...]` and `[[ignore]]` cannot both appear (TOML): move the plain codes into "
+                    "an [[ignore]] entry with `codes` and `reason` but no `path`")
+        raise SettingsError(f"settings file {path} is not valid TOML: {exc}{hint}") from None
     if os.path.basename(path) != PYPROJECT:
         return document, text
     tool = document.get("tool")
@@ -383,25 +398,29 @@ def _path_ignore(value: Mapping[str, Any], pointer: str, line: int, column: int,
         reject(f"ignore entry has unknown key(s) {', '.join(map(repr, unknown))}",
                "An ignore entry has only path, codes and reason.")
         return None
-    path, reason = value.get("path"), value.get("reason")
-    if not isinstance(path, str) or not path.strip():
-        reject("ignore entry has no `path`",
-               'Add path = "net.d/10-x.conflist" (a glob), or list the code in ignore = [...] to ignore it everywhere.')
+    path, reason = value.get("path", ""), value.get("reason")
+    if not isinstance(path, str):
+        reject("`path` of the ignore entry is not a string", 'Write path = "net.d/10-x.conflist" (a glob).')
         return None
+    where = f'for "{path}"' if path.strip() else "without a path"
     if not isinstance(reason, str) or not reason.strip():
-        reject(f'ignore entry for "{path}" has no `reason`',
+        reject(f"ignore entry {where} has no `reason`",
                'Add reason = "..." saying why the finding is acceptable, so the next reader can judge it.')
+        return None
+    if not path.strip() and "codes" not in value:
+        reject("ignore entry has neither `path` nor `codes`, so it would silence everything",
+               'Add path = "net.d/10-x.conflist" (a glob) and/or codes = ["CNI301"].')
         return None
     codes: Tuple[str, ...] = ()
     if "codes" in value:
         raw = value["codes"]
         if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
-            reject(f'`codes` of the ignore entry for "{path}" is not a non-empty list of rule codes',
+            reject(f"`codes` of the ignore entry {where} is not a non-empty list of rule codes",
                    'Write codes = ["CNI301"], or leave codes out to ignore every code in that path.')
             return None
         unknown_codes = [c for c in raw if not is_known(c.strip().upper(), build.known)]
         if unknown_codes:
-            reject(f'ignore entry for "{path}" names unknown rule code(s) {", ".join(map(repr, unknown_codes))}',
+            reject(f"ignore entry {where} names unknown rule code(s) {', '.join(map(repr, unknown_codes))}",
                    UNKNOWN_CODE_FIX)
             return None
         codes = tuple(c.strip().upper() for c in raw)

@@ -122,8 +122,7 @@ def test_invalid_entries_are_cni902_at_their_line_and_not_applied(tmp_path: Path
         codes = ["CNI301"]
 
         [[ignore]]
-        codes = ["CNI301"]
-        reason = "no path"
+        reason = "neither path nor codes"
 
         [[ignore]]
         path = "net.d/*"
@@ -145,8 +144,8 @@ def test_invalid_entries_are_cni902_at_their_line_and_not_applied(tmp_path: Path
         ("CNI902", "/severity/CNI999", 7),
         ("CNI902", "/ignore/0", 10),
         ("CNI902", "/ignore/1", 14),
-        ("CNI902", "/ignore/2", 18),
-        ("CNI902", "/ignore/3", 23),
+        ("CNI902", "/ignore/2", 17),
+        ("CNI902", "/ignore/3", 22),
     ])
     assert all(p.severity is Severity.ERROR and p.file == ".cnidoctor.toml" for p in loaded.problems)
     assert loaded.select == ("CNI3",) and loaded.fail_on is None
@@ -160,6 +159,31 @@ def test_missing_reason_message_and_fix_say_what_to_do(tmp_path: Path) -> None:
     write(tmp_path / ".cnidoctor.toml", '[[ignore]]\npath = "net.d/x.conf"\ncodes = ["CNI301"]\n')
     (problem,) = load(tmp_path).problems
     assert "no `reason`" in problem.message and problem.fix and "reason" in problem.fix
+
+
+def test_entry_without_path_ignores_its_codes_everywhere_and_is_never_stale(tmp_path: Path) -> None:
+    write(tmp_path / ".cnidoctor.toml", """
+        [[ignore]]
+        codes = ["CNI4"]
+        reason = "plugins are installed by the CNI DaemonSet after this check runs"
+        """)
+    loaded = load(tmp_path)
+    assert loaded.problems == ()
+    out = loaded.apply([f("CNI401", None), f("CNI402"), f("CNI301")], ["net.d/10-a.conflist"])
+    assert [x.code for x in out] == ["CNI301"]
+    assert loaded.apply([], ["net.d/10-a.conflist"]) == []  # matched nothing, still no CNI901
+
+
+def test_plain_ignore_list_next_to_ignore_tables_explains_the_toml_rule(tmp_path: Path) -> None:
+    write(tmp_path / ".cnidoctor.toml", """
+        ignore = ["CNI012"]
+        [[ignore]]
+        path = "net.d/99-loopback.conf"
+        codes = ["CNI301"]
+        reason = "r"
+        """)
+    with pytest.raises(SettingsError, match=r"cannot both appear.*no `path`"):
+        load(tmp_path)
 
 
 def test_inline_table_entries_in_the_ignore_array(tmp_path: Path) -> None:

@@ -44,8 +44,8 @@ INVALID_SETTINGS = Rule(
         "cnidoctor reads `.cnidoctor.toml`, or the `[tool.cnidoctor]` table of pyproject.toml, "
         "found by walking up from the working directory (`--config` names one explicitly). Known "
         "keys are `select`, `ignore`, `severity` and `fail-on`. An entry with an unknown key, an "
-        "unknown rule code or prefix, an unknown severity, or a per-path ignore without `path` or "
-        "without the required `reason` is not applied, so the run does not do what the file says: "
+        "unknown rule code or prefix, an unknown severity, or an `[[ignore]]` entry without the "
+        "required `reason` (or with neither `path` nor `codes`) is not applied, so the run does not do what the file says: "
         "a finding meant to be silenced is still reported, or one meant to fail the build passes. "
         "It is an error so that CI notices. A file that is not valid TOML, or a `--config` file "
         "that does not exist, stops the run instead (exit 2)."
@@ -61,7 +61,7 @@ INVALID_SETTINGS = Rule(
     ),
     fix=(
         "Correct the entry: keys select, ignore, severity, fail-on; codes listed by `cnidoctor rules`; "
-        "severities error, warning, info; every per-path ignore with a `path` and a `reason`."
+        "severities error, warning, info; every [[ignore]] entry with a `reason` and a `path`, `codes` or both."
     ),
     references=("cnidoctor settings: the `cnidoctor.settings` module docstring (keys and glob rules)",),
 )
