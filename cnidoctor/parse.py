@@ -15,7 +15,7 @@ Positions are computed lazily: clean files never run the position scanner.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import gojson
@@ -114,6 +114,7 @@ class _Failure:
     load_error: str
     detail: str = ""
     predicts: Optional[str] = None  # when it is not go-cni's usual wrapper
+    plugin: Optional[str] = None  # the failing plugin's type, when it has one
 
 
 def parse(candidate: Candidate) -> ParsedFile:
@@ -264,12 +265,8 @@ def _report_failure(file: _File, failure: _Failure) -> None:
     message = f"libcni refuses this file: {failure.load_error}"
     if failure.detail:
         message += f". {failure.detail}"
-    plugin = None
-    match = re.match(r"/plugins/(\d+)", failure.pointer)
-    if match:
-        plugin = match.group(0)
     file.add(failure.rule, failure.pointer, message,
-             predicts=failure.predicts or file.predicts(failure.load_error), plugin=plugin)
+             predicts=failure.predicts or file.predicts(failure.load_error), plugin=failure.plugin)
 
 
 def _overflow_failure(file: _File, literal: str, prefix: str) -> _Failure:
@@ -365,7 +362,8 @@ def _load_plugin(file: _File, raw: Any, index: int) -> Tuple[Optional[PluginConf
     file.folded[pointer] = result.folded
     failure = _struct_failure(raw, result, pointer, prefix)
     if failure is not None:
-        return None, failure
+        named = isinstance(raw, dict) and isinstance(raw.get("type"), str) and raw["type"]
+        return None, replace(failure, plugin=raw["type"]) if named else failure
     return _plugin_conf(index, pointer, raw, result.value), None
 
 
