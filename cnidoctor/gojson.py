@@ -281,6 +281,7 @@ _WS = re.compile(rb"[ \t\n\r]*")
 _STRING = re.compile(rb'"((?:[^"\\\x00-\x1f]+|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*)"')
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _LITERALS = {0x74: (b"true", True), 0x66: (b"false", False), 0x6E: (b"null", None)}
+_POINTER_DEPTH = 128  # deeper values are located at their ancestor at this depth
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _DIGITS = frozenset(b"0123456789")
 
@@ -334,7 +335,7 @@ class _Scanner:
             # expecting a value at ``pos`` for ``pointer``
             if pos >= self.n:
                 self.eof(pointer)
-            if not self.stack or not self.stack[-1].is_object:
+            if (not self.stack or not self.stack[-1].is_object) and self.shallow():
                 self.result.positions[pointer] = pos
             char = self.data[pos]
             if char in (0x7B, 0x5B):  # { [
@@ -363,7 +364,7 @@ class _Scanner:
                     if frame.is_object:
                         pos, pointer = self.key(pos, frame)
                     else:
-                        pointer = pointer_join(frame.pointer, frame.count)
+                        pointer = self.child(frame.pointer, frame.count)
                     break
                 if char == close:
                     self.stack.pop()
@@ -371,6 +372,15 @@ class _Scanner:
                     continue
                 context = "after object key:value pair" if frame.is_object else "after array element"
                 self.fail(pos, context, frame.pointer)
+
+    def shallow(self) -> bool:
+        return len(self.stack) <= _POINTER_DEPTH
+
+    def child(self, pointer: str, token: Union[str, int]) -> str:
+        """The pointer of a member/element; below _POINTER_DEPTH levels the container's own
+        (pointers of deep values would cost quadratic time and memory; locate() falls back to
+        the nearest recorded ancestor anyway)."""
+        return pointer_join(pointer, token) if self.shallow() else pointer
 
     def empty(self, is_object: bool) -> Any:
         if not self.build:
@@ -391,7 +401,7 @@ class _Scanner:
         if is_object:
             pos, first = self.key(pos, frame)
             return pos, first, True
-        return pos, pointer_join(pointer, 0), True
+        return pos, self.child(pointer, 0), True
 
     def key(self, pos: int, frame: _Frame) -> Tuple[int, str]:
         """Read ``"key" :`` and return the value position and the member's pointer."""
@@ -401,13 +411,15 @@ class _Scanner:
             self.fail(pos, "looking for beginning of object key string", frame.pointer)
         start = pos
         name, pos = self.string(pos, frame.pointer, is_key=True)
-        member = pointer_join(frame.pointer, name)
+        member = self.child(frame.pointer, name)
         if name in frame.keys:
             self.result.duplicates.append((member, frame.keys[name], start))
-            self.forget(member)
+            if self.shallow():
+                self.forget(member)
         frame.keys[name] = start
         frame.key = name
-        self.result.positions[member] = start
+        if self.shallow():
+            self.result.positions[member] = start
         pos = self.ws(pos)
         if pos >= self.n:
             self.eof(frame.pointer)
