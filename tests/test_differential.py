@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -153,15 +154,21 @@ def run_real(binary: Path, confdir: Path, bindir: Path, scratch: Path) -> RealRu
             "ip", "netns", "exec", host, "unshare", "--mount", "--propagation", "private", "--",
             "sh", "-c", SANDBOX_SCRIPT, "sh",
             str(binary), "-confdir", str(confdir), "-bindirs", str(bindir), "-cachedir", str(cache),
-            "-netns", f"/run/netns/{container}", "-id", f"cnd{tag}", "-timeout", "20s",
+            "-netns", f"/run/netns/{container}", "-id", f"cnd{tag}", "-timeout", "5s",
             "-outside", os.readlink("/proc/self/ns/net"),
         ]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        done = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env,
-                              start_new_session=True)
-        if done.returncode != 0:
-            pytest.fail(f"driver exited {done.returncode}:\n{done.stderr}")
-        return RealRun(json.loads(done.stdout), done.stderr)
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                 start_new_session=True)
+        try:
+            stdout, stderr = child.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)  # the driver and any plugin it left running
+            child.communicate()
+            pytest.fail("driver timed out")
+        if child.returncode != 0:
+            pytest.fail(f"driver exited {child.returncode}:\n{stderr}")
+        return RealRun(json.loads(stdout), stderr)
     finally:
         for name in reversed(created):
             subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
@@ -199,6 +206,7 @@ def _predict(scenario: Path, bindir: Path) -> Mapping[str, Any]:
 def pairs(driver: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Pair]]:
     cache: Dict[str, Pair] = {}
     scratch = tmp_path_factory.mktemp("cndruns")
+    dump = os.environ.get("CNIDOCTOR_DIFF_DUMP")  # a directory: both sides per scenario, as JSON
 
     class Lazy(dict):  # type: ignore[type-arg]
         def __missing__(self, name: str) -> Pair:
@@ -208,6 +216,10 @@ def pairs(driver: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Di
             real = run_real(driver, scenario / "net.d", bindir, scratch)
             pair = Pair(scenario, fake, real.report, real.stderr, _predict(scenario, bindir))
             self[name] = pair
+            if dump:
+                record = {"real": pair.real, "prediction": pair.prediction, "plugins": pair.report.get("plugins"),
+                          "stderr": pair.stderr[-4000:]}
+                (Path(dump) / f"{name}.json").write_text(json.dumps(record, indent=1))
             return pair
 
     yield Lazy(cache)

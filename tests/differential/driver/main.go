@@ -121,8 +121,10 @@ func loadFirst(files []string) (*loaded, *libcni.NetworkConfigList) {
 	return out, list
 }
 
-func versions(ctx context.Context, cni *libcni.CNIConfig, list *libcni.NetworkConfigList) map[string]versionInfo {
+func versions(ctx context.Context, timeout time.Duration, cni *libcni.CNIConfig, list *libcni.NetworkConfigList) map[string]versionInfo {
 	out := map[string]versionInfo{}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	for _, p := range list.Plugins {
 		kind := p.Network.Type
 		if _, seen := out[kind]; seen {
@@ -161,7 +163,7 @@ func main() {
 	cacheDir := flag.String("cachedir", "", "libcni cache directory (a temporary one)")
 	netns := flag.String("netns", "", "path of the container's network namespace")
 	id := flag.String("id", "", "container ID")
-	timeout := flag.Duration("timeout", 20*time.Second, "per-verb timeout")
+	timeout := flag.Duration("timeout", 20*time.Second, "timeout per verb (and for all VERSION calls together)")
 	outside := flag.String("outside", "", "the caller's network namespace (readlink /proc/self/ns/net)")
 	loadOnly := flag.Bool("load-only", false, "stop after loading and VERSION")
 	flag.Parse()
@@ -186,7 +188,7 @@ func main() {
 
 	if list != nil {
 		cni := libcni.NewCNIConfigWithCacheDir(bins, *cacheDir, nil)
-		rep.Version = versions(ctx, cni, list)
+		rep.Version = versions(ctx, *timeout, cni, list)
 		if !*loadOnly {
 			if inNamespace(*outside) {
 				fmt.Fprintln(os.Stderr, "refusing ADD/CHECK/DEL: not inside a namespace other than -outside")
