@@ -9,7 +9,8 @@
 // (-outside, the readlink of /proc/self/ns/net outside the sandbox) and the driver refuses to
 // run ADD/CHECK/DEL when it is still in that namespace.
 //
-// Output (all keys always present; a step that did not run is null):
+// Output (all keys always present; a step that did not run is null; outcome "ok", "fail" or
+// "hang", see bounded):
 //
 //	{"files": [...], "gocni": {"outcome", "error"},
 //	 "load": {"file", "outcome", "error", "name", "cniVersion", "plugins": [types]},
@@ -29,6 +30,7 @@ import (
 
 	gocni "github.com/containerd/go-cni"
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/version"
 )
 
 // step is one verb's outcome: "ok" or "fail" plus libcni's error text, verbatim.
@@ -123,17 +125,19 @@ func loadFirst(files []string) (*loaded, *libcni.NetworkConfigList) {
 
 func versions(ctx context.Context, timeout time.Duration, cni *libcni.CNIConfig, list *libcni.NetworkConfigList) map[string]versionInfo {
 	out := map[string]versionInfo{}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	for _, p := range list.Plugins {
 		kind := p.Network.Type
 		if _, seen := out[kind]; seen {
 			continue
 		}
-		info, err := cni.GetVersionInfo(ctx, kind)
-		if err != nil {
-			text := err.Error()
-			out[kind] = versionInfo{Outcome: "fail", Error: &text}
+		var info version.PluginInfo
+		s := bounded(ctx, timeout, func(c context.Context) error {
+			var err error
+			info, err = cni.GetVersionInfo(c, kind)
+			return err
+		})
+		if s.Outcome != "ok" {
+			out[kind] = versionInfo{Outcome: s.Outcome, Error: s.Error}
 			continue
 		}
 		supported := info.SupportedVersions()
@@ -150,12 +154,25 @@ func inNamespace(outside string) bool {
 	return err != nil || outside == "" || self == outside
 }
 
-func run(ctx context.Context, timeout time.Duration, verb func(context.Context) error) *step {
+// bounded runs one libcni call with a deadline. libcni (Go 1.19 os/exec) keeps waiting for
+// the plugin's stdout to close even after killing the plugin, so a child that inherited it
+// blocks the call until that child exits (cni-facts §10.10). Such a call is reported as
+// "hang" a few seconds after the deadline and abandoned; the caller kills the process group.
+func bounded(ctx context.Context, timeout time.Duration, verb func(context.Context) error) *step {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	s := outcome(verb(ctx))
-	return &s
+	done := make(chan step, 1)
+	go func() { done <- outcome(verb(ctx)) }()
+	select {
+	case s := <-done:
+		return &s
+	case <-time.After(timeout + hangGrace):
+		text := fmt.Sprintf("still waiting %v after the deadline: a process holds the plugin's stdout", hangGrace)
+		return &step{Outcome: "hang", Error: &text}
+	}
 }
+
+const hangGrace = 2 * time.Second
 
 func main() {
 	confDir := flag.String("confdir", "", "CNI config directory (go-cni's pluginConfDir)")
@@ -163,7 +180,8 @@ func main() {
 	cacheDir := flag.String("cachedir", "", "libcni cache directory (a temporary one)")
 	netns := flag.String("netns", "", "path of the container's network namespace")
 	id := flag.String("id", "", "container ID")
-	timeout := flag.Duration("timeout", 20*time.Second, "timeout per verb (and for all VERSION calls together)")
+	timeout := flag.Duration("timeout", 5*time.Second, "timeout per ADD/CHECK/DEL")
+	versionTimeout := flag.Duration("version-timeout", 3*time.Second, "timeout per VERSION call")
 	outside := flag.String("outside", "", "the caller's network namespace (readlink /proc/self/ns/net)")
 	loadOnly := flag.Bool("load-only", false, "stop after loading and VERSION")
 	flag.Parse()
@@ -188,7 +206,7 @@ func main() {
 
 	if list != nil {
 		cni := libcni.NewCNIConfigWithCacheDir(bins, *cacheDir, nil)
-		rep.Version = versions(ctx, *timeout, cni, list)
+		rep.Version = versions(ctx, *versionTimeout, cni, list)
 		if !*loadOnly {
 			if inNamespace(*outside) {
 				fmt.Fprintln(os.Stderr, "refusing ADD/CHECK/DEL: not inside a namespace other than -outside")
@@ -196,16 +214,18 @@ func main() {
 			}
 			rt := &libcni.RuntimeConf{ContainerID: *id, NetNS: *netns, IfName: "eth0"}
 			var result []byte
-			rep.Add = run(ctx, *timeout, func(c context.Context) error {
+			rep.Add = bounded(ctx, *timeout, func(c context.Context) error {
 				res, err := cni.AddNetworkList(c, list, rt)
 				if err == nil && res != nil {
 					result, _ = json.Marshal(res)
 				}
 				return err
 			})
-			rep.Add.Result = result
-			rep.Check = run(ctx, *timeout, func(c context.Context) error { return cni.CheckNetworkList(c, list, rt) })
-			rep.Del = run(ctx, *timeout, func(c context.Context) error { return cni.DelNetworkList(c, list, rt) })
+			if rep.Add.Outcome == "ok" {
+				rep.Add.Result = result
+			}
+			rep.Check = bounded(ctx, *timeout, func(c context.Context) error { return cni.CheckNetworkList(c, list, rt) })
+			rep.Del = bounded(ctx, *timeout, func(c context.Context) error { return cni.DelNetworkList(c, list, rt) })
 		}
 	}
 	enc := json.NewEncoder(os.Stdout)
