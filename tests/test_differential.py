@@ -103,13 +103,16 @@ KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {
         "does not support more than 1 address per family`",
     ("semantics-invalid-network-name", "del"):
         "predicted ok; real: `plugin type=\"portmap\" failed (delete): invalid characters found in "
-        "network name; bridge@123` (libcni 1.1.2 validates the name on DEL too; DEL runs in reverse)",
+        "network name; bridge@123` (the plugin's skel validates the name on DEL and CHECK: cni@v1.1.2 "
+        "pkg/skel/skel.go:187; DEL runs in reverse)",
     ("semantics-meta-plugin-first", "add"):
         "predicted ok; real: `plugin type=\"portmap\" failed (add): must be called as chained plugin`",
     ("semantics-missing-network-name", "add"):
-        "predicted ok; real: `plugin type=\"loopback\" failed (add): missing network name:`",
+        "predicted ok; real: `plugin type=\"loopback\" failed (add): missing network name:` (libcni's "
+        "addNetwork, utils.ValidateNetworkName)",
     ("semantics-missing-network-name", "del"):
-        "predicted ok; real: `plugin type=\"loopback\" failed (delete): missing network name`",
+        "predicted ok; real: `plugin type=\"loopback\" failed (delete): missing network name` (the "
+        "plugin's skel, cni@v1.1.2 pkg/skel/skel.go:185)",
 }
 
 
@@ -268,27 +271,35 @@ def _predict(scenario: Path, bindir: Path) -> Mapping[str, Any]:
     return report
 
 
+class Pairs:
+    """Both sides per scenario, computed on first use and kept for the session."""
+
+    def __init__(self, driver: Path, scratch: Path, dump: Optional[str]) -> None:
+        self.driver, self.scratch, self.dump = driver, scratch, dump
+        self.done: Dict[str, Pair] = {}
+
+    def __getitem__(self, name: str) -> Pair:
+        if name not in self.done:
+            self.done[name] = self._run(name)
+        return self.done[name]
+
+    def _run(self, name: str) -> Pair:
+        scenario = FIXTURES / name
+        fake = (scenario / "bin").is_dir()
+        bindir = scenario / "bin" if fake else REAL_BIN
+        real = run_real(self.driver, scenario / "net.d", bindir, self.scratch)
+        pair = Pair(scenario, fake, real.report, real.stderr, _predict(scenario, bindir))
+        if self.dump:
+            record = {"real": pair.real, "prediction": pair.prediction, "plugins": pair.report.get("plugins"),
+                      "stderr": pair.stderr[-4000:]}
+            (Path(self.dump) / f"{name}.json").write_text(json.dumps(record, indent=1))
+        return pair
+
+
 @pytest.fixture(scope="session")
-def pairs(driver: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Pair]]:
-    cache: Dict[str, Pair] = {}
-    scratch = tmp_path_factory.mktemp("cndruns")
-    dump = os.environ.get("CNIDOCTOR_DIFF_DUMP")  # a directory: both sides per scenario, as JSON
-
-    class Lazy(dict):  # type: ignore[type-arg]
-        def __missing__(self, name: str) -> Pair:
-            scenario = FIXTURES / name
-            fake = (scenario / "bin").is_dir()
-            bindir = scenario / "bin" if fake else REAL_BIN
-            real = run_real(driver, scenario / "net.d", bindir, scratch)
-            pair = Pair(scenario, fake, real.report, real.stderr, _predict(scenario, bindir))
-            self[name] = pair
-            if dump:
-                record = {"real": pair.real, "prediction": pair.prediction, "plugins": pair.report.get("plugins"),
-                          "stderr": pair.stderr[-4000:]}
-                (Path(dump) / f"{name}.json").write_text(json.dumps(record, indent=1))
-            return pair
-
-    yield Lazy(cache)
+def pairs(driver: Path, tmp_path_factory: pytest.TempPathFactory) -> Pairs:
+    # CNIDOCTOR_DIFF_DUMP=<dir>: write both sides per scenario there, as JSON
+    return Pairs(driver, tmp_path_factory.mktemp("cndruns"), os.environ.get("CNIDOCTOR_DIFF_DUMP"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,7 +402,7 @@ def _cases() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("scenario", "step"), list(_cases()))
-def test_prediction_matches_libcni(pairs: Dict[str, Pair], scenario: str, step: str) -> None:
+def test_prediction_matches_libcni(pairs: Pairs, scenario: str, step: str) -> None:
     pair = pairs[scenario]
     if step == "version":
         compare_version(pair)
