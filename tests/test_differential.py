@@ -107,6 +107,10 @@ KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {
         "pkg/skel/skel.go:187; DEL runs in reverse)",
     ("semantics-meta-plugin-first", "add"):
         "predicted ok; real: `plugin type=\"portmap\" failed (add): must be called as chained plugin`",
+    ("diff-version-110-real-plugins", "check"):
+        "predicted `incompatible CNI versions; config is \"1.1.0\", plugin supports [...]`; real: `plugin "
+        "version does not allow CHECK` (skel's CHECK path answers so when no supported version is >= "
+        "the config's, cni@v1.1.2 pkg/skel/skel.go:230-241)",
     ("semantics-missing-network-name", "add"):
         "predicted ok; real: `plugin type=\"loopback\" failed (add): missing network name:` (libcni's "
         "addNetwork, utils.ValidateNetworkName)",
