@@ -145,15 +145,25 @@ class _Compiler:
         subs = tuple((key, self.compile(sub)) for key, sub in value.items())
 
         def check(x: Any) -> bool:
-            if not isinstance(x, dict):
-                return True
-            return all(key not in x or sub(x[key]) for key, sub in subs)
+            if isinstance(x, dict):
+                for key, sub in subs:  # plain loops: ~2x faster than all(<genexpr>) here
+                    if key in x and not sub(x[key]):
+                        return False
+            return True
 
         return check
 
     def _kw_required(self, value: Sequence[str], _schema: Mapping[str, Any]) -> Check:
         keys = tuple(value)
-        return lambda x: not isinstance(x, dict) or all(k in x for k in keys)
+
+        def check(x: Any) -> bool:
+            if isinstance(x, dict):
+                for key in keys:
+                    if key not in x:
+                        return False
+            return True
+
+        return check
 
     def _kw_additionalProperties(self, value: Any, schema: Mapping[str, Any]) -> Check:
         if "patternProperties" in schema:
@@ -164,15 +174,25 @@ class _Compiler:
         sub = self.compile(value)
 
         def check(x: Any) -> bool:
-            if not isinstance(x, dict):
-                return True
-            return all(sub(v) for k, v in x.items() if k not in known)
+            if isinstance(x, dict):
+                for key, item in x.items():
+                    if key not in known and not sub(item):
+                        return False
+            return True
 
         return check
 
     def _kw_items(self, value: Any, _schema: Mapping[str, Any]) -> Check:
         sub = self.compile(value)
-        return lambda x: not isinstance(x, list) or all(sub(item) for item in x)
+
+        def check(x: Any) -> bool:
+            if isinstance(x, list):
+                for item in x:
+                    if not sub(item):
+                        return False
+            return True
+
+        return check
 
     def _kw_minItems(self, value: int, _schema: Mapping[str, Any]) -> Check:
         return lambda x: not isinstance(x, list) or len(x) >= value
@@ -212,4 +232,11 @@ def _all_of(checks: List[Check]) -> Check:
     if len(checks) == 1:
         return checks[0]
     frozen = tuple(checks)
-    return lambda x: all(check(x) for check in frozen)
+
+    def check_all(x: Any) -> bool:
+        for check in frozen:
+            if not check(x):
+                return False
+        return True
+
+    return check_all

@@ -17,6 +17,7 @@ Everything the schema can say that another rule family already says is dropped t
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -79,25 +80,34 @@ _NON_ASCII_FOLDS = {"\u212a": "K", "\u017f": "S"}
 
 def go_fold(key: str) -> str:
     """The key as encoding/json compares it to a struct field name."""
+    if key.isascii():
+        return key.upper()  # the common case, at C speed
     return "".join(_NON_ASCII_FOLDS.get(c, c.upper() if c < "\x80" else c) for c in key)
 
 
-def canonical_keys(obj: Mapping[str, Any], fields: Sequence[str]) -> Dict[str, str]:
+@functools.lru_cache(maxsize=None)
+def _folded_fields(fields: Tuple[str, ...]) -> Dict[str, str]:
+    return {go_fold(f): f for f in fields}
+
+
+def canonical_keys(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Dict[str, str]:
     """{canonical: original} for keys that reach ``fields`` only through case-folding.
 
     An exact spelling always wins; among several folded spellings the last one (in document
     order) is taken, as Go's decoder assigns keys in order.
     """
-    folded = {go_fold(f): f for f in fields}
+    folded = _folded_fields(fields)
     out: Dict[str, str] = {}
     for key in obj:
+        if key in fields:
+            continue
         field = folded.get(go_fold(key))
-        if field is not None and field != key and field not in obj:
+        if field is not None and field not in obj:
             out[field] = key
     return out
 
 
-def _renamed(obj: Mapping[str, Any], fields: Sequence[str], path: Path, renames: Renames) -> Dict[str, Any]:
+def _renamed(obj: Mapping[str, Any], fields: Tuple[str, ...], path: Path, renames: Renames) -> Dict[str, Any]:
     mapping = canonical_keys(obj, fields)
     if not mapping:
         return dict(obj)
@@ -171,17 +181,19 @@ def pointer(path: Iterable[PathPart]) -> str:
 # --- CNI202: list-level keys libcni does not read ----------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
 def list_keys(version: str) -> FrozenSet[str]:
     """The list-level keys the conflist schema of ``version`` defines."""
     return frozenset(schemas.load_schema("conflist", version)["properties"])
 
 
-def any_version_list_keys() -> List[str]:
+@functools.lru_cache(maxsize=None)
+def any_version_list_keys() -> Tuple[str, ...]:
     """Every list-level key some spec version defines, in a stable order."""
     seen: Dict[str, None] = {}
     for version in schemas.SPEC_VERSIONS:
         seen.update(dict.fromkeys(schemas.load_schema("conflist", version)["properties"]))
-    return list(seen)
+    return tuple(seen)
 
 
 def unknown_list_keys(path: str, document: Mapping[str, Any], version: str) -> List[Finding]:
