@@ -400,25 +400,37 @@ def complaints(instance: Any, kind: str, version: str) -> List[Complaint]:
     """Top-level errors, most relevant first; for anyOf/oneOf the best sub-error's message."""
     from jsonschema.exceptions import best_match, relevance
 
-    errors: List["ValidationError"] = sorted(schemas.validator(kind, version).iter_errors(instance), key=relevance)
+    errors: List["ValidationError"] = list(schemas.validator(kind, version).iter_errors(instance))
+    missing = _required_keys(errors)
     out: List[Complaint] = []
-    for error in errors:
+    for error in sorted(errors, key=relevance):  # stable: keeps jsonschema's order among equals
         detail = best_match(error.context).message if error.context else error.message
-        missing = _required_key(error) if error.validator == "required" else None
         out.append(
             Complaint(tuple(error.absolute_path), str(error.validator), error.instance,
-                      error.schema if isinstance(error.schema, dict) else {}, detail, missing)
+                      error.schema if isinstance(error.schema, dict) else {}, detail, missing.get(id(error)))
         )
     return out
 
 
-def _required_key(error: "ValidationError") -> Optional[str]:
-    """The key a "required" error is about (jsonschema puts it in validator_value order)."""
-    present = error.instance if isinstance(error.instance, dict) else {}
-    for key in error.validator_value:
-        if key not in present:
-            return str(key)
-    return None
+def _required_keys(errors: Sequence["ValidationError"]) -> Dict[int, str]:
+    """For each "required" error, the key it is about.
+
+    jsonschema yields one error per absent key, in the order of the keyword's list
+    (_keywords.required), so the n-th error at a place is about the n-th absent key there.
+    """
+    out: Dict[int, str] = {}
+    seen: Dict[Path, int] = {}
+    for error in errors:
+        if error.validator != "required":
+            continue
+        where = tuple(error.absolute_path)
+        present = error.instance if isinstance(error.instance, dict) else {}
+        absent = [str(k) for k in error.validator_value if k not in present]
+        index = seen.get(where, 0)
+        seen[where] = index + 1
+        if index < len(absent):
+            out[id(error)] = absent[index]
+    return out
 
 
 def to_finding(path: str, complaint: Complaint, instance: Any, renames: Renames, kind: str, version: str) -> Finding:

@@ -177,6 +177,17 @@ def test_problems_owned_by_other_families_are_not_repeated(doc: Dict[str, Any]) 
     assert keys(doc) == []
 
 
+def test_each_missing_required_key_is_its_own_finding() -> None:
+    # spec@0.2.0 route entries need dst; two entries without it are two problems.
+    conf = {"cniVersion": "0.2.0", "name": "n", "type": "nat", "ipam": {"routes": [{}, {"gw": "10.0.0.1"}]}}
+    assert keys(conf, "conf") == [("CNI203", "/ipam/routes/0", "warning"), ("CNI203", "/ipam/routes/1", "warning")]
+    # Several keys missing at one place: each error is matched to its own key.
+    from jsonschema import Draft202012Validator
+
+    errors = list(Draft202012Validator({"required": ["a", "b", "c"]}).iter_errors({"b": 1}))
+    assert sorted(V._required_keys(errors).values()) == ["a", "c"]
+
+
 def test_single_conf_without_name_is_not_a_schema_finding() -> None:
     # spec <= 0.4.0 lists name as a well-known key of a single config; a .conf without one
     # fails in the plugin (missing network name): CNI305 in semantics.
