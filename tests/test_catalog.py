@@ -19,6 +19,13 @@ RULES = list(catalog().values())
 RANGES = ("CNI0", "CNI1", "CNI2", "CNI3", "CNI4", "CNI50", "CNI5", "CNI9")
 
 
+# Codes no fixture scenario can show when the suite runs as root (as CI does), each with the
+# test that exercises it instead.
+EXERCISED_ELSEWHERE = {
+    "CNI505": ROOT / "tests" / "test_probe_not_run.py",  # root may exec any file with an x bit
+}
+
+
 def fixture_codes() -> Set[str]:
     codes: Set[str] = set()
     for expected in FIXTURES.glob("*/expected.json"):
@@ -51,6 +58,9 @@ def test_rule_is_documented(rule) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
 def test_rule_is_exercised_by_a_fixture(rule) -> None:  # type: ignore[no-untyped-def]
+    if rule.code in EXERCISED_ELSEWHERE:
+        assert rule.code in EXERCISED_ELSEWHERE[rule.code].read_text()
+        return
     assert rule.code in fixture_codes(), f"no fixtures/*/expected.json expects {rule.code}"
 
 
