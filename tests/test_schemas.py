@@ -246,6 +246,12 @@ def test_quick_check_refuses_keywords_it_does_not_implement() -> None:
             schemas._Compiler(schema).compile(schema)
 
 
+def test_both_readers_return_the_same_bytes() -> None:
+    for kind, version in PAIRS:
+        relative = schemas.schema_path(kind, version)
+        assert schemas.read_resource(relative) == schemas.read_packaged(relative)
+
+
 def test_unknown_versions_have_no_schema() -> None:
     for version in ("1.0", "v1.0.0", "", "2.0.0", "0.3"):
         assert not schemas.has_schema(version)
@@ -270,6 +276,7 @@ WHEEL_CHECK = textwrap.dedent(
             node = node.joinpath(part)
         Draft202012Validator.check_schema(json.loads(node.read_bytes()))
         assert schemas.load_schema(entry["kind"], entry["version"])["$id"] == entry["$id"]
+        assert schemas.read_packaged("schemas/" + entry["path"]) == node.read_bytes()
     print(len(index["schemas"]))
     """
 )
