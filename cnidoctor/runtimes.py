@@ -12,6 +12,7 @@ Everything here is pure data plus small derived properties; nothing reads the fi
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -35,8 +36,10 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=512)
 def _key(text: str, *, upper: bool = False) -> VersionKey:
-    """"1.6.3" -> (1, 6, 3); "1.6" -> (1, 6, 0), or (1, 6, 9999) as an upper bound (whole series)."""
+    """"1.6.3" -> (1, 6, 3); "1.6" -> (1, 6, 0), or (1, 6, 9999) as an upper bound (whole series).
+    Cached: every file is checked against every modelled release."""
     parts = [int(p) for p in re.findall(r"\d+", text)[:3]]
     while len(parts) < 2:
         parts.append(0)

@@ -580,16 +580,30 @@ def _backup_names(entries: Sequence[ParsedFile], default: Optional[ParsedFile]) 
 _NUMERIC_PREFIX = re.compile(r"^([0-9]+)[-_.]")
 
 
+def _smallest_later_prefix(prefixed: Sequence[Tuple[ParsedFile, str]]) -> List[Dict[int, int]]:
+    """For each position, the smallest numeric prefix per digit width among the later files."""
+    out: List[Dict[int, int]] = [{} for _ in prefixed]
+    running: Dict[int, int] = {}
+    for index in range(len(prefixed) - 1, -1, -1):
+        out[index] = dict(running)
+        digits = prefixed[index][1]
+        running[len(digits)] = min(running.get(len(digits), int(digits)), int(digits))
+    return out
+
+
 def _unpadded_prefixes(entries: Sequence[ParsedFile], default: Optional[ParsedFile]) -> List[Finding]:
     """CNI010 at each file that sorts before a file with a smaller numeric prefix."""
     numbered = [(p, _NUMERIC_PREFIX.match(os.path.basename(p.path))) for p in entries]
     prefixed = [(p, m.group(1)) for p, m in numbered if m]
+    smallest_after = _smallest_later_prefix(prefixed)
     out: List[Finding] = []
     for index, (item, digits) in enumerate(prefixed):
-        later_smaller = [(q, d) for q, d in prefixed[index + 1:] if len(d) != len(digits) and int(d) < int(digits)]
-        if not later_smaller:
+        # Cheap test first (linear overall): is any later prefix of another width smaller?
+        if not any(width != len(digits) and low < int(digits) for width, low in smallest_after[index].items()):
             continue
-        other, other_digits = later_smaller[0]
+        other, other_digits = next(
+            (q, d) for q, d in prefixed[index + 1:] if len(d) != len(digits) and int(d) < int(digits)
+        )
         note = " and is the default network" if item is default else ""
         out.append(UNPADDED_PREFIX.at(
             item.path,
