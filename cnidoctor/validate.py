@@ -6,10 +6,12 @@ cniVersion is absent or not one of the spec's exact version strings gets no sche
 builds: a ``.conflist`` is checked as a list, a single ``.conf``/``.json`` object as one plugin
 configuration (libcni wraps it into a list using its own name and cniVersion).
 
-Three findings come from here (rules/schema.py):
+Five findings come from here (rules/schema.py):
   CNI201 schema-violation  a value of the wrong type that the runtime or the plugin reading it refuses
   CNI202 unknown-list-key  a list-level key libcni does not read (silently ignored), with did-you-mean
   CNI203 spec-deviation    the config departs from the spec's schema, but nothing refuses it
+  CNI204 plugin-option-unknown  a key a reference plugin has no option for (plugin_check.py)
+  CNI205 plugin-option-invalid  a reference plugin option Go cannot decode/parse (plugin_check.py)
 
 Everything the schema can say that another rule family already says is dropped through
 ``OWNED_ELSEWHERE`` (an explicit table) so a problem is reported once, by its owner.
@@ -39,18 +41,40 @@ def validate(parsed: ParsedFile) -> Tuple[Finding, ...]:
     document = parsed.document
     if network is None or not isinstance(document, dict):
         return ()
-    version = network.cni_version
+    findings = spec_findings(parsed, document, network.cni_version, network.from_single_conf)
+    return tuple(findings + plugin_option_findings(parsed, findings))
+
+
+def spec_findings(parsed: ParsedFile, document: Mapping[str, Any], version: Optional[str], single: bool) -> List[Finding]:
+    """CNI201-CNI203 against the schema of the declared spec version."""
     if version is None or not schemas.has_schema(version):
-        return ()  # absent/unknown version: CNI301/CNI302/CNI303 (semantics) own it
-    kind = "plugin" if network.from_single_conf else "conflist"
+        return []  # absent/unknown version: CNI301/CNI302/CNI303 (semantics) own it
+    kind = "plugin" if single else "conflist"
     findings: List[Finding] = []
     if kind == "conflist":
         findings.extend(unknown_list_keys(parsed.path, document, version))
     instance, renames = prepare(document, kind, version)
     if schemas.quick_check(kind, version)(instance):
-        return tuple(findings)  # provably what jsonschema would say: no schema error at all
+        return findings  # provably what jsonschema would say: no schema error at all
     findings.extend(schema_findings(parsed.path, instance, renames, kind, version))
-    return tuple(findings)
+    return findings
+
+
+def plugin_option_findings(parsed: ParsedFile, spec_level: Sequence[Finding]) -> List[Finding]:
+    """CNI204/CNI205 for reference plugins (plugin_check.py), one finding per place.
+
+    They do not depend on the declared version (the plugin decodes its options whatever it
+    is). A place a spec-level finding already covers (CNI201/CNI203 at the same pointer or
+    above it, e.g. a route entry without dst) is left to that finding.
+    """
+    from . import plugin_check  # imports this module's helpers: loaded on first use
+
+    assert parsed.network is not None
+    found = plugin_check.check(parsed.path, parsed.network.plugins, PLUGIN_FIELDS)
+    if not found or not spec_level:
+        return found
+    taken = [f.pointer for f in spec_level if f.pointer]
+    return [f for f in found if not any(f.pointer == t or f.pointer.startswith(t + "/") for t in taken)]
 
 
 # --- preparing the instance: what libcni and Go plugins actually decode ------------------------

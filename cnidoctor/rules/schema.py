@@ -1,6 +1,6 @@
 """CNI2xx: the configuration checked against the JSON Schema of the cniVersion it declares.
 
-Emitted by ``cnidoctor/validate.py``. The schemas (``cnidoctor/schemas/<version>/``) follow each
+Emitted by ``cnidoctor/validate.py`` (CNI204/CNI205 through ``cnidoctor/plugin_check.py``). The schemas (``cnidoctor/schemas/<version>/``) follow each
 spec version's text and libcni's Go types; schema complaints that another family already
 reports (missing name, name characters, reserved keys, cniVersions, string disableCheck, and
 everything libcni refuses at load) are filtered out by ``validate.OWNED_ELSEWHERE``.
@@ -103,4 +103,88 @@ SPEC_DEVIATION = Rule(
                 SCHEMAS),
 )
 
-RULES: Tuple[Rule, ...] = (SCHEMA_VIOLATION, UNKNOWN_LIST_KEY, SPEC_DEVIATION)
+PLUGIN_OPTIONS = "cnidoctor/plugin_options.py (the reference plugins' NetConf/IPAM structs, plugins@v1.1.1..v1.9.1)"
+PLUGINS_MAIN = "https://github.com/containernetworking/plugins/tree/v1.9.1/plugins"
+GO_JSON = "https://pkg.go.dev/encoding/json#Unmarshal"
+
+PLUGIN_OPTION_UNKNOWN = Rule(
+    code="CNI204",
+    name="plugin-option-unknown",
+    severity=Severity.WARNING,
+    summary="A key in a reference plugin's object that the plugin has no option for; Go ignores it silently.",
+    meaning=(
+        "The reference plugins (containernetworking/plugins: bridge, ptp, macvlan, ipvlan, vlan, "
+        "host-device, tap, dummy, loopback, portmap, bandwidth, firewall, tuning, sbr, vrf and the "
+        "IPAM plugins host-local, static, dhcp) decode their configuration with Go's encoding/json "
+        "into a NetConf struct. A key that matches no struct field (Go compares names "
+        "case-insensitively, so `MTU` is `mtu`) is dropped without an error or a log line: the "
+        "setting you wrote has no effect. The keys every plugin object may carry (`cniVersion`, "
+        "`name`, `type`, `capabilities`, `ipam`, `dns`, `args`, `runtimeConfig`, `prevResult`, "
+        "`ipMasq`, `cni.dev/*`) are never reported; other plugins (calico, cilium, aws-cni, ...) "
+        "are not checked, since their options are their own. An option that exists only in newer "
+        "plugin releases is known (the table is the union of plugins v1.1.1 to v1.9.1). Nested "
+        "objects are checked too (host-local `ranges` entries, static `addresses` entries, "
+        "bridge `vlanTrunk` entries). The message suggests the closest real option."
+    ),
+    example=(
+        '{\n  "cniVersion": "0.4.0",\n  "name": "bridge",\n  "plugins": [\n'
+        '    {"type": "bridge", "bridge": "cni0", "addIf": "true", "hairpinmode": true,\n'
+        '     "ipam": {"type": "host-local", "subnet": "10.244.0.0/16", "gatway": "10.244.0.1"}}\n  ]\n}'
+    ),
+    fix=(
+        "Rename the key to the plugin's option (see the suggestion and the plugin's README), "
+        "move it to the plugin that has that option, or delete it."
+    ),
+    runtime_errors=(),
+    references=(PLUGINS_MAIN, GO_JSON, PLUGIN_OPTIONS),
+)
+
+PLUGIN_OPTION_INVALID = Rule(
+    code="CNI205",
+    name="plugin-option-invalid",
+    severity=Severity.ERROR,
+    summary="A reference plugin cannot decode one of its options (wrong JSON type, or not an IP/CIDR), so every ADD fails.",
+    meaning=(
+        "The reference plugins decode their options into typed Go fields: `mtu` of bridge is an "
+        "`int`, `hairpinMode` a `bool`, host-local `gateway`/`rangeStart`/`rangeEnd` are `net.IP` "
+        "and `subnet` a cni `types.IPNet`, static `addresses` is an array of `{\"address\": "
+        "\"<CIDR>\", \"gateway\": \"<IP>\"}` objects. encoding/json refuses a value of another JSON "
+        "type (`json: cannot unmarshal string into Go struct field NetConf.mtu of type int`), a "
+        "number that is not an integer of the field's range, and an address net.IP/ParseCIDR "
+        "cannot parse (`invalid IP address: 10.89.8`, `invalid CIDR address: 10.1.0.0/33`). The "
+        "plugin then fails before touching the network, on every ADD, so no pod on the node gets "
+        "networking. An IPAM plugin's error is relayed by the main plugin as is (vlan prefixes "
+        "`failed to execute IPAM delegate: `), and libcni >= v1.0 prefixes "
+        "`plugin type=\"X\" failed (add): `. The `ipam` object is checked only under a reference "
+        "main plugin: others (Calico with host-local `\"subnet\": \"usePodCidr\"`) may rewrite it "
+        "before delegating. Only reference plugin types are checked: other vendors type the same "
+        "names differently (aws-cni's `\"mtu\": \"9001\"` is a string on purpose). Spec-level keys "
+        "(`ipMasq`, `args`, `ipam.routes` types) are CNI201/CNI203."
+    ),
+    example=(
+        '{\n  "cniVersion": "0.4.0",\n  "name": "podman",\n  "plugins": [\n'
+        '    {"type": "bridge", "bridge": "cni-podman0", "mtu": "1500",\n'
+        '     "ipam": {"type": "host-local",\n'
+        '              "ranges": [[{"subnet": "10.89.8.0/24", "gateway": "10.89.8"}]]}}\n  ]\n}'
+    ),
+    fix=(
+        "Write the value with the Go type the plugin declares (a JSON number for `mtu`, true/false "
+        "for booleans), full IP addresses (`10.89.8.1`) and CIDRs (`10.89.8.0/24`), and static "
+        "addresses as `[{\"address\": \"10.1.2.3/24\", \"gateway\": \"10.1.2.1\"}]`."
+    ),
+    runtime_errors=(
+        # cni-facts §3 #11 (Go's type error) and #37 (libcni's per-plugin wrapper).
+        "…: json: cannot unmarshal <T> into Go struct field NetConf.<field> of type <U>",
+        'plugin type="T" name="N" failed (add): …',
+    ),
+    references=(
+        "https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/main/bridge/bridge.go",
+        "https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/ipam/host-local/backend/allocator/config.go",
+        "https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/ipam/static/main.go",
+        "https://pkg.go.dev/net#IP.UnmarshalText",
+        GO_JSON,
+        PLUGIN_OPTIONS,
+    ),
+)
+
+RULES: Tuple[Rule, ...] = (SCHEMA_VIOLATION, UNKNOWN_LIST_KEY, SPEC_DEVIATION, PLUGIN_OPTION_UNKNOWN, PLUGIN_OPTION_INVALID)

@@ -1,0 +1,289 @@
+"""CNI204/CNI205: a reference plugin's own options, checked the way its Go code decodes them.
+
+Called from ``validate.validate`` for files libcni loads. For each plugin object whose ``type``
+is a reference plugin (``plugin_options.PLUGINS``), the object is walked against the plugin's
+NetConf struct exactly as encoding/json would decode it:
+
+* a key that matches no field (Go matches case-insensitively, an exact spelling first) is
+  ignored by Go without a word: CNI204 plugin-option-unknown (warning), with a did-you-mean;
+* a value Go cannot decode into the field's type, or an address the plugin's types refuse
+  (net.IP's UnmarshalText, cni types.IPNet's ParseCIDR, the static plugin's ParseCIDR of
+  ``address``) fails ADD for every pod: CNI205 plugin-option-invalid (error), with the text
+  the runtime prints.
+
+The ``ipam`` object is checked by ``ipam.type`` (host-local, static, dhcp) only under a
+reference main plugin, which hands its stdin to the IPAM plugin unchanged. Third-party main
+plugins may rewrite it first: Calico turns host-local ``"subnet": "usePodCidr"`` into the
+node's pod CIDR before delegating (calico cni-plugin k8s.go), so that value works there.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+from .model import Finding, PluginConf
+from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, GoType, PluginSpec
+from .rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
+
+PathPart = Union[str, int]
+Path = Tuple[PathPart, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the plugin's decoder does with a value we can name."""
+
+    path: Path  # inside the plugin object
+    kind: str  # "unknown" (ignored key), "decode" (json type error), "parse" (address refused)
+    text: str  # Go's error text (decode/parse); "" for unknown
+    exact: bool = True  # False when a custom UnmarshalJSON may word the error differently
+    candidates: Tuple[str, ...] = ()  # unknown: the struct's field names
+
+
+def check(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) -> List[Finding]:
+    """CNI204/CNI205 findings for the reference plugins of one loadable file."""
+    from .validate import go_fold
+
+    skipped = frozenset(go_fold(k) for k in spec_keys)
+    out: List[Finding] = []
+    for plugin in plugins:
+        spec = PLUGINS.get(plugin.type or "")
+        if spec is None or not isinstance(plugin.raw, dict):
+            continue
+        out.extend(_findings(path, plugin, spec, None, walk_object(plugin.raw, spec.root, (), (), skipped)))
+        ipam_spec = IPAM_PLUGINS.get(plugin.ipam_type or "")
+        ipam_key = _key_for(plugin.raw, "ipam")
+        if ipam_spec is None or spec.ipam_relay is None or ipam_key is None:
+            continue
+        ipam = plugin.raw[ipam_key]
+        if isinstance(ipam, dict):
+            ipam_skipped = frozenset({go_fold("type")})
+            problems = walk_object(ipam, ipam_spec.root, (ipam_key,), ("ipam",), ipam_skipped)
+            out.extend(_findings(path, plugin, spec, ipam_spec, problems))
+    return out
+
+
+def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
+    """The key Go decodes into ``field`` (exact spelling first, else the last case variant)."""
+    from .validate import go_fold
+
+    if field in obj:
+        return field
+    folded = go_fold(field)
+    found = [k for k in obj if go_fold(k) == folded]
+    return found[-1] if found else None
+
+
+# --- walking a value as encoding/json decodes it -------------------------------------------
+
+
+def walk_object(obj: Mapping[str, Any], struct: GoType, path: Path, fields: Tuple[str, ...],
+                skipped: frozenset) -> Iterator[Problem]:
+    """Problems in a JSON object decoded into ``struct`` (keys in ``skipped`` are not ours)."""
+    from .validate import go_fold
+
+    exact = {fld.name: fld for fld in struct.fields}
+    folded = {go_fold(fld.name): fld for fld in struct.fields}
+    for key, value in obj.items():
+        fold = go_fold(key)
+        if fold in skipped or (not path and fold.startswith("CNI.DEV/")):
+            continue
+        field = exact.get(key) or folded.get(fold)
+        if field is None:
+            yield Problem(path + (key,), "unknown", "", candidates=tuple(exact))
+            continue
+        yield from walk(value, field.type, path + (key,), struct.struct, fields + (field.name,))
+
+
+def walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...]) -> Iterator[Problem]:
+    """Problems decoding ``value`` into a field of type ``go`` of struct ``struct``."""
+    kind = go.kind
+    if kind == "any":
+        return
+    if value is None:  # JSON null leaves a Go value untouched, except types.IPNet (ParseCIDR(""))
+        if kind == "cidr":
+            yield Problem(path, "parse", "invalid CIDR address: ")
+        return
+    if kind == "struct":
+        if isinstance(value, dict):
+            inner = walk_object(value, go, path, fields, frozenset())
+            yield from (p if go.struct != "Route" else _inexact(p) for p in inner)
+        else:
+            yield _decode(value, go, path, struct, fields)
+    elif kind in ("slice", "map"):
+        items = enumerate(value) if isinstance(value, list) and kind == "slice" else (
+            value.items() if isinstance(value, dict) and kind == "map" else None)
+        if items is None:
+            yield _decode(value, go, path, struct, fields)
+            return
+        assert go.elem is not None
+        for index, item in items:
+            yield from walk(item, go.elem, path + (index,), struct, fields)
+    else:
+        problem = scalar_problem(value, go, path, struct, fields)
+        if problem is not None:
+            yield problem
+
+
+def _inexact(problem: Problem) -> Problem:
+    """cni types.Route has its own UnmarshalJSON: type errors inside may be worded differently."""
+    if problem.kind != "decode":
+        return problem
+    return Problem(problem.path, problem.kind, problem.text, False, problem.candidates)
+
+
+def scalar_problem(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...]) -> Optional[Problem]:
+    kind = go.kind
+    if kind in ("string", "ip", "cidr", "static-cidr"):
+        if not isinstance(value, str):
+            return _decode(value, go, path, struct, fields)
+        if kind == "ip" and value and not is_go_ip(value):
+            return Problem(path, "parse", f"invalid IP address: {value}")
+        if kind == "cidr" and not is_go_cidr(value):
+            return Problem(path, "parse", f"invalid CIDR address: {value}")
+        if kind == "static-cidr" and not is_go_cidr(value):
+            # plugins@v1.1.1 plugins/ipam/static/main.go LoadIPAMConfig, after decoding
+            return Problem(path, "parse", f"the 'address' field is expected to be in CIDR notation, got: '{value}'")
+        return None
+    if kind == "bool":
+        return None if isinstance(value, bool) else _decode(value, go, path, struct, fields)
+    if kind in ("int", "uint"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            low, high = INT_RANGES[go.name]
+            if low <= value <= high:
+                return None
+        return _decode(value, go, path, struct, fields)
+    if kind == "float":
+        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else _decode(value, go, path, struct, fields)
+    return None
+
+
+def _decode(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...]) -> Problem:
+    """Go's UnmarshalTypeError text (encoding/json decode.go; field path joined with ".")."""
+    return Problem(path, "decode", f"json: cannot unmarshal {go_value(value, go)} into Go struct field "
+                                   f"{struct}.{'.'.join(fields)} of type {go.name}")
+
+
+def go_value(value: Any, go: GoType) -> str:
+    """The JSON kind as UnmarshalTypeError.Value: numbers that do not fit an integer add the literal."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return f"number {value!r}" if go.kind in ("int", "uint") else "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+# --- addresses as Go's net package parses them -----------------------------------------------
+
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z")
+_PREFIX = re.compile(r"[0-9]+\Z")
+
+
+def is_go_ip(text: str) -> bool:
+    """net.ParseIP: dotted IPv4 without leading zeros (Go >= 1.17), or IPv6 without a zone."""
+    if _IPV4.match(text):
+        return True
+    if ":" not in text or "%" in text:
+        return False
+    import ipaddress  # lazy: only for IPv6 literals
+
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_go_cidr(text: str) -> bool:
+    """net.ParseCIDR: an address, "/", a decimal prefix length within the family's bits."""
+    address, slash, prefix = text.partition("/")
+    if not slash or not _PREFIX.match(prefix) or not is_go_ip(address):
+        return False
+    return int(prefix) <= (32 if _IPV4.match(address) else 128)
+
+
+# --- problems to findings ----------------------------------------------------------------------
+
+
+def _findings(path: str, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec],
+              problems: Iterator[Problem]) -> Iterator[Finding]:
+    for problem in problems:
+        pointer = plugin.pointer + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in problem.path)
+        if problem.kind == "unknown":
+            yield unknown_finding(path, pointer, plugin, spec, ipam, problem)
+        else:
+            yield invalid_finding(path, pointer, plugin, spec, ipam, problem)
+
+
+def place(problem: Problem, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec]) -> str:
+    inner = "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in problem.path).lstrip(".")
+    where = f"plugins[{plugin.index}]" if plugin.pointer else "the plugin object"
+    owner = f'type "{spec.type}"' + (f', IPAM "{ipam.type}"' if ipam else "")
+    return f"`{inner}` of {where} ({owner})"
+
+
+def unknown_finding(path: str, pointer: str, plugin: PluginConf, spec: PluginSpec,
+                    ipam: Optional[PluginSpec], problem: Problem) -> Finding:
+    key = str(problem.path[-1])
+    reader = ipam or spec
+    nested = len(problem.path) > (2 if ipam else 1)
+    what = "a field" if nested else ("an option of the " + reader.type + (" IPAM plugin" if ipam else " plugin"))
+    message = (f"{place(problem, plugin, spec, ipam)}: `{key}` is not {what}; Go's encoding/json ignores "
+               f"unknown keys, so this setting has no effect (struct: {reader.source})")
+    suggestion = did_you_mean(key, problem.candidates)
+    fix: Optional[str] = None
+    if suggestion is not None:
+        message += f". Did you mean `{suggestion}`?"
+        fix = f"Rename `{key}` to `{suggestion}`, or delete it."
+    elif not nested and not ipam:
+        others = sorted(t for t, s in PLUGINS.items() if t != spec.type and _has_field(s.root, key))
+        if others:
+            message += f". `{key}` is an option of {', '.join(others)}, not of {spec.type}"
+    return PLUGIN_OPTION_UNKNOWN.at(path, pointer, message, plugin=spec.type, fix=fix)
+
+
+def _has_field(struct: GoType, key: str) -> bool:
+    lowered = key.lower()
+    return any(fld.name.lower() == lowered for fld in struct.fields)
+
+
+def did_you_mean(key: str, candidates: Sequence[str]) -> Optional[str]:
+    from .validate import did_you_mean as closest
+
+    return closest(key, candidates) if candidates else None
+
+
+def invalid_finding(path: str, pointer: str, plugin: PluginConf, spec: PluginSpec,
+                    ipam: Optional[PluginSpec], problem: Problem) -> Finding:
+    reader = ipam or spec
+    role = "IPAM plugin" if ipam else "plugin"
+    message = (f"{place(problem, plugin, spec, ipam)}: the {reader.type} {role} cannot decode this value "
+               f"({problem.text}), so ADD fails for every pod (struct: {reader.source})")
+    predicts = None
+    if problem.exact:
+        relayed = (spec.ipam_relay or "") + ipam.wrap if ipam else spec.wrap
+        predicts = f"{libcni_prefix(plugin, spec.type)}{relayed}{problem.text}"
+    return PLUGIN_OPTION_INVALID.at(path, pointer, message, plugin=spec.type, predicts=predicts)
+
+
+def libcni_prefix(plugin: PluginConf, plugin_type: str) -> str:
+    """`plugin type="X" name="N" failed (add): ` (libcni >= v1.0.0; cni@v1.3.0 libcni/api.go:521, 615-626).
+
+    The name is shown only when the plugin object itself has one (a single .conf always does).
+    """
+    key = _key_for(plugin.raw, "name")
+    name = plugin.raw.get(key) if key is not None else None
+    described = f"type={_go_quote(plugin_type)}" + (f" name={_go_quote(name)}" if isinstance(name, str) and name else "")
+    return f"plugin {described} failed (add): "
+
+
+def _go_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+__all__ = ["check", "walk", "is_go_ip", "is_go_cidr"]
