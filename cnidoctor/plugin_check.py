@@ -18,9 +18,10 @@ node's pod CIDR before delegating (calico cni-plugin k8s.go), so that value work
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .model import Finding, PluginConf
 from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, GoType, PluginSpec
@@ -45,7 +46,7 @@ def check(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) ->
     """CNI204/CNI205 findings for the reference plugins of one loadable file."""
     from .validate import go_fold
 
-    skipped = frozenset(go_fold(k) for k in spec_keys)
+    skipped = _skipped_keys(tuple(spec_keys))
     out: List[Finding] = []
     for plugin in plugins:
         spec = PLUGINS.get(plugin.type or "")
@@ -64,6 +65,15 @@ def check(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) ->
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def _skipped_keys(spec_keys: Tuple[str, ...]) -> FrozenSet[str]:
+    """Folded keys never reported: the spec's plugin keys, and list-level key names inside a
+    plugin object (a .conf's `disableCheck`), which belong to the list-key rules (CNI202/CNI306)."""
+    from .validate import any_version_list_keys, go_fold
+
+    return frozenset(go_fold(k) for k in (*spec_keys, *any_version_list_keys()))
+
+
 def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
     """The key Go decodes into ``field`` (exact spelling first, else the last case variant)."""
     from .validate import go_fold
@@ -79,7 +89,7 @@ def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
 
 
 def walk_object(obj: Mapping[str, Any], struct: GoType, path: Path, fields: Tuple[str, ...],
-                skipped: frozenset) -> Iterator[Problem]:
+                skipped: FrozenSet[str]) -> Iterator[Problem]:
     """Problems in a JSON object decoded into ``struct`` (keys in ``skipped`` are not ours)."""
     from .validate import go_fold
 
@@ -87,8 +97,8 @@ def walk_object(obj: Mapping[str, Any], struct: GoType, path: Path, fields: Tupl
     folded = {go_fold(fld.name): fld for fld in struct.fields}
     for key, value in obj.items():
         fold = go_fold(key)
-        if fold in skipped or (not path and fold.startswith("CNI.DEV/")):
-            continue
+        if fold in skipped or (not path and fold.startswith("CNI.DEV/")) or key.startswith("_"):
+            continue  # spec/list keys are other rules' business; "_comment"-style keys are deliberate notes
         field = exact.get(key) or folded.get(fold)
         if field is None:
             yield Problem(path + (key,), "unknown", "", candidates=tuple(exact))
@@ -233,7 +243,7 @@ def unknown_finding(path: str, pointer: str, plugin: PluginConf, spec: PluginSpe
     reader = ipam or spec
     nested = len(problem.path) > (2 if ipam else 1)
     what = "a field" if nested else ("an option of the " + reader.type + (" IPAM plugin" if ipam else " plugin"))
-    message = (f"{place(problem, plugin, spec, ipam)}: `{key}` is not {what}; Go's encoding/json ignores "
+    message = (f"{place(problem, plugin, spec, ipam)} is not {what}; Go's encoding/json ignores "
                f"unknown keys, so this setting has no effect (struct: {reader.source})")
     suggestion = did_you_mean(key, problem.candidates)
     fix: Optional[str] = None
