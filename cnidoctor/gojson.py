@@ -278,7 +278,9 @@ def _fix_surrogates(value: Any) -> Any:
 # ----------------------------------------------------------------------------- slow scanner
 
 _WS = re.compile(rb"[ \t\n\r]*")
-_STRING = re.compile(rb'"((?:[^"\\\x00-\x1f]+|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*)"')
+# Unrolled-loop form: linear time even on an unterminated string (a nested-quantifier form
+# backtracks exponentially on a config cut off inside a long string).
+_STRING = re.compile(rb'"([^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*)"')
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _LITERALS = {0x74: (b"true", True), 0x66: (b"false", False), 0x6E: (b"null", None)}
 _POINTER_DEPTH = 128  # deeper values are located at their ancestor at this depth
