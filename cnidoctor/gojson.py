@@ -706,10 +706,19 @@ class _StructDecoder:
         return out
 
 
-@functools.lru_cache(maxsize=None)
+_FIELD_MAPS: Dict[int, Tuple[GoType, Dict[str, GoType], Dict[str, str]]] = {}
+
+
 def _field_maps(gotype: GoType) -> Tuple[Dict[str, GoType], Dict[str, str]]:
-    """A struct's fields by exact JSON name and by folded name (decode.go cachedTypeFields)."""
-    return dict(gotype.fields), {fold_key(name): name for name, _ in gotype.fields}
+    """A struct's fields by exact JSON name and by folded name (decode.go cachedTypeFields).
+
+    Cached by identity: the Go types are module constants, and hashing a nested frozen
+    dataclass on every plugin object cost more than the decode itself."""
+    cached = _FIELD_MAPS.get(id(gotype))
+    if cached is None or cached[0] is not gotype:
+        cached = (gotype, dict(gotype.fields), {fold_key(name): name for name, _ in gotype.fields})
+        _FIELD_MAPS[id(gotype)] = cached
+    return cached[1], cached[2]
 
 
 def unmarshal(value: Any, gotype: GoType, pointer: str = "", sort_keys: bool = False) -> StructResult:

@@ -58,14 +58,16 @@ class Libcni:
 
     version: str
 
-    @property
+    # Properties are derived from ``version`` alone and asked for every file x release:
+    # cached_property stores them in the instance __dict__ (allowed on a frozen dataclass).
+    @functools.cached_property
     def key(self) -> VersionKey:
         return _key(self.version)
 
     def at_least(self, version: str) -> bool:
         return self.key >= _key(version)
 
-    @property
+    @functools.cached_property
     def current(self) -> str:
         """version.Current(): sent on VERSION stdin and the newest result type it knows."""
         if self.at_least("1.2.0"):
@@ -76,47 +78,47 @@ class Libcni:
             return "0.4.0"
         return "0.3.1"
 
-    @property
+    @functools.cached_property
     def result_versions(self) -> Tuple[str, ...]:
         """Result versions this library can type; anything else is `unsupported CNI result
         version` (cni@v0.8.1 pkg/version/version.go:61; v1.3.0 pkg/types/internal/create.go:50).
         Before 1.0 the 0.x "current" type covers up to Current()."""
         return tuple(v for v in SPEC_VERSIONS if _key(v) <= _key(self.current))
 
-    @property
+    @functools.cached_property
     def empty_version_breaks_teardown(self) -> bool:
         """ParseVersion("") fails with `invalid version "": the version is empty` on v0.7.0-v1.0.1
         (cni@v0.8.1 pkg/version/plugin.go:89-113); DelNetworkList/CheckNetworkList call it first."""
         return self.at_least("0.7.0") and not self.at_least("1.1.0")
 
-    @property
+    @functools.cached_property
     def validate_maps_empty(self) -> bool:
         """validatePlugin maps "" to "0.1.0" from v0.8.0 (and the 0.7.2-pre snapshot);
         v0.7.0/0.7.1 reject every plugin for version "" (cni@v0.8.0 libcni/api.go:635-637)."""
         return self.at_least("0.7.2")
 
-    @property
+    @functools.cached_property
     def has_check(self) -> bool:
         return self.at_least("0.7.0")
 
-    @property
+    @functools.cached_property
     def wraps_plugin_errors(self) -> bool:
         """v1.0.0+: `plugin type="X" failed (add): ...` / `(delete)` around per-plugin ADD/DEL
         errors; CHECK and STATUS errors are returned bare (cni@v1.0.1 libcni/api.go:418-520)."""
         return self.at_least("1.0.0")
 
-    @property
+    @functools.cached_property
     def result_typed_by_config(self) -> bool:
         """<= v0.8.x type a plugin's stdout by the *config's* cniVersion (re-typing any chained
         result); v1.0+ keep the result's own version (cni-facts.md §1.7)."""
         return not self.at_least("1.0.0")
 
-    @property
+    @functools.cached_property
     def reads_cni_versions(self) -> bool:
         """`cniVersions` is parsed from v1.2.0 (cni@v1.2.3 libcni/conf.go:91-135)."""
         return self.at_least("1.2.0")
 
-    @property
+    @functools.cached_property
     def disable_check_strings(self) -> str:
         """How a string `disableCheck` loads: "reject" (<= v1.1.x, `invalid disableCheck type
         string`), "true-false" (v1.2.0), "readbool" (v1.2.1+: same values, other error texts)."""
@@ -126,21 +128,21 @@ class Libcni:
             return "true-false"
         return "reject"
 
-    @property
+    @functools.cached_property
     def has_status_gc(self) -> bool:
         return self.at_least("1.2.0")
 
-    @property
+    @functools.cached_property
     def wraps_exec_errors(self) -> bool:
         """v0.8.0+ prefix exec failures with `netplugin failed with no error message: `."""
         return self.at_least("0.8.0")
 
-    @property
+    @functools.cached_property
     def rejects_path_in_type(self) -> bool:
         """CVE-2021-20206 fix, v0.8.1 (cni@v0.8.1 pkg/invoke/find.go:30-32)."""
         return self.at_least("0.8.1")
 
-    @property
+    @functools.cached_property
     def load_error_capital(self) -> bool:
         """v0.7.x wrote `Failed to parse plugin config` (cni-facts.md §10.12)."""
         return self.at_least("0.7.0") and not self.at_least("0.8.0")
