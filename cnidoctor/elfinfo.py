@@ -192,12 +192,28 @@ def _inspect_script(head: bytes) -> ExecInfo:
                     detail=f"script interpreter: {why}")
 
 
+# Resolution and the probe's pre-flight both ask about the same files in one run: remember the
+# verdict per file identity (a replaced file has a new inode, size or mtime).
+_SEEN: Dict[Tuple[str, int, int, int, int, str], "ExecInfo"] = {}
+
+
 def inspect(path: str, machine: Optional[str] = None) -> ExecInfo:
     """Predict execve(2) of ``path`` (a regular file) by its content. Never executes it.
 
     ``machine`` is ``uname -m`` of the node (default: this host).
     """
     machine = machine or os.uname().machine
+    try:
+        info = os.stat(path)
+    except OSError:
+        return _inspect(path, machine)
+    key = (path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, machine)
+    if key not in _SEEN:
+        _SEEN[key] = _inspect(path, machine)
+    return _SEEN[key]
+
+
+def _inspect(path: str, machine: str) -> ExecInfo:
     try:
         with open(path, "rb") as handle:
             head = handle.read(BINPRM_BUF_SIZE)
