@@ -352,12 +352,46 @@ def _selected(parsed: Sequence[ParsedFile], selection: Optional[Selection]) -> O
     return None
 
 
+def runtime_file(parsed: Sequence[ParsedFile], selection: Optional[Selection],
+                 release: runtimes.RuntimeRelease) -> Optional[ParsedFile]:
+    """The file ``release``'s loader ends up with, loadable or not.
+
+    ``selection`` (rules/discovery.py) is the first file that loads: what CRI-O and dockershim
+    use, as they skip broken files. containerd (go-cni) and a bare libcni caller take the
+    lexically first config file of the directory and stop there, so a broken first file is what
+    they "select" (its load step fails; cni-facts §4.2, §4.5, §10.9). Without any loadable file
+    they still read that first file; only CRI-O/dockershim then have nothing to predict for.
+    Files named one by one (no directory) are predicted only when one of them is the selection.
+    """
+    chosen = _selected(parsed, selection)
+    if release.runtime not in predict.FIRST_FILE_RUNTIMES:
+        return chosen
+    if chosen is not None:
+        directory = chosen.candidate.directory
+    else:
+        directory = next((p.candidate.directory for p in parsed if p.candidate.directory is not None), None)
+    if directory is None:
+        return chosen
+    return next((p for p in parsed if p.candidate.directory == directory), chosen)
+
+
+def _static_findings(item: ParsedFile) -> Tuple[Finding, ...]:
+    """The file's schema and semantic findings (pure; recomputed for the one predicted file):
+    predict.PLUGIN_SIDE_FINDINGS turns some of them into plugin-side failures of the verbs."""
+    from . import validate
+    from .rules import semantics
+
+    if item.network is None:
+        return ()
+    return tuple(validate.validate(item)) + tuple(semantics.check(item))
+
+
 def _prediction(parsed: Sequence[ParsedFile], selection: Optional[Selection], modelled: runtimes.Modelled,
                 facts: Mapping[str, BinaryFacts], probed: bool) -> Optional[Mapping[str, Any]]:
-    chosen = _selected(parsed, selection)
+    chosen = runtime_file(parsed, selection, modelled.release)
     if chosen is None:
         return None
-    return predict.prediction_dict(chosen, modelled, facts, probed=probed)
+    return predict.prediction_dict(chosen, modelled, facts, probed=probed, static=_static_findings(chosen))
 
 
 def _fleet_wide(findings: List[Finding], scope: _Scope) -> List[Finding]:

@@ -3,8 +3,15 @@ where the runtime runs it), each with outcome ok | fail | unknown and, for fail,
 
 Representation (the report's "prediction"):
 
-    {"runtime": {"name", "version", "libcni", "release", "glue"}, "selected_file", "list_version",
-     "steps": {"load"|"add"|"check"|"del"[|"status"]: {"outcome", "error", ...}}}
+    {"runtime": {"name", "version", "libcni", "release", "glue"}, "selected_file", "selection",
+     "list_version", "steps": {"load"|"add"|"check"|"del"[|"status"]: {"outcome", "error", ...}}}
+
+* ``selected_file``: the file this runtime's loader ends up with (node.py picks it per runtime).
+  containerd (go-cni) and a bare libcni caller take the lexically FIRST config file and stop
+  there: if it does not load, the load step fails and nothing else runs (cni-facts §4.2, §4.5,
+  §10.9); ``selection`` is then "first-file". CRI-O (ocicni) and dockershim skip files that do
+  not load and use the first one that does (``selection``: "first-loadable"); a file their
+  VERSION validation rejects is reported as a failed load step (they skip it too).
 
 * ``outcome``: "ok", "fail" or "unknown" (only running the plugin could tell).
 * ``error``: for "fail", the text the runtime's CNI library returns (go-cni's/ocicni's own text
@@ -20,13 +27,28 @@ Representation (the report's "prediction"):
 Ground truth: cni-facts.md §10 (measured): libcni >= 1.0 wraps ADD/DEL per-plugin errors as
 `plugin type="X" failed (add|delete): `, CHECK/STATUS errors and the version gate before the
 plugin loop are bare; DEL runs in reverse; IPAM skew is reported through the main plugin.
+
+Per plugin, a verb meets its checks in the order the code runs them (cni@v1.1.2
+libcni/api.go:393-510, pkg/skel/skel.go:155-245), and the first failure is the step's error:
+
+1. libcni finds the binary (FindInPath; exec errors).
+2. ADD only, libcni >= 0.8.0: utils.ValidateNetworkName (`missing network name:` with the colon,
+   `invalid characters found in network name; N`) - before the plugin runs.
+3. The plugin's skel (>= 0.8.0), every verb but VERSION: validateConfig (`missing network name`
+   without the colon, `invalid characters found in network name; N`).
+4. skel's version checks: ADD/DEL `incompatible CNI versions; ...`; CHECK answers `plugin version
+   does not allow CHECK` when no supported version is >= the config's, else reconciles as ADD.
+5. The plugin's own code: what static findings already know it refuses (PLUGIN_SIDE_FINDINGS:
+   config decode errors, meta plugins without prevResult), then the previous result, then its
+   IPAM plugin/delegates (their refusals, e.g. host-local's range limit, surface through it).
+6. ADD: libcni types the plugin's result.
 """
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .crosscheck import (
     BinaryFacts,
@@ -42,13 +64,18 @@ from .crosscheck import (
     rejection,
     validate_error,
 )
-from .model import NetworkList, ParsedFile, PluginConf
+from .model import Finding, NetworkList, ParsedFile, PluginConf
 from .runtimes import Libcni, Modelled, RuntimeRelease
 from .versions import VersionError, parse_version, try_parse
 
-__all__ = ["Step", "predict", "prediction_dict"]
+__all__ = ["Step", "predict", "prediction_dict", "PLUGIN_SIDE_FINDINGS", "FIRST_FILE_RUNTIMES"]
 
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$")
+# utils.ValidateNetworkName's cniReg (cni@v1.1.2 pkg/utils/utils.go:25); used with fullmatch
+# because Go's `$` (no multi-line flag) matches only at the very end, unlike Python's.
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*")
+
+# Runtimes whose loader stops at the lexically first config file (cni-facts §4.2, §10.9).
+FIRST_FILE_RUNTIMES = ("containerd", "libcni")
 SANDBOX = "<sandbox-id>"
 
 
@@ -122,14 +149,18 @@ def _raw_name(plugin: PluginConf) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _prefix(plugin: PluginConf, verb: str, lib: Libcni) -> str:
-    if not lib.wraps_plugin_errors:
-        return ""
+def _description(plugin: PluginConf) -> str:
     desc = f"type={go_quote(plugin.type or '')}"
     name = _raw_name(plugin)
     if name:
         desc += f" name={go_quote(name)}"
-    return f"plugin {desc} failed ({verb}): "
+    return desc
+
+
+def _prefix(plugin: PluginConf, verb: str, lib: Libcni) -> str:
+    if not lib.wraps_plugin_errors:
+        return ""
+    return f"plugin {_description(plugin)} failed ({verb}): "
 
 
 def _loopback_prefix(verb: str, lib: Libcni) -> str:
@@ -165,7 +196,186 @@ def _sees_for(binary: Executed, sees: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# what static findings already know a plugin refuses
+
+
+@dataclass(frozen=True)
+class PluginSide:
+    """A plugin-side refusal a static finding establishes: the verbs it breaks and where in the
+    plugin it happens ("body": the plugin's own code after skel's checks; "ipam": inside its
+    IPAM plugin, relayed by the plugin as its own error)."""
+
+    verbs: Tuple[str, ...]
+    stage: str
+    why: str
+
+
+PLUGIN_SIDE_FINDINGS: Mapping[str, PluginSide] = {
+    # bridge/ptp decode their whole config (loadNetConf) first thing in cmdAdd, cmdCheck and
+    # cmdDel (plugins@v1.1.1 plugins/main/bridge/bridge.go); only findings with a `predicts`
+    # carry the exact text, the others make the verbs "unknown".
+    "CNI201": PluginSide(("add", "check", "del"), "body", "the plugin decodes this field into a typed Go field"),
+    # portmap/bandwidth/tuning/firewall/vrf/sbr refuse a missing prevResult in cmdAdd only; their
+    # cmdDel does not need one (plugins@v1.9.1 meta/portmap/main.go:102).
+    "CNI312": PluginSide(("add",), "body", "a meta plugin needs the previous plugin's result"),
+    # host-local's allocator.LoadIPAMConfig runs in cmdAdd, cmdCheck and cmdDel (plugins@v1.9.1
+    # plugins/ipam/host-local/backend/allocator/config.go:150-154); the main plugin relays it.
+    "CNI317": PluginSide(("add", "check", "del"), "ipam", "host-local refuses several ranges per family below 0.3.0"),
+}
+
+
+@dataclass(frozen=True)
+class KnownRefusal:
+    """One PLUGIN_SIDE_FINDINGS finding placed on a plugin of the list."""
+
+    index: int
+    side: PluginSide
+    code: str
+    text: Optional[str]  # the plugin's own text (no libcni prefix); None when not modelled
+
+
+def _plugin_index(network: NetworkList, pointer: str) -> Optional[int]:
+    """The plugin object a finding's pointer lies in (longest matching plugin pointer)."""
+    best: Optional[PluginConf] = None
+    for plugin in network.plugins:
+        if pointer == plugin.pointer or pointer.startswith(plugin.pointer + "/"):
+            if best is None or len(plugin.pointer) > len(best.pointer):
+                best = plugin
+    return best.index if best is not None else None
+
+
+def known_refusals(network: NetworkList, findings: Sequence[Finding]) -> Tuple[KnownRefusal, ...]:
+    """Static findings of the file that predict a plugin-side failure (PLUGIN_SIDE_FINDINGS).
+    Their ``predicts`` is the libcni >= 1.0 ADD text; the prefix is stripped so each verb and
+    release can wrap the plugin's own text its way."""
+    out: List[KnownRefusal] = []
+    for finding in findings:
+        side = PLUGIN_SIDE_FINDINGS.get(finding.code)
+        index = _plugin_index(network, finding.pointer) if side is not None else None
+        if side is None or index is None:
+            continue
+        plugin = network.plugins[index]
+        head = f"plugin {_description(plugin)} failed (add): "
+        text = finding.predicts
+        if text is not None:
+            text = text[len(head):] if text.startswith(head) else None
+        out.append(KnownRefusal(index, side, finding.code, text))
+    return tuple(out)
+
+
+def _apply_known(walk: "_Walk", known: Sequence[KnownRefusal], plugin: PluginConf, stage: str, verb: str,
+                 prefix: str) -> None:
+    for item in known:
+        if item.index != plugin.index or item.side.stage != stage or verb not in item.side.verbs:
+            continue
+        if item.text is None:
+            walk.doubt(f"{plugin.type} refuses this configuration ({item.code}: {item.side.why}); "
+                       "only running it shows the exact text")
+        else:
+            walk.fail(prefix + item.text, plugin.type, f"{item.code}: {item.side.why}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the network name (libcni's and skel's checks)
+
+
+def network_name(network: NetworkList, parsed: ParsedFile, release: RuntimeRelease) -> str:
+    """The name plugins are given: ocicni names a nameless network after its file (path.Base,
+    cni-facts §4.3); everyone else passes the list's name as is."""
+    name = network.name or ""
+    if not name and release.runtime == "crio":
+        return os.path.basename(parsed.path)
+    return name
+
+
+def name_errors(name: str) -> Optional[Tuple[str, str]]:
+    """(libcni's text, skel's text) for a name they reject, else None. libcni's
+    utils.ValidateNetworkName says `missing network name:` (a types.Error with an empty detail,
+    cni@v1.1.2 pkg/utils/utils.go:53); skel's validateConfig says it without the colon
+    (pkg/skel/skel.go:185) and calls ValidateNetworkName for the characters (:187)."""
+    if not name:
+        return "missing network name:", "missing network name"
+    if NAME_PATTERN.fullmatch(name) is None:
+        text = f"invalid characters found in network name; {name}"
+        return text, text
+    return None
+
+
+def _skel_reply(info: Optional[BinaryFacts]) -> Optional[Tuple[int, int, int]]:
+    """The plugin library's Current() from its VERSION reply, for a negotiating (skel) plugin."""
+    if info is None or not info.negotiates or not info.reply_version:
+        return None
+    return try_parse(info.reply_version)
+
+
+def skel_checks_name(info: Optional[BinaryFacts]) -> Optional[bool]:
+    """Whether the plugin's skel validates the network name (validateConfig, skel >= 0.8.0).
+    A 1.0.0+ reply is skel >= 1.0; a 0.4.0 reply is skel 0.7 (no check) or 0.8 (checks): None;
+    an older reply, a legacy replier or a non-negotiating plugin: False. Unprobed: None."""
+    if info is None or not info.probed or not info.probe_ok:
+        return None
+    reply = _skel_reply(info)
+    if reply is None:
+        return False
+    if reply >= (1, 0, 0):
+        return True
+    return None if reply >= (0, 4, 0) else False
+
+
+def _skel_name(walk: "_Walk", info: Optional[BinaryFacts], plugin: PluginConf, problem: Optional[Tuple[str, str]],
+               prefix: str) -> None:
+    if problem is None:
+        return
+    checks = skel_checks_name(info)
+    if checks:
+        walk.fail(prefix + problem[1], plugin.type, "the plugin's skel validates the network name on every verb")
+    elif checks is None and info is not None and info.probed:
+        walk.doubt(f"{plugin.type}'s skel may refuse the network name ({problem[1]!r}): its VERSION reply "
+                   f"{info.reply_version} fits skel 0.7 (no check) and 0.8 (checks)")
+
+
+def check_refusal(info: Optional[BinaryFacts], sees: str) -> Optional[str]:
+    """What a skel plugin answers to CHECK for config version ``sees`` (cni@v1.1.2
+    pkg/skel/skel.go:222-241): `plugin version does not allow CHECK` when none of its supported
+    versions is >= the config's, else skel's usual reconcile (`incompatible CNI versions`).
+    skel <= 0.6 (VERSION reply < 0.4.0) has no CHECK at all: `unknown CNI_COMMAND: CHECK`."""
+    reply = _skel_reply(info)
+    if info is None or reply is None:
+        return None
+    if reply < (0, 4, 0):
+        return "unknown CNI_COMMAND: CHECK"
+    wanted = try_parse(sees)
+    if wanted is not None and not any((try_parse(v) or (0, 0, 0)) >= wanted for v in info.supported):
+        return "plugin version does not allow CHECK"
+    return rejection(info, sees)
+
+
+# ---------------------------------------------------------------------------------------------
 # load
+
+
+def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
+    """libcni's `error reading <path>: <op> <path>: <errno>` (ConfListFromFile/ConfFromFile,
+    cni-facts §3.2 #16) for a file discovery could not read, or (None, why) when the load's
+    outcome is unknowable: a FIFO blocks os.ReadFile, a device would be read, a too-large file
+    was not analysed."""
+    candidate = parsed.candidate
+    path = os.path.abspath(parsed.path)
+    problem, detail = candidate.problem, candidate.detail
+    if problem in ("unreadable", "dangling-symlink", "symlink-loop", "directory"):
+        op, _, rest = detail.partition(" ")
+        lead = candidate.path + ": "
+        if rest.startswith(lead):
+            return f"error reading {path}: {op} {path}: {rest[len(lead):]}", ""
+        return f"error reading {path}: {detail}", ""
+    if problem == "not-regular" and detail == "a socket":
+        return f"error reading {path}: open {path}: no such device or address", ""
+    why = {
+        "not-regular": f"{path} is {detail}: the runtime's os.ReadFile blocks on a FIFO (the load hangs) "
+                       "or reads the device itself",
+        "too-large": f"{path} is {detail}: cnidoctor did not analyse it; the runtime reads it whole",
+    }.get(problem or "", "")
+    return None, why
 
 
 def _load(parsed: ParsedFile, release: RuntimeRelease, loaded: Optional[LoadedList],
@@ -173,7 +383,13 @@ def _load(parsed: ParsedFile, release: RuntimeRelease, loaded: Optional[LoadedLi
     lib = release.libcni
     path = os.path.abspath(parsed.path)
     kind = "config list file" if parsed.candidate.kind == "conflist" else "config file"
-    error = parsed.load_error if parsed.network is None else (loaded.error if loaded else None)
+    unknown = ""
+    if parsed.candidate.problem is not None:
+        error, unknown = reading_error(parsed)
+    else:
+        error = parsed.load_error if parsed.network is None else (loaded.error if loaded else None)
+    if unknown:
+        return Step("unknown", detail=unknown)
     if error:
         if lib.load_error_capital:
             error = error.replace("failed to parse plugin config", "Failed to parse plugin config")
@@ -185,7 +401,7 @@ def _load(parsed: ParsedFile, release: RuntimeRelease, loaded: Optional[LoadedLi
             return Step("fail", f"Error loading CNI {kind} {path}: {error}",
                         exact=release.runtime == "crio",
                         detail=f"{release.display} logs this and skips the file; the next valid file becomes the default network")
-        return Step("fail", error)
+        return Step("fail", error, detail="the first config file does not load: libcni's caller has no network")
     network = parsed.network
     assert network is not None and loaded is not None
     if not release.validates_on_load:
@@ -233,8 +449,11 @@ def _loopback(walk: _Walk, release: RuntimeRelease, facts: Mapping[str, BinaryFa
                       f"{release.label} configures its loopback network as cniVersion {release.loopback_version}")
 
 
+Refusal = Callable[[Optional[BinaryFacts], str], Optional[str]]
+
+
 def _dependents_walk(walk: _Walk, plugin: PluginConf, deps: Sequence[Executed], facts: Mapping[str, BinaryFacts],
-                     prefix: str, sees: str, lib: Libcni) -> None:
+                     prefix: str, sees: str, lib: Libcni, refuse: Refusal = rejection) -> None:
     """IPAM and delegates run from inside the plugin; their errors surface through it (§10.5)."""
     for dep in deps:
         dep_facts = facts.get(dep.type)
@@ -246,64 +465,100 @@ def _dependents_walk(walk: _Walk, plugin: PluginConf, deps: Sequence[Executed], 
         if error:
             walk.fail(prefix + error, plugin.type, via, exact)
             return
-        text = rejection(dep_facts, _sees_for(dep, sees))
+        text = refuse(dep_facts, _sees_for(dep, sees))
         if text:
             walk.fail(prefix + text, plugin.type, via, exact)
             return
 
 
-def _add(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
-         facts: Mapping[str, BinaryFacts], probed: bool) -> Step:
-    lib = release.libcni
-    walk = _Walk()
-    _loopback(walk, release, facts, "add")
-    version = loaded.version
-    sees = plugin_sees(version)
-    binaries = executed_binaries(network)
-    name = network.name or ""
-    previous: Optional[str] = None
-    previous_type: Optional[str] = None
-    for plugin in network.plugins:
-        ptype = plugin.type or ""
-        prefix = _prefix(plugin, "add", lib)
-        if lib.at_least("0.8.0") and name and not NAME_PATTERN.match(name):
-            # utils.ValidateNetworkName inside addNetwork (cni@v1.0.1 libcni/api.go:398-400)
-            walk.fail(prefix + f"invalid characters found in network name; {name}", ptype)
-        info = facts.get(ptype)
-        if info is None and not probed:
+def _lookup(walk: _Walk, info: Optional[BinaryFacts], ptype: str, prefix: str, lib: Libcni, probed: bool) -> None:
+    """Step 1: libcni's FindInPath and exec (every verb)."""
+    if info is None:
+        if not probed:
             walk.doubt("plugins were not probed (--no-probe)")
-        elif info is not None:
-            error = info.lookup_error(lib)
-            if error and info.problem == "invalid-name" and not lib.rejects_path_in_type:
-                walk.doubt(f"libcni {lib.version} executes a type containing a path ({ptype}, CVE-2021-20206)")
-            elif error:
-                walk.fail(prefix + error, ptype)
-            text = rejection(info, sees)
-            if text:
-                walk.fail(prefix + text, ptype)
-            if info.probed and not info.probe_ok:
-                walk.doubt(f"{ptype}'s VERSION probe failed; libcni does not gate ADD on VERSION")
-        # chained prevResult (libcni >= 1.0 passes the previous result in its own version)
-        if previous_type is not None and not lib.result_typed_by_config:
-            if previous is None:
-                walk.doubt(f"{previous_type} does not negotiate versions: the result version it hands to {ptype} "
-                           "is unknowable without running it (`could not parse prevResult: ...` if it differs)")
-            elif previous != sees and info is not None and info.negotiates:
-                family = prev_result_family(sees, info.reply_version)
-                if family is not None and previous not in family:
-                    walk.fail(prefix + prev_result_error(family, previous), ptype,
-                              f"{previous_type} answers in {previous}, not the list's {sees}")
-        _dependents_walk(walk, plugin, _dependents(binaries, plugin.index), facts, prefix, sees, lib)
-        # the runtime types this plugin's stdout (cni-facts §1.7)
-        result = _known_result_version(info, sees)
-        typed = (version or "0.1.0") if lib.result_typed_by_config else result
-        if typed is not None and typed not in lib.result_versions and try_parse(typed) is not None:
-            walk.fail(prefix + f"unsupported CNI result version {go_quote(typed)}", ptype,
-                      f"libcni {lib.version} knows result versions up to {lib.current}; the plugin already did its work (leak)")
-        previous, previous_type = result, ptype
+        return
+    error = info.lookup_error(lib)
+    if error and info.problem == "invalid-name" and not lib.rejects_path_in_type:
+        walk.doubt(f"libcni {lib.version} executes a type containing a path ({ptype}, CVE-2021-20206)")
+    elif error:
+        walk.fail(prefix + error, ptype)
+
+
+def _add_plugin(walk: _Walk, plugin: PluginConf, ctx: "_Context", previous: Tuple[Optional[str], Optional[str]]
+                ) -> Optional[str]:
+    """One plugin's ADD, in code order; returns the result version it hands on (None: unknowable)."""
+    lib, sees = ctx.lib, ctx.sees
+    ptype = plugin.type or ""
+    prefix = _prefix(plugin, "add", lib)
+    info = ctx.facts.get(ptype)
+    _lookup(walk, info, ptype, prefix, lib, ctx.probed)
+    if lib.at_least("0.8.0") and ctx.name_problem:
+        # utils.ValidateNetworkName inside addNetwork, before the plugin runs (cni@v1.1.2 libcni/api.go:402)
+        walk.fail(prefix + ctx.name_problem[0], ptype, "libcni validates the network name before every ADD")
+    _skel_name(walk, info, plugin, ctx.name_problem, prefix)
+    if info is not None:
+        text = rejection(info, sees)
+        if text:
+            walk.fail(prefix + text, ptype)
+        if info.probed and not info.probe_ok:
+            walk.doubt(f"{ptype}'s VERSION probe failed; libcni does not gate ADD on VERSION")
+    _apply_known(walk, ctx.known, plugin, "body", "add", prefix)
+    # chained prevResult (libcni >= 1.0 passes the previous result in its own version)
+    result_before, type_before = previous
+    if type_before is not None and not lib.result_typed_by_config:
+        if result_before is None:
+            walk.doubt(f"{type_before} does not negotiate versions: the result version it hands to {ptype} "
+                       "is unknowable without running it (`could not parse prevResult: ...` if it differs)")
+        elif result_before != sees and info is not None and info.negotiates:
+            family = prev_result_family(sees, info.reply_version)
+            if family is not None and result_before not in family:
+                walk.fail(prefix + prev_result_error(family, result_before), ptype,
+                          f"{type_before} answers in {result_before}, not the list's {sees}")
+    _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, prefix, sees, lib)
+    _apply_known(walk, ctx.known, plugin, "ipam", "add", prefix)
+    # the runtime types this plugin's stdout (cni-facts §1.7)
+    result = _known_result_version(info, sees)
+    typed = (ctx.version or "0.1.0") if lib.result_typed_by_config else result
+    if typed is not None and typed not in lib.result_versions and try_parse(typed) is not None:
+        walk.fail(prefix + f"unsupported CNI result version {go_quote(typed)}", ptype,
+                  f"libcni {lib.version} knows result versions up to {lib.current}; the plugin already did its work (leak)")
+    return result
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every plugin of one verb's walk needs to know."""
+
+    lib: Libcni
+    version: str
+    sees: str
+    facts: Mapping[str, BinaryFacts]
+    probed: bool
+    binaries: Tuple[Executed, ...]
+    known: Tuple[KnownRefusal, ...]
+    name: str
+    name_problem: Optional[Tuple[str, str]]
+
+
+def _context(parsed: ParsedFile, network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
+             facts: Mapping[str, BinaryFacts], probed: bool, static: Sequence[Finding]) -> _Context:
+    name = network_name(network, parsed, release)
+    return _Context(release.libcni, loaded.version, plugin_sees(loaded.version), facts, probed,
+                    executed_binaries(network), known_refusals(network, static), name, name_errors(name))
+
+
+def _add(network: NetworkList, release: RuntimeRelease, ctx: _Context) -> Step:
+    walk = _Walk()
+    _loopback(walk, release, ctx.facts, "add")
+    previous: Tuple[Optional[str], Optional[str]] = (None, None)
+    for plugin in network.plugins:
+        if walk.failure is not None:
+            break  # AddNetworkList returns at the first failing plugin
+        result = _add_plugin(walk, plugin, ctx, previous)
+        previous = (result, plugin.type or "")
     wrap = {
         "containerd": f'failed to setup network for sandbox "{SANDBOX}": {{error}}',
-        "crio": f'failed to create pod network sandbox k8s_<pod>({SANDBOX}): error adding pod <namespace>_<pod> to CNI network "{name}": {{error}}',
+        "crio": f'failed to create pod network sandbox k8s_<pod>({SANDBOX}): error adding pod <namespace>_<pod> to CNI network "{ctx.name}": {{error}}',
         "dockershim": 'networkPlugin cni failed to set up pod "<pod>_<namespace>" network: {error}',
     }.get(release.runtime)
     return walk.result(wrap)
@@ -313,39 +568,36 @@ def _add(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
 # CHECK
 
 
-def _check_plugins(walk: _Walk, network: NetworkList, sees: str, facts: Mapping[str, BinaryFacts], lib: Libcni) -> None:
-    binaries = executed_binaries(network)
+def _check_plugins(walk: _Walk, network: NetworkList, ctx: _Context) -> None:
     for plugin in network.plugins:  # CHECK errors are returned bare (cni@v1.0.1 libcni/api.go:474-478)
-        info = facts.get(plugin.type or "")
-        if info is None:
-            continue
-        error = info.lookup_error(lib)
-        if error:
-            walk.fail(error, plugin.type)
-            return
-        text = rejection(info, sees)
+        info = ctx.facts.get(plugin.type or "")
+        _lookup(walk, info, plugin.type or "", "", ctx.lib, True)
+        _skel_name(walk, info, plugin, ctx.name_problem, "")
+        text = check_refusal(info, ctx.sees)
         if text:
             walk.fail(text, plugin.type)
+        _apply_known(walk, ctx.known, plugin, "body", "check", "")
+        _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, "", ctx.sees, ctx.lib,
+                         check_refusal)
+        _apply_known(walk, ctx.known, plugin, "ipam", "check", "")
+        if walk.failure is not None:
             return
-        _dependents_walk(walk, plugin, _dependents(binaries, plugin.index), facts, "", sees, lib)
 
 
-def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
-           facts: Mapping[str, BinaryFacts], probed: bool) -> Step:
+def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
     lib = release.libcni
     if not release.calls_check or not lib.has_check:
         who = release.display
         return Step("ok", called=False, detail=f"{who} never sends CNI CHECK")
     version = loaded.version
     walk = _Walk()
-    if not probed:
+    if not ctx.probed:
         walk.doubt("plugins were not probed (--no-probe)")
     gate = _parse_gate(version, lib)
     below = gate is None and parse_version(version or "0.1.0") < (0, 4, 0)
     if release.runtime == "crio":
-        name = network.name or ""
         wrap = (f"failed to get network status for pod sandbox k8s_<pod>({SANDBOX}): "
-                f'error checking pod <namespace>_<pod> for CNI network "{name}": {{error}}')
+                f'error checking pod <namespace>_<pod> for CNI network "{ctx.name}": {{error}}')
         if gate:
             walk.fail(gate, None, "ocicni's version gate before CHECK: pod creation fails right after ADD")
             return walk.result(wrap)
@@ -361,7 +613,7 @@ def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
             return walk.result()
     if loaded.disable_check:
         return Step("ok", detail="disableCheck: true - libcni returns before running any plugin")
-    _check_plugins(walk, network, plugin_sees(version), facts, lib)
+    _check_plugins(walk, network, ctx)
     step = walk.result(wrap)
     return step if step.outcome != "ok" else Step("ok", detail="only reached when ADD succeeded")
 
@@ -370,40 +622,38 @@ def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
 # DEL
 
 
-def _del(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
-         facts: Mapping[str, BinaryFacts], probed: bool) -> Step:
+def _del_plugin(walk: _Walk, plugin: PluginConf, ctx: _Context) -> None:
+    info = ctx.facts.get(plugin.type or "")
+    prefix = _prefix(plugin, "delete", ctx.lib)
+    if info is not None:  # not probed: the doubt is recorded once by _del
+        _lookup(walk, info, plugin.type or "", prefix, ctx.lib, True)
+    _skel_name(walk, info, plugin, ctx.name_problem, prefix)
+    text = rejection(info, ctx.sees)
+    if text:
+        walk.fail(prefix + text, plugin.type)
+    _apply_known(walk, ctx.known, plugin, "body", "del", prefix)
+    _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, prefix, ctx.sees, ctx.lib)
+    _apply_known(walk, ctx.known, plugin, "ipam", "del", prefix)
+
+
+def _del(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
     lib = release.libcni
     walk = _Walk()
-    name = network.name or ""
     wrap = {
         "containerd": f'failed to destroy network for sandbox "{SANDBOX}": {{error}}',
-        "crio": f'error removing pod <namespace>_<pod> from CNI network "{name}": {{error}}',
+        "crio": f'error removing pod <namespace>_<pod> from CNI network "{ctx.name}": {{error}}',
     }.get(release.runtime)
-    _loopback(walk, release, facts, "delete")
-    version = loaded.version
+    _loopback(walk, release, ctx.facts, "delete")
     if lib.has_check:
-        gate = _parse_gate(version, lib)
+        gate = _parse_gate(loaded.version, lib)
         if gate:
             # DelNetworkList's gate precedes the plugin loop: no prefix in any release (§10.2)
             walk.fail(gate, None, "teardown stops before any plugin runs: the IP lease and cache file leak")
             return walk.result(wrap)
-    if not probed:
+    if not ctx.probed:
         walk.doubt("plugins were not probed (--no-probe)")
-    sees = plugin_sees(version)
-    binaries = executed_binaries(network)
     for plugin in reversed(network.plugins):  # DEL runs the chain in reverse
-        info = facts.get(plugin.type or "")
-        prefix = _prefix(plugin, "delete", lib)
-        if info is not None:
-            error = info.lookup_error(lib)
-            if error:
-                walk.fail(prefix + error, plugin.type)
-                break
-            text = rejection(info, sees)
-            if text:
-                walk.fail(prefix + text, plugin.type)
-                break
-        _dependents_walk(walk, plugin, _dependents(binaries, plugin.index), facts, prefix, sees, lib)
+        _del_plugin(walk, plugin, ctx)
         if walk.failure is not None:
             break
     return walk.result(wrap)
@@ -455,22 +705,27 @@ def _status(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
 # ---------------------------------------------------------------------------------------------
 
 
-def predict(parsed: ParsedFile, modelled: Modelled, facts: Mapping[str, BinaryFacts], *, probed: bool) -> Dict[str, Step]:
-    """Every step for ``parsed`` on ``modelled`` (facts: by type; empty when not probed)."""
+def predict(parsed: ParsedFile, modelled: Modelled, facts: Mapping[str, BinaryFacts], *, probed: bool,
+            static: Sequence[Finding] = ()) -> Dict[str, Step]:
+    """Every step for ``parsed`` on ``modelled`` (facts: by type; empty when not probed).
+    ``static``: the file's static findings; those in PLUGIN_SIDE_FINDINGS feed the verbs."""
     release = modelled.release
     lib = release.libcni
     network = parsed.network
     loaded = list_version(network, parsed.document, lib) if network is not None else None
     load = _load(parsed, release, loaded, facts, probed)
     if network is None or loaded is None or loaded.error:
-        unreached = Step("fail", detail="not reached: the config does not load")
-        steps = {"load": load, "add": unreached, "check": unreached, "del": unreached}
-        return steps
+        if load.outcome == "unknown":
+            rest = Step("unknown", detail="depends on whether the config loads")
+        else:
+            rest = Step("fail", detail="not reached: the config does not load")
+        return {"load": load, "add": rest, "check": rest, "del": rest}
+    ctx = _context(parsed, network, loaded, release, facts, probed, static)
     steps = {
         "load": load,
-        "add": _add(network, loaded, release, facts, probed),
-        "check": _check(network, loaded, release, facts, probed),
-        "del": _del(network, loaded, release, facts, probed),
+        "add": _add(network, release, ctx),
+        "check": _check(network, loaded, release, ctx),
+        "del": _del(network, loaded, release, ctx),
     }
     if release.runs_status and lib.has_status_gc:
         steps["status"] = _status(network, loaded, release, facts, probed)
@@ -478,10 +733,11 @@ def predict(parsed: ParsedFile, modelled: Modelled, facts: Mapping[str, BinaryFa
 
 
 def prediction_dict(parsed: ParsedFile, modelled: Modelled, facts: Mapping[str, BinaryFacts], *,
-                    probed: bool) -> Dict[str, Any]:
-    """The report's "prediction" object."""
+                    probed: bool, static: Sequence[Finding] = ()) -> Dict[str, Any]:
+    """The report's "prediction" object for ``parsed``, the file the runtime's loader ends up
+    with (see the module docstring for what that is per runtime)."""
     release = modelled.release
-    steps = predict(parsed, modelled, facts, probed=probed)
+    steps = predict(parsed, modelled, facts, probed=probed, static=static)
     loaded = (list_version(parsed.network, parsed.document, release.libcni)
               if parsed.network is not None else None)
     return {
@@ -493,6 +749,7 @@ def prediction_dict(parsed: ParsedFile, modelled: Modelled, facts: Mapping[str, 
             "glue": release.glue,
         },
         "selected_file": parsed.path,
+        "selection": "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable",
         "list_version": loaded.version if loaded is not None else None,
         "steps": {name: step.as_dict() for name, step in steps.items()},
     }

@@ -79,47 +79,7 @@ DEADLINE_MARKERS = ("signal: killed", "context deadline exceeded", "still waitin
 
 # (scenario, step) -> reason quoting the real library (measured with this test, libcni 1.1.2,
 # Debian plugins 1.1.1). strict: they flip to XPASS, failing the run, once cnidoctor is fixed.
-KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {
-    ("discovery-broken-shadows", "load"):
-        "cnidoctor predicts load ok for 10-bridge.conflist; go-cni/libcni stop at the first file "
-        "00-multus.conflist: `error parsing configuration list: no name`",
-    ("discovery-dangling-symlink", "load"):
-        "cnidoctor predicts load ok for 10-bridge.conflist; go-cni/libcni stop at the dangling "
-        "05-flannel.conflist: `error reading <dir>/05-flannel.conflist: open <dir>/05-flannel.conflist: "
-        "no such file or directory`",
-    ("discovery-symlink-to-dir", "load"):
-        "cnidoctor predicts load ok for 10-bridge.conflist; libcni.ConfFiles lists the symlink "
-        "00-saved.conflist (Lstat: not a directory) and go-cni stops at it: `error reading "
-        "<dir>/00-saved.conflist: read <dir>/00-saved.conflist: is a directory`",
-    ("schema-violation", "add"):
-        "predicted ok; real: `plugin type=\"bridge\" failed (add): failed to load netconf: json: cannot "
-        "unmarshal string into Go struct field NetConf.ipMasq of type bool`",
-    ("schema-violation", "del"):
-        "predicted ok; real: `plugin type=\"bridge\" failed (delete): failed to load netconf: json: cannot "
-        "unmarshal string into Go struct field NetConf.ipMasq of type bool`",
-    ("semantics-host-local-ranges-old", "add"):
-        "predicted ok; real: `plugin type=\"bridge\" name=\"mynet\" failed (add): CNI version 0.2.0 does "
-        "not support more than 1 address per family`",
-    ("semantics-host-local-ranges-old", "del"):
-        "predicted ok; real: `plugin type=\"bridge\" name=\"mynet\" failed (delete): CNI version 0.2.0 "
-        "does not support more than 1 address per family`",
-    ("semantics-invalid-network-name", "del"):
-        "predicted ok; real: `plugin type=\"portmap\" failed (delete): invalid characters found in "
-        "network name; bridge@123` (the plugin's skel validates the name on DEL and CHECK: cni@v1.1.2 "
-        "pkg/skel/skel.go:187; DEL runs in reverse)",
-    ("semantics-meta-plugin-first", "add"):
-        "predicted ok; real: `plugin type=\"portmap\" failed (add): must be called as chained plugin`",
-    ("diff-version-110-real-plugins", "check"):
-        "predicted `incompatible CNI versions; config is \"1.1.0\", plugin supports [...]`; real: `plugin "
-        "version does not allow CHECK` (skel's CHECK path answers so when no supported version is >= "
-        "the config's, cni@v1.1.2 pkg/skel/skel.go:230-241)",
-    ("semantics-missing-network-name", "add"):
-        "predicted ok; real: `plugin type=\"loopback\" failed (add): missing network name:` (libcni's "
-        "addNetwork, utils.ValidateNetworkName)",
-    ("semantics-missing-network-name", "del"):
-        "predicted ok; real: `plugin type=\"loopback\" failed (delete): missing network name` (the "
-        "plugin's skel, cni@v1.1.2 pkg/skel/skel.go:185)",
-}
+KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {}
 
 
 # ---------------------------------------------------------------------------------------------
