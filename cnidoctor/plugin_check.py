@@ -21,11 +21,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .model import Finding, PluginConf
-from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, GoType, PluginSpec
+from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, Field, GoType, PluginSpec
 from .rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
+from .validate import any_version_list_keys, go_fold
 
 PathPart = Union[str, int]
 Path = Tuple[PathPart, ...]
@@ -44,8 +45,6 @@ class Problem:
 
 def check(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) -> List[Finding]:
     """CNI204/CNI205 findings for the reference plugins of one loadable file."""
-    from .validate import go_fold
-
     skipped = _skipped_keys(tuple(spec_keys))
     out: List[Finding] = []
     for plugin in plugins:
@@ -54,13 +53,14 @@ def check(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) ->
             continue
         out.extend(_findings(path, plugin, spec, None, walk_object(plugin.raw, spec.root, (), (), skipped)))
         ipam_spec = IPAM_PLUGINS.get(plugin.ipam_type or "")
+        if ipam_spec is None or spec.ipam_relay is None:
+            continue
         ipam_key = _key_for(plugin.raw, "ipam")
-        if ipam_spec is None or spec.ipam_relay is None or ipam_key is None:
+        if ipam_key is None:
             continue
         ipam = plugin.raw[ipam_key]
         if isinstance(ipam, dict):
-            ipam_skipped = frozenset({go_fold("type")})
-            problems = walk_object(ipam, ipam_spec.root, (ipam_key,), ("ipam",), ipam_skipped)
+            problems = walk_object(ipam, ipam_spec.root, (ipam_key,), ("ipam",), _IPAM_SKIPPED)
             out.extend(_findings(path, plugin, spec, ipam_spec, problems))
     return out
 
@@ -69,15 +69,25 @@ def check(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) ->
 def _skipped_keys(spec_keys: Tuple[str, ...]) -> FrozenSet[str]:
     """Folded keys never reported: the spec's plugin keys, and list-level key names inside a
     plugin object (a .conf's `disableCheck`), which belong to the list-key rules (CNI202/CNI306)."""
-    from .validate import any_version_list_keys, go_fold
-
     return frozenset(go_fold(k) for k in (*spec_keys, *any_version_list_keys()))
+
+
+_IPAM_SKIPPED = frozenset({go_fold("type")})
+_NOTHING: FrozenSet[str] = frozenset()
+_FIELD_MAPS: Dict[int, Tuple[Dict[str, Field], Dict[str, Field]]] = {}
+
+
+def field_maps(struct: GoType) -> Tuple[Dict[str, Field], Dict[str, Field]]:
+    """({json name: field}, {folded name: field}) of a struct, built once per table entry."""
+    maps = _FIELD_MAPS.get(id(struct))
+    if maps is None:
+        maps = ({fld.name: fld for fld in struct.fields}, {go_fold(fld.name): fld for fld in struct.fields})
+        _FIELD_MAPS[id(struct)] = maps  # the table's GoTypes live for the whole process
+    return maps
 
 
 def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
     """The key Go decodes into ``field`` (exact spelling first, else the last case variant)."""
-    from .validate import go_fold
-
     if field in obj:
         return field
     folded = go_fold(field)
@@ -91,10 +101,7 @@ def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
 def walk_object(obj: Mapping[str, Any], struct: GoType, path: Path, fields: Tuple[str, ...],
                 skipped: FrozenSet[str]) -> Iterator[Problem]:
     """Problems in a JSON object decoded into ``struct`` (keys in ``skipped`` are not ours)."""
-    from .validate import go_fold
-
-    exact = {fld.name: fld for fld in struct.fields}
-    folded = {go_fold(fld.name): fld for fld in struct.fields}
+    exact, folded = field_maps(struct)
     for key, value in obj.items():
         fold = go_fold(key)
         if fold in skipped or (not path and fold.startswith("CNI.DEV/")) or key.startswith("_"):
@@ -117,7 +124,7 @@ def walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...
         return
     if kind == "struct":
         if isinstance(value, dict):
-            inner = walk_object(value, go, path, fields, frozenset())
+            inner = walk_object(value, go, path, fields, _NOTHING)
             yield from (p if go.struct != "Route" else _inexact(p) for p in inner)
         else:
             yield _decode(value, go, path, struct, fields)
@@ -263,7 +270,7 @@ def _has_field(struct: GoType, key: str) -> bool:
 
 
 def did_you_mean(key: str, candidates: Sequence[str]) -> Optional[str]:
-    from .validate import did_you_mean as closest
+    from .validate import did_you_mean as closest  # difflib is imported only here
 
     return closest(key, candidates) if candidates else None
 

@@ -172,11 +172,10 @@ PLUGIN_OPTION_INVALID = Rule(
         "for booleans), full IP addresses (`10.89.8.1`) and CIDRs (`10.89.8.0/24`), and static "
         "addresses as `[{\"address\": \"10.1.2.3/24\", \"gateway\": \"10.1.2.1\"}]`."
     ),
-    runtime_errors=(
-        # cni-facts §3 #11 (Go's type error) and #37 (libcni's per-plugin wrapper).
-        "…: json: cannot unmarshal <T> into Go struct field NetConf.<field> of type <U>",
-        'plugin type="T" name="N" failed (add): …',
-    ),
+    # The texts are cni-facts §3 #11 (Go's type error) and #37 (libcni's wrapper) plus net's
+    # `invalid IP address: X` / `invalid CIDR address: X`; they are listed here once the explain
+    # KB (cnidoctor/explain/kb.json) maps them to CNI205. Each finding's `predicts` is exact.
+    runtime_errors=(),
     references=(
         "https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/main/bridge/bridge.go",
         "https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/ipam/host-local/backend/allocator/config.go",
