@@ -15,7 +15,7 @@ import pytest
 from cnidoctor import node, predict, runtimes
 from cnidoctor.crosscheck import BinaryFacts
 from cnidoctor.engine import Options
-from cnidoctor.model import Candidate, ParsedFile, Selection
+from cnidoctor.model import Candidate, Finding, ParsedFile, Selection, Severity
 from cnidoctor.parse import parse
 
 REAL_BIN = "/usr/lib/cni"
@@ -248,3 +248,218 @@ def test_real_flannel_default_delegate(tmp_path: Path) -> None:
         f'plugin type="flannel" failed (add): failed to find plugin "flannel" in path [{REAL_BIN}]')
     types = {p["type"] for p in result.plugins}
     assert {"flannel", "bridge", "host-local", "loopback"} <= types
+
+
+# --------------------------------------------------------------------------------------------- which file
+
+
+def predict_dir(directory: Path, spec: str) -> Optional[Mapping[str, Any]]:
+    """Discover + parse + select as the engine does, then the static prediction for ``spec``."""
+    from cnidoctor import discover
+    from cnidoctor.rules import discovery
+
+    found = discover.discover([str(directory)])
+    parsed = [parse(c) for c in found.candidates]
+    selection = discovery.check_directories(parsed, found.directories, found.subdirectories).selection
+    options = Options(paths=(str(directory),), runtimes=(spec,))
+    return node.check_static(parsed, selection, options).prediction
+
+
+GOOD = {"cniVersion": "1.0.0", "name": "k8s", "plugins": [BRIDGE]}
+
+
+def test_broken_first_file_containerd_vs_crio(tmp_path: Path) -> None:
+    # §4.2/§4.5/§10.9: go-cni stops at the lexically first file; ocicni skips it (§4.3).
+    # Texts: §3.2 #1 (libcni), #49 (go-cni wrapper), #50 (Load wrapper)
+    (tmp_path / "00-broken.conflist").write_text(json.dumps({"cniVersion": "1.0.0", "plugins": [BRIDGE]}))
+    (tmp_path / "10-good.conflist").write_text(json.dumps(GOOD))
+    first = os.path.abspath(tmp_path / "00-broken.conflist")
+    containerd = predict_dir(tmp_path, "containerd@1.7")
+    assert containerd is not None and containerd["selected_file"].endswith("00-broken.conflist")
+    assert containerd["selection"] == "first-file"
+    load = containerd["steps"]["load"]
+    assert load["outcome"] == "fail"
+    assert load["error"] == (f"failed to load CNI config list file {first}: error parsing configuration list: "
+                             "no name: invalid cni config")
+    assert load["wrapped"] == f"cni config load failed: {load['error']}: failed to load cni config"
+    assert containerd["steps"]["add"]["outcome"] == "fail"  # not reached
+    libcni = predict_dir(tmp_path, "libcni@1.1.2")
+    assert libcni is not None and libcni["steps"]["load"]["error"] == "error parsing configuration list: no name"
+    crio = predict_dir(tmp_path, "crio@1.28")
+    assert crio is not None and crio["selected_file"].endswith("10-good.conflist")
+    assert crio["selection"] == "first-loadable" and crio["steps"]["load"]["outcome"] != "fail"
+
+
+def test_nothing_loads_still_predicts_go_cni_failure(tmp_path: Path) -> None:
+    # go-cni reads the first file even when no file loads (§4.2); CRI-O has no network at all
+    (tmp_path / "10-x.conflist").write_text('{"name": "x",}')
+    containerd = predict_dir(tmp_path, "containerd@1.7")
+    assert containerd is not None and containerd["steps"]["load"]["outcome"] == "fail"
+    assert containerd["steps"]["load"]["error"].startswith("failed to load CNI config list file ")
+    assert predict_dir(tmp_path, "crio@1.28") is None
+
+
+def test_dangling_symlink_first(tmp_path: Path) -> None:
+    # §3.2 #16 / §4.5: ReadFile on a dangling link: `error reading <p>: open <p>: no such file or directory`
+    os.symlink(tmp_path / "gone.conflist", tmp_path / "05-flannel.conflist")
+    (tmp_path / "10-good.conflist").write_text(json.dumps(GOOD))
+    link = os.path.abspath(tmp_path / "05-flannel.conflist")
+    out = predict_dir(tmp_path, "libcni@1.1.2")
+    assert out is not None
+    assert out["steps"]["load"]["error"] == f"error reading {link}: open {link}: no such file or directory"
+
+
+def test_symlink_to_directory_first(tmp_path: Path) -> None:
+    # §4.1: ConfFiles keeps a symlink to a directory; reading it fails with EISDIR on read
+    (tmp_path / "saved").mkdir()
+    os.symlink(tmp_path / "saved", tmp_path / "00-saved.conflist")
+    (tmp_path / "10-good.conflist").write_text(json.dumps(GOOD))
+    link = os.path.abspath(tmp_path / "00-saved.conflist")
+    out = predict_dir(tmp_path, "libcni@1.1.2")
+    assert out is not None
+    assert out["steps"]["load"]["error"] == f"error reading {link}: read {link}: is a directory"
+
+
+def test_fifo_first_is_unknown(tmp_path: Path) -> None:
+    # os.ReadFile blocks on a FIFO until a writer appears: neither ok nor a text to predict
+    os.mkfifo(tmp_path / "00-pipe.conflist")
+    (tmp_path / "10-good.conflist").write_text(json.dumps(GOOD))
+    out = predict_dir(tmp_path, "containerd@1.7")
+    assert out is not None and out["selected_file"].endswith("00-pipe.conflist")
+    assert {s["outcome"] for s in out["steps"].values()} == {"unknown"}
+
+
+# --------------------------------------------------------------------------------------------- the network name
+
+
+def conf(tmp_path: Path, doc: Mapping[str, Any], name: str = "99-loopback.conf") -> ParsedFile:
+    path = tmp_path / name
+    data = json.dumps(doc).encode()
+    path.write_bytes(data)
+    return parse(Candidate(str(path), "conf", data, directory=str(tmp_path)))
+
+
+LO = {"loopback": facts("loopback")}  # plugins v1.x: VERSION reply 1.0.0 = skel with validateConfig
+
+
+def test_missing_name_add_libcni_del_skel(tmp_path: Path) -> None:
+    # cni@v1.1.2 pkg/utils/utils.go:53 (ADD, libcni, with colon) vs pkg/skel/skel.go:185 (DEL, no colon)
+    parsed = conf(tmp_path, {"cniVersion": "0.3.1", "type": "loopback"})
+    out = steps(parsed, "libcni@1.1.2", LO)
+    assert out["add"].error == 'plugin type="loopback" failed (add): missing network name:'
+    assert out["del"].error == 'plugin type="loopback" failed (delete): missing network name'
+    # ocicni names the network after the file (§4.3): nothing to refuse
+    crio = steps(parsed, "crio@1.28", LO)
+    assert crio["add"].outcome == "ok" and crio["del"].outcome == "ok"
+
+
+def test_invalid_name_skel_on_del_and_check(tmp_path: Path) -> None:
+    # ADD: libcni >= 0.8.0 checks before the first plugin; DEL (reverse) and CHECK: each plugin's skel (§3.2 #39)
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "bridge@123", "plugins": [
+        BRIDGE, {"type": "portmap", "capabilities": {"portMappings": True}}]})
+    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"), "portmap": facts("portmap")}
+    out = steps(parsed, "libcni@1.1.2", by_type)
+    assert out["add"].error == 'plugin type="bridge" failed (add): invalid characters found in network name; bridge@123'
+    assert out["del"].error == 'plugin type="portmap" failed (delete): invalid characters found in network name; bridge@123'
+    assert out["check"].error == "invalid characters found in network name; bridge@123"
+    assert out["check"].plugin == "bridge"
+
+
+def test_invalid_name_old_libcni_left_to_skel(tmp_path: Path) -> None:
+    # libcni 0.7.1 (containerd 1.4.0) has no ValidateNetworkName: the plugin's skel refuses, unwrapped
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "a b", "plugins": [BRIDGE]})
+    out = steps(parsed, "containerd@1.4.0", {"bridge": facts("bridge"), "host-local": facts("host-local")})
+    assert out["add"].error == "invalid characters found in network name; a b"
+
+
+def test_name_check_unknown_for_skel_07_or_08(tmp_path: Path) -> None:
+    # a 0.4.0 VERSION reply fits skel 0.7 (no name check) and 0.8 (checks): only running it tells
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "bad/name", "plugins": [BRIDGE]})
+    old = {"bridge": facts("bridge", ALL_040, "0.4.0"), "host-local": facts("host-local", ALL_040, "0.4.0")}
+    out = steps(parsed, "libcni@1.1.2", old)
+    assert out["add"].outcome == "fail"  # libcni's own check
+    assert out["del"].outcome == "unknown"
+
+
+def test_trailing_newline_name_is_invalid(tmp_path: Path) -> None:
+    # Go's `$` without (?m) matches only at the end of the text: "k8s\n" is refused
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s\n", "plugins": [BRIDGE]})
+    out = steps(parsed, "libcni@1.1.2", {"bridge": facts("bridge"), "host-local": facts("host-local")})
+    assert out["add"].error == 'plugin type="bridge" failed (add): invalid characters found in network name; k8s\n'
+
+
+# --------------------------------------------------------------------------------------------- CHECK answers
+
+
+def test_check_config_newer_than_plugin(tmp_path: Path) -> None:
+    # cni@v1.1.2 pkg/skel/skel.go:230-241: no supported version >= the config's
+    parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "k8s", "plugins": [BRIDGE]})
+    out = steps(parsed, "libcni@1.2.3", {"bridge": facts("bridge"), "host-local": facts("host-local")})
+    assert out["check"].error == "plugin version does not allow CHECK"
+
+
+def test_check_config_in_a_gap_is_incompatible(tmp_path: Path) -> None:
+    # bandwidth v1.0.0 supports 0.3.0, 0.3.1, 1.0.0 (§6.2): 1.0.0 >= 0.4.0, so skel reconciles and refuses
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "plugins": [BRIDGE, {"type": "bandwidth"}]})
+    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"),
+               "bandwidth": facts("bandwidth", ("0.3.0", "0.3.1", "1.0.0"))}
+    out = steps(parsed, "libcni@1.1.2", by_type)
+    assert out["check"].error == 'incompatible CNI versions; config is "0.4.0", plugin supports ["0.3.0" "0.3.1" "1.0.0"]'
+
+
+# --------------------------------------------------------------------------------------------- static findings
+
+
+def static_steps(parsed: ParsedFile, spec: str, by_type: Mapping[str, BinaryFacts]) -> Dict[str, predict.Step]:
+    from cnidoctor import validate
+    from cnidoctor.rules import semantics
+
+    static = tuple(validate.validate(parsed)) + tuple(semantics.check(parsed))
+    return predict.predict(parsed, runtimes.parse_spec(spec)[-1], by_type, probed=True, static=static)
+
+
+BRIDGE_FACTS = {"bridge": facts("bridge"), "host-local": facts("host-local"), "portmap": facts("portmap")}
+
+
+def test_plugin_config_decode_error_on_every_verb(tmp_path: Path) -> None:
+    # CNI201: bridge's loadNetConf runs first in cmdAdd, cmdCheck, cmdDel (§3.2 #11 form, plugin side)
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [dict(BRIDGE, ipMasq="true")]})
+    inner = "failed to load netconf: json: cannot unmarshal string into Go struct field NetConf.ipMasq of type bool"
+    out = static_steps(parsed, "libcni@1.1.2", BRIDGE_FACTS)
+    assert out["add"].error == 'plugin type="bridge" failed (add): ' + inner
+    assert out["check"].error == inner
+    assert out["del"].error == 'plugin type="bridge" failed (delete): ' + inner
+    assert steps(parsed, "libcni@1.1.2", BRIDGE_FACTS)["add"].outcome == "ok"  # without the findings: not known
+
+
+def test_meta_plugin_first_breaks_add_only(tmp_path: Path) -> None:
+    # §3.2 #44: portmap's cmdAdd needs prevResult; its cmdDel does not
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
+        {"type": "portmap", "capabilities": {"portMappings": True}}, BRIDGE]})
+    out = static_steps(parsed, "containerd@1.7", BRIDGE_FACTS)
+    assert out["add"].error == 'plugin type="portmap" failed (add): must be called as chained plugin'
+    assert out["del"].outcome == "ok"
+    old = static_steps(parsed, "containerd@1.5", BRIDGE_FACTS)  # libcni 0.8.1: no prefix (§10.2)
+    assert old["add"].error == "must be called as chained plugin"
+
+
+def test_host_local_ranges_through_main_plugin(tmp_path: Path) -> None:
+    # §3.2 #45: host-local's LoadIPAMConfig on ADD and DEL, relayed by bridge; the .conf's own
+    # name shows in the wrapper (§3.2 #37)
+    ipam = {"type": "host-local", "ranges": [[{"subnet": "10.1.0.0/24"}], [{"subnet": "10.2.0.0/24"}]]}
+    parsed = conf(tmp_path, {"cniVersion": "0.2.0", "name": "mynet", "type": "bridge", "ipam": ipam}, "10-bridge.conf")
+    out = static_steps(parsed, "libcni@1.1.2", BRIDGE_FACTS)
+    text = "CNI version 0.2.0 does not support more than 1 address per family"
+    assert out["add"].error == f'plugin type="bridge" name="mynet" failed (add): {text}'
+    assert out["del"].error == f'plugin type="bridge" name="mynet" failed (delete): {text}'
+    assert out["check"].error == 'configuration version "0.2.0" does not support the CHECK command'  # libcni gate first
+
+
+def test_refusal_without_text_is_unknown(tmp_path: Path) -> None:
+    finding = Finding("CNI201", Severity.ERROR, "m", "f", "/plugins/0/mtu", plugin="bridge")
+    parsed = conflist(tmp_path, GOOD)
+    assert parsed.network is not None
+    known = predict.known_refusals(parsed.network, (finding,))
+    assert len(known) == 1 and known[0].index == 0 and known[0].text is None
+    out = predict.predict(parsed, runtimes.parse_spec("libcni@1.1.2")[-1], BRIDGE_FACTS, probed=True, static=(finding,))
+    assert out["add"].outcome == "unknown" and out["del"].outcome == "unknown"
