@@ -6,11 +6,12 @@ stage (runs plugins with CNI_COMMAND=VERSION); the node stage is imported only w
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import discover, parse, validate
-from .model import Finding, ParsedFile, Report, Selection
+from .model import Candidate, Finding, ParsedFile, Report, Selection
 from .rules import discovery as discovery_rules
 from .rules import semantics
 from .settings import Settings
@@ -38,18 +39,57 @@ def analyse_files(parsed: Sequence[ParsedFile]) -> List[Finding]:
     """Per-file static findings: load/syntax (from parse), schema, semantics."""
     findings: List[Finding] = []
     for item in parsed:
-        findings.extend(item.findings)
-        findings.extend(validate.validate(item))
-        findings.extend(semantics.check(item))
+        findings.extend(analyse_one(item))
     return findings
+
+
+def analyse_one(item: ParsedFile) -> List[Finding]:
+    return [*item.findings, *validate.validate(item), *semantics.check(item)]
+
+
+def parse_and_analyse(candidate: Candidate) -> Tuple[ParsedFile, List[Finding]]:
+    """The whole per-file part of the pipeline for one file (pure, so it can run anywhere)."""
+    item = parse.parse(candidate)
+    return item, analyse_one(item)
+
+
+# Per-file work is pure and independent, so large inputs (a config repository checked in CI)
+# are spread over the CPUs; below this many files a worker pool costs more than it saves.
+PARALLEL_MIN_FILES = 400
+
+
+def per_file(candidates: Sequence[Candidate]) -> Tuple[Tuple[ParsedFile, ...], List[Finding]]:
+    """Parse and analyse every candidate, in input order, in parallel when worth it."""
+    workers = min(os.cpu_count() or 1, 8)
+    results: Optional[List[Tuple[ParsedFile, List[Finding]]]] = None
+    if len(candidates) >= PARALLEL_MIN_FILES and workers > 1:
+        results = _in_workers(candidates, workers)
+    if results is None:
+        results = [parse_and_analyse(c) for c in candidates]
+    findings = [f for _, found in results for f in found]
+    return tuple(item for item, _ in results), findings
+
+
+def _in_workers(candidates: Sequence[Candidate], workers: int) -> Optional[List[Tuple[ParsedFile, List[Finding]]]]:
+    """Fork-based pool (the parent's imports are inherited); None when no pool can be had,
+    and the caller then works serially."""
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            chunk = max(16, len(candidates) // (workers * 8))
+            return pool.map(parse_and_analyse, candidates, chunksize=chunk)
+    except (OSError, ValueError, ImportError):
+        return None
 
 
 def run(options: Options, settings: Settings) -> Report:
     """Run the whole pipeline for ``options`` and return the report (never prints)."""
     found = discover.discover(options.paths)
-    parsed = tuple(parse.parse(candidate) for candidate in found.candidates)
+    parsed, file_findings = per_file(found.candidates)
     findings = list(found.findings)
-    findings.extend(analyse_files(parsed))
+    findings.extend(file_findings)
     directory = discovery_rules.check_directories(parsed, found.directories, found.subdirectories)
     findings.extend(directory.findings)
     node_result = node_stage(parsed, directory.selection, options)
