@@ -172,10 +172,13 @@ PLUGIN_OPTION_INVALID = Rule(
         "for booleans), full IP addresses (`10.89.8.1`) and CIDRs (`10.89.8.0/24`), and static "
         "addresses as `[{\"address\": \"10.1.2.3/24\", \"gateway\": \"10.1.2.1\"}]`."
     ),
-    # The texts are cni-facts §3 #11 (Go's type error) and #37 (libcni's wrapper) plus net's
-    # `invalid IP address: X` / `invalid CIDR address: X`; they are listed here once the explain
-    # KB (cnidoctor/explain/kb.json) maps them to CNI205. Each finding's `predicts` is exact.
-    runtime_errors=(),
+    # cni-facts §3 #11 (Go's type error) and #37 (libcni's wrapper) plus Go net's
+    # `invalid IP address: X` / `invalid CIDR address: X`; explain's KB maps each to CNI205.
+    runtime_errors=(
+        'plugin type="bridge" failed (add): invalid IP address: 10.89.8',
+        'plugin type="bridge" failed (add): invalid CIDR address: 10.1.0.0/33',
+        'plugin type="bridge" failed (add): json: cannot unmarshal array into Go struct field IPAMConfig.ipam.addresses of type main.Address',
+    ),
     references=(
         "https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/main/bridge/bridge.go",
         "https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/ipam/host-local/backend/allocator/config.go",
