@@ -203,24 +203,29 @@ def _sees_for(binary: Executed, sees: str) -> str:
 class PluginSide:
     """A plugin-side refusal a static finding establishes: the verbs it breaks and where in the
     plugin it happens ("body": the plugin's own code after skel's checks; "ipam": inside its
-    IPAM plugin, relayed by the plugin as its own error)."""
+    IPAM plugin, relayed by the plugin as its own error; "decode": either, by where the
+    finding points - inside the plugin's `ipam` object or not)."""
 
     verbs: Tuple[str, ...]
     stage: str
     why: str
 
 
+# A plugin decodes its whole config first thing in cmdAdd, cmdCheck and cmdDel (bridge/ptp/tuning
+# loadNetConf, host-local/static LoadIPAMConfig; plugins@v1.1.1), so a decode error breaks every
+# verb - measured: bridge's on ADD and CHECK, tuning's on DEL (docs/differential.md).
+_DECODE = ("add", "check", "del")
+
 PLUGIN_SIDE_FINDINGS: Mapping[str, PluginSide] = {
-    # bridge/ptp decode their whole config (loadNetConf) first thing in cmdAdd, cmdCheck and
-    # cmdDel (plugins@v1.1.1 plugins/main/bridge/bridge.go); only findings with a `predicts`
-    # carry the exact text, the others make the verbs "unknown".
-    "CNI201": PluginSide(("add", "check", "del"), "body", "the plugin decodes this field into a typed Go field"),
+    # only findings with a `predicts` carry the exact text; the others make the verbs "unknown"
+    "CNI201": PluginSide(_DECODE, "decode", "the plugin decodes this field into a typed Go field"),
+    "CNI205": PluginSide(_DECODE, "decode", "the plugin cannot decode this option"),
     # portmap/bandwidth/tuning/firewall/vrf/sbr refuse a missing prevResult in cmdAdd only; their
     # cmdDel does not need one (plugins@v1.9.1 meta/portmap/main.go:102).
     "CNI312": PluginSide(("add",), "body", "a meta plugin needs the previous plugin's result"),
     # host-local's allocator.LoadIPAMConfig runs in cmdAdd, cmdCheck and cmdDel (plugins@v1.9.1
     # plugins/ipam/host-local/backend/allocator/config.go:150-154); the main plugin relays it.
-    "CNI317": PluginSide(("add", "check", "del"), "ipam", "host-local refuses several ranges per family below 0.3.0"),
+    "CNI317": PluginSide(_DECODE, "ipam", "host-local refuses several ranges per family below 0.3.0"),
 }
 
 
@@ -232,6 +237,7 @@ class KnownRefusal:
     side: PluginSide
     code: str
     text: Optional[str]  # the plugin's own text (no libcni prefix); None when not modelled
+    stage: str  # "body" or "ipam"
 
 
 def _plugin_index(network: NetworkList, pointer: str) -> Optional[int]:
@@ -259,14 +265,23 @@ def known_refusals(network: NetworkList, findings: Sequence[Finding]) -> Tuple[K
         text = finding.predicts
         if text is not None:
             text = text[len(head):] if text.startswith(head) else None
-        out.append(KnownRefusal(index, side, finding.code, text))
+        stage = side.stage
+        if stage == "decode":
+            stage = "ipam" if _in_ipam(plugin, finding.pointer) else "body"
+        out.append(KnownRefusal(index, side, finding.code, text, stage))
     return tuple(out)
+
+
+def _in_ipam(plugin: PluginConf, pointer: str) -> bool:
+    """The pointer lies in the plugin's `ipam` object (Go matches the key case-insensitively)."""
+    rest = pointer[len(plugin.pointer):].split("/")
+    return len(rest) > 1 and rest[1].lower() == "ipam"
 
 
 def _apply_known(walk: "_Walk", known: Sequence[KnownRefusal], plugin: PluginConf, stage: str, verb: str,
                  prefix: str) -> None:
     for item in known:
-        if item.index != plugin.index or item.side.stage != stage or verb not in item.side.verbs:
+        if item.index != plugin.index or item.stage != stage or verb not in item.side.verbs:
             continue
         if item.text is None:
             walk.doubt(f"{plugin.type} refuses this configuration ({item.code}: {item.side.why}); "

@@ -463,3 +463,17 @@ def test_refusal_without_text_is_unknown(tmp_path: Path) -> None:
     assert len(known) == 1 and known[0].index == 0 and known[0].text is None
     out = predict.predict(parsed, runtimes.parse_spec("libcni@1.1.2")[-1], BRIDGE_FACTS, probed=True, static=(finding,))
     assert out["add"].outcome == "unknown" and out["del"].outcome == "unknown"
+
+
+def test_option_decode_errors_stage_by_pointer(tmp_path: Path) -> None:
+    # CNI205: an IPAM option error surfaces through the main plugin (host-local's `invalid IP address`,
+    # fixtures/schema-plugin-option-invalid README); DEL runs tuning first and its decode fails too
+    # (measured with libcni 1.1.2 + plugins 1.1.1 in tests/test_differential.py)
+    ipam = {"type": "host-local", "ranges": [[{"subnet": "10.88.0.0/16", "gateway": "10.88.1"}]]}
+    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "podman", "plugins": [
+        {"type": "bridge", "ipam": ipam}, {"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.rp_filter": 1}}]})
+    by_type = dict(BRIDGE_FACTS, tuning=facts("tuning"))
+    out = static_steps(parsed, "libcni@1.1.2", by_type)
+    assert out["add"].error == 'plugin type="bridge" failed (add): invalid IP address: 10.88.1'
+    assert out["del"].error == ('plugin type="tuning" failed (delete): failed to load netconf: json: cannot unmarshal '
+                                'number into Go struct field TuningConf.sysctl of type string')
