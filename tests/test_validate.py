@@ -262,12 +262,27 @@ def test_jsonschema_is_imported_only_for_a_rejected_file() -> None:
     assert run.returncode == 0, run.stderr
 
 
+# CNI205's texts come from the plugins, not from libcni: they were measured by running the
+# real plugins v1.1.1 binaries on configs that fail while decoding (tests/test_plugin_options.py
+# checks the same texts), so cni-facts §3 does not list them.
+MEASURED_FROM_PLUGINS = {"CNI205"}
+
+
 def test_rules_are_fully_documented() -> None:
-    facts = (SHARED / "cni-facts.md").read_text(encoding="utf-8")
     assert [r.code for r in rules.RULES] == ["CNI201", "CNI202", "CNI203", "CNI204", "CNI205"]
     for rule in rules.RULES:
         for field in ("name", "summary", "meaning", "example", "fix"):
             assert getattr(rule, field).strip(), (rule.code, field)
         assert rule.references
+
+
+def test_runtime_errors_are_the_fact_base_texts() -> None:
+    facts_file = SHARED / "cni-facts.md"
+    if not facts_file.is_file():
+        pytest.skip("../shared/cni-facts.md is not present (fresh clone)")
+    facts = facts_file.read_text(encoding="utf-8")
+    for rule in rules.RULES:
+        if rule.code in MEASURED_FROM_PLUGINS:
+            continue
         for text in rule.runtime_errors:
             assert text in facts, text  # exact texts from cni-facts §3
