@@ -30,7 +30,7 @@ def render(report: Report, options: RenderOptions) -> str:
     if report.prediction:
         blocks.append(render_prediction(report.prediction, paint))
     if report.selected is not None:
-        blocks.append(render_selected(report.selected, paint))
+        blocks.append(render_selected(report.selected, report.prediction, paint))
     for group, findings in group_by_file(report.findings):
         blocks.append(render_group(group, findings, report, options, paint))
     blocks.append(render_summary(report, paint))
@@ -128,13 +128,21 @@ def _step_lines(name: str, step: Mapping[str, Any], paint: _Painter) -> List[str
 
 # -- selection ----------------------------------------------------------------------------------
 
-def render_selected(selected: Selection, paint: _Painter) -> str:
+def render_selected(selected: Selection, prediction: Optional[Mapping[str, Any]], paint: _Painter) -> str:
+    """The default network. ``selected`` is the first file that loads (what CRI-O and the
+    kubelet use); containerd reads the first file whatever it holds, so when the prediction
+    names another file, say both rather than contradict the prediction above."""
     details = []
     if selected.network is not None:
         details.append(f'network "{selected.network}"')
     if selected.cni_version is not None:
         details.append(f'cniVersion "{selected.cni_version}"')
     suffix = f" ({', '.join(details)})" if details else ""
+    first = (prediction or {}).get("selected_file")
+    if first and first != selected.file:
+        runtime = ((prediction or {}).get("runtime") or {}).get("name", "the modelled runtime")
+        return (f"{paint('Default network', bold=True)}: {selected.file}{suffix} for CRI-O and the kubelet, "
+                f"which skip files that fail to load; {runtime} reads {first} first")
     return f"{paint('Runtime will use', bold=True)}: {selected.file}{suffix}"
 
 
