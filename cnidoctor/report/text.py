@@ -138,9 +138,10 @@ def render_selected(selected: Selection, prediction: Optional[Mapping[str, Any]]
     if selected.cni_version is not None:
         details.append(f'cniVersion "{selected.cni_version}"')
     suffix = f" ({', '.join(details)})" if details else ""
-    first = (prediction or {}).get("selected_file")
-    if first and first != selected.file:
-        runtime = ((prediction or {}).get("runtime") or {}).get("name", "the modelled runtime")
+    first = prediction.get("selected_file") if isinstance(prediction, Mapping) else None
+    if isinstance(first, str) and first != selected.file:
+        about = prediction.get("runtime") if isinstance(prediction, Mapping) else None
+        runtime = about.get("name", "the modelled runtime") if isinstance(about, Mapping) else "the modelled runtime"
         return (f"{paint('Default network', bold=True)}: {selected.file}{suffix} for CRI-O and the kubelet, "
                 f"which skip files that fail to load; {runtime} reads {first} first")
     return f"{paint('Runtime will use', bold=True)}: {selected.file}{suffix}"
