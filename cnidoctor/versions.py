@@ -7,6 +7,7 @@ only the ParseVersion-based gates (CHECK/DEL/GC/STATUS, cniVersions ordering) ar
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional, Tuple
 
@@ -38,6 +39,7 @@ def _atoi(part: str, which: str) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=256)  # a handful of distinct strings, asked about for every file
 def parse_version(version: str, *, empty_is_010: bool = True) -> VersionTuple:
     """libcni ``version.ParseVersion``.
 

@@ -356,8 +356,9 @@ def go_key(mapping: Mapping[str, Any], name: str) -> Optional[str]:
     """The key encoding/json would decode into struct field ``name``: the last key that matches
     case-insensitively (an exact match is one of them)."""
     found = None
+    wanted = name.lower()
     for key in mapping:
-        if isinstance(key, str) and key.lower() == name.lower():
+        if isinstance(key, str) and key.lower() == wanted:
             found = key
     return found
 
