@@ -222,6 +222,8 @@ class LoadedList:
 
 
 def _document(network: NetworkList, document: Any) -> Mapping[str, Any]:
+    if isinstance(document, dict):  # the common case; typing.Mapping's isinstance is slow
+        return document
     if isinstance(document, Mapping):
         return document
     return {}
