@@ -13,10 +13,11 @@ Pure functions of data: the node stage (node.py) resolves and probes, this modul
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .gofmt import go_quote
+from .gofmt import go_type_name as go_type
 from .model import NetworkList, PluginConf
 from .runtimes import Libcni
 from .versions import VersionError, go_quote_list, incompatible_text, parse_version, try_parse
@@ -91,26 +92,6 @@ class BinaryFacts:
         if self.problem not in ("not-found", "invalid-name") and not lib.wraps_exec_errors:
             return self.exec_error or self.error
         return self.error
-
-
-def go_type(value: Any) -> str:
-    """Go's %T of a value decoded by encoding/json into interface{}."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
-
-
-def go_quote(text: str) -> str:
-    """Go's %q for the (printable) strings that appear in configs."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 def go_dirs(dirs: Sequence[str]) -> str:

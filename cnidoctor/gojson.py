@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .gofmt import go_type_name, json_kind  # noqa: F401 - part of this module's API
+
 __all__ = [
     "MAX_DEPTH",
     "GoSyntaxError",
@@ -132,36 +134,6 @@ def _go_quote_rune(ch: str) -> str:
     if ord(ch) < 0x20 or ord(ch) == 0x7F:
         return f"\\x{ord(ch):02x}"
     return f"\\u{ord(ch):04x}"
-
-
-def go_type_name(value: Any) -> str:
-    """fmt's %T of a value decoded into interface{} (libcni's ``invalid name type %T``)."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
-
-
-def json_kind(value: Any) -> str:
-    """The word Go's UnmarshalTypeError uses for a JSON value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def pointer_join(base: str, token: Union[str, int]) -> str:

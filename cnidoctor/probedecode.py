@@ -21,6 +21,8 @@ import signal
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple, Union
 
+from .gofmt import go_quote  # noqa: F401 - part of this module's API
+
 __all__ = [
     "VersionInfo",
     "go_quote",
@@ -46,33 +48,6 @@ class VersionInfo:
 
 # ---------------------------------------------------------------------------------------------
 # Go string quoting (fmt %q == strconv.Quote)
-
-
-_GO_ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v",
-               0x5C: "\\\\", 0x22: '\\"'}
-
-
-def go_quote(data: Union[bytes, str]) -> str:
-    """strconv.Quote: printable runes kept, invalid UTF-8 bytes as \\xHH, others escaped."""
-    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
-    text = raw.decode("utf-8", "surrogateescape")
-    out: List[str] = ['"']
-    for char in text:
-        code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte (surrogateescape)
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[code])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif char.isprintable():
-            out.append(char)
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def _quote_char(byte: int) -> str:

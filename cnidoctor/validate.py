@@ -23,6 +23,9 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .gofmt import go_quote
+from .gofmt import go_type_name as go_type
+from .gofmt import json_kind as go_json_kind
 from . import schemas
 from .model import Finding, ParsedFile
 from .rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
@@ -596,41 +599,6 @@ def json_kind(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return type(value).__name__
-
-
-def go_json_kind(value: Any) -> str:
-    """The JSON kind as Go's UnmarshalTypeError names it."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "null"
-
-
-def go_type(value: Any) -> str:
-    """Go's %T of a value encoding/json decoded into interface{}."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "float64"
-    if isinstance(value, dict):
-        return "map[string]interface {}"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "string"
-
-
-def go_quote(text: str) -> str:
-    """Go's %q for the printable strings we quote (backslash and double quote escaped)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 __all__ = ["validate", "prepare", "OWNED_ELSEWHERE"]

@@ -15,6 +15,8 @@ import re
 from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from ..gofmt import go_quote
+from ..gofmt import go_type_name as go_type
 from .. import versions
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
 
@@ -361,26 +363,6 @@ def go_key(mapping: Mapping[str, Any], name: str) -> Optional[str]:
         if isinstance(key, str) and key.lower() == wanted:
             found = key
     return found
-
-
-def go_type(value: Any) -> str:
-    """Go's %T of a value decoded into interface{}."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (int, float)):
-        return "float64"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
-
-
-def go_quote(text: str) -> str:
-    """Go %q for ordinary strings."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 def plugin_description(plugin: PluginConf) -> str:
