@@ -405,6 +405,10 @@ def _load(parsed: ParsedFile, release: RuntimeRelease, loaded: Optional[LoadedLi
         error = parsed.load_error if parsed.network is None else (loaded.error if loaded else None)
     if unknown:
         return Step("unknown", detail=unknown)
+    if error is None and parsed.network is None:
+        # an unrendered template (CNI108) that is valid JSON: libcni loads whatever the
+        # placeholders happen to say, so only the rendered file can be predicted
+        return Step("unknown", detail="an unrendered template: predict the rendered file instead")
     if error:
         if lib.load_error_capital:
             error = error.replace("failed to parse plugin config", "Failed to parse plugin config")

@@ -338,6 +338,12 @@ def _loads(item: ParsedFile) -> bool:
     return item.candidate.problem is None and item.network is not None
 
 
+def _loads_as_template(item: ParsedFile) -> bool:
+    """An unrendered template that is valid JSON: libcni loads it (placeholders and all), so
+    it does not stop containerd's load; CNI108 alone reports it (no cascade)."""
+    return item.candidate.problem is None and item.network is None and item.load_error is None
+
+
 def _load_error(item: ParsedFile) -> str:
     """The libcni error text for a file that fails to load."""
     if item.load_error:
@@ -452,7 +458,7 @@ def _broken_before_default(
 ) -> List[Finding]:
     """CNI006 / CNI014 at the first file containerd fails on (it stops there)."""
     first = entries[0]
-    if _loads(first) or first.candidate.problem == "too-large":
+    if _loads(first) or first.candidate.problem == "too-large" or _loads_as_template(first):
         return []
     predicts = load_failure_text(first.path, _load_error(first))
     if default is None:
