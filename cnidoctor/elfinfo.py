@@ -16,11 +16,13 @@ the node (or with the node's root) for the check to mean the runtime's view.
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
+import json
 import os
 import stat
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 __all__ = ["ExecInfo", "inspect", "host_arch"]
 
@@ -196,12 +198,58 @@ def _inspect_script(head: bytes) -> ExecInfo:
 # verdict per file identity (a replaced file has a new inode, size or mtime).
 _SEEN: Dict[Tuple[str, int, int, int, int, str], "ExecInfo"] = {}
 
+# Across runs, verdicts are kept next to the probe cache (same identity key), so a periodic run
+# on an unchanged node neither imports nor runs the ELF parser. Enabled by the node stage unless
+# --no-cache; a verdict that depends on another file (the loader or #! interpreter) is re-checked.
+_DISK_NAME = "exec.json"
+_DISK_FORMAT = 1
+_disk: Optional[Dict[str, Dict[str, Any]]] = None
+_disk_dirty = False
+
+
+def enable_disk_cache() -> None:
+    global _disk
+    from . import probecache
+
+    try:
+        with open(os.path.join(probecache.cache_dir(), _DISK_NAME), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        data = None
+    ok = isinstance(data, dict) and data.get("format") == _DISK_FORMAT and isinstance(data.get("entries"), dict)
+    _disk = dict(data["entries"]) if ok else {}
+
+
+def save_disk_cache() -> None:
+    """Write the verdicts atomically when something new was learnt (errors are ignored)."""
+    global _disk_dirty
+    if _disk is None or not _disk_dirty:
+        return
+    from . import probecache
+
+    probecache.write_json_atomically(_DISK_NAME, {"format": _DISK_FORMAT, "entries": _disk})
+    _disk_dirty = False
+
+
+def _from_disk(key: str) -> Optional[ExecInfo]:
+    entry = _disk.get(key) if _disk is not None else None
+    if not isinstance(entry, dict):
+        return None
+    try:
+        info = ExecInfo(**entry)
+    except TypeError:
+        return None
+    if info.interpreter is not None and (info.problem is not None or not os.path.exists(info.interpreter)):
+        return None  # depends on another file that may have changed: look again
+    return info
+
 
 def inspect(path: str, machine: Optional[str] = None) -> ExecInfo:
     """Predict execve(2) of ``path`` (a regular file) by its content. Never executes it.
 
     ``machine`` is ``uname -m`` of the node (default: this host).
     """
+    global _disk_dirty
     machine = machine or os.uname().machine
     try:
         info = os.stat(path)
@@ -209,7 +257,14 @@ def inspect(path: str, machine: Optional[str] = None) -> ExecInfo:
         return _inspect(path, machine)
     key = (path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, machine)
     if key not in _SEEN:
-        _SEEN[key] = _inspect(path, machine)
+        disk_key = json.dumps(list(key))
+        found = _from_disk(disk_key)
+        if found is None:
+            found = _inspect(path, machine)
+            if _disk is not None:
+                _disk[disk_key] = dataclasses.asdict(found)
+                _disk_dirty = True
+        _SEEN[key] = found
     return _SEEN[key]
 
 

@@ -67,7 +67,7 @@ def _bin_dirs(options: Any) -> Tuple[str, ...]:
 def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
             ) -> Tuple[Dict[str, BinaryFacts], List[Finding], List[Mapping[str, Any]]]:
     modelled = scope.modelled
-    from . import probe, resolve
+    from . import elfinfo, probe, resolve
     from .rules import binaries
 
     dirs = _bin_dirs(options)
@@ -76,11 +76,16 @@ def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
         (item, binary) for item in _loadable(parsed) for binary in executed_binaries(item.network)  # type: ignore[arg-type]
     ]
     types = list(dict.fromkeys([b.type for _, b in occurrences] + [LOOPBACK]))
+    use_cache = bool(getattr(options, "use_cache", True))
+    if use_cache:
+        elfinfo.enable_disk_cache()
     resolutions = {t: resolve.find_in_path(t, dirs) for t in types}
     paths = [r.path for r in resolutions.values() if r.path is not None and r.problem is None]
     probes = probe.probe_all(paths, cni_version=modelled.release.libcni.current,
                              timeout=float(getattr(options, "probe_timeout", 5.0)),
-                             use_cache=bool(getattr(options, "use_cache", True)))
+                             use_cache=use_cache)
+    if use_cache:
+        elfinfo.save_disk_cache()
     for item, binary in occurrences:
         res = resolutions[binary.type]
         if binary.implied:

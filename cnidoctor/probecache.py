@@ -60,12 +60,17 @@ def load() -> Dict[str, Dict[str, Any]]:
 
 def save(entries: Mapping[str, Mapping[str, Any]]) -> bool:
     """Write ``entries`` atomically; False (and nothing changed) when it cannot be written."""
-    directory = cache_dir()
     kept = dict(list(entries.items())[-MAX_ENTRIES:])
-    payload = json.dumps({"format": FORMAT, "entries": kept}, sort_keys=True)
+    return write_json_atomically(FILE_NAME, {"format": FORMAT, "entries": kept})
+
+
+def write_json_atomically(name: str, document: Mapping[str, Any]) -> bool:
+    """``document`` as ``name`` in the cache dir via temp file + os.replace; False on any error."""
+    directory = cache_dir()
+    payload = json.dumps(document, sort_keys=True)
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=".probes-", suffix=".tmp", dir=directory)
+        handle, temp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=directory)
     except OSError:
         return False
     try:
@@ -73,7 +78,7 @@ def save(entries: Mapping[str, Mapping[str, Any]]) -> bool:
             out.write(payload)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, cache_path())
+        os.replace(temp, os.path.join(directory, name))
         return True
     except OSError:
         try:

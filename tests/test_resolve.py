@@ -214,3 +214,33 @@ def test_resolution_reads_nothing_it_should_not(tmp_path: Path) -> None:
     find_in_path("bridge", [str(tmp_path / "bin")])
     assert not (tmp_path / "trap-invocations.log").exists()
     assert os.listdir(tmp_path / "bin") == ["bridge"]
+
+
+def test_exec_verdicts_are_cached_across_runs_and_rechecked_when_the_loader_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run reuses the ELF verdict from the cache dir (no parsing); a verdict that depends
+    on another file (the #! interpreter) is looked at again."""
+    from cnidoctor import elfinfo
+
+    monkeypatch.setenv("CNIDOCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(elfinfo, "_SEEN", {})
+    script = tmp_path / "plugin"
+    interpreter = tmp_path / "interp"
+    interpreter.write_text("")
+    interpreter.chmod(0o755)
+    script.write_text(f"#!{interpreter}\n")
+    elfinfo.enable_disk_cache()
+    first = elfinfo.inspect(str(script))
+    assert first.problem is None and first.interpreter == str(interpreter)
+    elfinfo.save_disk_cache()
+    assert (tmp_path / "cache" / "exec.json").is_file()
+
+    calls = []
+    monkeypatch.setattr(elfinfo, "_SEEN", {})
+    monkeypatch.setattr(elfinfo, "_inspect", lambda *a: calls.append(a) or first)
+    elfinfo.enable_disk_cache()
+    assert elfinfo.inspect(str(script)) == first and calls == []  # served from the cache
+    interpreter.unlink()
+    monkeypatch.setattr(elfinfo, "_SEEN", {})
+    elfinfo.inspect(str(script))
+    assert len(calls) == 1  # the interpreter vanished: inspected again
