@@ -169,7 +169,7 @@ Exit codes: 0 recognised (or a rule code), 1 not recognised, 2 usage error.
 """
 
 
-@cli.command(epilog=EXPLAIN_EPILOG)
+@cli.command(epilog=EXPLAIN_EPILOG, short_help="Explain a rule code or a pasted runtime error line.")
 @click.argument("subject", required=False)
 @click.option("--log", "log_file", type=click.File("r", errors="replace"), default=None, metavar="FILE",
               help="Scan a whole log (or - for stdin) and explain every CNI-related line.")
