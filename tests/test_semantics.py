@@ -238,7 +238,8 @@ def test_no_ip_result_only_via_helper() -> None:
 def test_hybrid_documents() -> None:
     assert found(lst("1.0.0", type="bridge")) == [("CNI319", "/type", "warning")]
     single = conf({"cniVersion": "1.0.0", "name": "n", "type": "bridge", "plugins": [BRIDGE]})
-    assert found(single) == [("CNI319", "/plugins", "warning")]
+    # a .conf is a single-plugin config: at 1.0.0 that format is deprecated too (CNI321)
+    assert found(single) == [("CNI319", "/plugins", "warning"), ("CNI321", "/cniVersion", "warning")]
 
 
 def test_delegate_versions() -> None:
@@ -255,6 +256,13 @@ def test_delegate_versions() -> None:
 
 def test_every_rule_is_documented() -> None:
     codes = [r.code for r in semantics.RULES]
-    assert codes == [f"CNI{n}" for n in range(301, 321)]
+    assert codes == [f"CNI{n}" for n in range(301, 322)]
     for rule in semantics.RULES:
         assert rule.summary and rule.meaning and rule.example and rule.fix and rule.references, rule.code
+
+
+def test_single_conf_at_1x_is_deprecated_but_not_an_error() -> None:
+    loopback = {"cniVersion": "1.0.0", "name": "lo", "type": "loopback"}
+    assert found(conf(loopback)) == [("CNI321", "/cniVersion", "warning")]
+    assert found(conf(dict(loopback, cniVersion="0.4.0"))) == []
+    assert "CNI321" not in [code for code, _, _ in found(lst("1.0.0"))]

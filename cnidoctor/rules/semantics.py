@@ -336,12 +336,28 @@ DELEGATE_VERSION_MISMATCH = _rule(
     ("https://github.com/k8snetworkplumbingwg/multus-cni/issues/737", "https://github.com/projectcalico/calico/issues/12965"),
 )
 
+SINGLE_CONF_DEPRECATED = _rule(
+    "CNI321", "single-conf-deprecated", Severity.WARNING,
+    "A single-plugin .conf declares cniVersion >= 1.0.0, a format spec 1.0.0 removed.",
+    "Spec 1.0.0 defines configuration only as a list ('non-List configurations are removed'). "
+    "libcni, go-cni and ocicni still read a single-plugin `.conf`/`.json` and wrap it into a "
+    "one-plugin list with the object's own name and cniVersion (libcni ConfListFromConf; the "
+    "function is marked deprecated in libcni v1.3.0), so it works today, but a file declaring a "
+    "1.x version in a removed format depends on that compatibility path and cannot chain plugins "
+    "(cni-facts.md §1.1, §1.8, §4.1).",
+    '/etc/cni/net.d/99-loopback.conf: {"cniVersion": "1.1.0", "name": "lo", "type": "loopback"}',
+    "Write it as a `.conflist`: {\"cniVersion\": \"1.1.0\", \"name\": \"lo\", \"plugins\": [{\"type\": \"loopback\"}]}.",
+    (),
+    ("https://github.com/containernetworking/cni/blob/main/SPEC.md (spec 1.0.0 changelog)",
+     "cni@v1.3.0 libcni/conf.go ConfListFromConf"),
+)
+
 RULES: Tuple[Rule, ...] = (
     MISSING_CNI_VERSION, UNPARSEABLE_CNI_VERSION, UNKNOWN_SPEC_VERSION, INVALID_NETWORK_NAME,
     MISSING_NETWORK_NAME, NEWER_SPEC_KEY, RESERVED_KEY, CNI_VERSIONS_SELECTION, DISABLE_CHECK_STRING,
     PLUGIN_LEVEL_VERSION, INVALID_PLUGIN_TYPE, META_PLUGIN_FIRST, CHAINING_BEFORE_030,
     MISSING_CAPABILITY, PLUGIN_MIN_VERSION_RULE, UNKNOWN_CAPABILITY, HOST_LOCAL_RANGES_OLD,
-    NO_IP_RESULT_OLD, HYBRID_LIST, DELEGATE_VERSION_MISMATCH,
+    NO_IP_RESULT_OLD, HYBRID_LIST, DELEGATE_VERSION_MISMATCH, SINGLE_CONF_DEPRECATED,
 )
 
 
@@ -911,9 +927,23 @@ def _delegate_finding(parsed: ParsedFile, plugin: PluginConf, pointer: str, vers
     return finding
 
 
+def _check_single_conf(parsed: ParsedFile) -> Iterator[Finding]:
+    """CNI321: a 1.x version in the single-plugin format the 1.0.0 spec removed."""
+    network = parsed.network
+    declared = declared_version(parsed)
+    if network is None or not network.from_single_conf or not declared:
+        return
+    if versions.at_least(declared, "1.0.0"):
+        yield SINGLE_CONF_DEPRECATED.at(
+            parsed.path, _top_key_pointer(parsed, "cniVersion"),
+            f"{parsed.path} is a single-plugin config declaring cniVersion {declared!r}; spec 1.0.0 removed "
+            "this format and the runtimes only up-convert it for compatibility: make it a .conflist",
+        )
+
+
 _CHECKS = (
     _check_version, _check_name, _check_newer_keys, _check_reserved, _check_cni_versions,
     _check_disable_check, _check_plugin_level_version, _check_plugin_types, _check_meta_first,
     _check_chaining_version, _check_capabilities, _check_min_versions, _check_host_local,
-    _check_hybrid, _check_delegates,
+    _check_hybrid, _check_delegates, _check_single_conf,
 )
