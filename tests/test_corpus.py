@@ -36,7 +36,8 @@ DISAGREEMENTS: Dict[str, Tuple[str, str]] = {
         "SOURCES.tsv says error, but the corpus README itself says this 1.1.0 single .conf 'works "
         "in practice' and deserves a deprecation warning: libcni up-converts .conf files on every "
         "runtime, and 1.1.0 results parse on libcni >= 1.2 (containerd >= 2.0, CRI-O >= 1.31). "
-        "Without --runtime, cnidoctor warns (CNI513) that containerd 1.7 cannot parse 1.1.0 results.",
+        "cnidoctor warns that the format is deprecated (CNI321) and, without --runtime, that "
+        "containerd 1.7 cannot parse 1.1.0 results (CNI513).",
     ),
 }
 
