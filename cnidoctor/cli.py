@@ -73,10 +73,10 @@ def cli() -> None:
 @click.option("--probe-timeout", type=click.FloatRange(min=0.1, max=120), default=5.0, show_default=True,
               help="Seconds before a probed plugin is killed.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "npd"]), default="text",
-              show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "npd"]), default=None,
               help="Report format: text for people, json (versioned, with a JSON Schema), sarif (GitHub code "
-                   "scanning), github (workflow annotations), npd (one line for node-problem-detector).")
+                   "scanning), github (workflow annotations), npd (one line for node-problem-detector). "
+                   "[default: text; github when GITHUB_ACTIONS=true]")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Lowest severity that makes the exit code 1 (default: fail-on in the settings file, else error).")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated).")
@@ -92,7 +92,7 @@ def check(
     runtimes: Tuple[str, ...],
     probe_timeout: float,
     no_cache: bool,
-    fmt: str,
+    fmt: Optional[str],
     fail_on: Optional[str],
     select: Tuple[str, ...],
     ignore: Tuple[str, ...],
@@ -126,7 +126,7 @@ def check(
     render_options = RenderOptions(color=_use_color(color), base_dir=os.getcwd(), tool_version=__version__,
                                    width=shutil.get_terminal_size((100, 24)).columns)
     # color= stops click stripping the ANSI codes the reporter chose to emit (--color always, FORCE_COLOR).
-    click.echo(renderer(fmt)(report, render_options), nl=False, color=render_options.color)
+    click.echo(renderer(fmt or default_format())(report, render_options), nl=False, color=render_options.color)
     sys.exit(exit_code(report, fail_on or merged.fail_on or "error"))
 
 
@@ -135,6 +135,12 @@ def _example_dir() -> str:
     from importlib.resources import files
 
     return str(files("cnidoctor") / "example" / "net.d")
+
+
+def default_format() -> str:
+    """Like yamllint: annotations when running in GitHub Actions (they also carry the full text
+    report in a folded group), plain text elsewhere."""
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
 def exit_code(report: Any, fail_on: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 from click.testing import CliRunner, Result
@@ -23,7 +23,9 @@ def run_cli(args: Sequence[str], cwd: "Path | None" = None, env: "Dict[str, str]
     try:
         if cwd is not None:
             os.chdir(cwd)
-        return runner.invoke(cli, list(args), catch_exceptions=False, env=env)
+        # The default report format follows GITHUB_ACTIONS; tests choose it explicitly.
+        merged: Dict[str, Optional[str]] = {"GITHUB_ACTIONS": None, **(env or {})}
+        return runner.invoke(cli, list(args), catch_exceptions=False, env=merged)
     finally:
         os.chdir(old)
 

@@ -463,3 +463,16 @@ def test_cli_colour_decision_reaches_the_output(tmp_path: Path, flag: str, env: 
     result = run_cli(["check", "--no-probe", "--color", flag, "net.d"], cwd=tmp_path, env=environment)
     assert "CNI902" in result.stdout
     assert bool(ANSI.search(result.stdout)) is coloured
+
+
+def test_default_format_is_github_annotations_inside_github_actions(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    conf = tmp_path / "10-x.conflist"
+    conf.write_text('{"name": "x", "plugins": [{"type": "bridge"}]}')  # no cniVersion: CNI301
+    inside = run_cli(["check", "--no-probe", str(conf)], env={"GITHUB_ACTIONS": "true"})
+    assert inside.output.startswith("::error ") and "title=CNI301" in inside.output
+    outside = run_cli(["check", "--no-probe", str(conf)])
+    assert not outside.output.startswith("::")
+    explicit = run_cli(["check", "--no-probe", "--format", "json", str(conf)], env={"GITHUB_ACTIONS": "true"})
+    assert explicit.output.lstrip().startswith("{")
