@@ -60,9 +60,66 @@ def check(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) ->
             continue
         ipam = plugin.raw[ipam_key]
         if isinstance(ipam, dict):
-            problems = walk_object(ipam, ipam_spec.root, (ipam_key,), ("ipam",), _IPAM_SKIPPED)
-            out.extend(_findings(path, plugin, spec, ipam_spec, problems))
+            problems = list(walk_object(ipam, ipam_spec.root, (ipam_key,), ("ipam",), _IPAM_SKIPPED))
+            if ipam_spec.type == "host-local" and not any(p.kind != "unknown" for p in problems):
+                problems.extend(host_local_range_problems(ipam, ipam_key))
+            out.extend(_findings(path, plugin, spec, ipam_spec, iter(problems)))
     return out
+
+
+# --- host-local's range checks after decoding ------------------------------------------------
+# plugins@v1.1.1 plugins/ipam/host-local/backend/allocator/config.go LoadIPAMConfig puts the
+# top-level shorthand (subnet, rangeStart, rangeEnd) in front of `ranges` as set 0, then
+# Canonicalize()s each set: `invalid range set N: <Range.Canonicalize error>` (range.go). The
+# texts below were checked by running the real v1.1.1 host-local on such configs.
+
+
+def host_local_range_problems(ipam: Mapping[str, Any], ipam_key: str) -> Iterator[Problem]:
+    """At most one problem: host-local stops at the first bad range of the first bad set."""
+    for index, members in enumerate(_range_sets(ipam, ipam_key)):
+        for where, item in members:
+            problem = _range_problem(item, where)
+            if problem is not None:
+                yield Problem(problem[0], "parse", f"invalid range set {index}: {problem[1]}")
+                return
+
+
+def _range_sets(ipam: Mapping[str, Any], ipam_key: str) -> List[List[Tuple[Path, Mapping[str, Any]]]]:
+    """The range sets in host-local's order: the top-level shorthand first, then `ranges`."""
+    sets: List[List[Tuple[Path, Mapping[str, Any]]]] = []
+    subnet_key = _key_for(ipam, "subnet")
+    if subnet_key is not None and isinstance(ipam.get(subnet_key), str):
+        sets.append([((ipam_key,), ipam)])
+    ranges_key = _key_for(ipam, "ranges")
+    ranges = ipam.get(ranges_key) if ranges_key is not None else None
+    for i, range_set in enumerate(ranges if isinstance(ranges, list) else []):
+        if isinstance(range_set, list):
+            members: List[Tuple[Path, Mapping[str, Any]]] = [
+                ((ipam_key, str(ranges_key), i, j), r) for j, r in enumerate(range_set) if isinstance(r, dict)]
+            sets.append(members)
+    return sets
+
+
+def _range_problem(item: Mapping[str, Any], where: Path) -> Optional[Tuple[Path, str]]:
+    """Range.Canonicalize's first complaint about one decoded range, if any."""
+    import ipaddress  # lazy: only files with host-local ranges
+
+    subnet_key = _key_for(item, "subnet")
+    subnet = item.get(subnet_key) if subnet_key is not None else None
+    if not isinstance(subnet, str) or not is_go_cidr(subnet):
+        return None  # absent or undecodable: reported by the decode walk (or host-local's own message)
+    network = ipaddress.ip_interface(subnet).network
+    if network.prefixlen > network.max_prefixlen - 2:
+        return where + (str(subnet_key),), f"Network {subnet} too small to allocate from"
+    if ipaddress.ip_interface(subnet).ip != network.network_address:
+        return where + (str(subnet_key),), (f"Network has host bits set. For a subnet mask of length "
+                                            f"{network.prefixlen} the network address is {network.network_address}")
+    for field, label in (("rangeStart", "RangeStart"), ("rangeEnd", "RangeEnd")):
+        key = _key_for(item, field)
+        value = item.get(key) if key is not None else None
+        if isinstance(value, str) and is_go_ip(value) and ipaddress.ip_address(value) not in network:
+            return where + (str(key),), f"{label} {value} not in network {network}"
+    return None
 
 
 @functools.lru_cache(maxsize=None)

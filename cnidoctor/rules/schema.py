@@ -178,6 +178,8 @@ PLUGIN_OPTION_INVALID = Rule(
         'plugin type="bridge" failed (add): invalid IP address: 10.89.8',
         'plugin type="bridge" failed (add): invalid CIDR address: 10.1.0.0/33',
         'plugin type="bridge" failed (add): json: cannot unmarshal array into Go struct field IPAMConfig.ipam.addresses of type main.Address',
+        'plugin type="bridge" failed (add): invalid range set 0: Network has host bits set. For a subnet mask of length 24 the network address is 10.1.2.0',
+        'plugin type="bridge" failed (add): invalid range set 1: RangeStart 10.90.0.10 not in network 10.89.0.0/24',
     ),
     references=(
         "https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/main/bridge/bridge.go",
