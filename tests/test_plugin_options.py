@@ -246,3 +246,26 @@ def test_rules_are_documented() -> None:
         assert rule.references
     assert rules.PLUGIN_OPTION_UNKNOWN.severity.label == "warning"
     assert rules.PLUGIN_OPTION_INVALID.severity.label == "error"
+
+
+@pytest.mark.parametrize("ipam, path, text", [
+    # texts as the real host-local v1.1.1 printed them (range.go Canonicalize, config.go LoadIPAMConfig)
+    ({"subnet": "10.1.2.0/31"}, ("ipam", "subnet"), "invalid range set 0: Network 10.1.2.0/31 too small to allocate from"),
+    ({"ranges": [[{"subnet": "10.1.2.0/24", "rangeEnd": "10.1.3.9"}]]}, ("ipam", "ranges", 0, 0, "rangeEnd"),
+     "invalid range set 0: RangeEnd 10.1.3.9 not in network 10.1.2.0/24"),
+    ({"subnet": "10.1.2.3/24"}, ("ipam", "subnet"),
+     "invalid range set 0: Network has host bits set. For a subnet mask of length 24 the network address is 10.1.2.0"),
+])
+def test_host_local_range_checks(ipam: dict, path: tuple, text: str) -> None:
+    from cnidoctor.plugin_check import host_local_range_problems
+
+    problems = list(host_local_range_problems(dict(ipam, type="host-local"), "ipam"))
+    assert [(p.path, p.text) for p in problems] == [(path, text)]
+
+
+def test_host_local_gateway_outside_the_subnet_is_accepted() -> None:
+    # the real plugin allocates and returns the odd gateway: not a CNI205 case
+    from cnidoctor.plugin_check import host_local_range_problems
+
+    ipam = {"type": "host-local", "ranges": [[{"subnet": "10.1.2.0/24", "gateway": "10.1.3.1"}]]}
+    assert list(host_local_range_problems(ipam, "ipam")) == []
