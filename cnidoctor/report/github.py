@@ -8,7 +8,6 @@ follows inside ``::group::`` (with workflow commands paused, see ``render``).
 """
 from __future__ import annotations
 
-import hashlib
 from typing import List
 
 from ..model import Finding, Report, Severity
@@ -19,6 +18,8 @@ COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 
 def render(report: Report, options: RenderOptions) -> str:
+    import hashlib  # lazy: only this format hashes; start-up matters for the other formats
+
     lines: List[str] = [annotation(f, options) for f in report.findings]
     plain = text_report.render(report, RenderOptions(color=False, base_dir=options.base_dir,
                                                      tool_version=options.tool_version, width=options.width))

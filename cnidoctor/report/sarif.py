@@ -8,7 +8,6 @@ GH1003). Every catalog rule is listed so ``ruleIndex`` is stable across runs.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pathlib
@@ -178,6 +177,8 @@ def _directory_uri(base_dir: str) -> str:
 
 def _fingerprint(finding: Finding, uri: str) -> str:
     """Stable across line shifts: the JSON pointer, not the line, says where the problem is."""
+    import hashlib  # lazy: only this format hashes; start-up matters for the other formats
+
     key = "\x00".join((finding.code, uri, finding.pointer, finding.plugin or ""))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 

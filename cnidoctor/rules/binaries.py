@@ -7,7 +7,6 @@ A ``type`` containing ``/`` or empty is CNI311 (rules/semantics.py), not repeate
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -255,6 +254,8 @@ _VERSIONS_NOTE = (
 
 
 def _digest(path: str) -> Optional[str]:
+    import hashlib  # lazy: start-up matters on nodes, only this path hashes
+
     try:
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
