@@ -136,12 +136,17 @@ def _go_quote_rune(ch: str) -> str:
     return f"\\u{ord(ch):04x}"
 
 
-def pointer_join(base: str, token: Union[str, int]) -> str:
-    """RFC 6901: append one reference token (``~`` -> ``~0``, ``/`` -> ``~1``)."""
+def escape_token(token: Union[str, int]) -> str:
+    """RFC 6901 reference token: ``~`` -> ``~0``, ``/`` -> ``~1``."""
     text = str(token)
     if "~" in text or "/" in text:
         text = text.replace("~", "~0").replace("/", "~1")
-    return base + "/" + text
+    return text
+
+
+def pointer_join(base: str, token: Union[str, int]) -> str:
+    """RFC 6901: append one reference token."""
+    return base + "/" + escape_token(token)
 
 
 def pointer_tokens(pointer: str) -> List[str]:

@@ -26,7 +26,9 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequ
 from .model import Finding, PluginConf
 from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, Field, GoType, PluginSpec
 from .rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
+from .gofmt import go_quote
 from .validate import any_version_list_keys, go_fold
+from .validate import pointer as json_pointer
 
 PathPart = Union[str, int]
 Path = Tuple[PathPart, ...]
@@ -287,7 +289,7 @@ def is_go_cidr(text: str) -> bool:
 def _findings(path: str, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec],
               problems: Iterator[Problem]) -> Iterator[Finding]:
     for problem in problems:
-        pointer = plugin.pointer + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in problem.path)
+        pointer = plugin.pointer + json_pointer(problem.path)
         if problem.kind == "unknown":
             yield unknown_finding(path, pointer, plugin, spec, ipam, problem)
         else:
@@ -352,12 +354,8 @@ def libcni_prefix(plugin: PluginConf, plugin_type: str) -> str:
     """
     key = _key_for(plugin.raw, "name")
     name = plugin.raw.get(key) if key is not None else None
-    described = f"type={_go_quote(plugin_type)}" + (f" name={_go_quote(name)}" if isinstance(name, str) and name else "")
+    described = f"type={go_quote(plugin_type)}" + (f" name={go_quote(name)}" if isinstance(name, str) and name else "")
     return f"plugin {described} failed (add): "
-
-
-def _go_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 __all__ = ["check", "walk", "is_go_ip", "is_go_cidr"]

@@ -39,6 +39,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from .gojson import escape_token
 from .model import Finding, Severity
 from .rules.tool import INVALID_SETTINGS, UNUSED_IGNORE
 
@@ -321,7 +322,7 @@ def _from_table(table: Dict[str, Any], text: str, source: str, path: str, cwd: s
     build = _Builder(text, source, prefix, known)
     for key in table:
         if key not in KNOWN_KEYS:
-            build.problem(f"/{_escape(key)}", f"unknown settings key {key!r}; it is ignored",
+            build.problem(f"/{escape_token(key)}", f"unknown settings key {key!r}; it is ignored",
                           _key_regex(key), f"Use one of the known keys: {', '.join(KNOWN_KEYS)}.")
     select = build.codes(table["select"], "/select", "select") if "select" in table else ()
     raw_ignore = table.get("ignore", [])
@@ -347,7 +348,7 @@ def _severities(value: Any, build: _Builder) -> Tuple[Tuple[str, Severity], ...]
         return ()
     out: List[Tuple[str, Severity]] = []
     for code, level in value.items():
-        pointer = f"/severity/{_escape(code)}"
+        pointer = f"/severity/{escape_token(code)}"
         if not is_known(code.strip().upper(), build.known):
             build.problem(pointer, f"unknown rule code {code!r} in severity; not applied", re.escape(code),
                           UNKNOWN_CODE_FIX)
@@ -494,11 +495,6 @@ def _key_regex(key: str) -> str:
     """A line that sets ``key`` (``key = ...``) or opens its table (``[key]``, ``[tool.cnidoctor.key]``)."""
     name = r'"?' + re.escape(key) + r'"?'
     return r"^\s*(?:" + name + r"\s*=|\[\s*(?:tool\s*\.\s*cnidoctor\s*\.\s*)?" + name + r"\s*\])"
-
-
-def _escape(key: str) -> str:
-    """RFC 6901 escaping of one reference token."""
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _toml_type(value: Any) -> str:

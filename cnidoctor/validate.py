@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .gofmt import go_quote
+from .gojson import escape_token
+from .gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
 from .gofmt import go_type_name as go_type
 from .gofmt import json_kind as go_json_kind
 from . import schemas
@@ -100,16 +102,6 @@ NESTED_FIELDS: Mapping[str, Tuple[str, ...]] = {
 ROUTE_FIELDS = ("dst", "gw")  # cni pkg/types Route{Dst, GW}, as host-local/static decode ipam.routes
 ATTACHMENT_FIELDS = ("containerID", "ifname")
 
-# Go folds ASCII letters and Unicode simple-fold classes; only two non-ASCII runes fold onto the
-# ASCII letters our field names use: KELVIN SIGN onto k and LONG S onto s (encoding/json fold.go).
-_NON_ASCII_FOLDS = {"\u212a": "K", "\u017f": "S"}
-
-
-def go_fold(key: str) -> str:
-    """The key as encoding/json compares it to a struct field name."""
-    if key.isascii():
-        return key.upper()  # the common case, at C speed
-    return "".join(_NON_ASCII_FOLDS.get(c, c.upper() if c < "\x80" else c) for c in key)
 
 
 @functools.lru_cache(maxsize=None)
@@ -202,7 +194,7 @@ def original_path(path: Iterable[PathPart], renames: Renames) -> Path:
 
 def pointer(path: Iterable[PathPart]) -> str:
     """RFC 6901 JSON pointer ('~' -> '~0', '/' -> '~1'; "" = whole document)."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "".join("/" + escape_token(p) for p in path)
 
 
 # --- CNI202: list-level keys libcni does not read ----------------------------------------------
@@ -361,7 +353,7 @@ def location_matches(location: str, pattern: str) -> bool:
 
 def location_of(path: Path, kind: str) -> str:
     """A path as used in ``OWNED_ELSEWHERE``: plugin indexes become "*", "/" in a key "~1"."""
-    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in path]
+    parts = [escape_token(p) for p in path]
     if kind == "plugin":
         if parts[:1] in (["name"], ["cniVersion"]):
             return "/".join(parts)

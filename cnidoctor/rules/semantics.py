@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from ..gofmt import go_quote
+from ..gojson import escape_token as escape_pointer
 from ..gofmt import go_type_name as go_type
 from .. import versions
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
@@ -365,9 +366,6 @@ RULES: Tuple[Rule, ...] = (
 # small helpers
 
 
-def escape_pointer(token: str) -> str:
-    """RFC 6901 reference token."""
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 def go_key(mapping: Mapping[str, Any], name: str) -> Optional[str]:
