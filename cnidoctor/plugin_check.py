@@ -26,7 +26,6 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequ
 from .model import Finding, PluginConf
 from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, Field, GoType, PluginSpec
 from .rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
-from .gofmt import go_quote
 from .validate import any_version_list_keys, go_fold
 from .validate import pointer as json_pointer
 
@@ -343,19 +342,15 @@ def invalid_finding(path: str, pointer: str, plugin: PluginConf, spec: PluginSpe
     predicts = None
     if problem.exact:
         relayed = (spec.ipam_relay or "") + ipam.wrap if ipam else spec.wrap
-        predicts = f"{libcni_prefix(plugin, spec.type)}{relayed}{problem.text}"
+        predicts = f"{libcni_prefix(plugin)}{relayed}{problem.text}"
     return PLUGIN_OPTION_INVALID.at(path, pointer, message, plugin=spec.type, predicts=predicts)
 
 
-def libcni_prefix(plugin: PluginConf, plugin_type: str) -> str:
-    """`plugin type="X" name="N" failed (add): ` (libcni >= v1.0.0; cni@v1.3.0 libcni/api.go:521, 615-626).
+def libcni_prefix(plugin: PluginConf) -> str:
+    """`plugin type="X" name="N" failed (add): ` (libcni >= v1.0.0; cni@v1.3.0 libcni/api.go:521, 615-626)."""
+    from .rules.semantics import plugin_description
 
-    The name is shown only when the plugin object itself has one (a single .conf always does).
-    """
-    key = _key_for(plugin.raw, "name")
-    name = plugin.raw.get(key) if key is not None else None
-    described = f"type={go_quote(plugin_type)}" + (f" name={go_quote(name)}" if isinstance(name, str) and name else "")
-    return f"plugin {described} failed (add): "
+    return f"plugin {plugin_description(plugin)} failed (add): "
 
 
 __all__ = ["check", "walk", "is_go_ip", "is_go_cidr"]

@@ -65,6 +65,7 @@ from .crosscheck import (
     validate_error,
 )
 from .model import Finding, NetworkList, ParsedFile, PluginConf
+from .rules.semantics import plugin_description  # libcni pluginDescription
 from .runtimes import Libcni, Modelled, RuntimeRelease
 from .versions import VersionError, parse_version, try_parse
 
@@ -139,28 +140,10 @@ class _Walk:
 # helpers
 
 
-def _raw_name(plugin: PluginConf) -> str:
-    """The plugin object's own `name` (Go case-insensitive field match), shown by
-    pluginDescription (cni@v1.0.1 libcni/api.go:517-528)."""
-    value = None
-    for key, item in plugin.raw.items():
-        if key.lower() == "name":
-            value = item
-    return value if isinstance(value, str) else ""
-
-
-def _description(plugin: PluginConf) -> str:
-    desc = f"type={go_quote(plugin.type or '')}"
-    name = _raw_name(plugin)
-    if name:
-        desc += f" name={go_quote(name)}"
-    return desc
-
-
 def _prefix(plugin: PluginConf, verb: str, lib: Libcni) -> str:
     if not lib.wraps_plugin_errors:
         return ""
-    return f"plugin {_description(plugin)} failed ({verb}): "
+    return f"plugin {plugin_description(plugin)} failed ({verb}): "
 
 
 def _loopback_prefix(verb: str, lib: Libcni) -> str:
@@ -261,7 +244,7 @@ def known_refusals(network: NetworkList, findings: Sequence[Finding]) -> Tuple[K
         if side is None or index is None:
             continue
         plugin = network.plugins[index]
-        head = f"plugin {_description(plugin)} failed (add): "
+        head = f"plugin {plugin_description(plugin)} failed (add): "
         text = finding.predicts
         if text is not None:
             text = text[len(head):] if text.startswith(head) else None
