@@ -32,7 +32,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .gofmt import go_type_name, json_kind  # noqa: F401 - part of this module's API
 
@@ -142,6 +142,11 @@ def escape_token(token: Union[str, int]) -> str:
     if "~" in text or "/" in text:
         text = text.replace("~", "~0").replace("/", "~1")
     return text
+
+
+def pointer(path: Iterable[Union[str, int]]) -> str:
+    """RFC 6901 JSON pointer of a path of keys and indexes ("" = the whole document)."""
+    return "".join("/" + escape_token(p) for p in path)
 
 
 def pointer_join(base: str, token: Union[str, int]) -> str:

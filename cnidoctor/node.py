@@ -69,6 +69,7 @@ def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
     modelled = scope.modelled
     from . import elfinfo, probe, resolve
     from .rules import binaries
+    from .rules import probe as probe_rules
 
     dirs = _bin_dirs(options)
     findings: List[Finding] = list(binaries.bin_dir_findings(dirs))
@@ -90,10 +91,10 @@ def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
         res = resolutions[binary.type]
         if binary.implied:
             res = replace(res, type=binary.type)
-        findings.extend(resolve.resolution_findings(res, item.path, binary.pointer))
+        findings.extend(binaries.resolution_findings(res, item.path, binary.pointer))
         result = probes.get(res.path or "") if res.problem is None else None
         if result is not None:
-            found = probe.probe_findings(result, binary.type, item.path, binary.pointer)
+            found = probe_rules.probe_findings(result, binary.type, item.path, binary.pointer)
             findings.extend(_weigh_probe_failure(f, binary, scope) for f in found)
     for directory in dirs:
         in_dir = {p: r for p, r in probes.items() if os.path.dirname(p) == directory}

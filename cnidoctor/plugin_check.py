@@ -26,8 +26,10 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequ
 from .model import Finding, PluginConf
 from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, Field, GoType, PluginSpec
 from .rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
-from .validate import any_version_list_keys, go_fold
-from .validate import pointer as json_pointer
+from .gojson import fold_key as go_fold
+from .gojson import pointer as json_pointer
+from .netconf import did_you_mean, plugin_description
+from .schemas import any_version_list_keys
 
 PathPart = Union[str, int]
 Path = Tuple[PathPart, ...]
@@ -327,12 +329,6 @@ def _has_field(struct: GoType, key: str) -> bool:
     return any(fld.name.lower() == lowered for fld in struct.fields)
 
 
-def did_you_mean(key: str, candidates: Sequence[str]) -> Optional[str]:
-    from .validate import did_you_mean as closest  # difflib is imported only here
-
-    return closest(key, candidates) if candidates else None
-
-
 def invalid_finding(path: str, pointer: str, plugin: PluginConf, spec: PluginSpec,
                     ipam: Optional[PluginSpec], problem: Problem) -> Finding:
     reader = ipam or spec
@@ -348,8 +344,6 @@ def invalid_finding(path: str, pointer: str, plugin: PluginConf, spec: PluginSpe
 
 def libcni_prefix(plugin: PluginConf) -> str:
     """`plugin type="X" name="N" failed (add): ` (libcni >= v1.0.0; cni@v1.3.0 libcni/api.go:521, 615-626)."""
-    from .rules.semantics import plugin_description
-
     return f"plugin {plugin_description(plugin)} failed (add): "
 
 

@@ -55,7 +55,6 @@ from .crosscheck import (
     Executed,
     LoadedList,
     executed_binaries,
-    go_dirs,
     go_quote,
     list_version,
     plugin_sees,
@@ -65,7 +64,7 @@ from .crosscheck import (
     validate_error,
 )
 from .model import Finding, NetworkList, ParsedFile, PluginConf
-from .rules.semantics import plugin_description  # libcni pluginDescription
+from .netconf import plugin_description  # libcni pluginDescription
 from .runtimes import Libcni, Modelled, RuntimeRelease
 from .versions import VersionError, parse_version, try_parse
 
@@ -442,7 +441,7 @@ def _loopback(walk: _Walk, release: RuntimeRelease, facts: Mapping[str, BinaryFa
     prefix = _loopback_prefix(verb, lib)
     error = lo.lookup_error(lib)
     if error:
-        walk.fail(prefix + error, "loopback", f"the runtime's built-in loopback network runs first")
+        walk.fail(prefix + error, "loopback", "the runtime's built-in loopback network runs first")
         return
     if release.loopback_version:
         text = rejection(lo, release.loopback_version)

@@ -27,10 +27,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import probecache
-from .model import Finding
 from .probedecode import UNKNOWN_VERSION_COMMAND, decode_version_reply, exit_text, plugin_error
 
-__all__ = ["ProbeResult", "probe_all", "probe_one", "probe_findings", "probe_env",
+__all__ = ["ProbeResult", "probe_all", "probe_one", "probe_env",
            "DEFAULT_TIMEOUT", "OUTPUT_CAP", "CURRENT_LIB_VERSION"]
 
 DEFAULT_TIMEOUT = 5.0
@@ -385,10 +384,3 @@ def _store(cache: Dict[str, Dict[str, Any]], results: Mapping[str, ProbeResult],
         changed = True
     if changed:
         probecache.save(cache)
-
-
-def probe_findings(result: ProbeResult, plugin_type: str, file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
-    """CNI50x findings for one probe result (``pointer`` locates the ``type`` key)."""
-    from .rules import probe as probe_rules
-
-    return probe_rules.probe_findings(result, plugin_type, file, pointer)

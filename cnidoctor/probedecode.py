@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import signal
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple
 
 from .gofmt import go_quote  # noqa: F401 - part of this module's API
 

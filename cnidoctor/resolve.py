@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .elfinfo import ExecInfo, inspect
-from .model import Finding
 from .probedecode import go_quote
 
 __all__ = [
     "Resolution",
     "find_in_path",
-    "resolution_findings",
     "go_join",
     "go_clean",
     "noexec_mount",
@@ -264,10 +262,3 @@ def resolve_all(plugin_types: Sequence[str], bin_dirs: Sequence[str]) -> Dict[st
         if plugin_type not in out:
             out[plugin_type] = find_in_path(plugin_type, bin_dirs)
     return out
-
-
-def resolution_findings(res: Resolution, file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
-    """CNI4xx findings for one resolution (``pointer`` locates the ``type`` key)."""
-    from .rules import binaries
-
-    return binaries.resolution_findings(res, file, pointer)

@@ -256,3 +256,12 @@ def _all_of(checks: List[Check]) -> Check:
         return True
 
     return check_all
+
+
+@functools.lru_cache(maxsize=None)
+def any_version_list_keys() -> Tuple[str, ...]:
+    """Every list-level key some spec version defines, in a stable order."""
+    seen: Dict[str, None] = {}
+    for version in SPEC_VERSIONS:
+        seen.update(dict.fromkeys(load_schema("conflist", version)["properties"]))
+    return tuple(seen)

@@ -30,6 +30,10 @@ from .gofmt import go_type_name as go_type
 from .gofmt import json_kind as go_json_kind
 from . import schemas
 from .model import Finding, ParsedFile
+from .netconf import did_you_mean
+from .gojson import pointer
+from .schemas import any_version_list_keys
+from . import plugin_check
 from .rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,7 +76,6 @@ def plugin_option_findings(parsed: ParsedFile, spec_level: Sequence[Finding]) ->
     is). A place a spec-level finding already covers (CNI201/CNI203 at the same pointer or
     above it, e.g. a route entry without dst) is left to that finding.
     """
-    from . import plugin_check  # imports this module's helpers: loaded on first use
 
     assert parsed.network is not None
     found = plugin_check.check(parsed.path, parsed.network.plugins, PLUGIN_FIELDS)
@@ -192,11 +195,6 @@ def original_path(path: Iterable[PathPart], renames: Renames) -> Path:
     )
 
 
-def pointer(path: Iterable[PathPart]) -> str:
-    """RFC 6901 JSON pointer ('~' -> '~0', '/' -> '~1'; "" = whole document)."""
-    return "".join("/" + escape_token(p) for p in path)
-
-
 # --- CNI202: list-level keys libcni does not read ----------------------------------------------
 
 
@@ -204,15 +202,6 @@ def pointer(path: Iterable[PathPart]) -> str:
 def list_keys(version: str) -> FrozenSet[str]:
     """The list-level keys the conflist schema of ``version`` defines."""
     return frozenset(schemas.load_schema("conflist", version)["properties"])
-
-
-@functools.lru_cache(maxsize=None)
-def any_version_list_keys() -> Tuple[str, ...]:
-    """Every list-level key some spec version defines, in a stable order."""
-    seen: Dict[str, None] = {}
-    for version in schemas.SPEC_VERSIONS:
-        seen.update(dict.fromkeys(schemas.load_schema("conflist", version)["properties"]))
-    return tuple(seen)
 
 
 def unknown_list_keys(path: str, document: Mapping[str, Any], version: str) -> List[Finding]:
@@ -266,15 +255,6 @@ def unknown_key_finding(path: str, key: str, version: str) -> Finding:
         message = f"{where} (dead configuration, or a typo)"
         fix = None
     return UNKNOWN_LIST_KEY.at(path, pointer((key,)), message, fix=fix)
-
-
-def did_you_mean(key: str, candidates: Sequence[str]) -> Optional[str]:
-    """The closest known key (case-insensitive, difflib ratio >= 0.75), if any."""
-    import difflib  # lazy: only for files with an unknown key
-
-    lowered = {c.lower(): c for c in candidates}
-    match = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.75)
-    return lowered[match[0]] if match else None
 
 
 # --- which schema complaints belong to other rule families ------------------------------------

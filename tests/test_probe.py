@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from cnidoctor import probecache
-from cnidoctor.probe import probe_all, probe_findings, probe_one
+from cnidoctor.probe import probe_all, probe_one
+from cnidoctor.rules.probe import probe_findings
 from cnidoctor.probedecode import decode_version_reply, go_quote, go_syntax_error, plugin_error
 from cnidoctor.rules.binaries import generation_findings
 from plugin_helpers import REAL, REAL_NAMES, fake, real_plugins_present

@@ -13,7 +13,8 @@ import pytest
 
 from cnidoctor.elfinfo import _binfmt_emulator, inspect
 from cnidoctor.model import Severity
-from cnidoctor.resolve import find_in_path, go_clean, go_join, noexec_mount, resolution_findings
+from cnidoctor.resolve import find_in_path, go_clean, go_join, noexec_mount
+from cnidoctor.rules.binaries import resolution_findings
 from cnidoctor.rules.binaries import bin_dir_findings
 from plugin_helpers import (REAL, fake, foreign_machine, HOST_MACHINE, kernel_exec_error,
                             real_plugins_present, write_elf)

@@ -15,11 +15,11 @@ import re
 from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from ..gofmt import go_quote
 from ..gojson import escape_token as escape_pointer
 from ..gofmt import go_type_name as go_type
 from .. import versions
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
+from ..netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
 
 _SPEC = "cni-facts.md"
 
@@ -368,70 +368,9 @@ RULES: Tuple[Rule, ...] = (
 
 
 
-def go_key(mapping: Mapping[str, Any], name: str) -> Optional[str]:
-    """The key encoding/json would decode into struct field ``name``: the last key that matches
-    case-insensitively (an exact match is one of them)."""
-    found = None
-    wanted = name.lower()
-    for key in mapping:
-        if isinstance(key, str) and key.lower() == wanted:
-            found = key
-    return found
-
-
-def plugin_description(plugin: PluginConf) -> str:
-    """libcni pluginDescription: type="X" plus name="N" when the plugin object has its own name."""
-    name_key = go_key(plugin.raw, "name")
-    name = plugin.raw.get(name_key) if name_key else None
-    out = f"type={go_quote(plugin.type or '')}"
-    if isinstance(name, str) and name:
-        out += f" name={go_quote(name)}"
-    return out
-
-
 def add_error(plugin: PluginConf, text: str) -> str:
     """How libcni >= v1.0 reports a per-plugin ADD error (cni@v1.3.0 libcni/api.go:521)."""
     return f"plugin {plugin_description(plugin)} failed (add): {text}"
-
-
-def capabilities_of(plugin: PluginConf) -> Mapping[str, Any]:
-    """The plugin's capabilities map (parse fills ``PluginConf.capabilities``; the raw object is
-    the fallback, matched like Go's struct field)."""
-    if plugin.capabilities:
-        return plugin.capabilities
-    key = go_key(plugin.raw, "capabilities")
-    value = plugin.raw.get(key) if key else None
-    return value if isinstance(value, dict) else {}
-
-
-def ipam_type_of(plugin: PluginConf) -> Optional[str]:
-    """``ipam.type`` as libcni's IPAM struct reads it (parse fills ``PluginConf.ipam_type``)."""
-    if plugin.ipam_type:
-        return plugin.ipam_type
-    key = go_key(plugin.raw, "ipam")
-    ipam = plugin.raw.get(key) if key else None
-    if not isinstance(ipam, dict):
-        return None
-    type_key = go_key(ipam, "type")
-    value = ipam.get(type_key) if type_key else None
-    return value if isinstance(value, str) and value else None
-
-
-def _is_list(parsed: ParsedFile) -> bool:
-    return parsed.network is not None and not parsed.network.from_single_conf
-
-
-def _doc(parsed: ParsedFile) -> Mapping[str, Any]:
-    return parsed.document if isinstance(parsed.document, dict) else {}
-
-
-def declared_version(parsed: ParsedFile) -> Optional[str]:
-    """The cniVersion as declared (None = absent). Lists: libcni's exact-key map lookup."""
-    assert parsed.network is not None
-    if _is_list(parsed):
-        value = _doc(parsed).get("cniVersion")
-        return value if isinstance(value, str) else None
-    return parsed.network.cni_version
 
 
 def _top_key_pointer(parsed: ParsedFile, name: str) -> str:
