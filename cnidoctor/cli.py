@@ -157,7 +157,7 @@ def exit_code(report: Any, fail_on: str) -> int:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 def rules(fmt: str) -> None:
     """List every rule: code, name, default severity, summary."""
-    from . import catalog_render
+    from .report import catalog as catalog_render
 
     click.echo(catalog_render.render_catalog(fmt), nl=False)
 
@@ -212,7 +212,7 @@ def explain(subject: Optional[str], log_file: Any, node_check: Optional[bool], c
 
 
 def _explain_code(subject: str, fmt: str) -> None:
-    from . import catalog_render
+    from .report import catalog as catalog_render
     from .rules import catalog
 
     code = subject.strip().upper()
@@ -294,7 +294,7 @@ def _guarded(call: Callable[[], Any]) -> None:
               help="Seconds before a probed plugin is killed (with its process group).")
 def plugins(bin_dirs: Tuple[str, ...], fmt: str, no_cache: bool, probe_timeout: float) -> None:
     """Every binary in the bin dirs: path, architecture, VERSION reply, status (CNI_COMMAND=VERSION only)."""
-    from .inventory import inventory
+    from .plugins.inventory import inventory
     from .report.plugins_table import render
 
     found = inventory(bin_dirs or ("/opt/cni/bin",), timeout=probe_timeout, use_cache=not no_cache)

@@ -10,14 +10,14 @@ import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from . import discover, parse, validate
+from .config import discover, parse, validate
 from .model import Candidate, Finding, ParsedFile, Report, Selection
-from .rules import discovery as discovery_rules
+from .rules import directory as discovery_rules
 from .rules import semantics
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .node import NodeResult
+    from .crosscheck.facts import NodeResult
 
 DEFAULT_CONF_DIR = "/etc/cni/net.d"
 DEFAULT_BIN_DIR = "/opt/cni/bin"
@@ -123,7 +123,7 @@ def drop_superseded(findings: Sequence[Finding]) -> List[Finding]:
 
 def node_stage(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options) -> "NodeResult":
     """Probe the node (``--probe``), or only check configs against runtime libraries (no processes)."""
-    from . import node  # lazy: static runs skip subprocess and ELF machinery
+    from .crosscheck import facts as node  # lazy: static runs skip subprocess and ELF machinery
 
     if options.probe:
         return node.check(parsed, selection, options)

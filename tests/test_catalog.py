@@ -8,7 +8,7 @@ from typing import Set
 
 import pytest
 
-from cnidoctor import catalog_render
+from cnidoctor.report import catalog as catalog_render
 from cnidoctor.model import Severity
 from cnidoctor.rules import CODE_PATTERN, FAMILIES, catalog
 from conftest import FIXTURES, ROOT, run_cli

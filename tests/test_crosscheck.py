@@ -5,12 +5,12 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from cnidoctor import node
-from cnidoctor.crosscheck import executed_binaries, list_version
+from cnidoctor.crosscheck import facts as node
+from cnidoctor.crosscheck.compare import executed_binaries, list_version
 from cnidoctor.engine import Options
 from cnidoctor.model import Candidate, ParsedFile, Selection
-from cnidoctor.parse import parse
-from cnidoctor.runtimes import Libcni
+from cnidoctor.config.parse import parse
+from cnidoctor.runtime.matrix import Libcni
 
 
 def conflist(tmp_path: Path, doc: Mapping[str, Any]) -> ParsedFile:

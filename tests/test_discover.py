@@ -13,9 +13,9 @@ from typing import List, Tuple
 
 import pytest
 
-from cnidoctor import discover
+from cnidoctor.config import discover
 from cnidoctor.model import Candidate, NetworkList, ParsedFile, PluginConf, Severity
-from cnidoctor.rules import discovery as rules
+from cnidoctor.rules import directory as rules
 
 GOOD = b'{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}]}'
 

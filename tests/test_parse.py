@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 import pytest
 
 from cnidoctor.model import Candidate, ParsedFile, Severity
-from cnidoctor.parse import find_template, parse
+from cnidoctor.config.parse import find_template, parse
 
 BRIDGE = '{"type": "bridge", "ipam": {"type": "host-local"}}'
 

@@ -11,11 +11,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from cnidoctor import plugin_check as C
-from cnidoctor import validate as V
+from cnidoctor.config import plugin_check as C
+from cnidoctor.config import validate as V
 from cnidoctor.model import Candidate, ParsedFile
-from cnidoctor.parse import parse
-from cnidoctor.plugin_options import IPAM_PLUGINS, PLUGINS
+from cnidoctor.config.parse import parse
+from cnidoctor.config.plugin_options import IPAM_PLUGINS, PLUGINS
 from cnidoctor.rules import schema as rules
 
 
@@ -257,7 +257,7 @@ def test_rules_are_documented() -> None:
      "invalid range set 0: Network has host bits set. For a subnet mask of length 24 the network address is 10.1.2.0"),
 ])
 def test_host_local_range_checks(ipam: dict, path: tuple, text: str) -> None:
-    from cnidoctor.plugin_check import host_local_range_problems
+    from cnidoctor.config.plugin_check import host_local_range_problems
 
     problems = list(host_local_range_problems(dict(ipam, type="host-local"), "ipam"))
     assert [(p.path, p.text) for p in problems] == [(path, text)]
@@ -265,7 +265,7 @@ def test_host_local_range_checks(ipam: dict, path: tuple, text: str) -> None:
 
 def test_host_local_gateway_outside_the_subnet_is_accepted() -> None:
     # the real plugin allocates and returns the odd gateway: not a CNI205 case
-    from cnidoctor.plugin_check import host_local_range_problems
+    from cnidoctor.config.plugin_check import host_local_range_problems
 
     ipam = {"type": "host-local", "ranges": [[{"subnet": "10.1.2.0/24", "gateway": "10.1.3.1"}]]}
     assert list(host_local_range_problems(ipam, "ipam")) == []

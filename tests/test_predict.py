@@ -12,11 +12,12 @@ from typing import Any, Dict, Mapping, Optional
 
 import pytest
 
-from cnidoctor import node, predict, runtimes
-from cnidoctor.crosscheck import BinaryFacts
+from cnidoctor.crosscheck import facts as node, predict
+from cnidoctor.runtime import matrix as runtimes
+from cnidoctor.crosscheck.compare import BinaryFacts
 from cnidoctor.engine import Options
 from cnidoctor.model import Candidate, Finding, ParsedFile, Selection, Severity
-from cnidoctor.parse import parse
+from cnidoctor.config.parse import parse
 
 REAL_BIN = "/usr/lib/cni"
 ALL = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")  # plugins v1.0.1-v1.5.1 (§6.2)
@@ -255,8 +256,8 @@ def test_real_flannel_default_delegate(tmp_path: Path) -> None:
 
 def predict_dir(directory: Path, spec: str) -> Optional[Mapping[str, Any]]:
     """Discover + parse + select as the engine does, then the static prediction for ``spec``."""
-    from cnidoctor import discover
-    from cnidoctor.rules import discovery
+    from cnidoctor.config import discover
+    from cnidoctor.rules import directory as discovery
 
     found = discover.discover([str(directory)])
     parsed = [parse(c) for c in found.candidates]
@@ -411,7 +412,7 @@ def test_check_config_in_a_gap_is_incompatible(tmp_path: Path) -> None:
 
 
 def static_steps(parsed: ParsedFile, spec: str, by_type: Mapping[str, BinaryFacts]) -> Dict[str, predict.Step]:
-    from cnidoctor import validate
+    from cnidoctor.config import validate
     from cnidoctor.rules import semantics
 
     static = tuple(validate.validate(parsed)) + tuple(semantics.check(parsed))

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from cnidoctor import probecache
-from cnidoctor.probe import probe_all, probe_one
-from cnidoctor.rules.probe import probe_findings
-from cnidoctor.probedecode import decode_version_reply, go_quote, go_syntax_error, plugin_error
+from cnidoctor.plugins import probecache
+from cnidoctor.plugins.probe import probe_all, probe_one
+from cnidoctor.rules.replies import probe_findings
+from cnidoctor.plugins.probedecode import decode_version_reply, go_quote, go_syntax_error, plugin_error
 from cnidoctor.rules.binaries import generation_findings
 from plugin_helpers import REAL, REAL_NAMES, fake, real_plugins_present
 

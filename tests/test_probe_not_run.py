@@ -23,8 +23,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 CHILD = """
 import json, sys
-from cnidoctor import probe
-from cnidoctor.rules.probe import probe_findings
+from cnidoctor.plugins import probe
+from cnidoctor.rules.replies import probe_findings
 result = probe.probe_all([sys.argv[1]], cni_version="1.0.0", timeout=5.0, use_cache=False)[sys.argv[1]]
 print(json.dumps({"executed": result.executed, "ok": result.ok,
                   "codes": [(f.code, f.severity.label) for f in probe_findings(result, "vendor", "f", "/type")]}))

@@ -10,8 +10,8 @@ from typing import Dict, Tuple
 
 import pytest
 
-from cnidoctor.probe import KEPT_TEXT, probe_all, probe_one
-from cnidoctor.resolve import find_in_path
+from cnidoctor.plugins.probe import KEPT_TEXT, probe_all, probe_one
+from cnidoctor.plugins.resolve import find_in_path
 from conftest import run_cli
 from plugin_helpers import fake
 

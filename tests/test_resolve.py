@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from cnidoctor.elfinfo import _binfmt_emulator, inspect
+from cnidoctor.plugins.elfinfo import _binfmt_emulator, inspect
 from cnidoctor.model import Severity
-from cnidoctor.resolve import find_in_path, go_clean, go_join, noexec_mount
+from cnidoctor.plugins.resolve import find_in_path, go_clean, go_join, noexec_mount
 from cnidoctor.rules.binaries import resolution_findings
 from cnidoctor.rules.binaries import bin_dir_findings
 from plugin_helpers import (REAL, fake, foreign_machine, HOST_MACHINE, kernel_exec_error,
@@ -221,7 +221,7 @@ def test_exec_verdicts_are_cached_across_runs_and_rechecked_when_the_loader_chan
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A warm run reuses the ELF verdict from the cache dir (no parsing); a verdict that depends
     on another file (the #! interpreter) is looked at again."""
-    from cnidoctor import elfinfo
+    from cnidoctor.plugins import elfinfo
 
     monkeypatch.setenv("CNIDOCTOR_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(elfinfo, "_SEEN", {})

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnidoctor import runtimes
-from cnidoctor.runtimes import Libcni, RuntimeSpecError, compact_ranges, parse_spec
+from cnidoctor.runtime import matrix as runtimes
+from cnidoctor.runtime.matrix import Libcni, RuntimeSpecError, compact_ranges, parse_spec
 
 
 def lib_of(spec: str) -> str:

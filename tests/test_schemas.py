@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from cnidoctor import schemas
+from cnidoctor.config import schemas
 from cnidoctor.versions import SPEC_VERSIONS
 
 from conftest import ROOT
@@ -266,7 +266,7 @@ WHEEL_CHECK = textwrap.dedent(
     import json, sys
     from importlib import resources
     import cnidoctor
-    from cnidoctor import schemas
+    from cnidoctor.config import schemas
     from jsonschema import Draft202012Validator
     assert cnidoctor.__file__.startswith(sys.argv[1]), cnidoctor.__file__
     index = json.loads(resources.files("cnidoctor").joinpath("schemas", "index.json").read_bytes())

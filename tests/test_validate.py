@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from cnidoctor import validate as V
+from cnidoctor.config import validate as V
 from cnidoctor.model import Candidate, NetworkList, ParsedFile, PluginConf, Severity
 from cnidoctor.rules import schema as rules
 
@@ -250,7 +250,7 @@ def test_jsonschema_is_imported_only_for_a_rejected_file() -> None:
     script = (
         "import sys, json\n"
         "from tests.test_validate import parsed, bridge_list\n"
-        "from cnidoctor import validate\n"
+        "from cnidoctor.config import validate\n"
         "assert validate.validate(parsed(bridge_list('1.0.0', disableChek=True)))\n"
         "assert 'jsonschema' not in sys.modules, 'clean file imported jsonschema'\n"
         "validate.validate(parsed(bridge_list('1.0.0', {'type': 'bridge', 'ipMasq': 'x'})))\n"

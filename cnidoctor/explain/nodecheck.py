@@ -69,7 +69,7 @@ def _finding_dict(finding: Finding) -> Dict[str, Any]:
 
 
 def _configs(conf_dir: str) -> _Configs:
-    from .. import discover, parse
+    from ..config import discover, parse
 
     found = discover.discover([conf_dir])
     versions: Set[str] = set()

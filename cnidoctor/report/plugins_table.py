@@ -5,7 +5,7 @@ import json
 from typing import TYPE_CHECKING, List, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..inventory import Inventory, PluginRow
+    from ..plugins.inventory import Inventory, PluginRow
 
 HEADERS = ("path", "arch", "cniVersion", "supported", "status")
 

@@ -17,7 +17,7 @@ import re
 from typing import Mapping, Tuple
 
 from ..model import Rule
-from . import binaries, discovery, probe, schema, semantics, skew, syntax, tool
+from . import binaries, directory as discovery, replies as probe, schema, semantics, skew, syntax, tool
 
 FAMILIES: Tuple[Tuple[Rule, ...], ...] = (
     discovery.RULES,

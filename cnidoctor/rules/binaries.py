@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 from ..model import Finding, Rule, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..probe import ProbeResult
-    from ..resolve import Resolution
+    from ..plugins.probe import ProbeResult
+    from ..plugins.resolve import Resolution
 
 FIND_GO = "cni@v1.1.2 pkg/invoke/find.go:25-49 (FindInPath)"
 RAW_EXEC_GO = "cni@v0.8.0 pkg/invoke/raw_exec.go:72-84 (pluginErr wraps exec errors)"

@@ -19,7 +19,7 @@ from ..gojson import escape_token as escape_pointer
 from ..gofmt import go_type_name as go_type
 from .. import versions
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
-from ..netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
+from ..config.netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
 
 _SPEC = "cni-facts.md"
 

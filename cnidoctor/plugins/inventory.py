@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .elfinfo import ELF_MAGIC
-from .model import Finding
+from ..model import Finding
 from .probe import CURRENT_LIB_VERSION, DEFAULT_TIMEOUT, ProbeResult, probe_all
 from .resolve import Resolution, find_in_path, go_join
 
@@ -114,7 +114,7 @@ def inventory(
     cni_version: str = CURRENT_LIB_VERSION,
 ) -> Inventory:
     """Every entry of every bin dir, resolved, exec-checked and VERSION-probed."""
-    from .rules import binaries, probe as probe_rules
+    from ..rules import binaries, replies as probe_rules
 
     dirs = tuple(bin_dirs)
     findings: List[Finding] = list(binaries.bin_dir_findings(dirs))

@@ -21,7 +21,7 @@ import signal
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
-from .gofmt import go_quote  # noqa: F401 - part of this module's API
+from ..gofmt import go_quote  # noqa: F401 - part of this module's API
 
 __all__ = [
     "VersionInfo",

@@ -23,18 +23,18 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .gofmt import go_quote
-from .gojson import escape_token
-from .gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
-from .gofmt import go_type_name as go_type
-from .gofmt import json_kind as go_json_kind
+from ..gofmt import go_quote
+from ..gojson import escape_token
+from ..gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
+from ..gofmt import go_type_name as go_type
+from ..gofmt import json_kind as go_json_kind
 from . import schemas
-from .model import Finding, ParsedFile
+from ..model import Finding, ParsedFile
 from .netconf import did_you_mean
-from .gojson import pointer
+from ..gojson import pointer
 from .schemas import any_version_list_keys
 from . import plugin_check
-from .rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
+from ..rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
 
 if TYPE_CHECKING:  # pragma: no cover
     from jsonschema.exceptions import ValidationError
@@ -311,7 +311,7 @@ OWNED_ELSEWHERE: Tuple[Owned, ...] = (
 
 def owner_of(location: str, keyword: str, version: str) -> Optional[Owned]:
     """The table row that assigns this complaint to another rule, if any."""
-    from .versions import at_least
+    from ..versions import at_least
 
     for row in OWNED_ELSEWHERE:
         if row.keywords and keyword not in row.keywords:

@@ -14,11 +14,12 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import crosscheck, predict, runtimes
-from .crosscheck import BinaryFacts, Executed, executed_binaries, list_version, plugin_sees, rejection
-from .model import Finding, ParsedFile, PluginConf, Selection, Severity
-from .rules import skew
-from .versions import SPEC_VERSIONS, go_quote_list, try_parse
+from . import compare as crosscheck, predict
+from ..runtime import matrix as runtimes
+from .compare import BinaryFacts, Executed, executed_binaries, list_version, plugin_sees, rejection
+from ..model import Finding, ParsedFile, PluginConf, Selection, Severity
+from ..rules import skew
+from ..versions import SPEC_VERSIONS, go_quote_list, try_parse
 
 DEFAULT_BIN_DIR = "/opt/cni/bin"
 LOOPBACK = "loopback"
@@ -67,9 +68,9 @@ def _bin_dirs(options: Any) -> Tuple[str, ...]:
 def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
             ) -> Tuple[Dict[str, BinaryFacts], List[Finding], List[Mapping[str, Any]]]:
     modelled = scope.modelled
-    from . import elfinfo, probe, resolve
-    from .rules import binaries
-    from .rules import probe as probe_rules
+    from ..plugins import elfinfo, probe, resolve
+    from ..rules import binaries
+    from ..rules import replies as probe_rules
 
     dirs = _bin_dirs(options)
     findings: List[Finding] = list(binaries.bin_dir_findings(dirs))
@@ -332,7 +333,7 @@ def _loopback_skew(releases: Sequence[runtimes.Modelled], facts: Mapping[str, Bi
 def _loopback_missing(releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
     """CNI410: runtimes with a built-in loopback network (containerd, dockershim) run the
     `loopback` binary for every sandbox; nothing in net.d names it, so check it here."""
-    from .rules import binaries
+    from ..rules import binaries
 
     info = facts.get(LOOPBACK)
     users = [m for m in releases if m.release.loopback_version]
@@ -384,8 +385,8 @@ def runtime_file(parsed: Sequence[ParsedFile], selection: Optional[Selection],
 def _static_findings(item: ParsedFile) -> Tuple[Finding, ...]:
     """The file's schema and semantic findings (pure; recomputed for the one predicted file):
     predict.PLUGIN_SIDE_FINDINGS turns some of them into plugin-side failures of the verbs."""
-    from . import validate
-    from .rules import semantics
+    from ..config import validate
+    from ..rules import semantics
 
     if item.network is None:
         return ()

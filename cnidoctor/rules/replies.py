@@ -13,7 +13,7 @@ from ..model import Finding, Rule, Severity
 from ..versions import SPEC_VERSIONS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..probe import ProbeResult
+    from ..plugins.probe import ProbeResult
 
 DECODER_GO = "cni@v1.1.2 pkg/version/plugin.go:64-83 (PluginDecoder.Decode)"
 GETVERSION_GO = "cni@v1.1.2 pkg/invoke/exec.go:151-173 (GetVersionInfo)"

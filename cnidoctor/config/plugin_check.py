@@ -23,11 +23,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .model import Finding, PluginConf
+from ..model import Finding, PluginConf
 from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, Field, GoType, PluginSpec
-from .rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
-from .gojson import fold_key as go_fold
-from .gojson import pointer as json_pointer
+from ..rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
+from ..gojson import fold_key as go_fold
+from ..gojson import pointer as json_pointer
 from .netconf import did_you_mean, plugin_description
 from .schemas import any_version_list_keys
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .versions import SPEC_VERSIONS
+from ..versions import SPEC_VERSIONS
 
 VersionKey = Tuple[int, int, int]
 

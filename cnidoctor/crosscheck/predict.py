@@ -50,7 +50,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .crosscheck import (
+from .compare import (
     BinaryFacts,
     Executed,
     LoadedList,
@@ -63,10 +63,10 @@ from .crosscheck import (
     rejection,
     validate_error,
 )
-from .model import Finding, NetworkList, ParsedFile, PluginConf
-from .netconf import plugin_description  # libcni pluginDescription
-from .runtimes import Libcni, Modelled, RuntimeRelease
-from .versions import VersionError, parse_version, try_parse
+from ..model import Finding, NetworkList, ParsedFile, PluginConf
+from ..config.netconf import plugin_description  # libcni pluginDescription
+from ..runtime.matrix import Libcni, Modelled, RuntimeRelease
+from ..versions import VersionError, parse_version, try_parse
 
 __all__ = ["Step", "predict", "prediction_dict", "PLUGIN_SIDE_FINDINGS", "FIRST_FILE_RUNTIMES"]
 

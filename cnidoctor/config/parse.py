@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from . import gojson
-from .gojson import GoType, Locator
-from .model import Candidate, Finding, NetworkList, ParsedFile, PluginConf, Rule
-from .rules import syntax as R
+from .. import gojson
+from ..gojson import GoType, Locator
+from ..model import Candidate, Finding, NetworkList, ParsedFile, PluginConf, Rule
+from ..rules import syntax as R
 
 __all__ = ["parse", "NETCONF", "LIST_KEYS", "find_template"]
 

@@ -26,8 +26,8 @@ import stat
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .model import Candidate, FileKind, Finding
-from .rules import discovery as rules
+from ..model import Candidate, FileKind, Finding
+from ..rules import directory as rules
 
 EXTENSIONS: Tuple[str, ...] = (".conf", ".conflist", ".json")
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .gofmt import go_quote
-from .gofmt import go_type_name as go_type
-from .model import NetworkList, PluginConf
-from .runtimes import Libcni
-from .versions import VersionError, go_quote_list, incompatible_text, parse_version, try_parse
+from ..gofmt import go_quote
+from ..gofmt import go_type_name as go_type
+from ..model import NetworkList, PluginConf
+from ..runtime.matrix import Libcni
+from ..versions import VersionError, go_quote_list, incompatible_text, parse_version, try_parse
 
 __all__ = [
     "Executed",

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 from typing import Any, Dict
 
-from .model import Rule
-from .rules import catalog
+from ..model import Rule
+from ..rules import catalog
 
 
 def rule_as_dict(rule: Rule) -> Dict[str, Any]:
-    from .explain.render import rule_dict
+    from ..explain.render import rule_dict
 
     return rule_dict(rule)
 
@@ -40,7 +40,7 @@ def render_rule(rule: Rule, fmt: str, heading: str = "#") -> str:
     """One rule in full: what it means, example, fix, runtime errors it predicts, the error
     families `cnidoctor explain "<error>"` maps to it, references. Shares its renderer with
     the error explanations (cnidoctor/explain/render.py)."""
-    from .explain.render import render_blocks, rule_blocks
+    from ..explain.render import render_blocks, rule_blocks
 
     if fmt == "json":
         return json.dumps(rule_as_dict(rule), indent=2) + "\n"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence
 
-from .gofmt import go_quote
-from .model import ParsedFile, PluginConf
+from ..gofmt import go_quote
+from ..model import ParsedFile, PluginConf
 
 
 def go_key(mapping: Mapping[str, Any], name: str) -> Optional[str]:

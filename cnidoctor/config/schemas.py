@@ -19,7 +19,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Sequence, Set, Tuple
 
-from .versions import SPEC_VERSIONS
+from ..versions import SPEC_VERSIONS
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; jsonschema is imported lazily at run time
     from jsonschema.protocols import Validator
@@ -53,7 +53,7 @@ def read_resource(relative: str) -> bytes:
     importing ``importlib.resources`` costs ~7 ms of start-up, which is 5% of the budget.
     Anything else (a zip import, a custom loader) goes through ``importlib.resources``.
     """
-    package_dir = os.path.dirname(os.path.abspath(__file__))
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # cnidoctor/
     candidate = os.path.join(package_dir, *relative.split("/"))
     if os.path.isfile(candidate):
         with open(candidate, "rb") as handle:
