@@ -3,6 +3,7 @@
 Benchmarks time real subprocesses (what a user or a CI job pays, interpreter start-up included),
 take the median of several repetitions after one untimed warm-up run, and never assert on time.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,19 +73,34 @@ class Timing:
         return out
 
 
-def run_once(argv: Sequence[str], env: Optional[Mapping[str, str]] = None,
-             cwd: Optional[Path] = None) -> "tuple[float, int]":
+def run_once(
+    argv: Sequence[str], env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None
+) -> tuple[float, int]:
     """Run ``argv`` with output discarded; (wall seconds, exit code)."""
     start = time.perf_counter()
-    done = subprocess.run(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          stdin=subprocess.DEVNULL, env=dict(env) if env is not None else bench_env(),
-                          cwd=cwd, check=False)
+    done = subprocess.run(
+        list(argv),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=dict(env) if env is not None else bench_env(),
+        cwd=cwd,
+        check=False,
+    )
     return time.perf_counter() - start, done.returncode
 
 
-def time_command(label: str, argv: Sequence[str], repeat: int, *, warmup: bool = True,
-                 env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None,
-                 before_each: Any = None, note: str = "") -> Timing:
+def time_command(
+    label: str,
+    argv: Sequence[str],
+    repeat: int,
+    *,
+    warmup: bool = True,
+    env: Optional[Mapping[str, str]] = None,
+    cwd: Optional[Path] = None,
+    before_each: Any = None,
+    note: str = "",
+) -> Timing:
     """Median-able timings of ``argv``; ``before_each()`` may return a fresh env per run."""
     if warmup:
         run_once(argv, env=env, cwd=cwd)
@@ -108,10 +124,15 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
 
 def environment() -> Dict[str, Any]:
     """Enough context to compare two result files: versions, commit, machine."""
-    commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True, check=False).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     try:
         from cnidoctor import __version__ as version
     except ImportError:  # pragma: no cover - bench run outside the venv
@@ -123,7 +144,8 @@ def environment() -> Dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "bytecode": "cached (PYTHONDONTWRITEBYTECODE dropped for timed runs)"
-        if os.environ.get("PYTHONDONTWRITEBYTECODE") else "cached",
+        if os.environ.get("PYTHONDONTWRITEBYTECODE")
+        else "cached",
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -154,7 +176,7 @@ def parse_importtime(stderr: str) -> List[ImportCost]:
         if not line.startswith("import time:") or "self [us]" in line:
             continue
         try:
-            self_part, cumulative_part, name_part = line[len("import time:"):].split("|", 2)
+            self_part, cumulative_part, name_part = line[len("import time:") :].split("|", 2)
             self_us, cumulative_us = float(self_part), float(cumulative_part)
         except ValueError:
             continue

@@ -22,6 +22,7 @@ show the plugins being executed, otherwise the counting (or probing) is broken a
 If strace is missing or ptrace is forbidden (some containers), the column says so instead of
 guessing: atime- or wrapper-based counting would be unreliable (relatime) or change what is probed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,19 +36,28 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from benchlib import Timing, bench_env, by_package, environment, parse_importtime, ms, save, table, time_command, tool
+from benchlib import bench_env, by_package, environment, ms, parse_importtime, save, table, time_command, tool
 
 DEFAULT_BIN_DIR = "/usr/lib/cni"
 
 CONFIGS: Dict[str, Dict[str, Any]] = {
     # containerd's default network shape: bridge + host-local, then the usual chain.
     "10-containerd-net.conflist": {
-        "cniVersion": "1.0.0", "name": "containerd-net",
+        "cniVersion": "1.0.0",
+        "name": "containerd-net",
         "plugins": [
-            {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": True, "promiscMode": True,
-             "ipam": {"type": "host-local",
-                      "ranges": [[{"subnet": "10.88.0.0/16"}], [{"subnet": "2001:db8:4860::/64"}]],
-                      "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
+            {
+                "type": "bridge",
+                "bridge": "cni0",
+                "isGateway": True,
+                "ipMasq": True,
+                "promiscMode": True,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": "10.88.0.0/16"}], [{"subnet": "2001:db8:4860::/64"}]],
+                    "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}],
+                },
+            },
             {"type": "portmap", "capabilities": {"portMappings": True}},
             {"type": "firewall"},
             {"type": "tuning", "sysctl": {"net.ipv4.conf.IFNAME.arp_notify": "1"}},
@@ -56,7 +66,8 @@ CONFIGS: Dict[str, Dict[str, Any]] = {
     },
     # A Multus-style secondary network on the storage VLAN, addresses from the site DHCP server.
     "20-storage-macvlan.conflist": {
-        "cniVersion": "1.0.0", "name": "storage",
+        "cniVersion": "1.0.0",
+        "name": "storage",
         "plugins": [
             {"type": "macvlan", "master": "eth1", "mode": "bridge", "ipam": {"type": "dhcp"}},
             {"type": "sbr"},
@@ -64,10 +75,15 @@ CONFIGS: Dict[str, Dict[str, Any]] = {
     },
     # A tenant network in its own VRF with static addressing.
     "30-tenant-ipvlan.conflist": {
-        "cniVersion": "1.0.0", "name": "tenant-a",
+        "cniVersion": "1.0.0",
+        "name": "tenant-a",
         "plugins": [
-            {"type": "ipvlan", "master": "eth2", "mode": "l2",
-             "ipam": {"type": "static", "addresses": [{"address": "192.0.2.10/24", "gateway": "192.0.2.1"}]}},
+            {
+                "type": "ipvlan",
+                "master": "eth2",
+                "mode": "l2",
+                "ipam": {"type": "static", "addresses": [{"address": "192.0.2.10/24", "gateway": "192.0.2.1"}]},
+            },
             {"type": "vrf", "vrfname": "tenant-a"},
         ],
     },
@@ -147,8 +163,12 @@ def strace_usable() -> Optional[str]:
     if shutil.which("strace") is None:
         return "strace not installed"
     with tempfile.NamedTemporaryFile() as out:
-        done = subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-o", out.name, "true"],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["strace", "-f", "-qq", "-e", "trace=execve", "-o", out.name, "true"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             return f"strace cannot trace here: {done.stderr.strip()[:120]}"
     return None
@@ -157,13 +177,19 @@ def strace_usable() -> Optional[str]:
 def traced_execs(argv: Sequence[str], env: Mapping[str, str], bin_dir: Path) -> Tuple[int, int, int]:
     """Run ``argv`` under strace; (plugin execs, other child execs, exit code)."""
     with tempfile.NamedTemporaryFile(prefix="cnidoctor-strace-", suffix=".txt") as out:
-        done = subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-o", out.name, *argv],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env), check=False)
+        done = subprocess.run(
+            ["strace", "-f", "-qq", "-e", "trace=execve", "-o", out.name, *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(env),
+            check=False,
+        )
         plugins, others = count_execs(Path(out.name).read_text(errors="replace"), bin_dir)
     return plugins, others, done.returncode
 
 
 # ------------------------------------------------------------------ the benchmark
+
 
 def shell_loop(binaries: Sequence[Path]) -> List[str]:
     """What an operator types: each binary's VERSION reply, one after another."""
@@ -210,18 +236,32 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
         results.extend(loop.as_dict() for loop in loops)
         # Where a warm run's time goes when it starts no child: imports, by package (one run).
         # The console script does exactly this: import cnidoctor.cli, call main(argv).
-        argv = [arg for arg in check[len(cnidoctor):]]
-        imports = subprocess.run([sys.executable, "-X", "importtime", "-c",
-                                  f"from cnidoctor.cli import main; main({argv!r})"],
-                                 capture_output=True, text=True, env=warm_env, check=False)
+        argv = [arg for arg in check[len(cnidoctor) :]]
+        imports = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"from cnidoctor.cli import main; main({argv!r})"],
+            capture_output=True,
+            text=True,
+            env=warm_env,
+            check=False,
+        )
         import_costs = by_package(parse_importtime(imports.stderr))
-        cache_files = sorted(str(p.relative_to(warm_cache)) for p in warm_cache.rglob("*") if p.is_file()) \
-            if warm_cache.is_dir() else []
+        cache_files = (
+            sorted(str(p.relative_to(warm_cache)) for p in warm_cache.rglob("*") if p.is_file())
+            if warm_cache.is_dir()
+            else []
+        )
     return {
-        "bin_dir": str(bin_dir), "configs": sorted(CONFIGS), "referenced": wanted, "missing": missing,
-        "results": results, "strace": why_no_strace or "ok",
-        "sanity": {"exit": sanity.returncode, "stderr": sanity.stderr.strip()[:300],
-                   "findings": _finding_codes(sanity.stdout)},
+        "bin_dir": str(bin_dir),
+        "configs": sorted(CONFIGS),
+        "referenced": wanted,
+        "missing": missing,
+        "results": results,
+        "strace": why_no_strace or "ok",
+        "sanity": {
+            "exit": sanity.returncode,
+            "stderr": sanity.stderr.strip()[:300],
+            "findings": _finding_codes(sanity.stdout),
+        },
         "warm_cache_files": cache_files,
         "warm_imports_by_package_us": import_costs,
     }
@@ -236,11 +276,15 @@ def _finding_codes(stdout: str) -> List[str]:
 
 def print_report(data: Dict[str, Any]) -> None:
     print(f"\nbin dir {data['bin_dir']}; configs {', '.join(data['configs'])}")
-    print(f"referenced types ({len(data['referenced'])}): {', '.join(data['referenced'])}"
-          + (f"; MISSING from bin dir: {', '.join(data['missing'])}" if data["missing"] else ""))
+    print(
+        f"referenced types ({len(data['referenced'])}): {', '.join(data['referenced'])}"
+        + (f"; MISSING from bin dir: {', '.join(data['missing'])}" if data["missing"] else "")
+    )
     sanity = data["sanity"]
-    print(f"sanity run: exit {sanity['exit']}, findings {sanity['findings'] or 'none'}"
-          + (f", stderr: {sanity['stderr']}" if sanity["stderr"] else ""))
+    print(
+        f"sanity run: exit {sanity['exit']}, findings {sanity['findings'] or 'none'}"
+        + (f", stderr: {sanity['stderr']}" if sanity["stderr"] else "")
+    )
     print(f"warm cache dir holds {len(data['warm_cache_files'])} file(s): {data['warm_cache_files'][:5]}")
     print(f"child-process count: {'strace -f -e trace=execve' if data['strace'] == 'ok' else data['strace']}\n")
     rows = []
@@ -258,15 +302,20 @@ def print_report(data: Dict[str, Any]) -> None:
     warm = traced.get("cnidoctor, warm (cached)")
     if cold is not None and warm is not None:
         if cold["plugin_execs"] == 0:
-            print("\nNOTE: the cold run executed no plugin, so this build does not probe yet (or the "
-                  "strace count is broken); the warm-run count proves nothing until it does.")
+            print(
+                "\nNOTE: the cold run executed no plugin, so this build does not probe yet (or the "
+                "strace count is broken); the warm-run count proves nothing until it does."
+            )
         else:
-            verdict = "started no child process" if warm["plugin_execs"] + warm["other_execs"] == 0 else \
-                f"started {warm['plugin_execs']} plugin and {warm['other_execs']} other child process(es)"
+            verdict = (
+                "started no child process"
+                if warm["plugin_execs"] + warm["other_execs"] == 0
+                else f"started {warm['plugin_execs']} plugin and {warm['other_execs']} other child process(es)"
+            )
             print(f"\nwarm run {verdict} (cold run control: {cold['plugin_execs']} plugin execs)")
 
 
-def main(argv: "Sequence[str] | None" = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin-dir", default=DEFAULT_BIN_DIR)
     parser.add_argument("--repeat", type=int, default=7)
@@ -274,8 +323,10 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     args = parser.parse_args(argv)
     bin_dir = Path(args.bin_dir)
     if not bin_dir.is_dir() or not plugin_binaries(bin_dir):
-        print(f"bench/node.py: skipped: no plugin binaries in {bin_dir} "
-              "(install containernetworking-plugins or pass --bin-dir)")
+        print(
+            f"bench/node.py: skipped: no plugin binaries in {bin_dir} "
+            "(install containernetworking-plugins or pass --bin-dir)"
+        )
         return 0
     env = environment()
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))

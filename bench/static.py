@@ -15,6 +15,7 @@ then start-up: ``python -c pass`` (the interpreter floor), ``cnidoctor --version
 ``cnidoctor check --no-probe`` on one file, ``check-jsonschema --version``; and the top import
 costs from ``python -X importtime`` (median per module over several runs). See bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,19 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple
 
-from benchlib import ImportCost, Timing, bench_env, by_package, environment, ms, parse_importtime, save, table, time_command, tool
+from benchlib import (
+    ImportCost,
+    Timing,
+    bench_env,
+    by_package,
+    environment,
+    ms,
+    parse_importtime,
+    save,
+    table,
+    time_command,
+    tool,
+)
 
 SCHEMA_PARTS = ("schemas", "1.0.0", "conflist.schema.json")
 
@@ -48,8 +61,14 @@ def host_local(rng: random.Random) -> Plugin:
 
 
 def bridge(rng: random.Random) -> Plugin:
-    return {"type": "bridge", "bridge": f"cni{rng.randrange(8)}", "isGateway": True,
-            "ipMasq": True, "hairpinMode": rng.random() < 0.5, "ipam": host_local(rng)}
+    return {
+        "type": "bridge",
+        "bridge": f"cni{rng.randrange(8)}",
+        "isGateway": True,
+        "ipMasq": True,
+        "hairpinMode": rng.random() < 0.5,
+        "ipam": host_local(rng),
+    }
 
 
 def ptp(rng: random.Random) -> Plugin:
@@ -57,11 +76,17 @@ def ptp(rng: random.Random) -> Plugin:
 
 
 def macvlan(rng: random.Random) -> Plugin:
-    ipam: Plugin = rng.choice((
-        {"type": "dhcp"},
-        {"type": "static", "addresses": [{"address": f"192.168.{rng.randrange(250)}.10/24",
-                                          "gateway": f"192.168.{rng.randrange(250)}.1"}]},
-    ))
+    ipam: Plugin = rng.choice(
+        (
+            {"type": "dhcp"},
+            {
+                "type": "static",
+                "addresses": [
+                    {"address": f"192.168.{rng.randrange(250)}.10/24", "gateway": f"192.168.{rng.randrange(250)}.1"}
+                ],
+            },
+        )
+    )
     return {"type": "macvlan", "master": rng.choice(("eth0", "ens3", "bond0")), "mode": "bridge", "ipam": ipam}
 
 
@@ -74,14 +99,23 @@ def vlan(rng: random.Random) -> Plugin:
 
 
 def host_device(rng: random.Random) -> Plugin:
-    return {"type": "host-device", "device": f"eth{rng.randrange(1, 4)}",
-            "ipam": {"type": "static", "addresses": [{"address": "10.200.0.2/24"}]}}
+    return {
+        "type": "host-device",
+        "device": f"eth{rng.randrange(1, 4)}",
+        "ipam": {"type": "static", "addresses": [{"address": "10.200.0.2/24"}]},
+    }
 
 
 def calico(rng: random.Random) -> Plugin:
-    return {"type": "calico", "log_level": "info", "datastore_type": "kubernetes", "mtu": 0,
-            "ipam": {"type": "calico-ipam"}, "policy": {"type": "k8s"},
-            "kubernetes": {"kubeconfig": "/etc/cni/net.d/calico-kubeconfig"}}
+    return {
+        "type": "calico",
+        "log_level": "info",
+        "datastore_type": "kubernetes",
+        "mtu": 0,
+        "ipam": {"type": "calico-ipam"},
+        "policy": {"type": "k8s"},
+        "kubernetes": {"kubeconfig": "/etc/cni/net.d/calico-kubeconfig"},
+    }
 
 
 def flannel(rng: random.Random) -> Plugin:
@@ -89,7 +123,15 @@ def flannel(rng: random.Random) -> Plugin:
 
 
 MAIN_PLUGINS: Tuple[Callable[[random.Random], Plugin], ...] = (
-    bridge, bridge, ptp, macvlan, ipvlan, vlan, host_device, calico, flannel,
+    bridge,
+    bridge,
+    ptp,
+    macvlan,
+    ipvlan,
+    vlan,
+    host_device,
+    calico,
+    flannel,
 )
 CHAINED: Tuple[Plugin, ...] = (
     {"type": "portmap", "capabilities": {"portMappings": True}, "snat": True},
@@ -119,6 +161,7 @@ def generate(directory: Path, count: int, seed: int = 1) -> List[Path]:
 
 # ------------------------------------------------------------------ the schema cnidoctor ships
 
+
 @contextlib.contextmanager
 def installed_schema() -> Iterator[Path]:
     """cnidoctor's 1.0.0 conflist schema as a file path; SystemExit with a clear message if absent."""
@@ -126,12 +169,14 @@ def installed_schema() -> Iterator[Path]:
     if not resource.is_file():
         raise SystemExit(
             "bench: cnidoctor/" + "/".join(SCHEMA_PARTS) + " is not installed, so there is nothing "
-            "to compare check-jsonschema with. Land the schemas (or run with --no-jsonschema).")
+            "to compare check-jsonschema with. Land the schemas (or run with --no-jsonschema)."
+        )
     with importlib.resources.as_file(resource) as path:
         yield path
 
 
 # ------------------------------------------------------------------ measurements
+
 
 def sanity_check(argv: Sequence[str], label: str, json_output: bool) -> str:
     """One captured run before timing: a crash or a tool error must not be timed as a result."""
@@ -162,8 +207,7 @@ def bench_sizes(sizes: Sequence[int], repeat: int, with_jsonschema: bool) -> Tup
             notes.append(sanity_check(ours, f"cnidoctor, {size} files", json_output=True))
             row: Dict[str, Any] = {"files": size, "cnidoctor": time_command("cnidoctor", ours, reps).as_dict()}
             if schema is not None:
-                theirs = [*jsonschema_cli, "--default-filetype", "json", "--schemafile", str(schema),
-                          *map(str, files)]
+                theirs = [*jsonschema_cli, "--default-filetype", "json", "--schemafile", str(schema), *map(str, files)]
                 notes.append(sanity_check(theirs, f"check-jsonschema, {size} files", json_output=False))
                 row["check-jsonschema"] = time_command("check-jsonschema", theirs, reps).as_dict()
             rows.append(row)
@@ -177,8 +221,11 @@ def bench_startup(repeat: int) -> List[Timing]:
         timings = [
             time_command("python -c pass (floor)", [sys.executable, "-c", "pass"], repeat),
             time_command("cnidoctor --version", [*cnidoctor, "--version"], repeat),
-            time_command("cnidoctor check --no-probe <1 file>",
-                         [*cnidoctor, "check", "--no-probe", "--format", "json", str(one)], repeat),
+            time_command(
+                "cnidoctor check --no-probe <1 file>",
+                [*cnidoctor, "check", "--no-probe", "--format", "json", str(one)],
+                repeat,
+            ),
         ]
         try:
             timings.append(time_command("check-jsonschema --version", [*tool("check-jsonschema"), "--version"], repeat))
@@ -193,58 +240,95 @@ def importtime(runs: int) -> List[ImportCost]:
     with tempfile.TemporaryDirectory(prefix="cnidoctor-bench-imports-") as tmp:
         one = generate(Path(tmp), 1)[0]
         # The console script does exactly this: import cnidoctor.cli, call main().
-        code = ("import sys\nfrom cnidoctor.cli import main\n"
-                f"main(['check', '--no-probe', '--format', 'json', {str(one)!r}])")
+        code = (
+            "import sys\nfrom cnidoctor.cli import main\n"
+            f"main(['check', '--no-probe', '--format', 'json', {str(one)!r}])"
+        )
         for run in range(runs + 1):  # run 0 only writes the bytecode caches
-            done = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
-                                  capture_output=True, text=True, check=False, env=bench_env())
+            done = subprocess.run(
+                [sys.executable, "-X", "importtime", "-c", code],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=bench_env(),
+            )
             for cost in parse_importtime(done.stderr) if run else ():
                 samples[cost.module].append((cost.self_us, cost.cumulative_us, cost.depth))
     return [
-        ImportCost(module, statistics.median(s[0] for s in values), statistics.median(s[1] for s in values),
-                   values[0][2], [s[0] for s in values])
+        ImportCost(
+            module,
+            statistics.median(s[0] for s in values),
+            statistics.median(s[1] for s in values),
+            values[0][2],
+            [s[0] for s in values],
+        )
         for module, values in samples.items()
     ]
 
 
 # ------------------------------------------------------------------ report
 
-def print_report(sizes: List[Dict[str, Any]], notes: List[str], startup: List[Timing],
-                 imports: List[ImportCost], top: int) -> None:
+
+def print_report(
+    sizes: List[Dict[str, Any]], notes: List[str], startup: List[Timing], imports: List[ImportCost], top: int
+) -> None:
     print("\n## Static check: median wall time (subprocess, warm page cache)\n")
     rows = []
     for row in sizes:
         ours = row["cnidoctor"]
         theirs = row.get("check-jsonschema")
         ratio = f"{ours['median'] / theirs['median']:.2f}x" if theirs else "-"
-        rows.append([row["files"], ms(ours["median"]), f"{row['files'] / ours['median']:.0f}",
-                     ms(theirs["median"]) if theirs else "-", ratio, len(ours["runs"]),
-                     ",".join(sorted({str(c) for c in ours["exit_codes"]}))])
-    print(table(rows, ["files", "cnidoctor", "files/s", "check-jsonschema", "cnidoctor/jsonschema",
-                       "runs", "cnidoctor exit"]))
+        rows.append(
+            [
+                row["files"],
+                ms(ours["median"]),
+                f"{row['files'] / ours['median']:.0f}",
+                ms(theirs["median"]) if theirs else "-",
+                ratio,
+                len(ours["runs"]),
+                ",".join(sorted({str(c) for c in ours["exit_codes"]})),
+            ]
+        )
+    print(
+        table(
+            rows,
+            ["files", "cnidoctor", "files/s", "check-jsonschema", "cnidoctor/jsonschema", "runs", "cnidoctor exit"],
+        )
+    )
     print("\nSanity runs (captured, not timed):")
     for note in notes:
         print(f"  {note}")
 
     print("\n## Start-up (median, includes interpreter start)\n")
-    print(table([[t.label, ms(t.median), ms(t.best), len(t.runs)] for t in startup],
-                ["command", "median", "best", "runs"]))
+    print(
+        table(
+            [[t.label, ms(t.median), ms(t.best), len(t.runs)] for t in startup], ["command", "median", "best", "runs"]
+        )
+    )
 
     total = sum(c.self_us for c in imports)
     print(f"\n## python -X importtime, one-file check (sum of self times: {total / 1000:.1f} ms)\n")
     print("By top-level package (self time summed):\n")
-    print(table([[pkg, f"{us / 1000:.1f} ms", f"{100 * us / total:.0f}%"] for pkg, us in by_package(imports)[:top]],
-                ["package", "self", "share"]))
+    print(
+        table(
+            [[pkg, f"{us / 1000:.1f} ms", f"{100 * us / total:.0f}%"] for pkg, us in by_package(imports)[:top]],
+            ["package", "self", "share"],
+        )
+    )
     print("\nTop modules by self time:\n")
     heaviest = sorted(imports, key=lambda c: -c.self_us)[:top]
-    print(table([[c.module, f"{c.self_us / 1000:.1f} ms", f"{c.cumulative_us / 1000:.1f} ms"] for c in heaviest],
-                ["module", "self", "cumulative"]))
+    print(
+        table(
+            [[c.module, f"{c.self_us / 1000:.1f} ms", f"{c.cumulative_us / 1000:.1f} ms"] for c in heaviest],
+            ["module", "self", "cumulative"],
+        )
+    )
     print("\nTop-level imports by cumulative time:\n")
     roots = sorted((c for c in imports if c.depth == 0), key=lambda c: -c.cumulative_us)[:top]
     print(table([[c.module, f"{c.cumulative_us / 1000:.1f} ms"] for c in roots], ["module", "cumulative"]))
 
 
-def main(argv: "Sequence[str] | None" = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,100,10000", help="comma-separated file counts")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per command (10000 files: at most 3)")
@@ -263,12 +347,19 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     imports = importtime(args.importtime_runs)
     print_report(size_rows, notes, startup, imports, args.top)
     if args.json:
-        path = save("static", {
-            "environment": env, "sizes": size_rows, "sanity": notes,
-            "startup": [t.as_dict() for t in startup],
-            "imports": [{"module": c.module, "self_us": c.self_us, "cumulative_us": c.cumulative_us,
-                         "depth": c.depth} for c in imports],
-        })
+        path = save(
+            "static",
+            {
+                "environment": env,
+                "sizes": size_rows,
+                "sanity": notes,
+                "startup": [t.as_dict() for t in startup],
+                "imports": [
+                    {"module": c.module, "self_us": c.self_us, "cumulative_us": c.cumulative_us, "depth": c.depth}
+                    for c in imports
+                ],
+            },
+        )
         print(f"\nwrote {path}")
     return 0
 

@@ -5,6 +5,7 @@ Exit codes (stable, for CI, pre-commit, kubeadm-style preflights and node-proble
   1  at least one finding at or above --fail-on
   2  usage error, unreadable settings, or an internal error (one line on stderr, no traceback)
 """
+
 from __future__ import annotations
 
 import gc
@@ -62,27 +63,61 @@ def cli() -> None:
 
 @cli.command(epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--example", is_flag=True,
-              help="Check the broken example net.d that ships with cnidoctor (implies --no-probe).")
-@click.option("--probe/--no-probe", default=True, show_default=True,
-              help="Resolve and probe plugin binaries (CNI_COMMAND=VERSION only). --no-probe: configs only.")
-@click.option("--bin-dir", "bin_dirs", multiple=True, metavar="DIR",
-              help="Plugin directory, repeatable, searched in order (default /opt/cni/bin).")
-@click.option("--runtime", "runtimes", multiple=True, metavar="NAME@VERSION",
-              help="Runtime to model, e.g. containerd@1.6.3, crio@1.28, libcni@1.1.2 (default: all known).")
-@click.option("--probe-timeout", type=click.FloatRange(min=0.1, max=120), default=5.0, show_default=True,
-              help="Seconds before a probed plugin is killed.")
+@click.option(
+    "--example", is_flag=True, help="Check the broken example net.d that ships with cnidoctor (implies --no-probe)."
+)
+@click.option(
+    "--probe/--no-probe",
+    default=True,
+    show_default=True,
+    help="Resolve and probe plugin binaries (CNI_COMMAND=VERSION only). --no-probe: configs only.",
+)
+@click.option(
+    "--bin-dir",
+    "bin_dirs",
+    multiple=True,
+    metavar="DIR",
+    help="Plugin directory, repeatable, searched in order (default /opt/cni/bin).",
+)
+@click.option(
+    "--runtime",
+    "runtimes",
+    multiple=True,
+    metavar="NAME@VERSION",
+    help="Runtime to model, e.g. containerd@1.6.3, crio@1.28, libcni@1.1.2 (default: all known).",
+)
+@click.option(
+    "--probe-timeout",
+    type=click.FloatRange(min=0.1, max=120),
+    default=5.0,
+    show_default=True,
+    help="Seconds before a probed plugin is killed.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "npd"]), default=None,
-              help="Report format: text for people, json (versioned, with a JSON Schema), sarif (GitHub code "
-                   "scanning), github (workflow annotations), npd (one line for node-problem-detector). "
-                   "[default: text; github when GITHUB_ACTIONS=true]")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
-              help="Lowest severity that makes the exit code 1 (default: fail-on in the settings file, else error).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github", "npd"]),
+    default=None,
+    help="Report format: text for people, json (versioned, with a JSON Schema), sarif (GitHub code "
+    "scanning), github (workflow annotations), npd (one line for node-problem-detector). "
+    "[default: text; github when GITHUB_ACTIONS=true]",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default: fail-on in the settings file, else error).",
+)
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Settings file (default: .cnidoctor.toml or [tool.cnidoctor] in pyproject.toml, found upwards).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Settings file (default: .cnidoctor.toml or [tool.cnidoctor] in pyproject.toml, found upwards).",
+)
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def check(
     paths: Tuple[str, ...],
@@ -123,8 +158,12 @@ def check(
     # find nothing); refcounting frees them, and the process ends right after, so skip the GC.
     gc.disable()
     report = engine.run(options, merged)
-    render_options = RenderOptions(color=_use_color(color), base_dir=os.getcwd(), tool_version=__version__,
-                                   width=shutil.get_terminal_size((100, 24)).columns)
+    render_options = RenderOptions(
+        color=_use_color(color),
+        base_dir=os.getcwd(),
+        tool_version=__version__,
+        width=shutil.get_terminal_size((100, 24)).columns,
+    )
     # color= stops click stripping the ANSI codes the reporter chose to emit (--color always, FORCE_COLOR).
     click.echo(renderer(fmt or default_format())(report, render_options), nl=False, color=render_options.color)
     sys.exit(exit_code(report, fail_on or merged.fail_on or "error"))
@@ -177,17 +216,38 @@ Exit codes: 0 recognised (or a rule code), 1 not recognised, 2 usage error.
 
 @cli.command(epilog=EXPLAIN_EPILOG, short_help="Explain a rule code or a pasted runtime error line.")
 @click.argument("subject", required=False)
-@click.option("--log", "log_file", type=click.File("r", errors="replace"), default=None, metavar="FILE",
-              help="Scan a whole log (or - for stdin) and explain every CNI-related line.")
-@click.option("--check/--no-check", "node_check", default=None,
-              help="Relate the error to this node's configs [default: on when the config dir exists].")
+@click.option(
+    "--log",
+    "log_file",
+    type=click.File("r", errors="replace"),
+    default=None,
+    metavar="FILE",
+    help="Scan a whole log (or - for stdin) and explain every CNI-related line.",
+)
+@click.option(
+    "--check/--no-check",
+    "node_check",
+    default=None,
+    help="Relate the error to this node's configs [default: on when the config dir exists].",
+)
 @click.option("--conf-dir", default=None, metavar="DIR", help="Config dir for --check (default /etc/cni/net.d).")
 @click.option("--bin-dir", "bin_dirs", multiple=True, metavar="DIR", help="Plugin dir for --check, repeatable.")
-@click.option("--probe/--no-probe", default=True, show_default=True,
-              help="With --check, probe plugin binaries (CNI_COMMAND=VERSION only).")
+@click.option(
+    "--probe/--no-probe",
+    default=True,
+    show_default=True,
+    help="With --check, probe plugin binaries (CNI_COMMAND=VERSION only).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain(subject: Optional[str], log_file: Any, node_check: Optional[bool], conf_dir: Optional[str],
-            bin_dirs: Tuple[str, ...], probe: bool, fmt: str) -> None:
+def explain(
+    subject: Optional[str],
+    log_file: Any,
+    node_check: Optional[bool],
+    conf_dir: Optional[str],
+    bin_dirs: Tuple[str, ...],
+    probe: bool,
+    fmt: str,
+) -> None:
     """Explain a rule code (e.g. CNI301), or a runtime's CNI error text (argument or stdin):
     which component printed it, the likely causes, the rule codes, the fix, and whether the
     cause is present on this node."""
@@ -246,17 +306,35 @@ def _explain_log(log_file: Any, fmt: str, do_check: bool, conf_dir: str, bin_dir
 
     lines = log_file.read(64 * 1024 * 1024).splitlines()
     groups = scan_log(lines)
-    nodes = [check_node(g.explanation, conf_dir, bin_dirs, probe) if do_check and g.explanation.recognised else None
-             for g in groups]
+    nodes = [
+        check_node(g.explanation, conf_dir, bin_dirs, probe) if do_check and g.explanation.recognised else None
+        for g in groups
+    ]
     if fmt == "json":
-        click.echo(json.dumps({"lines_scanned": len(lines), "groups": [
-            {"lines": list(g.line_numbers), "count": len(g.line_numbers), "example": g.explanation.text.strip(),
-             "explanation": explanation_dict(g.explanation, node)} for g, node in zip(groups, nodes)]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "lines_scanned": len(lines),
+                    "groups": [
+                        {
+                            "lines": list(g.line_numbers),
+                            "count": len(g.line_numbers),
+                            "example": g.explanation.text.strip(),
+                            "explanation": explanation_dict(g.explanation, node),
+                        }
+                        for g, node in zip(groups, nodes)
+                    ],
+                },
+                indent=2,
+            )
+        )
     elif not groups:
         click.echo(f"No CNI-related line in {len(lines)} lines.")
     else:
         for group, node in zip(groups, nodes):
-            numbers = ", ".join(str(n) for n in group.line_numbers[:8]) + (" ..." if len(group.line_numbers) > 8 else "")
+            numbers = ", ".join(str(n) for n in group.line_numbers[:8]) + (
+                " ..." if len(group.line_numbers) > 8 else ""
+            )
             click.echo(f"=== {len(group.line_numbers)} line(s): {numbers}")
             click.echo(f"    {group.explanation.text.strip()[:300]}")
             click.echo(render_blocks(explanation_blocks(group.explanation, node)))
@@ -277,21 +355,32 @@ def _guarded(call: Callable[[], Any]) -> None:
         raise SystemExit(code if isinstance(code, int) else EXIT_ERROR) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-    except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a user
+    except Exception as exc:
         if os.environ.get("CNIDOCTOR_DEBUG"):
             raise
-        click.echo(f"cnidoctor: internal error: {type(exc).__name__}: {exc} "
-                   "(set CNIDOCTOR_DEBUG=1 for a traceback)", err=True)
+        click.echo(
+            f"cnidoctor: internal error: {type(exc).__name__}: {exc} (set CNIDOCTOR_DEBUG=1 for a traceback)", err=True
+        )
         raise SystemExit(EXIT_ERROR) from None
 
 
 @cli.command()
-@click.option("--bin-dir", "bin_dirs", multiple=True, metavar="DIR",
-              help="Plugin directory, repeatable, searched in order (default /opt/cni/bin).")
+@click.option(
+    "--bin-dir",
+    "bin_dirs",
+    multiple=True,
+    metavar="DIR",
+    help="Plugin directory, repeatable, searched in order (default /opt/cni/bin).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
-@click.option("--probe-timeout", type=click.FloatRange(min=0.1, max=120), default=5.0, show_default=True,
-              help="Seconds before a probed plugin is killed (with its process group).")
+@click.option(
+    "--probe-timeout",
+    type=click.FloatRange(min=0.1, max=120),
+    default=5.0,
+    show_default=True,
+    help="Seconds before a probed plugin is killed (with its process group).",
+)
 def plugins(bin_dirs: Tuple[str, ...], fmt: str, no_cache: bool, probe_timeout: float) -> None:
     """Every binary in the bin dirs: path, architecture, VERSION reply, status (CNI_COMMAND=VERSION only)."""
     from .plugins.inventory import inventory

@@ -4,6 +4,7 @@
 Every stage is a pure function of data except discovery (reads the file system) and the node
 stage (runs plugins with CNI_COMMAND=VERSION); the node stage is imported only when probing.
 """
+
 from __future__ import annotations
 
 import os
@@ -115,13 +116,10 @@ SUPERSEDED_BY: Dict[str, str] = {"CNI315": "CNI511"}
 def drop_superseded(findings: Sequence[Finding]) -> List[Finding]:
     """Remove static findings that a probe-based finding at the same file and pointer replaces."""
     measured = {(f.code, f.file, f.pointer) for f in findings}
-    return [
-        f for f in findings
-        if (SUPERSEDED_BY.get(f.code), f.file, f.pointer) not in measured
-    ]
+    return [f for f in findings if (SUPERSEDED_BY.get(f.code), f.file, f.pointer) not in measured]
 
 
-def node_stage(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options) -> "NodeResult":
+def node_stage(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options) -> NodeResult:
     """Probe the node (``--probe``), or only check configs against runtime libraries (no processes)."""
     from .crosscheck import facts as node  # lazy: static runs skip subprocess and ELF machinery
 

@@ -1,13 +1,13 @@
 """How Go prints values, for predicting runtime error texts exactly: fmt's ``%q`` and ``%T``
 and the JSON kind word of encoding/json's UnmarshalTypeError. One place for all stages."""
+
 from __future__ import annotations
 
 from typing import Any, List, Union
 
 __all__ = ["go_quote", "go_type_name", "json_kind"]
 
-_GO_ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v",
-               0x5C: "\\\\", 0x22: '\\"'}
+_GO_ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v", 0x5C: "\\\\", 0x22: '\\"'}
 
 
 def go_quote(data: Union[bytes, str]) -> str:

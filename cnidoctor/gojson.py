@@ -25,6 +25,7 @@ Go behaviour modelled (go/src/encoding/json, Go >= 1.20):
   ``null`` leaves a field unchanged (maps and slices become nil); the first type error wins and
   reads ``json: cannot unmarshal <kind> into Go struct field <Struct>.<a.b> of type <T>``.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -34,24 +35,24 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .gofmt import go_type_name, json_kind  # noqa: F401 - part of this module's API
+from .gofmt import go_type_name, json_kind
 
 __all__ = [
     "MAX_DEPTH",
-    "GoSyntaxError",
     "Decoded",
-    "ScanResult",
     "DuplicateKeyDict",
+    "GoSyntaxError",
     "GoType",
+    "Locator",
+    "ScanResult",
     "StructResult",
     "decode",
-    "scan",
-    "Locator",
-    "line_column",
-    "quote_char",
     "go_type_name",
+    "line_column",
     "pointer_join",
     "pointer_tokens",
+    "quote_char",
+    "scan",
     "unmarshal",
 ]
 
@@ -120,8 +121,7 @@ def quote_char(c: int) -> str:
     return "'" + _go_quote_rune(chr(c)) + "'"
 
 
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-               "\v": "\\v", "\\": "\\\\"}
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\\": "\\\\"}
 
 
 def _go_quote_rune(ch: str) -> str:
@@ -220,8 +220,9 @@ def decode(data: bytes) -> Decoded:
         return obj
 
     try:
-        value = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=_reject_constant,
-                           parse_float=_finite_float)
+        value = json.loads(
+            text, object_pairs_hook=pairs_hook, parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except (ValueError, RecursionError):
         return _slow_decode(data)
     if _SURROGATE_ESCAPE.search(text):
@@ -233,8 +234,12 @@ def _slow_decode(data: bytes) -> Decoded:
     result = scan(data, build=True)
     if result.error is not None:
         raise result.error
-    return Decoded(result.value, bool(result.duplicates), bool(result.invalid_utf8),
-                   result.overflow[1] if result.overflow else None)
+    return Decoded(
+        result.value,
+        bool(result.duplicates),
+        bool(result.invalid_utf8),
+        result.overflow[1] if result.overflow else None,
+    )
 
 
 def _fix_surrogates(value: Any) -> Any:
@@ -594,8 +599,8 @@ class GoType:
 
     kind: str
     name: str
-    elem: Optional["GoType"] = None
-    fields: Tuple[Tuple[str, "GoType"], ...] = ()
+    elem: Optional[GoType] = None
+    fields: Tuple[Tuple[str, GoType], ...] = ()
     struct_name: str = ""
 
 
@@ -628,8 +633,7 @@ class _StructDecoder:
     def members(self, obj: Mapping[str, Any]) -> Sequence[Tuple[str, Any]]:
         return sorted(obj.items()) if self.sort_keys else members(obj)
 
-    def error(self, value: Any, gotype: GoType, pointer: str, struct: str,
-              fields: Sequence[str]) -> None:
+    def error(self, value: Any, gotype: GoType, pointer: str, struct: str, fields: Sequence[str]) -> None:
         if self.result.error is not None:
             return  # decode.go saveError keeps the first error only
         kind = json_kind(value)
@@ -640,8 +644,9 @@ class _StructDecoder:
         self.result.error = f"json: cannot unmarshal {kind} into {where} of type {gotype.name}"
         self.result.error_pointer = pointer
 
-    def decode(self, value: Any, current: Any, gotype: GoType, pointer: str, struct: str,
-               fields: Tuple[str, ...]) -> Any:
+    def decode(
+        self, value: Any, current: Any, gotype: GoType, pointer: str, struct: str, fields: Tuple[str, ...]
+    ) -> Any:
         """Decode ``value`` into a Go value of ``gotype`` whose current content is ``current``."""
         kind = gotype.kind
         if kind == "any":
@@ -656,15 +661,18 @@ class _StructDecoder:
             return self.decode_map(value, current, gotype, pointer, struct, fields)
         if kind == "slice" and isinstance(value, list):
             assert gotype.elem is not None
-            return [self.decode(item, None, gotype.elem, pointer_join(pointer, i), struct, fields)
-                    for i, item in enumerate(value)]
+            return [
+                self.decode(item, None, gotype.elem, pointer_join(pointer, i), struct, fields)
+                for i, item in enumerate(value)
+            ]
         if kind == "struct" and isinstance(value, dict):
             return self.decode_struct(value, current, gotype, pointer, fields)
         self.error(value, gotype, pointer, struct, fields)
         return current
 
-    def decode_map(self, value: Mapping[str, Any], current: Any, gotype: GoType, pointer: str,
-                   struct: str, fields: Tuple[str, ...]) -> Dict[str, Any]:
+    def decode_map(
+        self, value: Mapping[str, Any], current: Any, gotype: GoType, pointer: str, struct: str, fields: Tuple[str, ...]
+    ) -> Dict[str, Any]:
         out: Dict[str, Any] = dict(current) if isinstance(current, dict) else {}
         assert gotype.elem is not None
         for key, item in self.members(value):
@@ -672,8 +680,9 @@ class _StructDecoder:
             out[key] = self.decode(item, None, gotype.elem, pointer_join(pointer, key), struct, fields)
         return out
 
-    def decode_struct(self, value: Mapping[str, Any], current: Any, gotype: GoType, pointer: str,
-                      fields: Tuple[str, ...]) -> Dict[str, Any]:
+    def decode_struct(
+        self, value: Mapping[str, Any], current: Any, gotype: GoType, pointer: str, fields: Tuple[str, ...]
+    ) -> Dict[str, Any]:
         out: Dict[str, Any] = dict(current) if isinstance(current, dict) else {}
         exact, folded = _field_maps(gotype)
         for key, item in self.members(value):
@@ -683,8 +692,7 @@ class _StructDecoder:
             member = pointer_join(pointer, key)
             if name != key:
                 self.result.folded.append((member, name))
-            out[name] = self.decode(item, out.get(name), exact[name], member,
-                                    gotype.struct_name, fields + (name,))
+            out[name] = self.decode(item, out.get(name), exact[name], member, gotype.struct_name, fields + (name,))
         return out
 
 

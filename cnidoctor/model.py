@@ -3,6 +3,7 @@
 discover -> parse -> validate -> resolve -> probe -> cross-check -> findings -> reporter.
 Every stage consumes and returns these types; only ``cli.py`` prints.
 """
+
 from __future__ import annotations
 
 import enum
@@ -10,15 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Optional, Tuple
 
 __all__ = [
-    "Severity",
-    "Rule",
-    "Finding",
     "Candidate",
-    "PluginConf",
+    "Finding",
     "NetworkList",
     "ParsedFile",
-    "Selection",
+    "PluginConf",
     "Report",
+    "Rule",
+    "Selection",
+    "Severity",
 ]
 
 
@@ -34,7 +35,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         return cls[text.strip().upper()]
 
 
@@ -67,7 +68,7 @@ class Rule:
         fix: Optional[str] = None,
         line: Optional[int] = None,
         column: Optional[int] = None,
-    ) -> "Finding":
+    ) -> Finding:
         """A finding of this rule at ``file``/``pointer`` with the rule's default severity."""
         return Finding(
             code=self.code,
@@ -179,9 +180,7 @@ class ParsedFile:
     network: Optional[NetworkList]
     load_error: Optional[str]
     findings: Tuple[Finding, ...]
-    locate: Callable[[str], Tuple[int, int]] = field(
-        default=lambda _pointer: (1, 1), compare=False, repr=False
-    )
+    locate: Callable[[str], Tuple[int, int]] = field(default=lambda _pointer: (1, 1), compare=False, repr=False)
 
     @property
     def path(self) -> str:

@@ -31,6 +31,7 @@ Per-path ``path`` is a glob relative to the settings file's directory (``*`` and
 one path segment, ``**/`` spans directories); a pattern without ``/`` matches a file name at any
 depth and a pattern that names a directory covers everything in it, as in .gitignore.
 """
+
 from __future__ import annotations
 
 import glob as globmod
@@ -74,7 +75,7 @@ class PathIgnore:
     pointer: str
     line: int
     column: int
-    pattern: "re.Pattern[str]" = field(compare=False, repr=False, default=re.compile(r"(?!)"))
+    pattern: re.Pattern[str] = field(compare=False, repr=False, default=re.compile(r"(?!)"))
 
     def covers_code(self, code: str) -> bool:
         return not self.codes or any(code.startswith(c) for c in self.codes)
@@ -168,16 +169,18 @@ class Settings:
     def _unused(self, entry: PathIgnore) -> Finding:
         codes = ", ".join(entry.codes) if entry.codes else "any code"
         return UNUSED_IGNORE.at(
-            self.source, entry.pointer,
-            f'ignore entry for path "{entry.path}" ({codes}) matched no finding; '
-            f'it was added because: {entry.reason}',
-            line=entry.line, column=entry.column,
+            self.source,
+            entry.pointer,
+            f'ignore entry for path "{entry.path}" ({codes}) matched no finding; it was added because: {entry.reason}',
+            line=entry.line,
+            column=entry.column,
         )
 
     # -- command-line flags ---------------------------------------------------------------------
 
-    def with_flags(self, select: Tuple[str, ...] = (), ignore: Tuple[str, ...] = (),
-                   known_codes: Optional[Iterable[str]] = None) -> "Settings":
+    def with_flags(
+        self, select: Tuple[str, ...] = (), ignore: Tuple[str, ...] = (), known_codes: Optional[Iterable[str]] = None
+    ) -> Settings:
         """Flags on top of the file: ``--select`` replaces the file's select (like ruff),
         ``--ignore`` adds to its ignore. An unknown code on the command line is a usage error."""
         known = _known(known_codes)
@@ -188,6 +191,7 @@ class Settings:
 
 
 # -- loading ------------------------------------------------------------------------------------
+
 
 def load(explicit_path: Optional[str], cwd: str, known_codes: Optional[Iterable[str]] = None) -> Settings:
     """The settings for a run in ``cwd``: the explicit file, else the nearest one upwards, else defaults."""
@@ -234,8 +238,10 @@ def _read_table(path: str, required: bool) -> Tuple[Optional[Dict[str, Any]], st
     except tomllib.TOMLDecodeError as exc:
         hint = ""
         if "immutable namespace" in str(exc) and "ignore" in str(exc):
-            hint = ("; `ignore = [...]` and `[[ignore]]` cannot both appear (TOML): move the plain codes into "
-                    "an [[ignore]] entry with `codes` and `reason` but no `path`")
+            hint = (
+                "; `ignore = [...]` and `[[ignore]]` cannot both appear (TOML): move the plain codes into "
+                "an [[ignore]] entry with `codes` and `reason` but no `path`"
+            )
         raise SettingsError(f"settings file {path} is not valid TOML: {exc}{hint}") from None
     if os.path.basename(path) != PYPROJECT:
         return document, text
@@ -278,8 +284,9 @@ class _Builder:
 
     def problem(self, pointer: str, message: str, needle: str, fix: str, occurrence: int = 0) -> None:
         line, column = self.position(needle, occurrence) or (1, 1)
-        self.problems.append(INVALID_SETTINGS.at(
-            self.source, self.prefix + pointer, message, line=line, column=column, fix=fix))
+        self.problems.append(
+            INVALID_SETTINGS.at(self.source, self.prefix + pointer, message, line=line, column=column, fix=fix)
+        )
 
     def position(self, needle: str, occurrence: int = 0) -> Optional[Tuple[int, int]]:
         """Where ``needle`` (a regex) matches for the ``occurrence``-th time; None if it does not.
@@ -296,34 +303,49 @@ class _Builder:
     def codes(self, values: Any, pointer: str, what: str) -> Tuple[str, ...]:
         """Valid codes/prefixes from a list; each bad one is a CNI902 and is dropped."""
         if not isinstance(values, list):
-            self.problem(pointer, f"{what} must be a list of rule codes, not {_toml_type(values)}",
-                         _key_regex(pointer.rsplit("/", 1)[-1]), f'Write {what} = ["CNI301", "CNI4"].')
+            self.problem(
+                pointer,
+                f"{what} must be a list of rule codes, not {_toml_type(values)}",
+                _key_regex(pointer.rsplit("/", 1)[-1]),
+                f'Write {what} = ["CNI301", "CNI4"].',
+            )
             return ()
         out: List[str] = []
         for index, value in enumerate(values):
             if isinstance(value, dict) and what == "ignore":
                 continue  # tables inside `ignore` are per-path entries, handled by the caller
             if not isinstance(value, str):
-                self.problem(f"{pointer}/{index}", f"{what} entries must be rule codes, not {_toml_type(value)}",
-                             _key_regex(what), 'Quote each code: "CNI301".')
+                self.problem(
+                    f"{pointer}/{index}",
+                    f"{what} entries must be rule codes, not {_toml_type(value)}",
+                    _key_regex(what),
+                    'Quote each code: "CNI301".',
+                )
                 continue
             code = value.strip().upper()
             if is_known(code, self.known):
                 out.append(code)
             else:
-                self.problem(f"{pointer}/{index}", f"unknown rule code {value!r} in {what}; not applied",
-                             re.escape(value), UNKNOWN_CODE_FIX)
+                self.problem(
+                    f"{pointer}/{index}",
+                    f"unknown rule code {value!r} in {what}; not applied",
+                    re.escape(value),
+                    UNKNOWN_CODE_FIX,
+                )
         return tuple(out)
 
 
-def _from_table(table: Dict[str, Any], text: str, source: str, path: str, cwd: str,
-                known: FrozenSet[str]) -> Settings:
+def _from_table(table: Dict[str, Any], text: str, source: str, path: str, cwd: str, known: FrozenSet[str]) -> Settings:
     prefix = "/tool/cnidoctor" if os.path.basename(path) == PYPROJECT else ""
     build = _Builder(text, source, prefix, known)
     for key in table:
         if key not in KNOWN_KEYS:
-            build.problem(f"/{escape_token(key)}", f"unknown settings key {key!r}; it is ignored",
-                          _key_regex(key), f"Use one of the known keys: {', '.join(KNOWN_KEYS)}.")
+            build.problem(
+                f"/{escape_token(key)}",
+                f"unknown settings key {key!r}; it is ignored",
+                _key_regex(key),
+                f"Use one of the known keys: {', '.join(KNOWN_KEYS)}.",
+            )
     select = build.codes(table["select"], "/select", "select") if "select" in table else ()
     raw_ignore = table.get("ignore", [])
     ignore = build.codes(raw_ignore, "/ignore", "ignore") if "ignore" in table else ()
@@ -343,18 +365,19 @@ def _from_table(table: Dict[str, Any], text: str, source: str, path: str, cwd: s
 
 def _severities(value: Any, build: _Builder) -> Tuple[Tuple[str, Severity], ...]:
     if not isinstance(value, dict):
-        build.problem("/severity", f"severity must be a table, not {_toml_type(value)}",
-                      _key_regex("severity"), SEVERITY_FIX)
+        build.problem(
+            "/severity", f"severity must be a table, not {_toml_type(value)}", _key_regex("severity"), SEVERITY_FIX
+        )
         return ()
     out: List[Tuple[str, Severity]] = []
     for code, level in value.items():
         pointer = f"/severity/{escape_token(code)}"
         if not is_known(code.strip().upper(), build.known):
-            build.problem(pointer, f"unknown rule code {code!r} in severity; not applied", re.escape(code),
-                          UNKNOWN_CODE_FIX)
+            build.problem(
+                pointer, f"unknown rule code {code!r} in severity; not applied", re.escape(code), UNKNOWN_CODE_FIX
+            )
         elif not isinstance(level, str) or level.strip().lower() not in SEVERITY_VALUES:
-            build.problem(pointer, f"unknown severity {level!r} for {code}; not applied",
-                          re.escape(code), SEVERITY_FIX)
+            build.problem(pointer, f"unknown severity {level!r} for {code}; not applied", re.escape(code), SEVERITY_FIX)
         else:
             out.append((code.strip().upper(), Severity.parse(level)))
     return tuple(out)
@@ -365,8 +388,12 @@ def _fail_on(value: Any, build: _Builder) -> Optional[str]:
         return None
     if isinstance(value, str) and value.strip().lower() in FAIL_ON_VALUES:
         return value.strip().lower()
-    build.problem("/fail-on", f"fail-on {value!r} is not a severity; the default (error) applies",
-                  _key_regex("fail-on"), f"Use one of: {', '.join(FAIL_ON_VALUES)}.")
+    build.problem(
+        "/fail-on",
+        f"fail-on {value!r} is not a severity; the default (error) applies",
+        _key_regex("fail-on"),
+        f"Use one of: {', '.join(FAIL_ON_VALUES)}.",
+    )
     return None
 
 
@@ -387,17 +414,22 @@ def _path_ignores(values: List[Any], build: _Builder) -> Tuple[PathIgnore, ...]:
     return tuple(out)
 
 
-def _path_ignore(value: Mapping[str, Any], pointer: str, line: int, column: int,
-                 build: _Builder) -> Optional[PathIgnore]:
+def _path_ignore(
+    value: Mapping[str, Any], pointer: str, line: int, column: int, build: _Builder
+) -> Optional[PathIgnore]:
     def reject(message: str, fix: str) -> None:
-        build.problems.append(INVALID_SETTINGS.at(
-            build.source, build.prefix + pointer, message + "; entry not applied", line=line, column=column,
-            fix=fix))
+        build.problems.append(
+            INVALID_SETTINGS.at(
+                build.source, build.prefix + pointer, message + "; entry not applied", line=line, column=column, fix=fix
+            )
+        )
 
     unknown = [k for k in value if k not in ENTRY_KEYS]
     if unknown:
-        reject(f"ignore entry has unknown key(s) {', '.join(map(repr, unknown))}",
-               "An ignore entry has only path, codes and reason.")
+        reject(
+            f"ignore entry has unknown key(s) {', '.join(map(repr, unknown))}",
+            "An ignore entry has only path, codes and reason.",
+        )
         return None
     path, reason = value.get("path", ""), value.get("reason")
     if not isinstance(path, str):
@@ -405,33 +437,49 @@ def _path_ignore(value: Mapping[str, Any], pointer: str, line: int, column: int,
         return None
     where = f'for "{path}"' if path.strip() else "without a path"
     if not isinstance(reason, str) or not reason.strip():
-        reject(f"ignore entry {where} has no `reason`",
-               'Add reason = "..." saying why the finding is acceptable, so the next reader can judge it.')
+        reject(
+            f"ignore entry {where} has no `reason`",
+            'Add reason = "..." saying why the finding is acceptable, so the next reader can judge it.',
+        )
         return None
     if not path.strip() and "codes" not in value:
-        reject("ignore entry has neither `path` nor `codes`, so it would silence everything",
-               'Add path = "net.d/10-x.conflist" (a glob) and/or codes = ["CNI301"].')
+        reject(
+            "ignore entry has neither `path` nor `codes`, so it would silence everything",
+            'Add path = "net.d/10-x.conflist" (a glob) and/or codes = ["CNI301"].',
+        )
         return None
     codes: Tuple[str, ...] = ()
     if "codes" in value:
         raw = value["codes"]
         if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
-            reject(f"`codes` of the ignore entry {where} is not a non-empty list of rule codes",
-                   'Write codes = ["CNI301"], or leave codes out to ignore every code in that path.')
+            reject(
+                f"`codes` of the ignore entry {where} is not a non-empty list of rule codes",
+                'Write codes = ["CNI301"], or leave codes out to ignore every code in that path.',
+            )
             return None
         unknown_codes = [c for c in raw if not is_known(c.strip().upper(), build.known)]
         if unknown_codes:
-            reject(f"ignore entry {where} names unknown rule code(s) {', '.join(map(repr, unknown_codes))}",
-                   UNKNOWN_CODE_FIX)
+            reject(
+                f"ignore entry {where} names unknown rule code(s) {', '.join(map(repr, unknown_codes))}",
+                UNKNOWN_CODE_FIX,
+            )
             return None
         codes = tuple(c.strip().upper() for c in raw)
-    return PathIgnore(path=path.strip(), codes=codes, reason=reason.strip(), pointer=build.prefix + pointer,
-                      line=line, column=column, pattern=compile_glob(path.strip()))
+    return PathIgnore(
+        path=path.strip(),
+        codes=codes,
+        reason=reason.strip(),
+        pointer=build.prefix + pointer,
+        line=line,
+        column=column,
+        pattern=compile_glob(path.strip()),
+    )
 
 
 # -- globs --------------------------------------------------------------------------------------
 
-def compile_glob(pattern: str) -> "re.Pattern[str]":
+
+def compile_glob(pattern: str) -> re.Pattern[str]:
     """A path glob as a regex over '/'-separated paths (see the module docstring)."""
     body = pattern.strip().rstrip("/")
     anchored = body.startswith("/") or "/" in body
@@ -457,7 +505,7 @@ def _translate(pattern: str) -> str:
             i += 1
         elif pattern[i] == "[" and _class_end(pattern, i) > 0:
             end = _class_end(pattern, i)
-            inner = pattern[i + 1:end]
+            inner = pattern[i + 1 : end]
             inner = "^" + inner[1:] if inner.startswith("!") else inner
             out.append("[" + inner.replace("\\", "\\\\") + "]")
             i = end + 1
@@ -471,14 +519,14 @@ def _class_end(pattern: str, start: int) -> int:
     """Index of the "]" closing the class opened at ``start`` (a leading "!" or "]" is part of
     the class, as in fnmatch); -1 when unclosed, and the "[" is then literal."""
     i = start + 1
-    if pattern[i:i + 1] == "!":
+    if pattern[i : i + 1] == "!":
         i += 1
-    if pattern[i:i + 1] == "]":
+    if pattern[i : i + 1] == "]":
         i += 1
     return pattern.find("]", i)
 
 
-def _matches_with_parents(pattern: "re.Pattern[str]", path: str) -> bool:
+def _matches_with_parents(pattern: re.Pattern[str], path: str) -> bool:
     """The path or one of its parent directories matches (a directory pattern covers its files)."""
     candidate = path
     while candidate and candidate not in (".", "/"):
@@ -498,5 +546,11 @@ def _key_regex(key: str) -> str:
 
 
 def _toml_type(value: Any) -> str:
-    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a float"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a table",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+    }.get(type(value), type(value).__name__)

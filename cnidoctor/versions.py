@@ -5,6 +5,7 @@ Sources: cni@v0.8.1 and cni@v1.3.0 pkg/version/plugin.go ``ParseVersion`` and
 Support decisions (skel's reconciler, libcni ``validatePlugin``) compare strings *exactly*;
 only the ParseVersion-based gates (CHECK/DEL/GC/STATUS, cniVersions ordering) are numeric.
 """
+
 from __future__ import annotations
 
 import functools

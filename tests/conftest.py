@@ -1,4 +1,5 @@
 """Shared test helpers: run the CLI in-process through click's CliRunner."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ FIXTURES = ROOT / "fixtures"
 SHARED = ROOT.parent / "shared"
 
 
-def run_cli(args: Sequence[str], cwd: "Path | None" = None, env: "Dict[str, str] | None" = None) -> Result:
+def run_cli(args: Sequence[str], cwd: Path | None = None, env: Dict[str, str] | None = None) -> Result:
     """Invoke cnidoctor in-process; exceptions propagate so a crash fails the test loudly."""
     runner = CliRunner()
     old = os.getcwd()
@@ -32,9 +33,7 @@ def run_cli(args: Sequence[str], cwd: "Path | None" = None, env: "Dict[str, str]
 
 def finding_keys(report: Dict[str, Any]) -> List[Tuple[str, str, str, str]]:
     """Findings as (code, file, pointer, severity), sorted: what fixtures assert on."""
-    return sorted(
-        (f["code"], f["file"] or "", f["pointer"], f["severity"]) for f in report["findings"]
-    )
+    return sorted((f["code"], f["file"] or "", f["pointer"], f["severity"]) for f in report["findings"])
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ ELF files are generated here instead of committed: a 64-byte ELF64 header, optio
 by one PT_INTERP program header and the loader path (System V gABI, "ELF header" and
 "Program header" layouts). Enough for execve and pyelftools; not a runnable program.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,24 @@ from typing import Optional
 
 FAKES = Path(__file__).resolve().parent.parent / "fixtures" / "plugins"
 REAL = Path("/usr/lib/cni")
-REAL_NAMES = ("bandwidth", "bridge", "dhcp", "firewall", "host-device", "host-local", "ipvlan",
-              "loopback", "macvlan", "portmap", "ptp", "sbr", "static", "tuning", "vlan", "vrf")
+REAL_NAMES = (
+    "bandwidth",
+    "bridge",
+    "dhcp",
+    "firewall",
+    "host-device",
+    "host-local",
+    "ipvlan",
+    "loopback",
+    "macvlan",
+    "portmap",
+    "ptp",
+    "sbr",
+    "static",
+    "tuning",
+    "vlan",
+    "vrf",
+)
 
 EM_X86_64 = 62
 EM_AARCH64 = 183
@@ -43,8 +60,9 @@ def write_elf(path: Path, machine: int, interp: Optional[str] = None, e_type: in
     """A little-endian ELF64 executable header (+ PT_INTERP when ``interp``), mode 0755."""
     phnum = 1 if interp else 0
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # ELFCLASS64, LSB, EV_CURRENT, SYSV
-    header = ident + struct.pack("<HHIQQQIHHHHHH", e_type, machine, 1, 0x400000, 64 if phnum else 0, 0, 0,
-                                 64, 56, phnum, 64, 0, 0)
+    header = ident + struct.pack(
+        "<HHIQQQIHHHHHH", e_type, machine, 1, 0x400000, 64 if phnum else 0, 0, 0, 64, 56, phnum, 64, 0, 0
+    )
     body = b""
     if interp:
         data = interp.encode() + b"\0"
@@ -64,8 +82,13 @@ def kernel_exec_error(path: Path) -> Optional[str]:
     import subprocess
 
     try:
-        proc = subprocess.Popen([str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"})
+        proc = subprocess.Popen(
+            [str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={"PATH": "/usr/bin:/bin"},
+        )
     except OSError as exc:
         return os.strerror(exc.errno or 0).lower()
     proc.kill()

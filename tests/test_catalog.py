@@ -1,5 +1,6 @@
 """The catalog is the documentation: every rule complete, codes permanent and well-formed,
 every code exercised by at least one fixture scenario, docs/rules.md current."""
+
 from __future__ import annotations
 
 import json
@@ -7,11 +8,11 @@ import re
 from typing import Set
 
 import pytest
-
-from cnidoctor.report import catalog as catalog_render
-from cnidoctor.model import Severity
-from cnidoctor.rules import CODE_PATTERN, FAMILIES, catalog
 from conftest import FIXTURES, ROOT, run_cli
+
+from cnidoctor.model import Severity
+from cnidoctor.report import catalog as catalog_render
+from cnidoctor.rules import CODE_PATTERN, FAMILIES, catalog
 
 RULES = list(catalog().values())
 

@@ -12,6 +12,7 @@ whole static pipeline, one file at a time, asserting the conclusion its SOURCES.
 The expectations come from the corpus curators (README.md there explains each file), not from
 cnidoctor's output. The corpus is never copied into the repo; the tests skip on a fresh clone.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
-
 from conftest import SHARED, run_cli
 
 CORPUS = SHARED / "corpus" / "real-world"
@@ -66,8 +66,7 @@ def describe(findings: List[Dict[str, Any]]) -> str:
     if not findings:
         return "  (no findings)"
     return "\n".join(
-        f"  {f['code']} {f['severity']:<7} {f.get('pointer') or '/'}: {f.get('message', '')}"
-        for f in findings
+        f"  {f['code']} {f['severity']:<7} {f.get('pointer') or '/'}: {f.get('message', '')}" for f in findings
     )
 
 
@@ -86,8 +85,9 @@ def test_every_file_is_described(shared_corpus: Path) -> None:
     """SOURCES.tsv and the directory agree, and every row has a known expectation."""
     rows = read_sources(shared_corpus)
     assert sorted(rows) == FILES
-    unknown = {name: row["lint_expectation"] for name, row in rows.items()
-               if row["lint_expectation"] not in EXPECTATIONS}
+    unknown = {
+        name: row["lint_expectation"] for name, row in rows.items() if row["lint_expectation"] not in EXPECTATIONS
+    }
     assert not unknown
 
 
@@ -98,8 +98,10 @@ def test_corpus_file(shared_corpus: Path, name: str) -> None:
     expectation = DISAGREEMENTS.get(name, (row["lint_expectation"], ""))[0]
     findings = check_file(shared_corpus / name)["findings"]
     errors = [f for f in findings if f["severity"] == "error"]
-    context = (f"{name}: expected {expectation!r} (known_defect: {row['known_defect'] or '-'})\n"
-               f"findings:\n{describe(findings)}")
+    context = (
+        f"{name}: expected {expectation!r} (known_defect: {row['known_defect'] or '-'})\n"
+        f"findings:\n{describe(findings)}"
+    )
 
     if expectation == "error":
         assert errors, context

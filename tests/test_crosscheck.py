@@ -1,15 +1,16 @@
 """crosscheck.py: list version per libcni, executed binaries, and node findings with ranges."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any, Mapping
 
+from cnidoctor.config.parse import parse
 from cnidoctor.crosscheck import facts as node
 from cnidoctor.crosscheck.compare import executed_binaries, list_version
 from cnidoctor.engine import Options
 from cnidoctor.model import Candidate, ParsedFile, Selection
-from cnidoctor.config.parse import parse
 from cnidoctor.runtime.matrix import Libcni
 
 
@@ -22,8 +23,15 @@ def conflist(tmp_path: Path, doc: Mapping[str, Any]) -> ParsedFile:
 
 def test_cni_versions_selection(tmp_path: Path) -> None:
     # cni@v1.2.3 libcni/conf.go:91-135: highest entry <= Current(), cniVersion included; < 1.2 ignores it
-    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "cniVersions": ["1.0.0", "1.1.0", "2.0.0"], "name": "n",
-                                 "plugins": [{"type": "bridge"}]})
+    parsed = conflist(
+        tmp_path,
+        {
+            "cniVersion": "0.4.0",
+            "cniVersions": ["1.0.0", "1.1.0", "2.0.0"],
+            "name": "n",
+            "plugins": [{"type": "bridge"}],
+        },
+    )
     assert parsed.network is not None
     assert list_version(parsed.network, parsed.document, Libcni("1.3.0")).version == "1.1.0"
     assert list_version(parsed.network, parsed.document, Libcni("1.1.2")).version == "0.4.0"
@@ -42,26 +50,43 @@ def test_cni_versions_bad_entry(tmp_path: Path) -> None:
     parsed = conflist(tmp_path, {"cniVersions": ["1.0.0.0"], "name": "n", "plugins": [{"type": "bridge"}]})
     assert parsed.network is not None
     assert list_version(parsed.network, parsed.document, Libcni("1.3.0")).error == (
-        'error parsing configuration list: invalid cniVersions entry 1.0.0.0 at index 0: '
-        'invalid version "1.0.0.0": too many parts')
+        "error parsing configuration list: invalid cniVersions entry 1.0.0.0 at index 0: "
+        'invalid version "1.0.0.0": too many parts'
+    )
 
 
 def test_disable_check_readbool(tmp_path: Path) -> None:
     # cni@v1.2.3 libcni/conf.go readBool: lowered value in the message
-    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "disableCheck": "Yes", "name": "n", "plugins": [{"type": "bridge"}]})
+    parsed = conflist(
+        tmp_path, {"cniVersion": "1.0.0", "disableCheck": "Yes", "name": "n", "plugins": [{"type": "bridge"}]}
+    )
     assert parsed.network is not None
     assert list_version(parsed.network, parsed.document, Libcni("1.2.3")).error == (
-        'error parsing configuration list: invalid value "yes" for disableCheck')
+        'error parsing configuration list: invalid value "yes" for disableCheck'
+    )
     assert list_version(parsed.network, parsed.document, Libcni("1.2.0")).error == (
-        'error parsing configuration list: invalid disableCheck value "Yes"')
+        'error parsing configuration list: invalid disableCheck value "Yes"'
+    )
 
 
 def test_executed_binaries_flannel_and_multus(tmp_path: Path) -> None:
-    parsed = conflist(tmp_path, {"cniVersion": "0.3.1", "name": "n", "plugins": [
-        {"type": "flannel", "delegate": {"hairpinMode": True}},
-        {"type": "multus", "delegates": [{"cniVersion": "0.4.0", "plugins": [
-            {"type": "calico", "ipam": {"type": "calico-ipam"}}]}]},
-        {"type": "portmap"}]})
+    parsed = conflist(
+        tmp_path,
+        {
+            "cniVersion": "0.3.1",
+            "name": "n",
+            "plugins": [
+                {"type": "flannel", "delegate": {"hairpinMode": True}},
+                {
+                    "type": "multus",
+                    "delegates": [
+                        {"cniVersion": "0.4.0", "plugins": [{"type": "calico", "ipam": {"type": "calico-ipam"}}]}
+                    ],
+                },
+                {"type": "portmap"},
+            ],
+        },
+    )
     assert parsed.network is not None
     got = [(b.type, b.role, b.pointer, b.implied) for b in executed_binaries(parsed.network)]
     assert got == [

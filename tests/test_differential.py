@@ -30,11 +30,12 @@ Compared per step (one test case each):
 
 Known mismatches are ``xfail(strict=True)`` with the real text, so they flip when fixed.
 """
+
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -44,7 +45,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import pytest
-
 from conftest import FIXTURES, run_cli
 
 RUNTIME = "libcni@1.1.2"
@@ -125,8 +125,14 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "CGO_ENABLED": "0",
     }
     binary = out / "cnddriver"
-    built = subprocess.run(["go", "build", "-o", str(binary), "main.go"], cwd=DRIVER_SRC, env=env,
-                           capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        ["go", "build", "-o", str(binary), "main.go"],
+        cwd=DRIVER_SRC,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if built.returncode != 0:
         pytest.fail("building the differential driver failed:\n" + built.stderr)
     return binary
@@ -171,11 +177,36 @@ def run_real(binary: Path, confdir: Path, bindir: Path, scratch: Path) -> RealRu
             subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, timeout=30)
             created.append(name)
         command = [
-            "ip", "netns", "exec", host, "unshare", "--mount", "--propagation", "private", "--",
-            "sh", "-c", SANDBOX_SCRIPT, "sh",
-            str(binary), "-confdir", str(confdir), "-bindirs", str(bindir), "-cachedir", str(cache),
-            "-netns", f"/run/netns/{container}", "-id", f"cnd{tag}", "-timeout", "5s", "-version-timeout", "3s",
-            "-outside", os.readlink("/proc/self/ns/net"),
+            "ip",
+            "netns",
+            "exec",
+            host,
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            SANDBOX_SCRIPT,
+            "sh",
+            str(binary),
+            "-confdir",
+            str(confdir),
+            "-bindirs",
+            str(bindir),
+            "-cachedir",
+            str(cache),
+            "-netns",
+            f"/run/netns/{container}",
+            "-id",
+            f"cnd{tag}",
+            "-timeout",
+            "5s",
+            "-version-timeout",
+            "3s",
+            "-outside",
+            os.readlink("/proc/self/ns/net"),
         ]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
         out_path, err_path = scratch / f"out-{tag}.json", scratch / f"err-{tag}.txt"
@@ -229,8 +260,19 @@ class Pair:
 
 
 def _predict(scenario: Path, bindir: Path) -> Mapping[str, Any]:
-    args = ["check", "--format", "json", "--fail-on", "never", "--no-cache", "--runtime", RUNTIME,
-            "--bin-dir", str(bindir), str(scenario / "net.d")]
+    args = [
+        "check",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--no-cache",
+        "--runtime",
+        RUNTIME,
+        "--bin-dir",
+        str(bindir),
+        str(scenario / "net.d"),
+    ]
     result = run_cli(args, cwd=scenario)
     assert result.exit_code == 0, result.output
     report: Mapping[str, Any] = json.loads(result.stdout)
@@ -256,8 +298,12 @@ class Pairs:
         real = run_real(self.driver, scenario / "net.d", bindir, self.scratch)
         pair = Pair(scenario, fake, real.report, real.stderr, _predict(scenario, bindir))
         if self.dump:
-            record = {"real": pair.real, "prediction": pair.prediction, "plugins": pair.report.get("plugins"),
-                      "stderr": pair.stderr[-4000:]}
+            record = {
+                "real": pair.real,
+                "prediction": pair.prediction,
+                "plugins": pair.report.get("plugins"),
+                "stderr": pair.stderr[-4000:],
+            }
             (Path(self.dump) / f"{name}.json").write_text(json.dumps(record, indent=1))
         return pair
 
@@ -321,7 +367,8 @@ def compare_load(pair: Pair) -> None:
         _compare_gocni_text(pair, real["file"])
         return
     assert os.path.abspath(prediction["selected_file"]) == real["file"], (
-        f"go-cni selects {real['file']} ({real['outcome']}: {real['error']})")
+        f"go-cni selects {real['file']} ({real['outcome']}: {real['error']})"
+    )
     predicted = prediction["steps"]["load"]
     if predicted["outcome"] == "unknown":
         pytest.skip(f"cnidoctor: unknown ({predicted.get('detail', '')}); libcni: {real['outcome']} {real['error']!r}")
@@ -331,9 +378,14 @@ def compare_load(pair: Pair) -> None:
 
 def _compare_gocni_text(pair: Pair, first: str) -> None:
     """cnidoctor's load finding on the file go-cni stops at predicts go-cni's wrapper text."""
-    texts = [f["predicts"] for f in pair.report["findings"]
-             if f.get("predicts") and f["file"] and os.path.abspath(f["file"]) == first
-             and f["predicts"].startswith(("failed to load CNI", "network type not found", "CNI config list"))]
+    texts = [
+        f["predicts"]
+        for f in pair.report["findings"]
+        if f.get("predicts")
+        and f["file"]
+        and os.path.abspath(f["file"]) == first
+        and f["predicts"].startswith(("failed to load CNI", "network type not found", "CNI config list"))
+    ]
     assert texts, f"no finding on {first} predicts go-cni's load error {pair.real['gocni']['error']!r}"
     real = pair.real["gocni"]["error"]
     assert real in texts, f"go-cni: {real!r}; cnidoctor predicts {texts!r}"
@@ -359,16 +411,27 @@ def compare_verb(pair: Pair, step: str) -> None:
     if predicted["outcome"] == "unknown":
         pytest.skip(f"cnidoctor: unknown ({predicted.get('detail', '')}); libcni: {real['outcome']} {real['error']!r}")
     add = _real_step(pair, "add")
-    if step == "check" and add is not None and add["outcome"] != "ok" and not _check_independent_of_add(pair, predicted):
-        pytest.skip(f"CHECK is predicted for after a successful ADD; the real ADD failed ({add['error']!r}), "
-                    f"so CHECK ran without a cached result (libcni: {real['outcome']} {real['error']!r})")
+    if (
+        step == "check"
+        and add is not None
+        and add["outcome"] != "ok"
+        and not _check_independent_of_add(pair, predicted)
+    ):
+        pytest.skip(
+            f"CHECK is predicted for after a successful ADD; the real ADD failed ({add['error']!r}), "
+            f"so CHECK ran without a cached result (libcni: {real['outcome']} {real['error']!r})"
+        )
     libcni_own = predicted["outcome"] == "fail" and _libcni_text(predicted["error"])
     if pair.fake_bin and not libcni_own:
-        pytest.skip(f"fake plugins do not implement this verb; only libcni's own errors are comparable "
-                    f"(libcni: {real['outcome']} {real['error']!r})")
+        pytest.skip(
+            f"fake plugins do not implement this verb; only libcni's own errors are comparable "
+            f"(libcni: {real['outcome']} {real['error']!r})"
+        )
     if pair.node_state and not libcni_own:
-        pytest.skip(f"{pair.node_state} needs node state the sandbox lacks; only libcni's own errors are "
-                    f"comparable (libcni: {real['outcome']} {real['error']!r})")
+        pytest.skip(
+            f"{pair.node_state} needs node state the sandbox lacks; only libcni's own errors are "
+            f"comparable (libcni: {real['outcome']} {real['error']!r})"
+        )
     if predicted.get("exact") is False and real["error"] is not None:
         assert predicted["outcome"] == real["outcome"] and predicted["error"] in real["error"], (predicted, real)
         return

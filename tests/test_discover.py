@@ -4,6 +4,7 @@ Expectations follow libcni ConfFiles / go-cni loadFromConfDir / ocicni loadNetwo
 (cni-facts.md §4.1-§4.5, §3.2 #16/#48/#49). Non-regular entries are created under tmp_path
 because git cannot store a FIFO.
 """
+
 from __future__ import annotations
 
 import os
@@ -167,16 +168,25 @@ def test_ignored_extensions_reported(tmp_path: Path) -> None:
     found = discover.discover([str(tmp_path)])
     assert found.candidates == ()
     assert sorted(os.path.basename(f.file or "") for f in found.findings if f.code == "CNI012") == [
-        "05-cilium.conflist.cilium_bak", "10-calico.conflist.bak", "10-x.conf.disabled",
+        "05-cilium.conflist.cilium_bak",
+        "10-calico.conflist.bak",
+        "10-x.conf.disabled",
     ]
 
 
 # --- directory analysis on ParsedFile objects built directly (independent of parse.py) -------
 
 
-def parsed(path: str, *, name: str | None = "n", kind: str = "conflist", ok: bool = True,
-           types: Tuple[str, ...] = ("bridge",), directory: str | None = "d",
-           version: str | None = "1.0.0") -> ParsedFile:
+def parsed(
+    path: str,
+    *,
+    name: str | None = "n",
+    kind: str = "conflist",
+    ok: bool = True,
+    types: Tuple[str, ...] = ("bridge",),
+    directory: str | None = "d",
+    version: str | None = "1.0.0",
+) -> ParsedFile:
     cand = Candidate(path=path, kind=kind, data=b"{}", directory=directory)  # type: ignore[arg-type]
     if not ok:
         return ParsedFile(cand, None, None, "error parsing configuration list: no name", ())
@@ -219,7 +229,10 @@ def test_empty_directory_is_cni001() -> None:
 
 
 def test_shadowed_loopback_is_info() -> None:
-    files = [parsed("d/10-a.conflist", name="a"), parsed("d/99-loopback.conf", name="lo", kind="conf", types=("loopback",))]
+    files = [
+        parsed("d/10-a.conflist", name="a"),
+        parsed("d/99-loopback.conf", name="lo", kind="conf", types=("loopback",)),
+    ]
     assert keys(rules.check_directories(files, ["d"], subdirectories={"d": ()})) == [
         ("CNI007", "d/99-loopback.conf", "", "info"),
     ]
@@ -239,11 +252,20 @@ def test_loose_files_no_selection_but_duplicates() -> None:
     assert keys(result) == [("CNI011", "b.conflist", "/name", "warning")]
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("10-x.conflist.orig.conflist", True), ("10-calico.conf.bak.conf", True), ("old-10-x.conflist", True),
-    (".10-x.conflist", True), ("10-x~.conflist", True), ("10-backup.conflist", True),
-    ("10-calico.conflist", False), ("99-loopback.conf", False), ("05-cilium.conflist", False),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("10-x.conflist.orig.conflist", True),
+        ("10-calico.conf.bak.conf", True),
+        ("old-10-x.conflist", True),
+        (".10-x.conflist", True),
+        ("10-x~.conflist", True),
+        ("10-backup.conflist", True),
+        ("10-calico.conflist", False),
+        ("99-loopback.conf", False),
+        ("05-cilium.conflist", False),
+    ],
+)
 def test_backup_names(name: str, reason: bool) -> None:
     assert (rules.backup_reason(name) is not None) is reason
 

@@ -1,4 +1,5 @@
 """The engine's parallel per-file path gives exactly what the serial path gives."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,14 @@ from cnidoctor.settings import Settings
 def write_configs(directory: Path, count: int) -> None:
     directory.mkdir()
     for index in range(count):
-        doc = {"cniVersion": "1.0.0" if index % 3 else "0.3.1", "name": f"net{index}",
-               "plugins": [{"type": "bridge", "ipam": {"type": "host-local", "subnet": "10.1.0.0/16"}},
-                           {"type": "portmap"}]}
+        doc = {
+            "cniVersion": "1.0.0" if index % 3 else "0.3.1",
+            "name": f"net{index}",
+            "plugins": [
+                {"type": "bridge", "ipam": {"type": "host-local", "subnet": "10.1.0.0/16"}},
+                {"type": "portmap"},
+            ],
+        }
         text = json.dumps(doc)
         if index % 7 == 0:
             text = text.rstrip("}") + ",}"  # trailing comma: a syntax finding with a position

@@ -1,4 +1,5 @@
 """`cnidoctor explain`: the KB's consistency with the rule catalog, the CLI, and --check."""
+
 from __future__ import annotations
 
 import json
@@ -7,12 +8,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import ROOT, run_cli
 
 from cnidoctor.explain import explain, scan_log
 from cnidoctor.explain.kb import entries
 from cnidoctor.explain.nodecheck import check_node
 from cnidoctor.rules import catalog
-from conftest import ROOT, run_cli
 
 # --------------------------------------------------------------------------- KB <-> catalog
 
@@ -25,8 +26,13 @@ CNI_WRAPPER = 'plugin type="bridge" failed (add): {}'
 
 def _instances(text: str) -> Iterator[str]:
     for value in VERB_VALUES:
-        filled = (text.replace("%q", '"x"').replace("%s", value).replace("%d", "0")
-                  .replace("%T", "float64").replace("%v", value))
+        filled = (
+            text.replace("%q", '"x"')
+            .replace("%s", value)
+            .replace("%d", "0")
+            .replace("%T", "float64")
+            .replace("%v", value)
+        )
         yield filled
         yield CNI_WRAPPER.format(filled)
 
@@ -78,7 +84,7 @@ def test_unknown_condition_in_kb_would_be_reported() -> None:
 
 # --------------------------------------------------------------------------- recognition
 def test_unknown_message_is_not_given_a_cause_but_closest_families() -> None:
-    result = explain("plugin type=\"bridge\" failed (add): failed to allocate a VLAN tag for the bridge port")
+    result = explain('plugin type="bridge" failed (add): failed to allocate a VLAN tag for the bridge port')
     assert not result.recognised
     assert [w.entry.id for w in result.context.wrappers] == ["libcni-plugin-failed"]
 
@@ -96,7 +102,10 @@ def test_loopback_skew_is_the_first_cause_only_for_loopback() -> None:
 
 
 def test_step_is_taken_from_the_wrapper() -> None:
-    assert explain('failed to destroy network for sandbox "a": invalid version "": the version is empty').context.step == "delete"
+    assert (
+        explain('failed to destroy network for sandbox "a": invalid version "": the version is empty').context.step
+        == "delete"
+    )
     assert explain('plugin type="ptp" failed (check): missing containerID').context.step == "check"
 
 
@@ -115,13 +124,20 @@ def test_rule_docs_list_the_error_families_that_map_to_it() -> None:
     if "CNI301" not in catalog():
         pytest.skip("CNI301 not in the catalog yet")
     output = run_cli(["explain", "CNI301"]).output
-    assert "cnidoctor explain \"<error>\"" in output
-    assert "invalid version \"\": the version is empty" in output
+    assert 'cnidoctor explain "<error>"' in output
+    assert 'invalid version "": the version is empty' in output
 
 
 def test_explain_text_json_shape() -> None:
-    result = run_cli(["explain", "--no-check", "--format", "json",
-                      'failed to destroy network for sandbox "c0ffee": invalid version "": the version is empty'])
+    result = run_cli(
+        [
+            "explain",
+            "--no-check",
+            "--format",
+            "json",
+            'failed to destroy network for sandbox "c0ffee": invalid version "": the version is empty',
+        ]
+    )
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert data["recognised"] is True and data["node"] is None
@@ -155,7 +171,8 @@ def test_log_mode_picks_and_groups_cni_lines(tmp_path: Path) -> None:
         'time="t3" level=info msg="pulling image nginx"\n'
         'time="t4" level=error msg="StopPodSandbox failed" error="failed to destroy network for sandbox \\"b2\\": invalid version \\"\\": the version is empty"\n'
         'time="t5" level=error msg="failed to setup network for sandbox \\"c3\\": failed to find plugin \\"portmap\\" in path [/opt/cni/bin]"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = run_cli(["explain", "--no-check", "--format", "json", "--log", str(log)])
     assert result.exit_code == 0
     data = json.loads(result.output)
@@ -177,8 +194,17 @@ def _conf_dir(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_check_never_crashes_without_a_config_dir(tmp_path: Path) -> None:
     missing = tmp_path / "nope"
-    result = run_cli(["explain", "--check", "--conf-dir", str(missing), "--format", "json",
-                      'incompatible CNI versions; config is "1.0.0", plugin supports ["0.4.0"]'])
+    result = run_cli(
+        [
+            "explain",
+            "--check",
+            "--conf-dir",
+            str(missing),
+            "--format",
+            "json",
+            'incompatible CNI versions; config is "1.0.0", plugin supports ["0.4.0"]',
+        ]
+    )
     data = json.loads(result.output)
     assert data["node"]["checked"] is False and data["node"]["verdict"] == "not-checked"
 
@@ -189,9 +215,12 @@ def test_missing_config_dir_confirms_a_no_config_error(tmp_path: Path) -> None:
 
 
 def test_check_says_when_the_error_does_not_match_this_node(tmp_path: Path) -> None:
-    conf = _conf_dir(tmp_path, "10-mynet.conflist",
-                     '{"cniVersion": "0.3.1", "name": "mynet", "plugins": [{"type": "bridge"}]}')
-    result = explain('plugin type="bridge" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports ["0.4.0"]')
+    conf = _conf_dir(
+        tmp_path, "10-mynet.conflist", '{"cniVersion": "0.3.1", "name": "mynet", "plugins": [{"type": "bridge"}]}'
+    )
+    result = explain(
+        'plugin type="bridge" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports ["0.4.0"]'
+    )
     node = check_node(result, str(conf), probe=False)
     assert node.checked
     assert node.verdict == "does-not-match"
@@ -201,10 +230,23 @@ def test_check_says_when_the_error_does_not_match_this_node(tmp_path: Path) -> N
 def test_check_confirms_missing_cni_version_on_this_node(tmp_path: Path) -> None:
     if "CNI301" not in catalog():
         pytest.skip("CNI301 (semantics) not implemented yet")
-    conf = _conf_dir(tmp_path, "10-flannel.conflist",
-                     '{"name": "cbr0", "plugins": [{"type": "flannel", "delegate": {"isDefaultGateway": true}}]}')
-    result = run_cli(["explain", "--check", "--no-probe", "--conf-dir", str(conf), "--format", "json",
-                      'failed to destroy network for sandbox "a": invalid version "": the version is empty'])
+    conf = _conf_dir(
+        tmp_path,
+        "10-flannel.conflist",
+        '{"name": "cbr0", "plugins": [{"type": "flannel", "delegate": {"isDefaultGateway": true}}]}',
+    )
+    result = run_cli(
+        [
+            "explain",
+            "--check",
+            "--no-probe",
+            "--conf-dir",
+            str(conf),
+            "--format",
+            "json",
+            'failed to destroy network for sandbox "a": invalid version "": the version is empty',
+        ]
+    )
     node = json.loads(result.output)["node"]
     assert node["verdict"] == "cause-present"
     assert any(c["code"] == "CNI301" and c["file"].endswith("10-flannel.conflist") for c in node["confirmed"])
@@ -214,6 +256,7 @@ def test_check_text_output_names_the_file(tmp_path: Path) -> None:
     if "CNI301" not in catalog():
         pytest.skip("CNI301 (semantics) not implemented yet")
     conf = _conf_dir(tmp_path, "10-flannel.conflist", '{"name": "cbr0", "plugins": [{"type": "flannel"}]}')
-    output = run_cli(["explain", "--check", "--no-probe", "--conf-dir", str(conf),
-                      'invalid version "": the version is empty']).output
+    output = run_cli(
+        ["explain", "--check", "--no-probe", "--conf-dir", str(conf), 'invalid version "": the version is empty']
+    ).output
     assert "your 10-flannel.conflist" in output

@@ -5,6 +5,7 @@ tests/data/explain/reports.txt: the lines users posted in the threads of ecosyst
 cni-facts.md §3, as the component prints it. Expectations (family, cause codes, variables) come
 from those documents' diagnoses, not from running explain.
 """
+
 from __future__ import annotations
 
 import json
@@ -128,7 +129,9 @@ def _variants(text: str) -> Iterator[str]:
         yield wrapping.format(text, escaped=_escaped(text, 1), double=_escaped(text, 2))
 
 
-SPECIFIC = [r for r in FAMILIES if "wrapper" not in r and r["family"] not in ("go-cni-load-file", "containerd-load-failed")]
+SPECIFIC = [
+    r for r in FAMILIES if "wrapper" not in r and r["family"] not in ("go-cni-load-file", "containerd-load-failed")
+]
 
 
 @pytest.mark.parametrize("record", SPECIFIC, ids=[f"{r['fact']}-{r['family']}" for r in SPECIFIC])
@@ -187,8 +190,10 @@ def test_recognition_rate_of_the_corpus_is_complete() -> None:
 
 
 def test_multiple_plugins_in_validation_list_are_all_extracted() -> None:
-    text = ('Error validating CNI config file /etc/cni/net.d/x.conflist: [plugin bridge does not support config '
-            'version "1.0.0" plugin portmap does not support config version "1.0.0"]')
+    text = (
+        "Error validating CNI config file /etc/cni/net.d/x.conflist: [plugin bridge does not support config "
+        'version "1.0.0" plugin portmap does not support config version "1.0.0"]'
+    )
     top = explain(text).matches[0]
     assert top.variables["plugin_all"] == ["bridge", "portmap"]
 

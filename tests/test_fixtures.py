@@ -15,6 +15,7 @@ pipe) or ``bigfile PATH BYTES`` (a config above the size limit). A ``targets`` f
 default target (``net.d``) with its lines, e.g. a directory that does not exist.
 Each expectation was written from cni-facts.md / libcni source, not copied from output.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import List
 
 import pytest
-
 from conftest import FIXTURES, finding_keys, run_cli
 
 SCENARIOS = sorted(p for p in FIXTURES.iterdir() if (p / "expected.json").is_file())

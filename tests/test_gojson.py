@@ -1,5 +1,6 @@
 """gojson: Go's encoding/json behaviour (texts from go/src/encoding/json/scanner.go and decode.go,
 expected values derived from those sources, not from this module's output)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -127,8 +128,15 @@ def test_huge_integer_literal_does_not_crash() -> None:
 
 @pytest.mark.parametrize(
     "value, name",
-    [(None, "<nil>"), (True, "bool"), (1, "float64"), (1.5, "float64"), ("x", "string"),
-     ([], "[]interface {}"), ({}, "map[string]interface {}")],
+    [
+        (None, "<nil>"),
+        (True, "bool"),
+        (1, "float64"),
+        (1.5, "float64"),
+        ("x", "string"),
+        ([], "[]interface {}"),
+        ({}, "map[string]interface {}"),
+    ],
 )
 def test_go_type_names(value: Any, name: str) -> None:
     assert gojson.go_type_name(value) == name
@@ -181,12 +189,12 @@ def test_duplicate_key_locates_the_value_go_keeps() -> None:
 
 
 NETCONF_LIKE = GoType(
-    "struct", "types.NetConf",
+    "struct",
+    "types.NetConf",
     fields=(
         ("type", GoType("string", "string")),
         ("capabilities", GoType("map", "map[string]bool", elem=GoType("bool", "bool"))),
-        ("ipam", GoType("struct", "types.IPAM", fields=(("type", GoType("string", "string")),),
-                        struct_name="IPAM")),
+        ("ipam", GoType("struct", "types.IPAM", fields=(("type", GoType("string", "string")),), struct_name="IPAM")),
     ),
     struct_name="NetConf",
 )
@@ -202,8 +210,9 @@ def test_struct_fields_match_case_insensitively_and_later_wins() -> None:
 
 def test_struct_fold_includes_kelvin_and_long_s() -> None:
     # fold.go: U+212A KELVIN SIGN folds with k, U+017F LONG S with s.
-    result = gojson.unmarshal({"\u017fype": "x"}, GoType(
-        "struct", "T", fields=(("sype", GoType("string", "string")),), struct_name="T"))
+    result = gojson.unmarshal(
+        {"\u017fype": "x"}, GoType("struct", "T", fields=(("sype", GoType("string", "string")),), struct_name="T")
+    )
     assert result.value == {"sype": "x"}
 
 
@@ -218,18 +227,27 @@ def test_struct_sorted_keys_model_remarshalled_maps() -> None:
 @pytest.mark.parametrize(
     "value, error, pointer",
     [
-        ({"capabilities": {"portMappings": "true"}},
-         "json: cannot unmarshal string into Go struct field NetConf.capabilities of type bool",
-         "/capabilities/portMappings"),
-        ({"ipam": "host-local"},
-         "json: cannot unmarshal string into Go struct field NetConf.ipam of type types.IPAM", "/ipam"),
-        ({"ipam": {"type": 1}},
-         "json: cannot unmarshal number into Go struct field IPAM.ipam.type of type string", "/ipam/type"),
-        ({"type": ["a"]},
-         "json: cannot unmarshal array into Go struct field NetConf.type of type string", "/type"),
-        ({"capabilities": []},
-         "json: cannot unmarshal array into Go struct field NetConf.capabilities of type map[string]bool",
-         "/capabilities"),
+        (
+            {"capabilities": {"portMappings": "true"}},
+            "json: cannot unmarshal string into Go struct field NetConf.capabilities of type bool",
+            "/capabilities/portMappings",
+        ),
+        (
+            {"ipam": "host-local"},
+            "json: cannot unmarshal string into Go struct field NetConf.ipam of type types.IPAM",
+            "/ipam",
+        ),
+        (
+            {"ipam": {"type": 1}},
+            "json: cannot unmarshal number into Go struct field IPAM.ipam.type of type string",
+            "/ipam/type",
+        ),
+        ({"type": ["a"]}, "json: cannot unmarshal array into Go struct field NetConf.type of type string", "/type"),
+        (
+            {"capabilities": []},
+            "json: cannot unmarshal array into Go struct field NetConf.capabilities of type map[string]bool",
+            "/capabilities",
+        ),
         ("bridge", "json: cannot unmarshal string into Go value of type types.NetConf", ""),
     ],
 )

@@ -13,6 +13,7 @@ the same hostile inputs through the text, SARIF and GitHub reporters.
 run_cli invokes the click command without cli.main's guard, so any exception fails the test.
 Budgets are modest (a few hundred examples in total) so the suite stays fast; no timing asserts.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,11 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import pytest
 from click.testing import Result
+from conftest import FIXTURES, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnidoctor.rules import catalog
-from conftest import FIXTURES, run_cli
 
 SETTINGS = settings(
     max_examples=80,
@@ -48,8 +49,7 @@ INLINE_SEEDS: Tuple[bytes, ...] = (
     b'{"cniVersion": "0.3.1", "name": "multus", "type": "multus", "kubeconfig": "/k",\n'
     b' "delegates": [{"cniVersion": "0.3.1", "name": "d", "plugins": [\n'
     b'  {"type": "macvlan", "master": "eth0", "ipam": {"type": "dhcp"}}]}]}\n',
-    b'{"cniVersion": "1.1.0", "cniVersions": ["1.0.0", "1.1.0"], "name": "v11",\n'
-    b' "plugins": [{"type": "loopback"}]}\n',
+    b'{"cniVersion": "1.1.0", "cniVersions": ["1.0.0", "1.1.0"], "name": "v11",\n "plugins": [{"type": "loopback"}]}\n',
 )
 
 
@@ -71,7 +71,7 @@ def fixture_seeds() -> Tuple[bytes, ...]:
 SEEDS: Tuple[bytes, ...] = fixture_seeds() + INLINE_SEEDS
 
 
-def _as_object(data: bytes) -> "Dict[str, Any] | None":
+def _as_object(data: bytes) -> Dict[str, Any] | None:
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError):  # the nesting-too-deep fixtures
@@ -79,9 +79,7 @@ def _as_object(data: bytes) -> "Dict[str, Any] | None":
     return doc if isinstance(doc, dict) else None
 
 
-OBJECT_SEEDS: Tuple[Dict[str, Any], ...] = tuple(
-    doc for doc in (_as_object(s) for s in SEEDS) if doc is not None
-)
+OBJECT_SEEDS: Tuple[Dict[str, Any], ...] = tuple(doc for doc in (_as_object(s) for s in SEEDS) if doc is not None)
 
 # ---------------------------------------------------------------- file names
 
@@ -97,16 +95,42 @@ names = st.builds(
 # ---------------------------------------------------------------- byte-level mutations
 
 TOKENS: Tuple[bytes, ...] = (
-    b",", b"}", b"]", b"{", b"[", b'"', b":", b"//", b"// comment\n", b"/* c */",
-    b"\xef\xbb\xbf",                      # UTF-8 BOM (CNI102)
+    b",",
+    b"}",
+    b"]",
+    b"{",
+    b"[",
+    b'"',
+    b":",
+    b"//",
+    b"// comment\n",
+    b"/* c */",
+    b"\xef\xbb\xbf",  # UTF-8 BOM (CNI102)
     b"\x00",
-    b"1e999", b"-1e400", b"123456789012345678901234567890123456789", b"0.000000000000000000001e-400",
-    b"NaN", b"Infinity", b"-Infinity",
-    b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf",   # invalid UTF-8
-    b'"\\ud800"', b'"\\u0000"',
-    b'"cniVersion": "1.0.0", ', b'"name": "dup", ', b'"plugins": [], ',
-    b"{{ .CNIVersion }}", b"__CNI_MTU__", b"$2", b"%SERVICE_CIDR%",
-    b"\n", b"\r\n", b"\t",
+    b"1e999",
+    b"-1e400",
+    b"123456789012345678901234567890123456789",
+    b"0.000000000000000000001e-400",
+    b"NaN",
+    b"Infinity",
+    b"-Infinity",
+    b"\xff",
+    b"\xc3\x28",
+    b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80",
+    b"\xc0\xaf",  # invalid UTF-8
+    b'"\\ud800"',
+    b'"\\u0000"',
+    b'"cniVersion": "1.0.0", ',
+    b'"name": "dup", ',
+    b'"plugins": [], ',
+    b"{{ .CNIVersion }}",
+    b"__CNI_MTU__",
+    b"$2",
+    b"%SERVICE_CIDR%",
+    b"\n",
+    b"\r\n",
+    b"\t",
 )
 
 
@@ -114,14 +138,13 @@ TOKENS: Tuple[bytes, ...] = (
 def byte_mutation(draw: st.DrawFn, data: bytes) -> bytes:
     size = len(data)
     pos = draw(st.integers(0, size))
-    kind = draw(st.sampled_from(
-        ("truncate", "flip", "insert", "delete", "duplicate", "bom", "nest", "nest-value")))
+    kind = draw(st.sampled_from(("truncate", "flip", "insert", "delete", "duplicate", "bom", "nest", "nest-value")))
     if kind == "truncate":
         return data[:pos]
     if kind == "flip" and size:
         index = min(pos, size - 1)
         mask = draw(st.integers(1, 255))
-        return data[:index] + bytes([data[index] ^ mask]) + data[index + 1:]
+        return data[:index] + bytes([data[index] ^ mask]) + data[index + 1 :]
     if kind == "insert":
         return data[:pos] + draw(st.sampled_from(TOKENS)) + data[pos:]
     if kind == "delete":
@@ -139,7 +162,7 @@ def byte_mutation(draw: st.DrawFn, data: bytes) -> bytes:
     colon = data.find(b":", pos)
     if colon < 0:
         return data + b"[" * depth
-    return data[:colon + 1] + b"[" * depth + b"]" * depth + b"," + data[colon + 1:]
+    return data[: colon + 1] + b"[" * depth + b"]" * depth + b"," + data[colon + 1 :]
 
 
 @st.composite
@@ -153,20 +176,69 @@ def mutated_seed(draw: st.DrawFn) -> bytes:
 # ---------------------------------------------------------------- structural mutations
 
 INTERESTING_KEYS = (
-    "cniVersion", "cniVersions", "name", "type", "plugins", "ipam", "capabilities", "runtimeConfig",
-    "args", "delegates", "delegate", "disableCheck", "disableGC", "loadOnlyInlinedPlugins", "dns",
-    "ranges", "subnet", "routes", "prevResult", "Type", "CNIVersion", "Plugins", "NAME",
+    "cniVersion",
+    "cniVersions",
+    "name",
+    "type",
+    "plugins",
+    "ipam",
+    "capabilities",
+    "runtimeConfig",
+    "args",
+    "delegates",
+    "delegate",
+    "disableCheck",
+    "disableGC",
+    "loadOnlyInlinedPlugins",
+    "dns",
+    "ranges",
+    "subnet",
+    "routes",
+    "prevResult",
+    "Type",
+    "CNIVersion",
+    "Plugins",
+    "NAME",
 )
 INTERESTING_STRINGS = (
-    "", "1.0.0", "0.3.1", "0.4.0", "1.1.0", "0.1", "0.2.0", "v1.0.0", "1.0", "99.0.0", "0.3.1 ",
-    "bridge", "host-local", "loopback", "firewall", "../bin/bridge", "/usr/lib/cni/bridge", "a/b",
-    "10.0.0.0/24", "usePodCidr", "true", "false", "{{ .CNIVersion }}", "__CNI_MTU__", "é", "\x00",
+    "",
+    "1.0.0",
+    "0.3.1",
+    "0.4.0",
+    "1.1.0",
+    "0.1",
+    "0.2.0",
+    "v1.0.0",
+    "1.0",
+    "99.0.0",
+    "0.3.1 ",
+    "bridge",
+    "host-local",
+    "loopback",
+    "firewall",
+    "../bin/bridge",
+    "/usr/lib/cni/bridge",
+    "a/b",
+    "10.0.0.0/24",
+    "usePodCidr",
+    "true",
+    "false",
+    "{{ .CNIVersion }}",
+    "__CNI_MTU__",
+    "é",
+    "\x00",
 )
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats()
-    | st.text(max_size=12) | st.sampled_from(INTERESTING_STRINGS),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(INTERESTING_KEYS) | st.text(max_size=6), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(INTERESTING_STRINGS),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(INTERESTING_KEYS) | st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -221,6 +293,7 @@ def structurally_mutated_seed(draw: st.DrawFn) -> bytes:
 
 # ---------------------------------------------------------------- running and checking
 
+
 def assert_sane(result: Result) -> None:
     """Exit 0/1, valid JSON, registered codes, exit code consistent with --fail-on error."""
     assert result.exit_code in (0, 1), f"exit {result.exit_code}: {result.output}"
@@ -268,15 +341,15 @@ def test_byte_mutated_fixtures(files: List[Tuple[str, bytes]], name_the_file: bo
 
 
 @settings(SETTINGS, max_examples=120)
-@given(files=unique_files(structurally_mutated_seed() | st.sampled_from(SEEDS)),
-       name_the_file=st.booleans())
+@given(files=unique_files(structurally_mutated_seed() | st.sampled_from(SEEDS)), name_the_file=st.booleans())
 def test_structurally_mutated_fixtures(files: List[Tuple[str, bytes]], name_the_file: bool) -> None:
     check_files(files, name_the_file)
 
 
 @settings(SETTINGS, max_examples=40)
-@given(files=unique_files(mutated_seed() | structurally_mutated_seed()),
-       fmt=st.sampled_from(("text", "sarif", "github")))
+@given(
+    files=unique_files(mutated_seed() | structurally_mutated_seed()), fmt=st.sampled_from(("text", "sarif", "github"))
+)
 def test_other_reporters_survive(files: List[Tuple[str, bytes]], fmt: str) -> None:
     """The same hostile inputs through the other reporters: no exception, exit 0/1, SARIF parses."""
     check_files(files, fmt=fmt)
@@ -297,10 +370,15 @@ EDGE_CASES: Dict[str, bytes] = {
     "deep-unclosed-arrays": b"[" * DEEP,
     "deep-balanced-arrays": b"[" * DEEP + b"]" * DEEP,
     "deep-unclosed-objects": b'{"a":' * DEEP,
-    "deep-inside-plugin": (b'{"cniVersion": "1.0.0", "name": "deep", "plugins": [{"type": "bridge", "ipam": '
-                           + b"[" * DEEP + b"]" * DEEP + b"}]}"),
-    "5mb-valid-padding": (b'{"cniVersion": "1.0.0", "name": "big", "pad": "' + b"x" * FIVE_MB
-                          + b'", "plugins": [{"type": "loopback"}]}'),
+    "deep-inside-plugin": (
+        b'{"cniVersion": "1.0.0", "name": "deep", "plugins": [{"type": "bridge", "ipam": '
+        + b"[" * DEEP
+        + b"]" * DEEP
+        + b"}]}"
+    ),
+    "5mb-valid-padding": (
+        b'{"cniVersion": "1.0.0", "name": "big", "pad": "' + b"x" * FIVE_MB + b'", "plugins": [{"type": "loopback"}]}'
+    ),
     "5mb-of-commas": b"[" + b"1," * (FIVE_MB // 2) + b"1]",
     # A half-written file cut inside a string (an installer racing the runtime). A string regex
     # with nested quantifiers backtracks exponentially on this and never returns.

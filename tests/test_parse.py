@@ -3,19 +3,20 @@
 Expected load errors are libcni's texts (cni-facts.md §3.2 #1-#12, cni@v1.1.2 libcni/conf.go)
 and Go's (%T names, UnmarshalTypeError); codes follow docs/design.md's allocation.
 """
+
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
 import pytest
 
-from cnidoctor.model import Candidate, ParsedFile, Severity
 from cnidoctor.config.parse import find_template, parse
+from cnidoctor.model import Candidate, ParsedFile, Severity
 
 BRIDGE = '{"type": "bridge", "ipam": {"type": "host-local"}}'
 
 
-def parse_text(text: "str | bytes", kind: str = "conflist", path: str = "") -> ParsedFile:
+def parse_text(text: str | bytes, kind: str = "conflist", path: str = "") -> ParsedFile:
     data = text.encode() if isinstance(text, str) else text
     path = path or ("/etc/cni/net.d/10-x." + kind)
     return parse(Candidate(path, kind, data))  # type: ignore[arg-type]
@@ -40,19 +41,22 @@ def lst(body: str) -> str:
 
 
 def test_clean_list_builds_network() -> None:
-    parsed = parse_text(lst('"plugins": [' + BRIDGE + ', {"type": "portmap", '
-                            '"capabilities": {"portMappings": true}}]'))
+    parsed = parse_text(lst('"plugins": [' + BRIDGE + ', {"type": "portmap", "capabilities": {"portMappings": true}}]'))
     assert parsed.findings == () and parsed.load_error is None
     net = parsed.network
     assert net is not None and (net.name, net.cni_version, net.from_single_conf) == ("n", "1.0.0", False)
     assert [(p.index, p.pointer, p.type, p.ipam_type) for p in net.plugins] == [
-        (0, "/plugins/0", "bridge", "host-local"), (1, "/plugins/1", "portmap", None)]
+        (0, "/plugins/0", "bridge", "host-local"),
+        (1, "/plugins/1", "portmap", None),
+    ]
     assert net.plugins[1].capabilities == {"portMappings": True}
 
 
 def test_absent_cni_version_is_none_and_raw_list_keys_are_kept() -> None:
-    parsed = parse_text('{"name": "n", "disableCheck": "true", "cniVersions": ["1.0.0", "1.1.0"], '
-                        '"disableGC": 1, "plugins": [' + BRIDGE + "]}")
+    parsed = parse_text(
+        '{"name": "n", "disableCheck": "true", "cniVersions": ["1.0.0", "1.1.0"], '
+        '"disableGC": 1, "plugins": [' + BRIDGE + "]}"
+    )
     net = parsed.network
     assert parsed.findings == () and net is not None
     assert net.cni_version is None
@@ -64,8 +68,7 @@ def test_single_conf_is_up_converted() -> None:
     parsed = parse_text('{"cniVersion": "0.4.0", "name": "n", ' + BRIDGE[1:], kind="conf")
     net = parsed.network
     assert parsed.findings == () and net is not None and net.from_single_conf
-    assert (net.name, net.cni_version, net.plugins[0].pointer, net.plugins[0].type) == (
-        "n", "0.4.0", "", "bridge")
+    assert (net.name, net.cni_version, net.plugins[0].pointer, net.plugins[0].type) == ("n", "0.4.0", "", "bridge")
 
 
 def test_candidate_with_problem_is_left_to_discovery() -> None:
@@ -85,24 +88,35 @@ def test_locate_is_lazy_and_maps_pointers() -> None:
 @pytest.mark.parametrize(
     "data, code, text",
     [
-        (lst('"plugins": [' + BRIDGE + "],"), "CNI104",
-         "invalid character '}' looking for beginning of object key string"),
-        ("\ufeff" + lst('"plugins": [' + BRIDGE + "]"), "CNI102",
-         "invalid character 'ï' looking for beginning of value"),
-        ("// note\n" + lst('"plugins": [' + BRIDGE + "]"), "CNI103",
-         "invalid character '/' looking for beginning of value"),
+        (
+            lst('"plugins": [' + BRIDGE + "],"),
+            "CNI104",
+            "invalid character '}' looking for beginning of object key string",
+        ),
+        (
+            "\ufeff" + lst('"plugins": [' + BRIDGE + "]"),
+            "CNI102",
+            "invalid character 'ï' looking for beginning of value",
+        ),
+        (
+            "// note\n" + lst('"plugins": [' + BRIDGE + "]"),
+            "CNI103",
+            "invalid character '/' looking for beginning of value",
+        ),
         ("{/* c */}", "CNI103", "invalid character '/' looking for beginning of object key string"),
-        (lst('"plugins": [' + BRIDGE + ', {"type": "x", "rate": NaN}]'), "CNI105",
-         "invalid character 'N' looking for beginning of value"),
-        (lst('"plugins": []') + lst('"plugins": []'), "CNI106",
-         "invalid character '{' after top-level value"),
+        (
+            lst('"plugins": [' + BRIDGE + ', {"type": "x", "rate": NaN}]'),
+            "CNI105",
+            "invalid character 'N' looking for beginning of value",
+        ),
+        (lst('"plugins": []') + lst('"plugins": []'), "CNI106", "invalid character '{' after top-level value"),
         ('{"name": "n" "plugins": []}', "CNI101", "invalid character '\"' after object key:value pair"),
         ('{"name": "n", "plugins": [', "CNI101", "unexpected end of JSON input"),
         (b'{"name": \xe9}', "CNI101", "invalid character '\u00e9' looking for beginning of value"),
         ('{"p": ' + "[" * 10001 + "]" * 10001 + "}", "CNI119", "invalid character '[' exceeded max depth"),
     ],
 )
-def test_syntax_errors_get_one_specific_finding(data: "str | bytes", code: str, text: str) -> None:
+def test_syntax_errors_get_one_specific_finding(data: str | bytes, code: str, text: str) -> None:
     parsed = parse_text(data)
     assert one_error(parsed) == (code, "", "error parsing configuration list: " + text)
     assert parsed.document is None
@@ -115,14 +129,19 @@ def test_syntax_error_position_and_go_cni_prediction() -> None:
     assert (finding.code, finding.line, finding.column) == ("CNI104", 4, 1)
     assert finding.predicts == (
         "failed to load CNI config list file /etc/cni/net.d/10-a.conflist: error parsing configuration "
-        "list: invalid character '}' looking for beginning of object key string: invalid cni config")
+        "list: invalid character '}' looking for beginning of object key string: invalid cni config"
+    )
 
 
 def test_conf_syntax_error_uses_conf_prefix() -> None:
     parsed = parse_text('{"type": "bridge",}', kind="conf", path="10-a.conf")
-    assert parsed.load_error == ("error parsing configuration: invalid character '}' looking for "
-                                 "beginning of object key string")
-    assert parsed.findings[0].predicts == f"failed to load CNI config file 10-a.conf: {parsed.load_error}: invalid cni config"
+    assert parsed.load_error == (
+        "error parsing configuration: invalid character '}' looking for beginning of object key string"
+    )
+    assert (
+        parsed.findings[0].predicts
+        == f"failed to load CNI config file 10-a.conf: {parsed.load_error}: invalid cni config"
+    )
 
 
 # ----------------------------------------------------------------------------- libcni load
@@ -131,56 +150,122 @@ def test_conf_syntax_error_uses_conf_prefix() -> None:
 @pytest.mark.parametrize(
     "text, code, pointer, error",
     [
-        ('{"cniVersion": "1.0.0", "plugins": [' + BRIDGE + "]}", "CNI114", "",
-         "error parsing configuration list: no name"),
-        ('{"Name": "n", "plugins": [' + BRIDGE + "]}", "CNI114", "",
-         "error parsing configuration list: no name"),
-        ('{"name": 1, "plugins": [' + BRIDGE + "]}", "CNI109", "/name",
-         "error parsing configuration list: invalid name type float64"),
-        ('{"name": null, "plugins": [' + BRIDGE + "]}", "CNI109", "/name",
-         "error parsing configuration list: invalid name type <nil>"),
-        ('{"name": "n", "cniVersion": 1.0, "plugins": [' + BRIDGE + "]}", "CNI109", "/cniVersion",
-         "error parsing configuration list: invalid cniVersion type float64"),
-        ('{"name": "n", "cniVersion": true, "plugins": [' + BRIDGE + "]}", "CNI109", "/cniVersion",
-         "error parsing configuration list: invalid cniVersion type bool"),
+        (
+            '{"cniVersion": "1.0.0", "plugins": [' + BRIDGE + "]}",
+            "CNI114",
+            "",
+            "error parsing configuration list: no name",
+        ),
+        ('{"Name": "n", "plugins": [' + BRIDGE + "]}", "CNI114", "", "error parsing configuration list: no name"),
+        (
+            '{"name": 1, "plugins": [' + BRIDGE + "]}",
+            "CNI109",
+            "/name",
+            "error parsing configuration list: invalid name type float64",
+        ),
+        (
+            '{"name": null, "plugins": [' + BRIDGE + "]}",
+            "CNI109",
+            "/name",
+            "error parsing configuration list: invalid name type <nil>",
+        ),
+        (
+            '{"name": "n", "cniVersion": 1.0, "plugins": [' + BRIDGE + "]}",
+            "CNI109",
+            "/cniVersion",
+            "error parsing configuration list: invalid cniVersion type float64",
+        ),
+        (
+            '{"name": "n", "cniVersion": true, "plugins": [' + BRIDGE + "]}",
+            "CNI109",
+            "/cniVersion",
+            "error parsing configuration list: invalid cniVersion type bool",
+        ),
         (lst('"x": 1'), "CNI110", "", "error parsing configuration list: no 'plugins' key"),
         (lst('"Plugins": []'), "CNI110", "", "error parsing configuration list: no 'plugins' key"),
         (lst('"type": "bridge"'), "CNI118", "", "error parsing configuration list: no 'plugins' key"),
-        (lst('"plugins": {"type": "bridge"}'), "CNI109", "/plugins",
-         "error parsing configuration list: invalid 'plugins' type map[string]interface {}"),
+        (
+            lst('"plugins": {"type": "bridge"}'),
+            "CNI109",
+            "/plugins",
+            "error parsing configuration list: invalid 'plugins' type map[string]interface {}",
+        ),
         (lst('"plugins": []'), "CNI111", "/plugins", "error parsing configuration list: no plugins in list"),
-        (lst('"plugins": [' + BRIDGE + ', {"ipam": {"type": "x"}}]'), "CNI112", "/plugins/1",
-         "failed to parse plugin config 1: error parsing configuration: missing 'type'"),
-        (lst('"plugins": [{"type": ""}]'), "CNI112", "/plugins/0",
-         "failed to parse plugin config 0: error parsing configuration: missing 'type'"),
-        (lst('"plugins": [null]'), "CNI116", "/plugins/0",
-         "failed to parse plugin config 0: error parsing configuration: missing 'type'"),
-        (lst('"plugins": ["bridge"]'), "CNI116", "/plugins/0",
-         "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal string "
-         "into Go value of type types.NetConf"),
-        ("[]", "CNI116", "",
-         "error parsing configuration list: json: cannot unmarshal array into Go value of type "
-         "map[string]interface {}"),
+        (
+            lst('"plugins": [' + BRIDGE + ', {"ipam": {"type": "x"}}]'),
+            "CNI112",
+            "/plugins/1",
+            "failed to parse plugin config 1: error parsing configuration: missing 'type'",
+        ),
+        (
+            lst('"plugins": [{"type": ""}]'),
+            "CNI112",
+            "/plugins/0",
+            "failed to parse plugin config 0: error parsing configuration: missing 'type'",
+        ),
+        (
+            lst('"plugins": [null]'),
+            "CNI116",
+            "/plugins/0",
+            "failed to parse plugin config 0: error parsing configuration: missing 'type'",
+        ),
+        (
+            lst('"plugins": ["bridge"]'),
+            "CNI116",
+            "/plugins/0",
+            "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal string "
+            "into Go value of type types.NetConf",
+        ),
+        (
+            "[]",
+            "CNI116",
+            "",
+            "error parsing configuration list: json: cannot unmarshal array into Go value of type "
+            "map[string]interface {}",
+        ),
         ("null", "CNI116", "", "error parsing configuration list: no name"),
-        (lst('"plugins": [{"type": "portmap", "capabilities": {"portMappings": "true"}}]'), "CNI109",
-         "/plugins/0/capabilities/portMappings",
-         "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal string "
-         "into Go struct field NetConf.capabilities of type bool"),
-        (lst('"plugins": [{"type": "bridge", "ipam": "host-local"}]'), "CNI109", "/plugins/0/ipam",
-         "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal string "
-         "into Go struct field NetConf.ipam of type types.IPAM"),
-        (lst('"plugins": [{"type": "bridge", "dns": ["8.8.8.8"]}]'), "CNI109", "/plugins/0/dns",
-         "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal array "
-         "into Go struct field NetConf.dns of type types.DNS"),
-        (lst('"plugins": [{"type": 5}]'), "CNI109", "/plugins/0/type",
-         "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal number "
-         "into Go struct field NetConf.type of type string"),
+        (
+            lst('"plugins": [{"type": "portmap", "capabilities": {"portMappings": "true"}}]'),
+            "CNI109",
+            "/plugins/0/capabilities/portMappings",
+            "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal string "
+            "into Go struct field NetConf.capabilities of type bool",
+        ),
+        (
+            lst('"plugins": [{"type": "bridge", "ipam": "host-local"}]'),
+            "CNI109",
+            "/plugins/0/ipam",
+            "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal string "
+            "into Go struct field NetConf.ipam of type types.IPAM",
+        ),
+        (
+            lst('"plugins": [{"type": "bridge", "dns": ["8.8.8.8"]}]'),
+            "CNI109",
+            "/plugins/0/dns",
+            "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal array "
+            "into Go struct field NetConf.dns of type types.DNS",
+        ),
+        (
+            lst('"plugins": [{"type": 5}]'),
+            "CNI109",
+            "/plugins/0/type",
+            "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal number "
+            "into Go struct field NetConf.type of type string",
+        ),
         # the plugin is re-marshalled with sorted keys: "capabilities" is decoded before "type"
-        (lst('"plugins": [{"type": 5, "capabilities": {"a": 1}}]'), "CNI109", "/plugins/0/capabilities/a",
-         "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal number "
-         "into Go struct field NetConf.capabilities of type bool"),
-        (lst('"plugins": [{"type": "bridge", "mtu": 1e400}]'), "CNI105", "/plugins/0/mtu",
-         "error parsing configuration list: json: cannot unmarshal number 1e400 into Go value of type float64"),
+        (
+            lst('"plugins": [{"type": 5, "capabilities": {"a": 1}}]'),
+            "CNI109",
+            "/plugins/0/capabilities/a",
+            "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal number "
+            "into Go struct field NetConf.capabilities of type bool",
+        ),
+        (
+            lst('"plugins": [{"type": "bridge", "mtu": 1e400}]'),
+            "CNI105",
+            "/plugins/0/mtu",
+            "error parsing configuration list: json: cannot unmarshal number 1e400 into Go value of type float64",
+        ),
     ],
 )
 def test_list_load_errors(text: str, code: str, pointer: str, error: str) -> None:
@@ -192,17 +277,32 @@ def test_list_load_errors(text: str, code: str, pointer: str, error: str) -> Non
     [
         (lst('"plugins": [' + BRIDGE + "]"), "CNI113", "", "error parsing configuration: missing 'type'"),
         ('{"name": "n", "ipam": {"type": "dhcp"}}', "CNI112", "", "error parsing configuration: missing 'type'"),
-        ('{"name": "n", "type": 1}', "CNI109", "/type",
-         "error parsing configuration: json: cannot unmarshal number into Go struct field NetConf.type of type string"),
-        ('{"name": "n", "type": "b", "capabilities": {"portMappings": "yes"}}', "CNI109",
-         "/capabilities/portMappings",
-         "error parsing configuration: json: cannot unmarshal string into Go struct field NetConf.capabilities of type bool"),
-        ('["bridge"]', "CNI116", "",
-         "error parsing configuration: json: cannot unmarshal array into Go value of type types.NetConf"),
+        (
+            '{"name": "n", "type": 1}',
+            "CNI109",
+            "/type",
+            "error parsing configuration: json: cannot unmarshal number into Go struct field NetConf.type of type string",
+        ),
+        (
+            '{"name": "n", "type": "b", "capabilities": {"portMappings": "yes"}}',
+            "CNI109",
+            "/capabilities/portMappings",
+            "error parsing configuration: json: cannot unmarshal string into Go struct field NetConf.capabilities of type bool",
+        ),
+        (
+            '["bridge"]',
+            "CNI116",
+            "",
+            "error parsing configuration: json: cannot unmarshal array into Go value of type types.NetConf",
+        ),
         ("null", "CNI116", "", "error parsing configuration: missing 'type'"),
         # ConfFromBytes skips the unknown key; ConfListFromConf's map decode fails on it
-        ('{"name": "n", "type": "b", "mtu": 1e400}', "CNI105", "/mtu",
-         "json: cannot unmarshal number 1e400 into Go value of type float64"),
+        (
+            '{"name": "n", "type": "b", "mtu": 1e400}',
+            "CNI105",
+            "/mtu",
+            "json: cannot unmarshal number 1e400 into Go value of type float64",
+        ),
     ],
 )
 def test_conf_load_errors(text: str, code: str, pointer: str, error: str) -> None:
@@ -213,7 +313,8 @@ def test_conf_overflow_predicts_the_conversion_wrapper() -> None:
     parsed = parse_text('{"name": "n", "type": "b", "mtu": 1e400}', kind="conf", path="a.conf")
     assert parsed.findings[0].predicts == (
         "failed to convert CNI config file a.conf to CNI config list: json: cannot unmarshal number "
-        "1e400 into Go value of type float64: invalid cni config")
+        "1e400 into Go value of type float64: invalid cni config"
+    )
 
 
 def test_type_error_wins_over_missing_type() -> None:
@@ -226,15 +327,15 @@ def test_load_error_finding_predicts_go_cni_text() -> None:
     parsed = parse_text('{"plugins": []}', path="/etc/cni/net.d/00-x.conflist")
     assert parsed.findings[0].predicts == (
         "failed to load CNI config list file /etc/cni/net.d/00-x.conflist: error parsing "
-        "configuration list: no name: invalid cni config")
+        "configuration list: no name: invalid cni config"
+    )
 
 
 # ----------------------------------------------------------------------------- Go quirks
 
 
 def test_duplicate_key_warns_and_last_value_wins() -> None:
-    parsed = parse_text('{\n"name": "n",\n"cniVersion": "0.2.0",\n"cniVersion": "0.3.1",\n'
-                        '"plugins": [' + BRIDGE + "]}")
+    parsed = parse_text('{\n"name": "n",\n"cniVersion": "0.2.0",\n"cniVersion": "0.3.1",\n"plugins": [' + BRIDGE + "]}")
     assert codes(parsed) == [("CNI107", "/cniVersion")]
     assert parsed.findings[0].severity == Severity.WARNING
     assert (parsed.findings[0].line, parsed.findings[0].column) == (4, 1)
@@ -242,14 +343,21 @@ def test_duplicate_key_warns_and_last_value_wins() -> None:
 
 
 def test_plugin_keys_fold_case_like_go() -> None:
-    parsed = parse_text(lst('"plugins": [{"Type": "win-bridge", "IPAM": {"Type": "host-local"}, '
-                            '"DNS": {"Nameservers": ["10.0.0.10"]}}]'))
+    parsed = parse_text(
+        lst(
+            '"plugins": [{"Type": "win-bridge", "IPAM": {"Type": "host-local"}, "DNS": {"Nameservers": ["10.0.0.10"]}}]'
+        )
+    )
     assert parsed.network is not None
     plugin = parsed.network.plugins[0]
     assert (plugin.type, plugin.ipam_type) == ("win-bridge", "host-local")
-    assert sorted(codes(parsed)) == [("CNI115", "/plugins/0/DNS"), ("CNI115", "/plugins/0/DNS/Nameservers"),
-                                     ("CNI115", "/plugins/0/IPAM"), ("CNI115", "/plugins/0/IPAM/Type"),
-                                     ("CNI115", "/plugins/0/Type")]
+    assert sorted(codes(parsed)) == [
+        ("CNI115", "/plugins/0/DNS"),
+        ("CNI115", "/plugins/0/DNS/Nameservers"),
+        ("CNI115", "/plugins/0/IPAM"),
+        ("CNI115", "/plugins/0/IPAM/Type"),
+        ("CNI115", "/plugins/0/Type"),
+    ]
     assert all(f.severity == Severity.WARNING for f in parsed.findings)
 
 
@@ -334,7 +442,8 @@ def test_template_gets_exactly_one_finding_and_no_network() -> None:
 
 
 def test_valid_json_template_points_at_the_placeholder() -> None:
-    parsed = parse_text(lst('"plugins": [{"type": "bridge", "ipam": {"type": "host-local", '
-                            '"subnet": "{{ .PodCIDR }}"}}]'))
+    parsed = parse_text(
+        lst('"plugins": [{"type": "bridge", "ipam": {"type": "host-local", "subnet": "{{ .PodCIDR }}"}}]')
+    )
     assert codes(parsed) == [("CNI108", "/plugins/0/ipam/subnet")]
     assert parsed.network is None and parsed.load_error is None and parsed.document is not None

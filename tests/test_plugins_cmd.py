@@ -1,11 +1,11 @@
 """`cnidoctor plugins`: the inventory table/JSON of every binary in the bin dirs."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from plugin_helpers import REAL, REAL_NAMES, fake, real_plugins_present
 
@@ -48,8 +48,14 @@ def test_mixed_dir_and_odd_entries(tmp_path: Path) -> None:
     (bin_dir / "dangling").symlink_to(tmp_path / "nowhere")
     report = plugins_json("--bin-dir", str(bin_dir), "--bin-dir", str(tmp_path / "missing"), "--no-cache")
     status = {Path(r["path"]).name: r["status"] for r in report["plugins"]}
-    assert status == {"LICENSE": "not-a-plugin", "bridge": "ok", "dangling": "not-regular",
-                      "old": "legacy", "portmap": "ok", "wrapper": "probe-failed"}
+    assert status == {
+        "LICENSE": "not-a-plugin",
+        "bridge": "ok",
+        "dangling": "not-regular",
+        "old": "legacy",
+        "portmap": "ok",
+        "wrapper": "probe-failed",
+    }
     codes = sorted((f["code"], f["severity"]) for f in report["findings"])
     # 408 missing dir; 409: 0.4.0 vs 1.1.0 vs 0.2.0 replies; 503 legacy reply; 501 empty reply.
     assert codes == [("CNI408", "warning"), ("CNI409", "warning"), ("CNI501", "error"), ("CNI503", "warning")]
@@ -75,7 +81,8 @@ def test_unexecutable_elf_not_probed(tmp_path: Path) -> None:
     assert [r["status"] for r in report["plugins"]] == ["not-executable"]
     assert [f["code"] for f in report["findings"]] == ["CNI404"]
     assert report["findings"][0]["predicts"] == (
-        f"netplugin failed with no error message: fork/exec {bin_dir}/bridge: permission denied")
+        f"netplugin failed with no error message: fork/exec {bin_dir}/bridge: permission denied"
+    )
     assert not (tmp_path / "trap-invocations.log").exists()
 
 

@@ -6,6 +6,7 @@ the hook repo (pre-commit commands/try_repo.py), so the manifest must be tracked
 The manifest's `files` regex is also checked with pre-commit's own manifest loader, which is
 cheap; the try-repo runs are the slow part (a fresh venv each) and are kept to two.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,17 +56,20 @@ def test_manifest_is_valid_and_runs_static_checks() -> None:
     assert entry["pass_filenames"] is True
 
 
-@pytest.mark.parametrize(("path", "selected"), [
-    ("etc/cni/net.d/10-flannel.conflist", True),
-    ("net.d/99-loopback.conf", True),
-    ("deploy/cni/calico.json", True),
-    ("clusters/prod/cni/net.d/sub/05-cilium.conflist", True),
-    ("net.d/README.md", False),
-    ("package.json", False),  # a JSON file outside a CNI directory
-    ("config/app.conf", False),
-    ("net.d/10-flannel.conflist.bak", False),  # libcni ignores it too (extension filter)
-    ("mynet.d/10-x.conflist", False),
-])
+@pytest.mark.parametrize(
+    ("path", "selected"),
+    [
+        ("etc/cni/net.d/10-flannel.conflist", True),
+        ("net.d/99-loopback.conf", True),
+        ("deploy/cni/calico.json", True),
+        ("clusters/prod/cni/net.d/sub/05-cilium.conflist", True),
+        ("net.d/README.md", False),
+        ("package.json", False),  # a JSON file outside a CNI directory
+        ("config/app.conf", False),
+        ("net.d/10-flannel.conflist.bak", False),  # libcni ignores it too (extension filter)
+        ("mynet.d/10-x.conflist", False),
+    ],
+)
 def test_files_regex_selects_cni_configs(path: str, selected: bool) -> None:
     assert bool(re.search(hook()["files"], path)) is selected
 
@@ -74,12 +78,16 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def _try_repo(consumer: Path, files: List[str]) -> "subprocess.CompletedProcess[str]":
+def _try_repo(consumer: Path, files: List[str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRE_COMMIT", "GIT_"))}
     env["PRE_COMMIT_COLOR"] = "never"
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "cnidoctor", "--verbose", "--files", *files],
-        cwd=consumer, env=env, capture_output=True, text=True, timeout=900,
+        cwd=consumer,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -89,8 +97,9 @@ def consumer(tmp_path: Path) -> Path:
         pytest.skip("git is not installed")
     if not (ROOT / ".git").exists():
         pytest.skip("the hook repository is not a git checkout")
-    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", ".pre-commit-hooks.yaml"],
-                             cwd=ROOT, capture_output=True)
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", ".pre-commit-hooks.yaml"], cwd=ROOT, capture_output=True
+    )
     if tracked.returncode != 0:
         pytest.skip(".pre-commit-hooks.yaml is not tracked yet: try-repo cannot see it")
     repo = tmp_path / "consumer"

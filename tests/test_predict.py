@@ -3,6 +3,7 @@
 Stand-in BinaryFacts describe plugin releases whose VERSION replies are listed in cni-facts §6.2;
 the real Debian plugins (1.1.1) at /usr/lib/cni are used where they show the behaviour.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,13 @@ from typing import Any, Dict, Mapping, Optional
 
 import pytest
 
-from cnidoctor.crosscheck import facts as node, predict
-from cnidoctor.runtime import matrix as runtimes
+from cnidoctor.config.parse import parse
+from cnidoctor.crosscheck import facts as node
+from cnidoctor.crosscheck import predict
 from cnidoctor.crosscheck.compare import BinaryFacts
 from cnidoctor.engine import Options
 from cnidoctor.model import Candidate, Finding, ParsedFile, Selection, Severity
-from cnidoctor.config.parse import parse
+from cnidoctor.runtime import matrix as runtimes
 
 REAL_BIN = "/usr/lib/cni"
 ALL = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")  # plugins v1.0.1-v1.5.1 (§6.2)
@@ -32,11 +34,20 @@ def conflist(tmp_path: Path, doc: Mapping[str, Any], name: str = "10-net.conflis
 
 
 def facts(type_: str, supported=ALL, reply: Optional[str] = "1.0.0", **kw: Any) -> BinaryFacts:
-    return BinaryFacts(type=type_, path=f"/opt/cni/bin/{type_}", probed=True, probe_ok=True,
-                       supported=tuple(supported), reply_version=reply, **kw)
+    return BinaryFacts(
+        type=type_,
+        path=f"/opt/cni/bin/{type_}",
+        probed=True,
+        probe_ok=True,
+        supported=tuple(supported),
+        reply_version=reply,
+        **kw,
+    )
 
 
-def steps(parsed: ParsedFile, spec: str, by_type: Mapping[str, BinaryFacts], probed: bool = True) -> Dict[str, predict.Step]:
+def steps(
+    parsed: ParsedFile, spec: str, by_type: Mapping[str, BinaryFacts], probed: bool = True
+) -> Dict[str, predict.Step]:
     return predict.predict(parsed, runtimes.parse_spec(spec)[-1], by_type, probed=probed)
 
 
@@ -49,7 +60,10 @@ def test_missing_version_delete_on_containerd_163(tmp_path: Path) -> None:
     out = steps(parsed, "containerd@1.6.3", {}, probed=False)
     assert out["del"].outcome == "fail"
     assert out["del"].error == 'invalid version "": the version is empty'
-    assert out["del"].wrapped == 'failed to destroy network for sandbox "<sandbox-id>": invalid version "": the version is empty'
+    assert (
+        out["del"].wrapped
+        == 'failed to destroy network for sandbox "<sandbox-id>": invalid version "": the version is empty'
+    )
     assert out["check"].outcome == "ok" and not out["check"].called  # containerd never CHECKs (§4.2)
 
 
@@ -84,8 +98,9 @@ def test_crio_check_after_add_empty_version(tmp_path: Path) -> None:
     out = steps(parsed, "crio@1.23.3", {"bridge": facts("bridge"), "host-local": facts("host-local")})
     assert out["check"].error == 'invalid version "": the version is empty'
     assert out["check"].wrapped == (
-        'failed to get network status for pod sandbox k8s_<pod>(<sandbox-id>): error checking pod '
-        '<namespace>_<pod> for CNI network "k8s": invalid version "": the version is empty')
+        "failed to get network status for pod sandbox k8s_<pod>(<sandbox-id>): error checking pod "
+        '<namespace>_<pod> for CNI network "k8s": invalid version "": the version is empty'
+    )
 
 
 def test_libcni_112_check_empty_version(tmp_path: Path) -> None:
@@ -102,47 +117,73 @@ def test_ipam_skew_blamed_on_main_plugin(tmp_path: Path) -> None:
     out = steps(parsed, "containerd@1.7", by_type)
     assert out["add"].error == (
         'plugin type="bridge" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports '
-        '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0"]')
+        '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0"]'
+    )
     assert out["del"].error.startswith('plugin type="bridge" failed (delete): incompatible CNI versions')
 
 
 def test_del_runs_in_reverse(tmp_path: Path) -> None:
     # §10.2: the plugin named on DEL can differ from the one named on ADD; plugins v1.0.0 lists (§6.2)
-    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
-        BRIDGE, {"type": "firewall"}, {"type": "vrf", "vrfname": "x"}]})
-    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"),
-               "firewall": facts("firewall", ("0.4.0",)), "vrf": facts("vrf", ("0.3.1", "0.4.0"))}
+    parsed = conflist(
+        tmp_path,
+        {
+            "cniVersion": "1.0.0",
+            "name": "k8s",
+            "plugins": [BRIDGE, {"type": "firewall"}, {"type": "vrf", "vrfname": "x"}],
+        },
+    )
+    by_type = {
+        "bridge": facts("bridge"),
+        "host-local": facts("host-local"),
+        "firewall": facts("firewall", ("0.4.0",)),
+        "vrf": facts("vrf", ("0.3.1", "0.4.0")),
+    }
     out = steps(parsed, "containerd@1.7", by_type)
     assert out["add"].plugin == "firewall"
-    assert out["add"].error == 'plugin type="firewall" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports ["0.4.0"]'
+    assert (
+        out["add"].error
+        == 'plugin type="firewall" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports ["0.4.0"]'
+    )
     assert out["del"].plugin == "vrf"
     assert out["del"].error.startswith('plugin type="vrf" failed (delete): ')
 
 
 def test_old_libcni_has_no_prefix(tmp_path: Path) -> None:
     parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "plugins": [BRIDGE, {"type": "bandwidth"}]})
-    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"),
-               "bandwidth": facts("bandwidth", ("0.3.0", "0.3.1", "1.0.0"))}  # plugins v1.0.0 bandwidth
+    by_type = {
+        "bridge": facts("bridge"),
+        "host-local": facts("host-local"),
+        "bandwidth": facts("bandwidth", ("0.3.0", "0.3.1", "1.0.0")),
+    }  # plugins v1.0.0 bandwidth
     out = steps(parsed, "containerd@1.5", by_type)
     assert out["add"].error == 'incompatible CNI versions; config is "0.4.0", plugin supports ["0.3.0" "0.3.1" "1.0.0"]'
 
 
 def test_chain_prev_result_from_legacy_plugin(tmp_path: Path) -> None:
     # §10.7: lib >= 1.0 passes a 0.2.0 result through; a 0.x lib re-types it by the list version
-    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "plugins": [
-        {"type": "vendor"}, {"type": "portmap", "capabilities": {"portMappings": True}}]})
+    parsed = conflist(
+        tmp_path,
+        {
+            "cniVersion": "0.4.0",
+            "name": "k8s",
+            "plugins": [{"type": "vendor"}, {"type": "portmap", "capabilities": {"portMappings": True}}],
+        },
+    )
     by_type = {"vendor": facts("vendor", ("0.1.0", "0.2.0"), "0.2.0", legacy=True), "portmap": facts("portmap")}
     new = steps(parsed, "containerd@1.7", by_type)
-    assert new["add"].error == ('plugin type="portmap" failed (add): could not parse prevResult: result type '
-                                'supports [0.3.0 0.3.1 0.4.0] but unmarshalled CNIVersion is "0.2.0"')
+    assert new["add"].error == (
+        'plugin type="portmap" failed (add): could not parse prevResult: result type '
+        'supports [0.3.0 0.3.1 0.4.0] but unmarshalled CNIVersion is "0.2.0"'
+    )
     old = steps(parsed, "containerd@1.5", by_type)
     assert old["add"].outcome == "ok"
 
 
 def test_chain_unknowable(tmp_path: Path) -> None:
     # §10.6: unknown-VERSION replier: ADD not gated, result version unknowable -> unknown
-    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
-        {"type": "vendor"}, {"type": "portmap"}]})
+    parsed = conflist(
+        tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "vendor"}, {"type": "portmap"}]}
+    )
     by_type = {"vendor": facts("vendor", ("0.1.0",), None, legacy=True), "portmap": facts("portmap")}
     out = steps(parsed, "containerd@1.7", by_type)
     assert out["add"].outcome == "unknown"
@@ -151,11 +192,16 @@ def test_chain_unknowable(tmp_path: Path) -> None:
 def test_loopback_skew_containerd_163(tmp_path: Path) -> None:
     # §8 #37: go-cni v1.1.4 loopback at 1.0.0, loopback binary < v1.0.0
     parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "plugins": [BRIDGE]})
-    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"),
-               "loopback": facts("loopback", ALL_040, "0.4.0")}
+    by_type = {
+        "bridge": facts("bridge"),
+        "host-local": facts("host-local"),
+        "loopback": facts("loopback", ALL_040, "0.4.0"),
+    }
     out = steps(parsed, "containerd@1.6.3", by_type)
-    assert out["add"].error == ('plugin type="loopback" failed (add): incompatible CNI versions; config is "1.0.0", '
-                                'plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0"]')
+    assert out["add"].error == (
+        'plugin type="loopback" failed (add): incompatible CNI versions; config is "1.0.0", '
+        'plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0"]'
+    )
     assert steps(parsed, "containerd@1.6.4", by_type)["add"].outcome == "ok"
 
 
@@ -171,24 +217,31 @@ def test_crio_validation_skips_file(tmp_path: Path) -> None:
     parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [BRIDGE, {"type": "firewall"}]})
     by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"), "firewall": facts("firewall", ("0.4.0",))}
     out = steps(parsed, "crio@1.28", by_type)
-    assert out["load"].error == (f"Error validating CNI config file {parsed.path}: "
-                                 '[plugin firewall does not support config version "1.0.0"]')
+    assert out["load"].error == (
+        f'Error validating CNI config file {parsed.path}: [plugin firewall does not support config version "1.0.0"]'
+    )
 
 
 def test_disable_check_string_load(tmp_path: Path) -> None:
     # §3.2 #13: string disableCheck fails to load on libcni <= 1.1.x, go-cni wrapping #49
     parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "disableCheck": "true", "plugins": [BRIDGE]})
     out = steps(parsed, "containerd@1.7", {}, probed=False)
-    assert out["load"].error == (f"failed to load CNI config list file {parsed.path}: error parsing configuration "
-                                 "list: invalid disableCheck type string: invalid cni config")
+    assert out["load"].error == (
+        f"failed to load CNI config list file {parsed.path}: error parsing configuration "
+        "list: invalid disableCheck type string: invalid cni config"
+    )
     assert steps(parsed, "containerd@2.0", {}, probed=False)["load"].outcome == "ok"
 
 
 def test_status_old_plugin_containerd_201(tmp_path: Path) -> None:
     # §3.2 #41: skel 0.8-1.1 answers STATUS with `missing containerID`; cniVersions picks 1.1.0 on lib >= 1.2
-    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "cniVersions": ["1.0.0", "1.1.0"], "name": "k8s",
-                                 "plugins": [BRIDGE]})
-    by_type = {"bridge": facts("bridge", ALL + ("1.1.0",), "1.0.0"), "host-local": facts("host-local", ALL + ("1.1.0",))}
+    parsed = conflist(
+        tmp_path, {"cniVersion": "1.0.0", "cniVersions": ["1.0.0", "1.1.0"], "name": "k8s", "plugins": [BRIDGE]}
+    )
+    by_type = {
+        "bridge": facts("bridge", ALL + ("1.1.0",), "1.0.0"),
+        "host-local": facts("host-local", ALL + ("1.1.0",)),
+    }
     out = steps(parsed, "containerd@2.0.1", by_type)
     assert out["status"].error == "missing containerID"
     assert "status" not in steps(parsed, "containerd@1.7", by_type)
@@ -208,45 +261,64 @@ def run_node(tmp_path: Path, doc: Mapping[str, Any], runtimes_: tuple = ()) -> n
 
 @needs_real
 def test_real_100_chain_ok(tmp_path: Path) -> None:
-    result = run_node(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
-        BRIDGE, {"type": "firewall"}, {"type": "portmap", "capabilities": {"portMappings": True}}]},
-        ("containerd@1.7",))
+    result = run_node(
+        tmp_path,
+        {
+            "cniVersion": "1.0.0",
+            "name": "k8s",
+            "plugins": [BRIDGE, {"type": "firewall"}, {"type": "portmap", "capabilities": {"portMappings": True}}],
+        },
+        ("containerd@1.7",),
+    )
     assert result.prediction is not None
     assert {k: v["outcome"] for k, v in result.prediction["steps"].items()} == {
-        "load": "ok", "add": "ok", "check": "ok", "del": "ok"}
+        "load": "ok",
+        "add": "ok",
+        "check": "ok",
+        "del": "ok",
+    }
     assert not [f for f in result.findings if f.code.startswith("CNI51")]
 
 
 @needs_real
 def test_real_031_firewall_fails(tmp_path: Path) -> None:
     # plugins 1.1.1 firewall supports >= 0.4.0 (§6.2 VersionsStartingFrom)
-    result = run_node(tmp_path, {"cniVersion": "0.3.1", "name": "k8s", "plugins": [BRIDGE, {"type": "firewall"}]},
-                      ("containerd@1.7",))
+    result = run_node(
+        tmp_path, {"cniVersion": "0.3.1", "name": "k8s", "plugins": [BRIDGE, {"type": "firewall"}]}, ("containerd@1.7",)
+    )
     assert result.prediction is not None
     add = result.prediction["steps"]["add"]
-    assert add["error"] == ('plugin type="firewall" failed (add): incompatible CNI versions; config is "0.3.1", '
-                            'plugin supports ["0.4.0" "1.0.0"]')
+    assert add["error"] == (
+        'plugin type="firewall" failed (add): incompatible CNI versions; config is "0.3.1", '
+        'plugin supports ["0.4.0" "1.0.0"]'
+    )
     assert [(f.code, f.pointer) for f in result.findings if f.code == "CNI511"] == [("CNI511", "/plugins/1/type")]
 
 
 @needs_real
 def test_real_missing_ipam(tmp_path: Path) -> None:
     # §3.2 #17: a missing IPAM binary fails inside the main plugin, CNI_PATH as the list
-    result = run_node(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
-        {"type": "bridge", "ipam": {"type": "whereabouts"}}]}, ("containerd@1.7",))
+    result = run_node(
+        tmp_path,
+        {"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "bridge", "ipam": {"type": "whereabouts"}}]},
+        ("containerd@1.7",),
+    )
     assert result.prediction is not None
     assert result.prediction["steps"]["add"]["error"] == (
-        f'plugin type="bridge" failed (add): failed to find plugin "whereabouts" in path [{REAL_BIN}]')
+        f'plugin type="bridge" failed (add): failed to find plugin "whereabouts" in path [{REAL_BIN}]'
+    )
 
 
 @needs_real
 def test_real_flannel_default_delegate(tmp_path: Path) -> None:
     # flannel is not in plugins >= 1.0.0 (§6.2); its implied delegates bridge/host-local are found
-    result = run_node(tmp_path, {"cniVersion": "0.3.1", "name": "k8s", "plugins": [{"type": "flannel"}]},
-                      ("containerd@1.7",))
+    result = run_node(
+        tmp_path, {"cniVersion": "0.3.1", "name": "k8s", "plugins": [{"type": "flannel"}]}, ("containerd@1.7",)
+    )
     assert result.prediction is not None
     assert result.prediction["steps"]["add"]["error"] == (
-        f'plugin type="flannel" failed (add): failed to find plugin "flannel" in path [{REAL_BIN}]')
+        f'plugin type="flannel" failed (add): failed to find plugin "flannel" in path [{REAL_BIN}]'
+    )
     types = {p["type"] for p in result.plugins}
     assert {"flannel", "bridge", "host-local", "loopback"} <= types
 
@@ -280,8 +352,9 @@ def test_broken_first_file_containerd_vs_crio(tmp_path: Path) -> None:
     assert containerd["selection"] == "first-file"
     load = containerd["steps"]["load"]
     assert load["outcome"] == "fail"
-    assert load["error"] == (f"failed to load CNI config list file {first}: error parsing configuration list: "
-                             "no name: invalid cni config")
+    assert load["error"] == (
+        f"failed to load CNI config list file {first}: error parsing configuration list: no name: invalid cni config"
+    )
     assert load["wrapped"] == f"cni config load failed: {load['error']}: failed to load cni config"
     assert containerd["steps"]["add"]["outcome"] == "fail"  # not reached
     libcni = predict_dir(tmp_path, "libcni@1.1.2")
@@ -356,12 +429,21 @@ def test_missing_name_add_libcni_del_skel(tmp_path: Path) -> None:
 
 def test_invalid_name_skel_on_del_and_check(tmp_path: Path) -> None:
     # ADD: libcni >= 0.8.0 checks before the first plugin; DEL (reverse) and CHECK: each plugin's skel (§3.2 #39)
-    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "bridge@123", "plugins": [
-        BRIDGE, {"type": "portmap", "capabilities": {"portMappings": True}}]})
+    parsed = conflist(
+        tmp_path,
+        {
+            "cniVersion": "1.0.0",
+            "name": "bridge@123",
+            "plugins": [BRIDGE, {"type": "portmap", "capabilities": {"portMappings": True}}],
+        },
+    )
     by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"), "portmap": facts("portmap")}
     out = steps(parsed, "libcni@1.1.2", by_type)
     assert out["add"].error == 'plugin type="bridge" failed (add): invalid characters found in network name; bridge@123'
-    assert out["del"].error == 'plugin type="portmap" failed (delete): invalid characters found in network name; bridge@123'
+    assert (
+        out["del"].error
+        == 'plugin type="portmap" failed (delete): invalid characters found in network name; bridge@123'
+    )
     assert out["check"].error == "invalid characters found in network name; bridge@123"
     assert out["check"].plugin == "bridge"
 
@@ -402,10 +484,15 @@ def test_check_config_newer_than_plugin(tmp_path: Path) -> None:
 def test_check_config_in_a_gap_is_incompatible(tmp_path: Path) -> None:
     # bandwidth v1.0.0 supports 0.3.0, 0.3.1, 1.0.0 (§6.2): 1.0.0 >= 0.4.0, so skel reconciles and refuses
     parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "k8s", "plugins": [BRIDGE, {"type": "bandwidth"}]})
-    by_type = {"bridge": facts("bridge"), "host-local": facts("host-local"),
-               "bandwidth": facts("bandwidth", ("0.3.0", "0.3.1", "1.0.0"))}
+    by_type = {
+        "bridge": facts("bridge"),
+        "host-local": facts("host-local"),
+        "bandwidth": facts("bandwidth", ("0.3.0", "0.3.1", "1.0.0")),
+    }
     out = steps(parsed, "libcni@1.1.2", by_type)
-    assert out["check"].error == 'incompatible CNI versions; config is "0.4.0", plugin supports ["0.3.0" "0.3.1" "1.0.0"]'
+    assert (
+        out["check"].error == 'incompatible CNI versions; config is "0.4.0", plugin supports ["0.3.0" "0.3.1" "1.0.0"]'
+    )
 
 
 # --------------------------------------------------------------------------------------------- static findings
@@ -435,8 +522,14 @@ def test_plugin_config_decode_error_on_every_verb(tmp_path: Path) -> None:
 
 def test_meta_plugin_first_breaks_add_only(tmp_path: Path) -> None:
     # §3.2 #44: portmap's cmdAdd needs prevResult; its cmdDel does not
-    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [
-        {"type": "portmap", "capabilities": {"portMappings": True}}, BRIDGE]})
+    parsed = conflist(
+        tmp_path,
+        {
+            "cniVersion": "1.0.0",
+            "name": "k8s",
+            "plugins": [{"type": "portmap", "capabilities": {"portMappings": True}}, BRIDGE],
+        },
+    )
     out = static_steps(parsed, "containerd@1.7", BRIDGE_FACTS)
     assert out["add"].error == 'plugin type="portmap" failed (add): must be called as chained plugin'
     assert out["del"].outcome == "ok"
@@ -471,10 +564,21 @@ def test_option_decode_errors_stage_by_pointer(tmp_path: Path) -> None:
     # fixtures/schema-plugin-option-invalid README); DEL runs tuning first and its decode fails too
     # (measured with libcni 1.1.2 + plugins 1.1.1 in tests/test_differential.py)
     ipam = {"type": "host-local", "ranges": [[{"subnet": "10.88.0.0/16", "gateway": "10.88.1"}]]}
-    parsed = conflist(tmp_path, {"cniVersion": "0.4.0", "name": "podman", "plugins": [
-        {"type": "bridge", "ipam": ipam}, {"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.rp_filter": 1}}]})
+    parsed = conflist(
+        tmp_path,
+        {
+            "cniVersion": "0.4.0",
+            "name": "podman",
+            "plugins": [
+                {"type": "bridge", "ipam": ipam},
+                {"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.rp_filter": 1}},
+            ],
+        },
+    )
     by_type = dict(BRIDGE_FACTS, tuning=facts("tuning"))
     out = static_steps(parsed, "libcni@1.1.2", by_type)
     assert out["add"].error == 'plugin type="bridge" failed (add): invalid IP address: 10.88.1'
-    assert out["del"].error == ('plugin type="tuning" failed (delete): failed to load netconf: json: cannot unmarshal '
-                                'number into Go struct field TuningConf.sysctl of type string')
+    assert out["del"].error == (
+        'plugin type="tuning" failed (delete): failed to load netconf: json: cannot unmarshal '
+        "number into Go struct field TuningConf.sysctl of type string"
+    )

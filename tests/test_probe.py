@@ -4,6 +4,7 @@ Expected values: cni-facts.md §2.3 (decoder table, [LAB] on libcni v0.7.1/v0.8.
 #23-#26, §6.2 (reference plugin support lists; Debian ships plugins 1.1.1) and the Go source
 cni@v1.1.2 pkg/version/plugin.go, pkg/invoke/raw_exec.go, exec.go.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,13 @@ import os
 from pathlib import Path
 
 import pytest
+from plugin_helpers import REAL, REAL_NAMES, fake, real_plugins_present
 
 from cnidoctor.plugins import probecache
 from cnidoctor.plugins.probe import probe_all, probe_one
-from cnidoctor.rules.replies import probe_findings
 from cnidoctor.plugins.probedecode import decode_version_reply, go_quote, go_syntax_error, plugin_error
 from cnidoctor.rules.binaries import generation_findings
-from plugin_helpers import REAL, REAL_NAMES, fake, real_plugins_present
+from cnidoctor.rules.replies import probe_findings
 
 ALL = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
 
@@ -35,6 +36,7 @@ def invocations(tmp_path: Path) -> list:
 
 
 # --- real reference plugins (Debian containernetworking-plugins 1.1.1) ----------------------
+
 
 @pytest.mark.skipif(not real_plugins_present(), reason="reference plugins not installed at /usr/lib/cni")
 def test_real_plugins_versions() -> None:
@@ -54,27 +56,44 @@ def test_real_plugins_versions() -> None:
 
 # --- decoder: cni-facts §2.3 table row by row ------------------------------------------------
 
-@pytest.mark.parametrize("reply, supported, error", [
-    (b'{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}\n', ("0.4.0", "1.0.0"), None),
-    (b'{"cniVersion":"0.2.0"}', ("0.1.0", "0.2.0"), None),
-    (b'{"cniVersion":"0.4.0"}', None, "decoding version info: missing field supportedVersions"),
-    (b'{"supportedVersions":["0.4.0"]}', None, "decoding version info: missing field cniVersion"),
-    (b"", None, "decoding version info: unexpected end of JSON input"),
-    (b"   \n", None, "decoding version info: unexpected end of JSON input"),
-    (b"OK", None, "decoding version info: invalid character 'O' looking for beginning of value"),
-    (b'{"cniVersion":"1.0.0"', None, "decoding version info: unexpected end of JSON input"),
-    (b'{"cniVersion":"1.0.0","supportedVersions":["1.0.0"]} x', None,
-     "decoding version info: invalid character 'x' after top-level value"),
-    (b'{"cniVersion":1.0,"supportedVersions":["1.0.0"]}', None,
-     "decoding version info: json: cannot unmarshal number into Go struct field pluginInfo.cniVersion of type string"),
-    (b'["1.0.0"]', None, "decoding version info: json: cannot unmarshal array into Go value of type version.pluginInfo"),
-    (b"null", None, "decoding version info: missing field cniVersion"),
-    # Go matches keys case-insensitively; the strings themselves are not validated.
-    (b'{"CNIVersion":"1.0.0","SupportedVersions":["1.0"]}', ("1.0",), None),
-    # Duplicate keys: the last one wins, as in encoding/json.
-    (b'{"cniVersion":"0.2.0","supportedVersions":[],"cniVersion":"0.3.1"}', None,
-     "decoding version info: missing field supportedVersions"),
-])
+
+@pytest.mark.parametrize(
+    "reply, supported, error",
+    [
+        (b'{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}\n', ("0.4.0", "1.0.0"), None),
+        (b'{"cniVersion":"0.2.0"}', ("0.1.0", "0.2.0"), None),
+        (b'{"cniVersion":"0.4.0"}', None, "decoding version info: missing field supportedVersions"),
+        (b'{"supportedVersions":["0.4.0"]}', None, "decoding version info: missing field cniVersion"),
+        (b"", None, "decoding version info: unexpected end of JSON input"),
+        (b"   \n", None, "decoding version info: unexpected end of JSON input"),
+        (b"OK", None, "decoding version info: invalid character 'O' looking for beginning of value"),
+        (b'{"cniVersion":"1.0.0"', None, "decoding version info: unexpected end of JSON input"),
+        (
+            b'{"cniVersion":"1.0.0","supportedVersions":["1.0.0"]} x',
+            None,
+            "decoding version info: invalid character 'x' after top-level value",
+        ),
+        (
+            b'{"cniVersion":1.0,"supportedVersions":["1.0.0"]}',
+            None,
+            "decoding version info: json: cannot unmarshal number into Go struct field pluginInfo.cniVersion of type string",
+        ),
+        (
+            b'["1.0.0"]',
+            None,
+            "decoding version info: json: cannot unmarshal array into Go value of type version.pluginInfo",
+        ),
+        (b"null", None, "decoding version info: missing field cniVersion"),
+        # Go matches keys case-insensitively; the strings themselves are not validated.
+        (b'{"CNIVersion":"1.0.0","SupportedVersions":["1.0"]}', ("1.0",), None),
+        # Duplicate keys: the last one wins, as in encoding/json.
+        (
+            b'{"cniVersion":"0.2.0","supportedVersions":[],"cniVersion":"0.3.1"}',
+            None,
+            "decoding version info: missing field supportedVersions",
+        ),
+    ],
+)
 def test_decoder(reply: bytes, supported: tuple, error: str) -> None:
     info, text = decode_version_reply(reply)
     assert text == error
@@ -86,10 +105,13 @@ def test_plugin_error_texts() -> None:
     assert plugin_error(b"", b"", "exit status 1") == "netplugin failed with no error message: exit status 1"
     assert plugin_error(b"", b"boom\n", "exit status 2") == 'netplugin failed: "boom\\n"'
     assert plugin_error(b"oops", b"", "exit status 1") == (
-        "netplugin failed but error parsing its diagnostic message \"oops\": "
-        "invalid character 'o' looking for beginning of value")
-    assert plugin_error(b'{"code":100,"msg":"unknown CNI_COMMAND: VERSION"}', b"", "exit status 1") == \
-        "unknown CNI_COMMAND: VERSION"
+        'netplugin failed but error parsing its diagnostic message "oops": '
+        "invalid character 'o' looking for beginning of value"
+    )
+    assert (
+        plugin_error(b'{"code":100,"msg":"unknown CNI_COMMAND: VERSION"}', b"", "exit status 1")
+        == "unknown CNI_COMMAND: VERSION"
+    )
     assert plugin_error(b'{"code":7,"msg":"m","details":"d"}', b"", "exit status 1") == "m; d"
 
 
@@ -106,34 +128,46 @@ def test_go_quote_and_syntax() -> None:
 
 # --- fake plugins for behaviour the real ones cannot show -----------------------------------
 
-@pytest.mark.parametrize("name, ok, cni_version, supported, error", [
-    ("legacy-020", True, "0.2.0", ("0.1.0", "0.2.0"), None),
-    ("unknown-command", True, None, ("0.1.0",), None),
-    ("v031", True, "0.3.1", ALL[:4], None),
-    ("v040", True, "0.4.0", ALL[:5], None),
-    ("reads-stdin", True, "0.3.1", ALL[:4], None),
-    ("silent", False, None, (), "decoding version info: unexpected end of JSON input"),
-    ("garbage", False, None, (), "decoding version info: invalid character 's' looking for beginning of value"),
-    ("error-object", False, None, (), "decoding version info: missing field cniVersion"),
-    ("missing-list", False, None, (), "decoding version info: missing field supportedVersions"),
-    ("crash", False, None, (),
-     'netplugin failed: "panic: runtime error: invalid memory address or nil pointer dereference\\n"'),
-    ("exit-silent", False, None, (), "netplugin failed with no error message: exit status 1"),
-    ("error-exit", False, None, (), "cannot read config; open /etc/fake.conf: no such file"),
-])
+
+@pytest.mark.parametrize(
+    "name, ok, cni_version, supported, error",
+    [
+        ("legacy-020", True, "0.2.0", ("0.1.0", "0.2.0"), None),
+        ("unknown-command", True, None, ("0.1.0",), None),
+        ("v031", True, "0.3.1", ALL[:4], None),
+        ("v040", True, "0.4.0", ALL[:5], None),
+        ("reads-stdin", True, "0.3.1", ALL[:4], None),
+        ("silent", False, None, (), "decoding version info: unexpected end of JSON input"),
+        ("garbage", False, None, (), "decoding version info: invalid character 's' looking for beginning of value"),
+        ("error-object", False, None, (), "decoding version info: missing field cniVersion"),
+        ("missing-list", False, None, (), "decoding version info: missing field supportedVersions"),
+        (
+            "crash",
+            False,
+            None,
+            (),
+            'netplugin failed: "panic: runtime error: invalid memory address or nil pointer dereference\\n"',
+        ),
+        ("exit-silent", False, None, (), "netplugin failed with no error message: exit status 1"),
+        ("error-exit", False, None, (), "cannot read config; open /etc/fake.conf: no such file"),
+    ],
+)
 def test_fake_replies(tmp_path: Path, name: str, ok: bool, cni_version: str, supported: tuple, error: str) -> None:
     result = probe_one(str(fake(tmp_path / "bin", name)), timeout=10)
     assert (result.ok, result.cni_version, result.supported, result.error) == (ok, cni_version, supported, error)
     assert result.executed and not result.timed_out
 
 
-@pytest.mark.parametrize("name, codes", [
-    ("legacy-020", ["CNI503"]),
-    ("unknown-command", ["CNI504"]),
-    ("silent", ["CNI501"]),
-    ("crash", ["CNI501"]),
-    ("v040", []),
-])
+@pytest.mark.parametrize(
+    "name, codes",
+    [
+        ("legacy-020", ["CNI503"]),
+        ("unknown-command", ["CNI504"]),
+        ("silent", ["CNI501"]),
+        ("crash", ["CNI501"]),
+        ("v040", []),
+    ],
+)
 def test_probe_findings(tmp_path: Path, name: str, codes: list) -> None:
     result = probe_one(str(fake(tmp_path / "bin", name)), timeout=10)
     found = probe_findings(result, "bridge", "net.d/a.conflist", "/plugins/0/type")
@@ -159,6 +193,7 @@ def test_nonstandard_versions(tmp_path: Path) -> None:
 
 
 # --- once per run, cache across runs -------------------------------------------------------
+
 
 def test_probed_once_per_run(tmp_path: Path) -> None:
     trap = fake(tmp_path / "bin", "trap")
@@ -196,7 +231,9 @@ def test_no_cache_reads_and_writes_nothing(tmp_path: Path, _private_cache: Path)
     assert not _private_cache.exists()
 
 
-@pytest.mark.parametrize("garbage", ["{not json", '{"format": 1, "entries": []}', "[]", '{"format": 99, "entries": {}}'])
+@pytest.mark.parametrize(
+    "garbage", ["{not json", '{"format": 1, "entries": []}', "[]", '{"format": 99, "entries": {}}']
+)
 def test_corrupt_cache_is_ignored(tmp_path: Path, _private_cache: Path, garbage: str) -> None:
     _private_cache.mkdir()
     (_private_cache / "probes.json").write_text(garbage)
@@ -212,6 +249,7 @@ def test_timeouts_are_not_cached(tmp_path: Path) -> None:
 
 
 # --- mixed generations (CNI409) -----------------------------------------------------------
+
 
 def test_mixed_generations(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"

@@ -2,18 +2,17 @@
 only the owner's execute bit, owned by root, probed by an unprivileged user. Root can always
 exec a file with any x bit set, so a fixture scenario (run as root in CI) cannot show it; this
 test drops to `nobody` in a child process instead."""
+
 from __future__ import annotations
 
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 NOBODY = 65534
@@ -44,10 +43,21 @@ def test_plugin_only_root_may_run_is_not_probed_and_reported_as_info() -> None:
         # the checkout may sit where nobody cannot read it (CI clones under /root): copy the package
         shutil.copytree(ROOT / "cnidoctor", work / "src" / "cnidoctor")
         subprocess.run(["chmod", "-R", "a+rX", str(work / "src")], check=True)
-        env = {"PYTHONPATH": str(work / "src"), "PATH": "/usr/bin:/bin", "HOME": str(work),
-               "CNIDOCTOR_CACHE_DIR": str(work / "cache")}
-        run = subprocess.run([SYSTEM_PYTHON, "-c", CHILD, str(plugin)], user=NOBODY, env=env,
-                             capture_output=True, text=True, timeout=60, check=False)
+        env = {
+            "PYTHONPATH": str(work / "src"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(work),
+            "CNIDOCTOR_CACHE_DIR": str(work / "cache"),
+        }
+        run = subprocess.run(
+            [SYSTEM_PYTHON, "-c", CHILD, str(plugin)],
+            user=NOBODY,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert run.returncode == 0, run.stderr
         reply = json.loads(run.stdout)
         assert reply == {"executed": False, "ok": False, "codes": [["CNI505", "info"]]}

@@ -1,5 +1,6 @@
 """Safety of probing: only VERSION, libcni's environment only, stdin closed, bounded output,
 process groups killed, nothing written to config or bin dirs, '/' types never executed."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,15 +10,20 @@ from pathlib import Path
 from typing import Dict, Tuple
 
 import pytest
-
-from cnidoctor.plugins.probe import KEPT_TEXT, probe_all, probe_one
-from cnidoctor.plugins.resolve import find_in_path
 from conftest import run_cli
 from plugin_helpers import fake
 
+from cnidoctor.plugins.probe import KEPT_TEXT, probe_all, probe_one
+from cnidoctor.plugins.resolve import find_in_path
+
 LIBCNI_ENV = {  # cni-facts §2.1 [LAB env dump] + our fixed PATH; PWD is set by /bin/sh itself
-    "CNI_COMMAND": "VERSION", "CNI_CONTAINERID": "", "CNI_NETNS": "dummy", "CNI_IFNAME": "dummy",
-    "CNI_ARGS": "", "CNI_PATH": "dummy", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "CNI_COMMAND": "VERSION",
+    "CNI_CONTAINERID": "",
+    "CNI_NETNS": "dummy",
+    "CNI_IFNAME": "dummy",
+    "CNI_ARGS": "",
+    "CNI_PATH": "dummy",
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "PWD": "/",
 }
 
@@ -69,7 +75,8 @@ def test_known_unrunnable_is_not_executed(tmp_path: Path) -> None:
     trap.chmod(0o644)
     result = probe_one(str(trap))
     assert not result.executed and result.error == (
-        f"netplugin failed with no error message: fork/exec {trap}: permission denied")
+        f"netplugin failed with no error message: fork/exec {trap}: permission denied"
+    )
     crlf = tmp_path / "bin" / "crlf"
     crlf.write_bytes((tmp_path / "bin" / "trap").read_bytes().replace(b"\n", b"\r\n"))
     crlf.chmod(0o755)
@@ -143,8 +150,9 @@ def test_check_and_plugins_change_nothing(tmp_path: Path) -> None:
     fake(node / "bin", "v040", "loopback")
     (node / "bin" / "LICENSE").write_text("Apache-2.0\n")
     before = _snapshot(node)
-    check = run_cli(["check", "--bin-dir", str(node / "bin"), "--format", "json", "--fail-on", "never",
-                     str(node / "net.d")])
+    check = run_cli(
+        ["check", "--bin-dir", str(node / "bin"), "--format", "json", "--fail-on", "never", str(node / "net.d")]
+    )
     assert check.exit_code == 0, check.output
     plugins = run_cli(["plugins", "--bin-dir", str(node / "bin"), "--format", "json"])
     assert plugins.exit_code == 0, plugins.output

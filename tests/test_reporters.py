@@ -2,6 +2,7 @@
 contract (text for people; JSON against its shipped schema; SARIF against GitHub's documented
 requirements and, when available, the official SARIF 2.1.0 schema; GitHub workflow commands;
 the node-problem-detector one-liner)."""
+
 from __future__ import annotations
 
 import json
@@ -39,11 +40,19 @@ PREDICTION_FAIL: Dict[str, Any] = {
 }
 
 
-def finding(code: str = CODE_A, severity: Severity = Severity.ERROR, message: str = "cniVersion is missing",
-            file: "str | None" = "net.d/10-bridge.conflist", pointer: str = "", line: "int | None" = 1,
-            column: "int | None" = 1, **extra: Any) -> Finding:
-    return Finding(code=code, severity=severity, message=message, file=file, pointer=pointer,
-                   line=line, column=column, **extra)
+def finding(
+    code: str = CODE_A,
+    severity: Severity = Severity.ERROR,
+    message: str = "cniVersion is missing",
+    file: str | None = "net.d/10-bridge.conflist",
+    pointer: str = "",
+    line: int | None = 1,
+    column: int | None = 1,
+    **extra: Any,
+) -> Finding:
+    return Finding(
+        code=code, severity=severity, message=message, file=file, pointer=pointer, line=line, column=column, **extra
+    )
 
 
 def busy_report(**overrides: Any) -> Report:
@@ -51,8 +60,16 @@ def busy_report(**overrides: Any) -> Report:
         finding(predicts='invalid version "": the version is empty', fix='Add "cniVersion": "1.0.0".'),
         finding(CODE_B, Severity.WARNING, 'duplicate key "type"', pointer="/plugins/0/type", line=7, column=9),
         finding(CODE_B, Severity.INFO, "shadowed", file="net.d/99-loopback.conf", line=1, column=1),
-        finding(CODE_A, Severity.ERROR, 'plugin "flannel" not found', file=None, line=None, column=None,
-                plugin="flannel", predicts='failed to find plugin "flannel" in path [/opt/cni/bin]'),
+        finding(
+            CODE_A,
+            Severity.ERROR,
+            'plugin "flannel" not found',
+            file=None,
+            line=None,
+            column=None,
+            plugin="flannel",
+            predicts='failed to find plugin "flannel" in path [/opt/cni/bin]',
+        ),
     )
     fields: Dict[str, Any] = dict(
         inputs=("net.d",),
@@ -67,8 +84,12 @@ def busy_report(**overrides: Any) -> Report:
 
 
 def clean_report() -> Report:
-    return Report(inputs=("net.d",), selected=Selection("net.d/10-bridge.conflist", "cbr0", "1.0.0"),
-                  findings=(), files=("net.d/10-bridge.conflist",))
+    return Report(
+        inputs=("net.d",),
+        selected=Selection("net.d/10-bridge.conflist", "cbr0", "1.0.0"),
+        findings=(),
+        files=("net.d/10-bridge.conflist",),
+    )
 
 
 def render(fmt: str, report: Report, **options: Any) -> str:
@@ -76,6 +97,7 @@ def render(fmt: str, report: Report, **options: Any) -> str:
 
 
 # -- registry -------------------------------------------------------------------------------------
+
 
 def test_every_format_renders_both_a_busy_and_a_clean_report() -> None:
     for fmt in FORMATS:
@@ -91,6 +113,7 @@ def test_cli_offers_exactly_the_registered_formats() -> None:
 
 
 # -- text -----------------------------------------------------------------------------------------
+
 
 def test_text_leads_with_the_prediction_then_the_selected_file() -> None:
     out = render("text", busy_report())
@@ -113,9 +136,12 @@ def test_text_prediction_all_ok_is_one_line() -> None:
 
 
 def test_text_prediction_says_which_steps_are_never_sent() -> None:
-    steps = {"load": {"outcome": "ok", "error": None}, "add": {"outcome": "ok", "error": None},
-             "check": {"outcome": "ok", "error": None, "called": False, "detail": "containerd never sends CNI CHECK"},
-             "del": {"outcome": "ok", "error": None}}
+    steps = {
+        "load": {"outcome": "ok", "error": None},
+        "add": {"outcome": "ok", "error": None},
+        "check": {"outcome": "ok", "error": None, "called": False, "detail": "containerd never sends CNI CHECK"},
+        "del": {"outcome": "ok", "error": None},
+    }
     first = render("text", busy_report(prediction=dict(PREDICTION_FAIL, steps=steps))).splitlines()[0]
     assert first.endswith("LOAD, ADD, DEL succeed; CHECK is not sent.")
 
@@ -123,14 +149,19 @@ def test_text_prediction_says_which_steps_are_never_sent() -> None:
 def test_text_prediction_failure_shows_runtime_wrapping_and_reason() -> None:
     steps = dict(PREDICTION_FAIL["steps"])
     steps["check"] = {"outcome": "ok", "error": None, "called": False, "detail": "containerd never sends CNI CHECK"}
-    steps["status"] = {"outcome": "fail", "error": "missing containerID",
-                       "wrapped": "Network plugin returns error: missing containerID",
-                       "detail": "bridge predates STATUS"}
+    steps["status"] = {
+        "outcome": "fail",
+        "error": "missing containerID",
+        "wrapped": "Network plugin returns error: missing containerID",
+        "detail": "bridge predates STATUS",
+    }
     lines = render("text", busy_report(prediction=dict(PREDICTION_FAIL, steps=steps))).splitlines()
     assert lines[3] == "  CHECK  not sent (containerd never sends CNI CHECK)"
-    assert lines[5:8] == ["  STATUS FAILS: missing containerID",
-                          "         runtime shows: Network plugin returns error: missing containerID",
-                          "         why: bridge predates STATUS"]
+    assert lines[5:8] == [
+        "  STATUS FAILS: missing containerID",
+        "         runtime shows: Network plugin returns error: missing containerID",
+        "         why: bridge predates STATUS",
+    ]
 
 
 def test_text_survives_a_prediction_of_unexpected_shape() -> None:
@@ -151,10 +182,16 @@ def test_text_tables_show_location_severity_code_message_fix_and_runtime_error()
 
 def test_text_groups_by_file_marks_the_selected_one_and_puts_node_findings_last() -> None:
     out = render("text", busy_report())
-    headings = [line for line in out.splitlines() if line and not line.startswith(" ")
-                and not line.startswith(("Prediction", "Runtime will use", "2 errors"))]
-    assert headings == ["net.d/10-bridge.conflist (used by the runtime)", "net.d/99-loopback.conf",
-                        "node (plugin binaries, runtime)"]
+    headings = [
+        line
+        for line in out.splitlines()
+        if line and not line.startswith(" ") and not line.startswith(("Prediction", "Runtime will use", "2 errors"))
+    ]
+    assert headings == [
+        "net.d/10-bridge.conflist (used by the runtime)",
+        "net.d/99-loopback.conf",
+        "node (plugin binaries, runtime)",
+    ]
     assert re.search(rf"^  flannel\s+error\s+{CODE_A}\s+plugin \"flannel\" not found$", out, re.M)
 
 
@@ -186,6 +223,7 @@ def test_text_wraps_long_messages_to_the_width() -> None:
 
 
 # -- json -----------------------------------------------------------------------------------------
+
 
 def test_json_matches_its_shipped_schema() -> None:
     schema = load_schema()
@@ -221,10 +259,17 @@ def test_json_content() -> None:
     assert document["plugins"][0]["supportedVersions"] == ["0.4.0", "1.0.0"]
     first = document["findings"][0]
     assert first == {
-        "code": CODE_A, "severity": "error", "message": "cniVersion is missing",
-        "file": "net.d/10-bridge.conflist", "line": 1, "column": 1, "pointer": "",
-        "plugin": None, "predicts": 'invalid version "": the version is empty',
-        "fix": 'Add "cniVersion": "1.0.0".', "help": f"cnidoctor explain {CODE_A}",
+        "code": CODE_A,
+        "severity": "error",
+        "message": "cniVersion is missing",
+        "file": "net.d/10-bridge.conflist",
+        "line": 1,
+        "column": 1,
+        "pointer": "",
+        "plugin": None,
+        "predicts": 'invalid version "": the version is empty',
+        "fix": 'Add "cniVersion": "1.0.0".',
+        "help": f"cnidoctor explain {CODE_A}",
     }
     node = document["findings"][3]
     assert node["file"] is None and node["plugin"] == "flannel"
@@ -236,6 +281,7 @@ def test_json_clean_has_null_selection_when_nothing_loads() -> None:
 
 
 # -- sarif ----------------------------------------------------------------------------------------
+
 
 def sarif(report: Report, base_dir: str = ".") -> Dict[str, Any]:
     document: Dict[str, Any] = json.loads(render("sarif", report, base_dir=base_dir))
@@ -281,10 +327,15 @@ def test_sarif_results_reference_their_rules_and_map_levels() -> None:
 
 def test_sarif_locations_are_repo_relative_forward_slash_and_always_have_a_region(tmp_path: Path) -> None:
     inside = tmp_path / "deploy dir" / "net.d" / "10-a.conflist"
-    report = Report(inputs=(str(tmp_path),), selected=None, findings=(
-        finding(file=str(inside), line=None, column=None),
-        finding(file="/etc/cni/net.d/10-b.conf", line=3, column=5),
-    ), files=(str(inside),))
+    report = Report(
+        inputs=(str(tmp_path),),
+        selected=None,
+        findings=(
+            finding(file=str(inside), line=None, column=None),
+            finding(file="/etc/cni/net.d/10-b.conf", line=3, column=5),
+        ),
+        files=(str(inside),),
+    )
     results = sarif(report, base_dir=str(tmp_path))["runs"][0]["results"]
     first = results[0]["locations"][0]["physicalLocation"]
     assert first["artifactLocation"]["uri"] == "deploy%20dir/net.d/10-a.conflist"
@@ -326,8 +377,13 @@ def official_sarif_schema(cache_dir: Path) -> Dict[str, Any]:
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("npm not available to fetch the official SARIF schema")
-        done = subprocess.run([npm, "pack", "@microsoft/jest-sarif@1.0.0-beta.0", "--pack-destination", str(cache_dir)],
-                              capture_output=True, text=True, timeout=300, cwd=cache_dir)
+        done = subprocess.run(
+            [npm, "pack", "@microsoft/jest-sarif@1.0.0-beta.0", "--pack-destination", str(cache_dir)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=cache_dir,
+        )
         tarballs = list(cache_dir.glob("microsoft-jest-sarif-*.tgz"))
         if done.returncode != 0 or not tarballs:
             pytest.skip(f"could not fetch the official SARIF schema with npm: {done.stderr.strip()[-200:]}")
@@ -350,6 +406,7 @@ def test_sarif_validates_against_the_official_schema(request: pytest.FixtureRequ
 
 
 # -- github ---------------------------------------------------------------------------------------
+
 
 def test_github_annotations_per_finding_with_severity_and_title() -> None:
     lines = render("github", busy_report()).splitlines()
@@ -388,6 +445,7 @@ def test_github_full_report_follows_with_commands_paused() -> None:
 
 
 # -- npd ------------------------------------------------------------------------------------------
+
 
 def test_npd_one_line_within_80_bytes_worst_first() -> None:
     out = render("npd", busy_report())
@@ -447,17 +505,20 @@ def test_real_probed_run_matches_the_schemas(tmp_path: Path, request: pytest.Fix
     assert list(jsonschema.Draft4Validator(official).iter_errors(log)) == []
 
 
-@pytest.mark.parametrize(("flag", "env", "coloured"), [
-    ("auto", {}, False),  # CliRunner's stdout is not a TTY
-    ("auto", {"FORCE_COLOR": "1"}, True),
-    ("auto", {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),  # no-color.org wins
-    ("always", {}, True),
-    ("never", {"FORCE_COLOR": "1"}, False),
-])
+@pytest.mark.parametrize(
+    ("flag", "env", "coloured"),
+    [
+        ("auto", {}, False),  # CliRunner's stdout is not a TTY
+        ("auto", {"FORCE_COLOR": "1"}, True),
+        ("auto", {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),  # no-color.org wins
+        ("always", {}, True),
+        ("never", {"FORCE_COLOR": "1"}, False),
+    ],
+)
 def test_cli_colour_decision_reaches_the_output(tmp_path: Path, flag: str, env: Dict[str, str], coloured: bool) -> None:
     from conftest import run_cli
 
-    (tmp_path / ".cnidoctor.toml").write_text('unknown-key = 1\n')  # one CNI902 finding to colour
+    (tmp_path / ".cnidoctor.toml").write_text("unknown-key = 1\n")  # one CNI902 finding to colour
     (tmp_path / "net.d").mkdir()
     environment = {"NO_COLOR": "", "FORCE_COLOR": "", **env}
     result = run_cli(["check", "--no-probe", "--color", flag, "net.d"], cwd=tmp_path, env=environment)

@@ -4,20 +4,19 @@ Expected texts come from cni-facts.md §3.2 #17-#22, §5 and §10.8 and cni@v1.1
 pkg/invoke/find.go; every predicted errno is also compared with what execve really returns
 for the same (test-generated) file.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 import pytest
+from plugin_helpers import HOST_MACHINE, REAL, fake, foreign_machine, kernel_exec_error, real_plugins_present, write_elf
 
-from cnidoctor.plugins.elfinfo import _binfmt_emulator, inspect
 from cnidoctor.model import Severity
+from cnidoctor.plugins.elfinfo import _binfmt_emulator, inspect
 from cnidoctor.plugins.resolve import find_in_path, go_clean, go_join, noexec_mount
-from cnidoctor.rules.binaries import resolution_findings
-from cnidoctor.rules.binaries import bin_dir_findings
-from plugin_helpers import (REAL, fake, foreign_machine, HOST_MACHINE, kernel_exec_error,
-                            real_plugins_present, write_elf)
+from cnidoctor.rules.binaries import bin_dir_findings, resolution_findings
 
 PREFIX = "netplugin failed with no error message: "
 
@@ -31,14 +30,17 @@ def codes(findings) -> list:  # type: ignore[no-untyped-def]
     return sorted((f.code, f.severity.label) for f in findings)
 
 
-@pytest.mark.parametrize("elements, joined", [
-    (("/opt/cni/bin", "bridge"), "/opt/cni/bin/bridge"),
-    (("/opt/cni/bin/", "bridge"), "/opt/cni/bin/bridge"),
-    (("bin", "bridge"), "bin/bridge"),
-    (("", "bridge"), "bridge"),
-    (("//opt//cni/./bin", "bridge"), "/opt/cni/bin/bridge"),
-    (("a/b/..", "c"), "a/c"),
-])
+@pytest.mark.parametrize(
+    "elements, joined",
+    [
+        (("/opt/cni/bin", "bridge"), "/opt/cni/bin/bridge"),
+        (("/opt/cni/bin/", "bridge"), "/opt/cni/bin/bridge"),
+        (("bin", "bridge"), "bin/bridge"),
+        (("", "bridge"), "bridge"),
+        (("//opt//cni/./bin", "bridge"), "/opt/cni/bin/bridge"),
+        (("a/b/..", "c"), "a/c"),
+    ],
+)
 def test_go_join_matches_filepath_join(elements: tuple, joined: str) -> None:
     # Go filepath.Join/Clean semantics (the path libcni prints in fork/exec errors).
     assert go_join(*elements) == joined
@@ -67,15 +69,19 @@ def test_not_found_exact_libcni_text(tmp_path: Path) -> None:
     assert res.error == f'failed to find plugin "portmap" in path [{a} {b}]'
     found = resolution_findings(res, "f.conflist", "/plugins/1/type")
     assert [(f.code, f.file, f.pointer, f.severity) for f in found] == [
-        ("CNI401", "f.conflist", "/plugins/1/type", Severity.ERROR)]
+        ("CNI401", "f.conflist", "/plugins/1/type", Severity.ERROR)
+    ]
     assert found[0].predicts == res.error
 
 
-@pytest.mark.parametrize("plugin_type, error", [
-    ("", "no plugin name provided"),
-    ("../../tmp/evil", "invalid plugin name: ../../tmp/evil"),
-    ("sub/bridge", "invalid plugin name: sub/bridge"),
-])
+@pytest.mark.parametrize(
+    "plugin_type, error",
+    [
+        ("", "no plugin name provided"),
+        ("../../tmp/evil", "invalid plugin name: ../../tmp/evil"),
+        ("sub/bridge", "invalid plugin name: sub/bridge"),
+    ],
+)
 def test_invalid_names_are_never_joined(tmp_path: Path, plugin_type: str, error: str) -> None:
     # CVE-2021-20206: a type with '/' must not resolve even when the target exists.
     (tmp_path / "bin" / "sub").mkdir(parents=True)
@@ -158,13 +164,16 @@ def test_elf_with_missing_loader(tmp_path: Path) -> None:
     assert codes(resolution_findings(res, None, "")) == [("CNI406", "error")]
 
 
-@pytest.mark.parametrize("content, problem, errno_text", [
-    (b"#!/nonexistent/bash\necho hi\n", "missing-interpreter", "no such file or directory"),
-    (b"#!/bin/sh\r\necho hi\r\n", "missing-interpreter", "no such file or directory"),
-    (b"echo no shebang\n", "unknown-format", "exec format error"),
-    (b"", "unknown-format", "exec format error"),
-    (b"<html>404 Not Found</html>\n", "unknown-format", "exec format error"),
-])
+@pytest.mark.parametrize(
+    "content, problem, errno_text",
+    [
+        (b"#!/nonexistent/bash\necho hi\n", "missing-interpreter", "no such file or directory"),
+        (b"#!/bin/sh\r\necho hi\r\n", "missing-interpreter", "no such file or directory"),
+        (b"echo no shebang\n", "unknown-format", "exec format error"),
+        (b"", "unknown-format", "exec format error"),
+        (b"<html>404 Not Found</html>\n", "unknown-format", "exec format error"),
+    ],
+)
 def test_script_and_unknown_formats(tmp_path: Path, content: bytes, problem: str, errno_text: str) -> None:
     (tmp_path / "bin").mkdir()
     path = tmp_path / "bin" / "wrapper"
@@ -218,7 +227,8 @@ def test_resolution_reads_nothing_it_should_not(tmp_path: Path) -> None:
 
 
 def test_exec_verdicts_are_cached_across_runs_and_rechecked_when_the_loader_changes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A warm run reuses the ELF verdict from the cache dir (no parsing); a verdict that depends
     on another file (the #! interpreter) is looked at again."""
     from cnidoctor.plugins import elfinfo

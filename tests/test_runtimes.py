@@ -1,4 +1,5 @@
 """runtimes.py against the support matrix tables of cni-facts.md §6.1/§6.3."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,33 +12,55 @@ def lib_of(spec: str) -> str:
     return parse_spec(spec)[0].release.libcni.version
 
 
-@pytest.mark.parametrize("spec, lib", [
-    # cni-facts §6.3 containerd table
-    ("containerd@1.3.4", "0.7.1"), ("containerd@1.4.0", "0.7.1"), ("containerd@1.4.13", "0.8.0"),
-    ("containerd@1.5.0", "0.8.1"), ("containerd@1.6.2", "1.0.1"), ("containerd@1.6.3", "1.0.1"),
-    ("containerd@1.6.4", "1.1.0"), ("containerd@1.6.20", "1.1.1"), ("containerd@1.7.3", "1.1.2"),
-    ("containerd@2.0.0", "1.2.3"), ("containerd@2.1.1", "1.3.0"),
-    # CRI-O table
-    ("crio@1.17.0", "0.7.1"), ("crio@1.18", "0.7.2-pre"), ("crio@1.20.1", "0.8.0"), ("cri-o@1.22", "0.8.1"),
-    ("crio@1.23.3", "1.0.1"), ("crio@1.23.4", "1.1.1"), ("crio@1.24.1", "1.1.0"), ("crio@1.24.2", "1.1.1"),
-    ("crio@1.28", "1.1.2"), ("crio@1.31", "1.2.3"), ("crio@1.33", "1.3.0"),
-    ("libcni@1.1.2", "1.1.2"), ("dockershim@1.20", "0.8.0"),
-])
+@pytest.mark.parametrize(
+    "spec, lib",
+    [
+        # cni-facts §6.3 containerd table
+        ("containerd@1.3.4", "0.7.1"),
+        ("containerd@1.4.0", "0.7.1"),
+        ("containerd@1.4.13", "0.8.0"),
+        ("containerd@1.5.0", "0.8.1"),
+        ("containerd@1.6.2", "1.0.1"),
+        ("containerd@1.6.3", "1.0.1"),
+        ("containerd@1.6.4", "1.1.0"),
+        ("containerd@1.6.20", "1.1.1"),
+        ("containerd@1.7.3", "1.1.2"),
+        ("containerd@2.0.0", "1.2.3"),
+        ("containerd@2.1.1", "1.3.0"),
+        # CRI-O table
+        ("crio@1.17.0", "0.7.1"),
+        ("crio@1.18", "0.7.2-pre"),
+        ("crio@1.20.1", "0.8.0"),
+        ("cri-o@1.22", "0.8.1"),
+        ("crio@1.23.3", "1.0.1"),
+        ("crio@1.23.4", "1.1.1"),
+        ("crio@1.24.1", "1.1.0"),
+        ("crio@1.24.2", "1.1.1"),
+        ("crio@1.28", "1.1.2"),
+        ("crio@1.31", "1.2.3"),
+        ("crio@1.33", "1.3.0"),
+        ("libcni@1.1.2", "1.1.2"),
+        ("dockershim@1.20", "0.8.0"),
+    ],
+)
 def test_runtime_to_libcni(spec: str, lib: str) -> None:
     assert lib_of(spec) == lib
 
 
-@pytest.mark.parametrize("lib, current, empty_breaks, wraps, cni_versions", [
-    # cni-facts §6.1: Current(), ParseVersion("") (§3.1), error wrapping (§10.2), cniVersions
-    ("0.6.0", "0.3.1", False, False, False),
-    ("0.7.1", "0.4.0", True, False, False),
-    ("0.8.1", "0.4.0", True, False, False),
-    ("1.0.1", "1.0.0", True, True, False),
-    ("1.1.0", "1.0.0", False, True, False),
-    ("1.1.2", "1.0.0", False, True, False),
-    ("1.2.0", "1.1.0", False, True, True),
-    ("1.3.0", "1.1.0", False, True, True),
-])
+@pytest.mark.parametrize(
+    "lib, current, empty_breaks, wraps, cni_versions",
+    [
+        # cni-facts §6.1: Current(), ParseVersion("") (§3.1), error wrapping (§10.2), cniVersions
+        ("0.6.0", "0.3.1", False, False, False),
+        ("0.7.1", "0.4.0", True, False, False),
+        ("0.8.1", "0.4.0", True, False, False),
+        ("1.0.1", "1.0.0", True, True, False),
+        ("1.1.0", "1.0.0", False, True, False),
+        ("1.1.2", "1.0.0", False, True, False),
+        ("1.2.0", "1.1.0", False, True, True),
+        ("1.3.0", "1.1.0", False, True, True),
+    ],
+)
 def test_libcni_behaviour(lib: str, current: str, empty_breaks: bool, wraps: bool, cni_versions: bool) -> None:
     release = Libcni(lib)
     assert release.current == current
@@ -74,13 +97,17 @@ def test_runtime_behaviour_flags() -> None:
 
 def test_compact_ranges_empty_version_example() -> None:
     # the issue's example: libcni 0.7.0-1.0.1 = containerd 1.3-1.6.3, CRI-O 1.17-1.23.3 (§8 #10)
-    rows = [m.release for m in runtimes.select(("containerd", "crio")) if m.release.libcni.empty_version_breaks_teardown]
+    rows = [
+        m.release for m in runtimes.select(("containerd", "crio")) if m.release.libcni.empty_version_breaks_teardown
+    ]
     assert compact_ranges(rows) == "containerd 1.3-1.6.3, CRI-O 1.17-1.23.3"
 
 
 def test_compact_ranges_result_version() -> None:
     # 1.1.0 configs fail on libcni <= 1.1.x (§6.4): containerd up to 1.7, CRI-O up to 1.30
-    rows = [m.release for m in runtimes.select(("containerd", "crio")) if "1.1.0" not in m.release.libcni.result_versions]
+    rows = [
+        m.release for m in runtimes.select(("containerd", "crio")) if "1.1.0" not in m.release.libcni.result_versions
+    ]
     assert compact_ranges(rows) == "containerd 1.3-1.7.34, CRI-O 1.17-1.30"
 
 

@@ -4,6 +4,7 @@ in the wheel, and ``quick_check`` always agreeing with jsonschema.
 Expected key sets below are transcribed from cni-facts.md §1.2 (list keys) and §1.3 (plugin
 keys), independently of the schema files, so a schema that drifts from the spec fails here.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,14 +17,13 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from cnidoctor.config import schemas
 from cnidoctor.versions import SPEC_VERSIONS
-
-from conftest import ROOT
 
 PAIRS = [(kind, version) for version in SPEC_VERSIONS for kind in schemas.KINDS]
 PAIR_IDS = [f"{kind}-{version}" for kind, version in PAIRS]
@@ -142,7 +142,9 @@ def test_version_specific_rules() -> None:
     assert validator("conflist", "0.4.0").is_valid(bridge_list("0.4.0", name="bad name"))
     assert not validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", name="bad name"))
     assert not validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", plugins=[{"type": "../bridge"}]))
-    assert not validator("conflist", "1.0.0").is_valid(bridge_list("1.0.0", plugins=[{"type": "b", "ipam": {"type": "a/b"}}]))
+    assert not validator("conflist", "1.0.0").is_valid(
+        bridge_list("1.0.0", plugins=[{"type": "b", "ipam": {"type": "a/b"}}])
+    )
     # ipam.routes is part of the 0.1.0/0.2.0 ipam definition only.
     routes = {"type": "bridge", "ipam": {"type": "host-local", "routes": [{"gw": "10.0.0.1"}]}}
     assert not validator("conflist", "0.2.0").is_valid(bridge_list("0.2.0", plugins=[routes]))
@@ -167,10 +169,16 @@ WELL_KNOWN = sorted(
 )
 KEYS = st.sampled_from(WELL_KNOWN) | st.text(max_size=3)
 SCALARS = (
-    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from(["", "true", "false", "bridge", "a/b", "bad name", "1.0.0", "x\\y", "\u212a"])
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4), max_leaves=12)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4), max_leaves=12
+)
+
 
 def _or_anything(strategy: st.SearchStrategy) -> st.SearchStrategy:
     """Mostly well-typed values (so valid documents are common), sometimes anything."""
@@ -187,31 +195,64 @@ NEAR_PLUGIN = st.fixed_dictionaries(
         "runtimeConfig": _or_anything(st.dictionaries(KEYS, VALUES, max_size=2)),
         "prevResult": _or_anything(st.dictionaries(KEYS, VALUES, max_size=2)),
         "capabilities": _or_anything(st.dictionaries(KEYS, st.booleans(), max_size=2)),
-        "ipam": _or_anything(st.fixed_dictionaries({}, optional={
-            "type": _or_anything(STRINGS),
-            "routes": _or_anything(st.lists(st.fixed_dictionaries({}, optional={
-                "dst": _or_anything(STRINGS), "gw": _or_anything(STRINGS)}), max_size=2)),
-        })),
-        "dns": _or_anything(st.fixed_dictionaries({}, optional={
-            "nameservers": _or_anything(STRING_LISTS), "domain": _or_anything(STRINGS),
-            "search": _or_anything(STRING_LISTS), "options": _or_anything(STRING_LISTS)})),
-        "cni.dev/valid-attachments": _or_anything(st.lists(st.fixed_dictionaries({}, optional={
-            "containerID": _or_anything(STRINGS), "ifname": _or_anything(STRINGS)}), max_size=2)),
+        "ipam": _or_anything(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "type": _or_anything(STRINGS),
+                    "routes": _or_anything(
+                        st.lists(
+                            st.fixed_dictionaries(
+                                {}, optional={"dst": _or_anything(STRINGS), "gw": _or_anything(STRINGS)}
+                            ),
+                            max_size=2,
+                        )
+                    ),
+                },
+            )
+        ),
+        "dns": _or_anything(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "nameservers": _or_anything(STRING_LISTS),
+                    "domain": _or_anything(STRINGS),
+                    "search": _or_anything(STRING_LISTS),
+                    "options": _or_anything(STRING_LISTS),
+                },
+            )
+        ),
+        "cni.dev/valid-attachments": _or_anything(
+            st.lists(
+                st.fixed_dictionaries(
+                    {}, optional={"containerID": _or_anything(STRINGS), "ifname": _or_anything(STRINGS)}
+                ),
+                max_size=2,
+            )
+        ),
         "mtu": VALUES,
     },
 )
 NEAR_BOOL = _or_anything(st.booleans() | st.sampled_from(["true", "false", "True"]))
 NEAR_LIST = st.fixed_dictionaries(
-    {"plugins": _or_anything(st.lists(NEAR_PLUGIN, min_size=1, max_size=3)),
-     "cniVersion": _or_anything(STRINGS), "name": _or_anything(STRINGS)},
+    {
+        "plugins": _or_anything(st.lists(NEAR_PLUGIN, min_size=1, max_size=3)),
+        "cniVersion": _or_anything(STRINGS),
+        "name": _or_anything(STRINGS),
+    },
     optional={
         "cniVersions": _or_anything(STRING_LISTS),
-        "disableCheck": NEAR_BOOL, "disableGC": NEAR_BOOL, "loadOnlyInlinedPlugins": NEAR_BOOL, "other": VALUES,
+        "disableCheck": NEAR_BOOL,
+        "disableGC": NEAR_BOOL,
+        "loadOnlyInlinedPlugins": NEAR_BOOL,
+        "other": VALUES,
     },
 )
 PLUGINS = NEAR_PLUGIN | st.dictionaries(KEYS, VALUES, max_size=6) | VALUES
-LISTS = NEAR_LIST | st.fixed_dictionaries({"plugins": st.lists(PLUGINS, max_size=3) | VALUES}, optional={
-    "cniVersion": VALUES, "name": VALUES, "disableCheck": VALUES, "cniVersions": VALUES, "disableGC": VALUES})
+LISTS = NEAR_LIST | st.fixed_dictionaries(
+    {"plugins": st.lists(PLUGINS, max_size=3) | VALUES},
+    optional={"cniVersion": VALUES, "name": VALUES, "disableCheck": VALUES, "cniVersions": VALUES, "disableGC": VALUES},
+)
 
 
 @pytest.mark.parametrize("kind,version", PAIRS, ids=PAIR_IDS)
@@ -232,7 +273,10 @@ def test_quick_check_agrees_on_the_real_world_corpus(kind: str, version: str, sh
             doc = json.loads(path.read_bytes())
         except ValueError:
             continue
-        for instance in (doc, *(doc.get("plugins") or [] if isinstance(doc, dict) and isinstance(doc.get("plugins"), list) else [])):
+        for instance in (
+            doc,
+            *(doc.get("plugins") or [] if isinstance(doc, dict) and isinstance(doc.get("plugins"), list) else []),
+        ):
             quick = schemas.quick_check(kind, version)(instance)
             assert quick == schemas.validator(kind, version).is_valid(instance), path.name
             checked += 1
@@ -240,8 +284,13 @@ def test_quick_check_agrees_on_the_real_world_corpus(kind: str, version: str, sh
 
 
 def test_quick_check_refuses_keywords_it_does_not_implement() -> None:
-    for schema in ({"minimum": 1}, {"type": "integer"}, {"enum": [1]}, {"$ref": "other.json"},
-                   {"patternProperties": {"a": True}, "additionalProperties": False}):
+    for schema in (
+        {"minimum": 1},
+        {"type": "integer"},
+        {"enum": [1]},
+        {"$ref": "other.json"},
+        {"patternProperties": {"a": True}, "additionalProperties": False},
+    ):
         with pytest.raises(schemas.UnsupportedSchema):
             schemas._Compiler(schema).compile(schema)
 
@@ -287,7 +336,9 @@ def test_schemas_ship_in_the_wheel(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("cnidoctor-*.whl")
@@ -296,11 +347,15 @@ def test_schemas_ship_in_the_wheel(tmp_path: Path) -> None:
     python = venv / "bin" / "python"
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", site, str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert install.returncode == 0, install.stderr
     # Dependencies (jsonschema and friends) come from the test interpreter's site-packages,
@@ -308,6 +363,8 @@ def test_schemas_ship_in_the_wheel(tmp_path: Path) -> None:
     deps = [p for p in sys.path if p.endswith("site-packages")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(deps), PYTHONNOUSERSITE="1")
     script = "import sys; sys.path.sort(key=lambda p: not p.startswith(sys.argv[1]))\n" + WHEEL_CHECK
-    run = subprocess.run([str(python), "-c", script, site], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    run = subprocess.run(
+        [str(python), "-c", script, site], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(len(PAIRS))

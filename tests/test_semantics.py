@@ -2,6 +2,7 @@
 
 Each expected text is libcni's / the plugin's (cni-facts.md §3, §6.2; sources cited in the rules).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
@@ -16,17 +17,16 @@ PORTMAP: Dict[str, Any] = {"type": "portmap", "capabilities": {"portMappings": T
 
 
 def conflist(doc: Dict[str, Any], path: str = "10-x.conflist") -> ParsedFile:
-    plugins = tuple(
-        PluginConf(i, f"/plugins/{i}", p.get("type"), p) for i, p in enumerate(doc.get("plugins", []))
-    )
+    plugins = tuple(PluginConf(i, f"/plugins/{i}", p.get("type"), p) for i, p in enumerate(doc.get("plugins", [])))
     version = doc.get("cniVersion")
     net = NetworkList(doc.get("name"), version if isinstance(version, str) else None, plugins)
     return ParsedFile(Candidate(path, "conflist", b"{}"), doc, net, None, ())
 
 
 def conf(doc: Dict[str, Any], path: str = "10-x.conf") -> ParsedFile:
-    net = NetworkList(doc.get("name"), doc.get("cniVersion"), (PluginConf(0, "", doc.get("type"), doc),),
-                      from_single_conf=True)
+    net = NetworkList(
+        doc.get("name"), doc.get("cniVersion"), (PluginConf(0, "", doc.get("type"), doc),), from_single_conf=True
+    )
     return ParsedFile(Candidate(path, "conf", b"{}"), doc, net, None, ())
 
 
@@ -73,10 +73,13 @@ def test_missing_version_with_bandwidth_predicts_plugin_refusal() -> None:
     assert [f.code for f in semantics.check(item)] == ["CNI301"]  # no CNI315 cascade
 
 
-@pytest.mark.parametrize("version, delete_text", [
-    ("v1.0.0", 'failed to convert major version part "v1": strconv.Atoi: parsing "v1": invalid syntax'),
-    ("1.0.0.0", 'invalid version "1.0.0.0": too many parts'),
-])
+@pytest.mark.parametrize(
+    "version, delete_text",
+    [
+        ("v1.0.0", 'failed to convert major version part "v1": strconv.Atoi: parsing "v1": invalid syntax'),
+        ("1.0.0.0", 'invalid version "1.0.0.0": too many parts'),
+    ],
+)
 def test_unparseable_versions(version: str, delete_text: str) -> None:
     finding = only(lst(version), "CNI302")
     assert finding.pointer == "/cniVersion" and finding.severity is Severity.ERROR
@@ -175,7 +178,9 @@ def test_meta_plugin_first(plugin: str, text: str) -> None:
     finding = only(item, "CNI312")
     assert finding.pointer == "/plugins/0/type"
     assert finding.predicts == f'plugin type="{plugin}" failed (add): {text}'
-    single = conf({"cniVersion": "1.0.0", "name": "n", "type": plugin, "capabilities": {"portMappings": True, "bandwidth": True}})
+    single = conf(
+        {"cniVersion": "1.0.0", "name": "n", "type": plugin, "capabilities": {"portMappings": True, "bandwidth": True}}
+    )
     assert only(single, "CNI312").pointer == "/type"
 
 
@@ -193,10 +198,17 @@ def test_missing_and_unknown_capabilities() -> None:
     ]
 
 
-@pytest.mark.parametrize("plugin, version, bad", [
-    ("bandwidth", "0.2.0", True), ("bandwidth", "0.3.0", False), ("vrf", "0.3.0", True), ("vrf", "0.3.1", False),
-    ("firewall", "0.3.1", True), ("firewall", "0.4.0", False),
-])
+@pytest.mark.parametrize(
+    "plugin, version, bad",
+    [
+        ("bandwidth", "0.2.0", True),
+        ("bandwidth", "0.3.0", False),
+        ("vrf", "0.3.0", True),
+        ("vrf", "0.3.1", False),
+        ("firewall", "0.3.1", True),
+        ("firewall", "0.4.0", False),
+    ],
+)
 def test_plugin_minimum_versions(plugin: str, version: str, bad: bool) -> None:
     item = lst(version, [BRIDGE, {"type": plugin, "capabilities": {"bandwidth": True}}])
     hits = [f for f in semantics.check(item) if f.code == "CNI315"]
@@ -221,7 +233,9 @@ def test_host_local_ranges_old_version() -> None:
         'plugin type="bridge" name="n" failed (add): CNI version 0.2.0 does not support more than 1 address per family'
     )
     dual = dict(ipam, ranges=[[{"subnet": "10.1.0.0/24"}], [{"subnet": "fd00::/64"}]])
-    assert [f for f in semantics.check(conf({"cniVersion": "0.2.0", "name": "n", "type": "bridge", "ipam": dual}))] == []
+    assert [
+        f for f in semantics.check(conf({"cniVersion": "0.2.0", "name": "n", "type": "bridge", "ipam": dual}))
+    ] == []
     assert not [f for f in semantics.check(conf({"cniVersion": "0.3.1", "name": "n", "type": "bridge", "ipam": ipam}))]
 
 
@@ -243,8 +257,12 @@ def test_hybrid_documents() -> None:
 
 
 def test_delegate_versions() -> None:
-    multus = {"cniVersion": "0.4.0", "name": "multus", "type": "multus",
-              "delegates": [{"cniVersion": "0.3.1", "name": "cbr0", "plugins": [BRIDGE]}]}
+    multus = {
+        "cniVersion": "0.4.0",
+        "name": "multus",
+        "type": "multus",
+        "delegates": [{"cniVersion": "0.3.1", "name": "cbr0", "plugins": [BRIDGE]}],
+    }
     finding = only(conf(multus), "CNI320")
     assert (finding.pointer, finding.severity) == ("/delegates/0/cniVersion", Severity.ERROR)
     assert finding.predicts == "delegate cni version is 0.3.1 while top level cni version is 0.4.0"

@@ -4,6 +4,7 @@ ParsedFiles are built here directly (not through parse.py) so these tests pin do
 own contract: it looks at ``document``, ``network.cni_version`` and ``network.from_single_conf``.
 Every expectation cites the spec text or libcni/plugins source it follows.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,11 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
+from conftest import ROOT, SHARED
 
 from cnidoctor.config import validate as V
 from cnidoctor.model import Candidate, NetworkList, ParsedFile, PluginConf, Severity
 from cnidoctor.rules import schema as rules
-
-from conftest import ROOT, SHARED
 
 Key = Tuple[str, str, str]  # (code, pointer, severity)
 
@@ -29,8 +29,11 @@ def parsed(doc: Any, kind: str = "conflist", version: Optional[str] = "<from doc
     network = NetworkList(
         name=doc.get("name") if isinstance(doc, dict) else None,
         cni_version=declared if isinstance(declared, str) or declared is None else None,
-        plugins=tuple(PluginConf(i, "" if single else f"/plugins/{i}", p.get("type"), p)
-                      for i, p in enumerate(plugins) if isinstance(p, dict)),
+        plugins=tuple(
+            PluginConf(i, "" if single else f"/plugins/{i}", p.get("type"), p)
+            for i, p in enumerate(plugins)
+            if isinstance(p, dict)
+        ),
         from_single_conf=single,
     )
     path = "net.d/10-test." + ("conf" if single else "conflist")
@@ -46,12 +49,17 @@ def bridge_list(version: str = "1.0.0", plugin: Optional[Dict[str, Any]] = None,
     first = {"type": "bridge", "bridge": "cni0", "ipam": {"type": "host-local", "subnet": "10.1.0.0/16"}}
     if plugin is not None:
         first = plugin
-    doc: Dict[str, Any] = {"cniVersion": version, "name": "mynet", "plugins": [first, {"type": "portmap", "capabilities": {"portMappings": True}}]}
+    doc: Dict[str, Any] = {
+        "cniVersion": version,
+        "name": "mynet",
+        "plugins": [first, {"type": "portmap", "capabilities": {"portMappings": True}}],
+    }
     doc.update(extra)
     return doc
 
 
 # --- files that must stay clean -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("version", ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"])
 def test_a_plain_bridge_list_is_clean_at_every_version(version: str) -> None:
@@ -67,10 +75,19 @@ def test_real_world_traps_are_not_flagged() -> None:
 def test_windows_key_casing_is_matched_like_go() -> None:
     # encoding/json matches struct fields case-insensitively, so "DNS"/"Nameservers" reach the
     # typed dns field (corpus README, Windows configs of azure-cni, calico, rke2).
-    plugin = {"type": "win-overlay", "DNS": {"Nameservers": ["10.96.0.10"], "Search": ["svc.cluster.local"]},
-              "IPMasq": True, "Capabilities": {"portMappings": True}}
+    plugin = {
+        "type": "win-overlay",
+        "DNS": {"Nameservers": ["10.96.0.10"], "Search": ["svc.cluster.local"]},
+        "IPMasq": True,
+        "Capabilities": {"portMappings": True},
+    }
     assert keys(bridge_list("0.3.0", plugin)) == []
-    conf = {"cniVersion": "0.2.0", "name": "nat", "type": "nat", "IPAM": {"Type": "", "Routes": [{"Dst": "0.0.0.0/0", "GW": "10.0.0.1"}]}}
+    conf = {
+        "cniVersion": "0.2.0",
+        "name": "nat",
+        "type": "nat",
+        "IPAM": {"Type": "", "Routes": [{"Dst": "0.0.0.0/0", "GW": "10.0.0.1"}]},
+    }
     assert keys(conf, "conf") == []
 
 
@@ -84,6 +101,7 @@ def test_no_check_without_a_known_version_or_when_libcni_refuses() -> None:
 
 
 # --- CNI201 / CNI203 ---------------------------------------------------------------------
+
 
 def test_string_ipmasq_on_bridge_is_an_error_with_the_predicted_text() -> None:
     # plugins@v1.9.1 bridge.go:54 `IPMasq bool json:"ipMasq"`, loadNetConf wraps the json error
@@ -128,8 +146,12 @@ def test_args_type_before_1_0_depends_on_who_decodes_it() -> None:
 def test_routes_of_spec_0_2_0() -> None:
     # spec@0.2.0: ipam.routes entries are {dst (CIDR string), gw (optional)}; host-local decodes
     # them into types.Route (config.go:50), so a non-string dst fails ADD.
-    conf = {"cniVersion": "0.2.0", "name": "nat", "type": "nat",
-            "ipam": {"type": "host-local", "Routes": [{"GW": "10.0.0.1"}, {"dst": 5}]}}
+    conf = {
+        "cniVersion": "0.2.0",
+        "name": "nat",
+        "type": "nat",
+        "ipam": {"type": "host-local", "Routes": [{"GW": "10.0.0.1"}, {"dst": 5}]},
+    }
     assert keys(conf, "conf") == [("CNI201", "/ipam/Routes/1/dst", "error"), ("CNI203", "/ipam/Routes/0", "warning")]
 
 
@@ -147,11 +169,15 @@ def test_one_finding_per_distinct_problem() -> None:
     doc = bridge_list("0.3.1", {"type": "bridge", "ipMasq": "yes", "args": [], "ipam": {"type": "host-local"}})
     doc["plugins"].append({"type": "ptp", "ipMasq": "no"})
     found = keys(doc)
-    assert found == [("CNI201", "/plugins/0/args", "error"), ("CNI201", "/plugins/0/ipMasq", "error"),
-                     ("CNI201", "/plugins/2/ipMasq", "error")]
+    assert found == [
+        ("CNI201", "/plugins/0/args", "error"),
+        ("CNI201", "/plugins/0/ipMasq", "error"),
+        ("CNI201", "/plugins/2/ipMasq", "error"),
+    ]
 
 
 # --- owned elsewhere: never reported here ---------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "doc",
@@ -202,6 +228,7 @@ def test_owned_table_rows_are_explained() -> None:
 
 # --- CNI202 -------------------------------------------------------------------------------
 
+
 def test_misspelt_list_key_gets_a_suggestion() -> None:
     # libcni reads list keys by exact name (cni@v1.3.0 libcni/conf.go NetworkConfFromBytes).
     (finding,) = V.validate(parsed(bridge_list("1.0.0", disableChek=True)))
@@ -234,6 +261,7 @@ def test_a_single_conf_has_no_list_keys() -> None:
 
 # --- helpers ---------------------------------------------------------------------------------
 
+
 def test_pointer_escaping_follows_rfc_6901() -> None:
     assert V.pointer(()) == ""
     assert V.pointer(("plugins", 0, "cni.dev/x", "a~b")) == "/plugins/0/cni.dev~1x/a~0b"
@@ -257,8 +285,14 @@ def test_jsonschema_is_imported_only_for_a_rejected_file() -> None:
         "assert 'jsonschema' in sys.modules\n"
     )
     root = ROOT
-    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
-                         env={"PYTHONPATH": f"{root}:{root / 'tests'}", "PATH": "/usr/bin:/bin"}, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{root}:{root / 'tests'}", "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
 
 

@@ -18,6 +18,7 @@ Reading is defensive: nothing here may block (a FIFO is never opened), follow a 
 read an unbounded file or raise. Problems become findings (CNI002-CNI005, CNI012) and the candidate
 carries ``problem``/``detail`` so later stages know the runtime could not read it.
 """
+
 from __future__ import annotations
 
 import errno
@@ -38,8 +39,24 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 # Names that look like CNI configs kept aside but whose extension the runtimes ignore (CNI012).
 _IGNORED_SUFFIXES: Tuple[str, ...] = (
-    ".yaml", ".yml", ".cilium_bak", ".bak", ".orig", ".old", ".save", ".disabled", ".backup",
-    ".dpkg-old", ".dpkg-dist", ".dpkg-new", ".rpmsave", ".rpmnew", ".rpmorig", ".tmp", ".swp", "~",
+    ".yaml",
+    ".yml",
+    ".cilium_bak",
+    ".bak",
+    ".orig",
+    ".old",
+    ".save",
+    ".disabled",
+    ".backup",
+    ".dpkg-old",
+    ".dpkg-dist",
+    ".dpkg-new",
+    ".rpmsave",
+    ".rpmnew",
+    ".rpmorig",
+    ".tmp",
+    ".swp",
+    "~",
 )
 
 # Go's os.PathError texts for the errno values we can meet (syscall.Errno.Error() on Linux).
@@ -103,8 +120,9 @@ def looks_ignored(name: str) -> bool:
     if go_ext(name) in EXTENSIONS:
         return False
     lowered = name.lower()
-    has_config_part = any(ext + "." in lowered or ext + "_" in lowered or lowered.endswith(ext + "~")
-                          for ext in EXTENSIONS)
+    has_config_part = any(
+        ext + "." in lowered or ext + "_" in lowered or lowered.endswith(ext + "~") for ext in EXTENSIONS
+    )
     if has_config_part:
         return True
     return lowered.endswith((".yaml", ".yml", ".cilium_bak")) and _mentions_cni(lowered)
@@ -138,7 +156,7 @@ def discover(paths: Sequence[str]) -> Discovered:
             entries, sub = listed
             directories.append(path)
             subdirs[path] = sub
-            for full, name in entries:
+            for full, _name in entries:
                 if full not in seen:
                     seen.add(full)
                     candidates.append(_candidate(full, path, findings))
@@ -197,7 +215,7 @@ def _list_directory(path: str, findings: List[Finding]) -> Optional[Tuple[List[T
     return chosen, tuple(sub)
 
 
-def _is_real_dir(entry: "os.DirEntry[str]") -> bool:
+def _is_real_dir(entry: os.DirEntry[str]) -> bool:
     """Go ``DirEntry.IsDir`` looks at the entry itself, never through a symlink."""
     try:
         return entry.is_dir(follow_symlinks=False)
@@ -253,8 +271,11 @@ def read_config(path: str, limit: int = MAX_CONFIG_BYTES) -> _ReadOutcome:
     try:
         st = os.stat(path)
     except OSError as exc:
-        problem = "dangling-symlink" if exc.errno == errno.ENOENT else (
-            "symlink-loop" if exc.errno == errno.ELOOP else "unreadable")
+        problem = (
+            "dangling-symlink"
+            if exc.errno == errno.ENOENT
+            else ("symlink-loop" if exc.errno == errno.ELOOP else "unreadable")
+        )
         return _unreadable(path, problem, exc, "open")
     if stat.S_ISDIR(st.st_mode):
         # os.ReadFile opens a directory fine and fails on read (EISDIR).
@@ -313,17 +334,24 @@ def _unreadable(path: str, problem: str, exc: OSError, op: str) -> _ReadOutcome:
 
 def _special(path: str, mode: int) -> _ReadOutcome:
     if stat.S_ISFIFO(mode):
-        what, effect, predicts = "a FIFO (named pipe)", (
-            "the runtime's os.ReadFile blocks until a writer appears, so containerd's CNI load hangs"
-        ), None
+        what, effect, predicts = (
+            "a FIFO (named pipe)",
+            ("the runtime's os.ReadFile blocks until a writer appears, so containerd's CNI load hangs"),
+            None,
+        )
     elif stat.S_ISSOCK(mode):
         detail = f"open {path}: no such device or address"
-        what, effect, predicts = "a socket", f"libcni fails with 'error reading {path}: {detail}'", (
-            rules.load_failure_text(path, f"error reading {path}: {detail}"))
+        what, effect, predicts = (
+            "a socket",
+            f"libcni fails with 'error reading {path}: {detail}'",
+            (rules.load_failure_text(path, f"error reading {path}: {detail}")),
+        )
     else:
         what, effect, predicts = "a device node", "the runtime would read the device itself", None
     finding = rules.NOT_REGULAR_FILE.at(
-        path, "", f"{path} is {what}, not a regular file (cnidoctor did not open it): {effect}",
+        path,
+        "",
+        f"{path} is {what}, not a regular file (cnidoctor did not open it): {effect}",
         predicts=predicts,
     )
     return _ReadOutcome(problem="not-regular", detail=what, finding=finding)

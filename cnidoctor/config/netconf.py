@@ -4,6 +4,7 @@ to the netconf fields that the config checks, the plugin-option checks and the p
 One place for these so the three agree (cni@v1.3.0 libcni/api.go pluginDescription,
 pkg/types/types.go NetConf and IPAM).
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence

@@ -12,6 +12,7 @@ A file libcni rejects gets exactly one error finding (no cascade) and ``network=
 ``network=None`` too. Warnings (duplicate keys, key case, invalid UTF-8) come on top.
 Positions are computed lazily: clean files never run the position scanner.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,7 @@ from ..gojson import GoType, Locator
 from ..model import Candidate, Finding, NetworkList, ParsedFile, PluginConf, Rule
 from ..rules import syntax as R
 
-__all__ = ["parse", "NETCONF", "LIST_KEYS", "find_template"]
+__all__ = ["LIST_KEYS", "NETCONF", "find_template", "parse"]
 
 # libcni pkg/types/types.go NetConf (cni@v1.1.2 :60-71; PluginConf with the NetConf alias in
 # cni@v1.3.0 :62-80; ValidAttachments since v1.2.0). Only these keys are decoded by libcni.
@@ -63,14 +64,12 @@ NETCONF = GoType(
 )
 
 # The keys libcni reads from a list (map lookups, exact case): cni@v1.3.0 libcni/conf.go:94-235.
-LIST_KEYS = ("name", "cniVersion", "cniVersions", "disableCheck", "disableGC",
-             "loadOnlyInlinedPlugins", "plugins")
+LIST_KEYS = ("name", "cniVersion", "cniVersions", "disableCheck", "disableGC", "loadOnlyInlinedPlugins", "plugins")
 _LIST_FOLDED = {gojson.fold_key(k): k for k in LIST_KEYS}
 
 LIST_PREFIX = "error parsing configuration list: "  # conf.go ConfListFromBytes
 CONF_PREFIX = "error parsing configuration: "  # conf.go ConfFromBytes
-_V13_NOTE = ("libcni v1.3.0 (containerd >= 2.1, CRI-O >= 1.33) names the struct PluginConf "
-             "instead of NetConf")
+_V13_NOTE = "libcni v1.3.0 (containerd >= 2.1, CRI-O >= 1.33) names the struct PluginConf instead of NetConf"
 
 
 @dataclass
@@ -91,13 +90,22 @@ class _File:
     def is_list(self) -> bool:
         return self.candidate.kind == "conflist"
 
-    def add(self, rule: Rule, pointer: str, message: str, *, predicts: Optional[str] = None,
-            offset: Optional[int] = None, plugin: Optional[str] = None) -> None:
+    def add(
+        self,
+        rule: Rule,
+        pointer: str,
+        message: str,
+        *,
+        predicts: Optional[str] = None,
+        offset: Optional[int] = None,
+        plugin: Optional[str] = None,
+    ) -> None:
         line = column = None
         if offset is not None:
             line, column = gojson.line_column(self.data, offset)
-        self.findings.append(rule.at(self.path, pointer, message, predicts=predicts,
-                                     line=line, column=column, plugin=plugin))
+        self.findings.append(
+            rule.at(self.path, pointer, message, predicts=predicts, line=line, column=column, plugin=plugin)
+        )
 
     def predicts(self, load_error: str) -> str:
         """The text containerd (go-cni opts.go loadFromConfDir) reports for this load error."""
@@ -135,32 +143,37 @@ def parse(candidate: Candidate) -> ParsedFile:
     if failure is not None:
         _report_failure(file, failure)
         network = None
-    return ParsedFile(candidate, decoded.value, network,
-                      failure.load_error if failure else None, tuple(file.findings),
-                      locate=file.locator)
+    return ParsedFile(
+        candidate,
+        decoded.value,
+        network,
+        failure.load_error if failure else None,
+        tuple(file.findings),
+        locate=file.locator,
+    )
 
 
 # ----------------------------------------------------------------------------- syntax errors
 
 
-def _syntax_failure(file: _File, err: gojson.GoSyntaxError,
-                    template: Optional["Template"]) -> ParsedFile:
+def _syntax_failure(file: _File, err: gojson.GoSyntaxError, template: Optional[Template]) -> ParsedFile:
     load_error = (LIST_PREFIX if file.is_list else CONF_PREFIX) + err.message
     if template is not None:
         _template(file, None, template, _Failure(R.INVALID_JSON, "", load_error))
     else:
         rule, hint = _classify(file.data, err)
         line, column = gojson.line_column(file.data, err.offset)
-        message = (f"Go's encoding/json rejects this file at line {line} column {column}: "
-                   f"{err.message}{hint}. libcni fails with: {load_error}")
+        message = (
+            f"Go's encoding/json rejects this file at line {line} column {column}: "
+            f"{err.message}{hint}. libcni fails with: {load_error}"
+        )
         file.add(rule, "", message, predicts=file.predicts(load_error), offset=err.offset)
-    return ParsedFile(file.candidate, None, None, load_error, tuple(file.findings),
-                      locate=file.locator)
+    return ParsedFile(file.candidate, None, None, load_error, tuple(file.findings), locate=file.locator)
 
 
 def _classify(data: bytes, err: gojson.GoSyntaxError) -> Tuple[Rule, str]:
     """The most specific rule for a syntax error (scanner.go texts, cni-facts.md §3.2 #12)."""
-    at, rest = err.offset, data[err.offset:]
+    at, rest = err.offset, data[err.offset :]
     message = err.message
     if at == 0 and data.startswith(gojson.BOM):
         return R.UTF8_BOM, " (a UTF-8 byte order mark; Go does not skip it)"
@@ -171,7 +184,8 @@ def _classify(data: bytes, err: gojson.GoSyntaxError) -> Tuple[Rule, str]:
     if _trailing_comma(data, at, message):
         return R.TRAILING_COMMA, " (a comma before a closing bracket)"
     if rest.startswith((b"NaN", b"Infinity")) or (
-            message.endswith("in numeric literal") and rest.startswith(b"Infinity")):
+        message.endswith("in numeric literal") and rest.startswith(b"Infinity")
+    ):
         return R.NON_FINITE_NUMBER, " (NaN and Infinity are not JSON)"
     if message.endswith("after top-level value") and rest[:1] in b'{["-0123456789tfn':
         return R.MULTIPLE_JSON_VALUES, " (a second JSON value follows the first)"
@@ -179,12 +193,13 @@ def _classify(data: bytes, err: gojson.GoSyntaxError) -> Tuple[Rule, str]:
 
 
 def _line_start(data: bytes, at: int) -> bool:
-    return data[data.rfind(b"\n", 0, at) + 1:at].strip() == b""
+    return data[data.rfind(b"\n", 0, at) + 1 : at].strip() == b""
 
 
 def _trailing_comma(data: bytes, at: int, message: str) -> bool:
-    closing = (message.endswith("'}' looking for beginning of object key string")
-               or message.endswith("']' looking for beginning of value"))
+    closing = message.endswith("'}' looking for beginning of object key string") or message.endswith(
+        "']' looking for beginning of value"
+    )
     return closing and data[:at].rstrip(b" \t\r\n").endswith(b",")
 
 
@@ -204,17 +219,21 @@ class Template:
 # text/template, Jinja, sed-style __NAME__, shell ${VAR}/$VAR/$1, Windows %VAR%, and a bare
 # upper-case word where an address must be (kubernetes-the-hard-way's "SUBNET").
 _ADDRESS_KEYS = r"(?:subnet|rangeStart|rangeEnd|gateway|dst|gw|address|podCIDR|cidr)"
-_TEMPLATE_PATTERNS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
+_TEMPLATE_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
     ("Go/Helm template action", re.compile(r"(?P<ph>\{\{-?\s*[^{}]*?-?\}\})")),
     ("Jinja statement", re.compile(r"(?P<ph>\{%-?\s*[^{}]*?-?%\})")),
     ("sed-style placeholder", re.compile(r"(?P<ph>__[A-Z][A-Z0-9_]*__)")),
     ("shell variable", re.compile(r"(?P<ph>\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?+=-][^}\"]*)?\})")),
     ("shell variable", re.compile(r"[:,\[]\s*(?P<ph>\$[A-Za-z0-9_]+)\b")),  # bare: "x": $2
-    ("shell variable", re.compile(r"(?P<ph>\$[A-Z][A-Z0-9_]{2,})\b|'(?P<q1>\$[A-Za-z_][A-Za-z0-9_]*)'"
-                                  r"|\"(?P<q2>\$[A-Za-z_][A-Za-z0-9_]*)\"")),
+    (
+        "shell variable",
+        re.compile(
+            r"(?P<ph>\$[A-Z][A-Z0-9_]{2,})\b|'(?P<q1>\$[A-Za-z_][A-Za-z0-9_]*)'"
+            r"|\"(?P<q2>\$[A-Za-z_][A-Za-z0-9_]*)\""
+        ),
+    ),
     ("Windows %VARIABLE%", re.compile(r"(?P<ph>%[A-Z][A-Z0-9_]*%)")),
-    ("upper-case placeholder", re.compile(
-        r"(?i:\"" + _ADDRESS_KEYS + r"\")\s*:\s*\"(?P<ph>[A-Z][A-Z0-9_]{2,})\"")),
+    ("upper-case placeholder", re.compile(r"(?i:\"" + _ADDRESS_KEYS + r"\")\s*:\s*\"(?P<ph>[A-Z][A-Z0-9_]{2,})\"")),
 )
 _TEMPLATE_HINT = re.compile(rb"\{\{|\{%|__[A-Z]|\$|%[A-Z]|\"\s*:\s*\"[A-Z]{3}")
 
@@ -235,21 +254,30 @@ def find_template(data: bytes) -> Optional[Template]:
     return found
 
 
-def _template(file: _File, document: Any, template: Template,
-              failure: Optional[_Failure]) -> ParsedFile:
-    offset = len(file.data.decode("utf-8", "replace")[:template.start].encode("utf-8"))
+def _template(file: _File, document: Any, template: Template, failure: Optional[_Failure]) -> ParsedFile:
+    offset = len(file.data.decode("utf-8", "replace")[: template.start].encode("utf-8"))
     pointer = file.locator.pointer_at(offset) if document is not None else ""
-    outcome = (f"libcni would fail with: {failure.load_error}" if failure is not None else
-               "libcni would load it and hand the placeholder to the plugin verbatim")
-    message = (f"unrendered template: {template.kind} {template.text!r}; the installer that "
-               f"renders this file has not run (or this is its source). As it stands {outcome}")
+    outcome = (
+        f"libcni would fail with: {failure.load_error}"
+        if failure is not None
+        else "libcni would load it and hand the placeholder to the plugin verbatim"
+    )
+    message = (
+        f"unrendered template: {template.kind} {template.text!r}; the installer that "
+        f"renders this file has not run (or this is its source). As it stands {outcome}"
+    )
     predicts = None
     if failure is not None:
         predicts = failure.predicts or file.predicts(failure.load_error)
     file.add(R.UNRENDERED_TEMPLATE, pointer, message, predicts=predicts, offset=offset)
-    return ParsedFile(file.candidate, document, None,
-                      failure.load_error if failure else None, tuple(file.findings),
-                      locate=file.locator)
+    return ParsedFile(
+        file.candidate,
+        document,
+        None,
+        failure.load_error if failure else None,
+        tuple(file.findings),
+        locate=file.locator,
+    )
 
 
 # ----------------------------------------------------------------------------- libcni load
@@ -265,26 +293,37 @@ def _report_failure(file: _File, failure: _Failure) -> None:
     message = f"libcni refuses this file: {failure.load_error}"
     if failure.detail:
         message += f". {failure.detail}"
-    file.add(failure.rule, failure.pointer, message,
-             predicts=failure.predicts or file.predicts(failure.load_error), plugin=failure.plugin)
+    file.add(
+        failure.rule,
+        failure.pointer,
+        message,
+        predicts=failure.predicts or file.predicts(failure.load_error),
+        plugin=failure.plugin,
+    )
 
 
 def _overflow_failure(file: _File, literal: str, prefix: str) -> _Failure:
     text = f"json: cannot unmarshal number {literal} into Go value of type float64"
     pointer = file.locator.scanned.overflow[0] if file.locator.scanned.overflow else ""
-    return _Failure(R.NON_FINITE_NUMBER, pointer, prefix + text,
-                    "The number does not fit Go's float64 (every JSON number is decoded as float64)")
+    return _Failure(
+        R.NON_FINITE_NUMBER,
+        pointer,
+        prefix + text,
+        "The number does not fit Go's float64 (every JSON number is decoded as float64)",
+    )
 
 
 def _load_list(file: _File, decoded: gojson.Decoded) -> Tuple[Optional[NetworkList], Optional[_Failure]]:
     doc = decoded.value
     if doc is None:  # Unmarshal of null into a map is a no-op: the map stays empty
-        return None, _Failure(R.NOT_AN_OBJECT, "", LIST_PREFIX + "no name",
-                              "The file is JSON null, which libcni reads as an empty list")
+        return None, _Failure(
+            R.NOT_AN_OBJECT, "", LIST_PREFIX + "no name", "The file is JSON null, which libcni reads as an empty list"
+        )
     if not isinstance(doc, dict):
         text = f"json: cannot unmarshal {gojson.json_kind(doc)} into Go value of type map[string]interface {{}}"
-        return None, _Failure(R.NOT_AN_OBJECT, "", LIST_PREFIX + text,
-                              "A network configuration list must be a JSON object")
+        return None, _Failure(
+            R.NOT_AN_OBJECT, "", LIST_PREFIX + text, "A network configuration list must be a JSON object"
+        )
     if decoded.overflow is not None:
         return None, _overflow_failure(file, decoded.overflow, LIST_PREFIX)
     failure = _list_keys_failure(doc) or _plugins_failure(doc)
@@ -304,18 +343,27 @@ def _list_keys_failure(doc: Mapping[str, Any]) -> Optional[_Failure]:
     """name and cniVersion as ConfListFromBytes reads them (cni-facts.md §3.2 #1-#3)."""
     if "name" not in doc:
         variant = _case_variant(doc, "name")
-        detail = (f"libcni reads the key \"name\" with exact case; {variant!r} is ignored"
-                  if variant else "A network configuration list needs a \"name\"")
+        detail = (
+            f'libcni reads the key "name" with exact case; {variant!r} is ignored'
+            if variant
+            else 'A network configuration list needs a "name"'
+        )
         return _Failure(R.MISSING_LIST_NAME, "", LIST_PREFIX + "no name", detail)
     if not isinstance(doc["name"], str):
-        return _Failure(R.WRONG_JSON_TYPE, "/name",
-                        LIST_PREFIX + f"invalid name type {gojson.go_type_name(doc['name'])}",
-                        "The network name must be a JSON string")
+        return _Failure(
+            R.WRONG_JSON_TYPE,
+            "/name",
+            LIST_PREFIX + f"invalid name type {gojson.go_type_name(doc['name'])}",
+            "The network name must be a JSON string",
+        )
     version = doc.get("cniVersion", "")
     if not isinstance(version, str):
-        return _Failure(R.WRONG_JSON_TYPE, "/cniVersion",
-                        LIST_PREFIX + f"invalid cniVersion type {gojson.go_type_name(version)}",
-                        f"Quote the version: \"cniVersion\": \"{_unquoted(version)}\"")
+        return _Failure(
+            R.WRONG_JSON_TYPE,
+            "/cniVersion",
+            LIST_PREFIX + f"invalid cniVersion type {gojson.go_type_name(version)}",
+            f'Quote the version: "cniVersion": "{_unquoted(version)}"',
+        )
     return None
 
 
@@ -329,23 +377,33 @@ def _plugins_failure(doc: Mapping[str, Any]) -> Optional[_Failure]:
     """The plugins key (cni-facts.md §3.2 #4, #7, #8)."""
     if "plugins" not in doc:
         text = LIST_PREFIX + "no 'plugins' key"
-        v13 = ("libcni v1.3.0 instead loads <dir>/<name>/*.conf and, when there are none, fails "
-               "with 'no plugin configs found'")
+        v13 = (
+            "libcni v1.3.0 instead loads <dir>/<name>/*.conf and, when there are none, fails "
+            "with 'no plugin configs found'"
+        )
         if "type" in doc:
-            return _Failure(R.SINGLE_CONF_IN_CONFLIST, "", text,
-                            "This is a single plugin configuration saved as .conflist; " + v13)
+            return _Failure(
+                R.SINGLE_CONF_IN_CONFLIST, "", text, "This is a single plugin configuration saved as .conflist; " + v13
+            )
         variant = _case_variant(doc, "plugins")
-        lead = f"libcni reads \"plugins\" with exact case; {variant!r} is ignored. " if variant else ""
+        lead = f'libcni reads "plugins" with exact case; {variant!r} is ignored. ' if variant else ""
         return _Failure(R.MISSING_PLUGINS_KEY, "", text, lead + v13)
     plugins = doc["plugins"]
     if not isinstance(plugins, list):
-        return _Failure(R.WRONG_JSON_TYPE, "/plugins",
-                        LIST_PREFIX + f"invalid 'plugins' type {gojson.go_type_name(plugins)}",
-                        "\"plugins\" must be an array of plugin objects")
+        return _Failure(
+            R.WRONG_JSON_TYPE,
+            "/plugins",
+            LIST_PREFIX + f"invalid 'plugins' type {gojson.go_type_name(plugins)}",
+            '"plugins" must be an array of plugin objects',
+        )
     if not plugins:
-        return _Failure(R.EMPTY_PLUGINS, "/plugins", LIST_PREFIX + "no plugins in list",
-                        "go-cni with libcni v1.3.0 reports: CNI config list in config file <f> "
-                        "has no networks, skipping: invalid cni config")
+        return _Failure(
+            R.EMPTY_PLUGINS,
+            "/plugins",
+            LIST_PREFIX + "no plugins in list",
+            "go-cni with libcni v1.3.0 reports: CNI config list in config file <f> "
+            "has no networks, skipping: invalid cni config",
+        )
     return None
 
 
@@ -367,27 +425,38 @@ def _load_plugin(file: _File, raw: Any, index: int) -> Tuple[Optional[PluginConf
     return _plugin_conf(index, pointer, raw, result.value), None
 
 
-def _struct_failure(raw: Any, result: gojson.StructResult, pointer: str,
-                    prefix: str) -> Optional[_Failure]:
+def _struct_failure(raw: Any, result: gojson.StructResult, pointer: str, prefix: str) -> Optional[_Failure]:
     """Type errors first (Unmarshal returns before the type check), then missing 'type'."""
     if raw is not None and not isinstance(raw, dict):
-        return _Failure(R.NOT_AN_OBJECT, pointer, prefix + str(result.error),
-                        "A plugin configuration must be a JSON object; " + _V13_NOTE)
+        return _Failure(
+            R.NOT_AN_OBJECT,
+            pointer,
+            prefix + str(result.error),
+            "A plugin configuration must be a JSON object; " + _V13_NOTE,
+        )
     if result.error is not None:
         return _Failure(R.WRONG_JSON_TYPE, result.error_pointer, prefix + result.error, _V13_NOTE)
     if not (result.value or {}).get("type"):
         text = prefix + "missing 'type'"
         if raw is None:
-            return _Failure(R.NOT_AN_OBJECT, pointer, text,
-                            "The plugin configuration is null (libcni <= v0.8 even panics on a "
-                            "null .conf)")
+            return _Failure(
+                R.NOT_AN_OBJECT,
+                pointer,
+                text,
+                "The plugin configuration is null (libcni <= v0.8 even panics on a null .conf)",
+            )
         if pointer == "" and isinstance(raw, dict) and isinstance(raw.get("plugins"), list):
-            return _Failure(R.LIST_IN_CONF_FILE, pointer, text,
-                            "This is a configuration list saved as .conf/.json: .conf files are "
-                            "read as a single plugin, rename it to .conflist")
+            return _Failure(
+                R.LIST_IN_CONF_FILE,
+                pointer,
+                text,
+                "This is a configuration list saved as .conf/.json: .conf files are "
+                "read as a single plugin, rename it to .conflist",
+            )
         present = isinstance(raw, dict) and "type" in raw
-        detail = ("\"type\" is empty or null" if present else "\"type\" is absent") + \
-            "; every plugin configuration names the plugin binary in \"type\""
+        detail = (
+            '"type" is empty or null' if present else '"type" is absent'
+        ) + '; every plugin configuration names the plugin binary in "type"'
         return _Failure(R.MISSING_TYPE, pointer, text, detail)
     return None
 
@@ -430,10 +499,10 @@ def _load_conf(file: _File, decoded: gojson.Decoded) -> Tuple[Optional[NetworkLi
         # ConfFromBytes skipped the unknown key, but ConfListFromConf re-decodes into a map
         text = f"json: cannot unmarshal number {decoded.overflow} into Go value of type float64"
         pointer = file.locator.scanned.overflow[0] if file.locator.scanned.overflow else ""
-        wrapped = (f"failed to convert CNI config file {file.path} to CNI config list: {text}: "
-                   "invalid cni config")
-        return None, _Failure(R.NON_FINITE_NUMBER, pointer, text,
-                              "The number does not fit Go's float64", predicts=wrapped)
+        wrapped = f"failed to convert CNI config file {file.path} to CNI config list: {text}: invalid cni config"
+        return None, _Failure(
+            R.NON_FINITE_NUMBER, pointer, text, "The number does not fit Go's float64", predicts=wrapped
+        )
     conf = result.value
     plugin = _plugin_conf(0, "", doc, conf)
     version = conf.get("cniVersion")
@@ -464,19 +533,26 @@ def _duplicate_keys(file: _File) -> None:
     for pointer, first, repeat in file.locator.scanned.duplicates:
         key = gojson.pointer_tokens(pointer)[-1]
         line = gojson.line_column(file.data, first)[0]
-        file.add(R.DUPLICATE_KEY, pointer,
-                 f"key {key!r} appears more than once in the same object (first on line {line}); "
-                 "Go's encoding/json keeps the last value silently, other JSON tools may keep "
-                 "the first", offset=repeat)
+        file.add(
+            R.DUPLICATE_KEY,
+            pointer,
+            f"key {key!r} appears more than once in the same object (first on line {line}); "
+            "Go's encoding/json keeps the last value silently, other JSON tools may keep "
+            "the first",
+            offset=repeat,
+        )
 
 
 def _invalid_utf8(file: _File) -> None:
     where = file.locator.scanned.invalid_utf8
     pointer = where[0] if where else ""
     count = len(where)
-    file.add(R.INVALID_UTF8, pointer,
-             f"{count} string(s) hold bytes that are not valid UTF-8; Go replaces each bad byte "
-             "with U+FFFD, so libcni and the plugin see different text than the file holds")
+    file.add(
+        R.INVALID_UTF8,
+        pointer,
+        f"{count} string(s) hold bytes that are not valid UTF-8; Go replaces each bad byte "
+        "with U+FFFD, so libcni and the plugin see different text than the file holds",
+    )
 
 
 def _key_case(file: _File, doc: Mapping[str, Any]) -> None:
@@ -484,12 +560,14 @@ def _key_case(file: _File, doc: Mapping[str, Any]) -> None:
         for key in doc:
             canonical = _LIST_FOLDED.get(gojson.fold_key(key))
             if canonical is not None and canonical != key:
-                file.add(R.KEY_CASE_MISMATCH, gojson.pointer_join("", key),
-                         f"list key {key!r} differs from {canonical!r} only in case: libcni reads "
-                         f"list keys from a map with exact case, so {key!r} is silently IGNORED")
+                file.add(
+                    R.KEY_CASE_MISMATCH,
+                    gojson.pointer_join("", key),
+                    f"list key {key!r} differs from {canonical!r} only in case: libcni reads "
+                    f"list keys from a map with exact case, so {key!r} is silently IGNORED",
+                )
         plugins = doc.get("plugins")
-        objects = [(f"/plugins/{i}", p) for i, p in enumerate(plugins)] \
-            if isinstance(plugins, list) else []
+        objects = [(f"/plugins/{i}", p) for i, p in enumerate(plugins)] if isinstance(plugins, list) else []
     else:
         objects = [("", doc)]
     for pointer, raw in objects:
@@ -501,7 +579,10 @@ def _key_case(file: _File, doc: Mapping[str, Any]) -> None:
 
 def _folded_key(file: _File, member: str, canonical: str) -> None:
     key = gojson.pointer_tokens(member)[-1]
-    file.add(R.KEY_CASE_MISMATCH, member,
-             f"key {key!r} differs from {canonical!r} only in case: Go's encoding/json matches "
-             "struct fields case-insensitively, so libcni and Go plugins accept it, but a "
-             "case-sensitive consumer (or a later exact-case key) will not see it the same way")
+    file.add(
+        R.KEY_CASE_MISMATCH,
+        member,
+        f"key {key!r} differs from {canonical!r} only in case: Go's encoding/json matches "
+        "struct fields case-insensitively, so libcni and Go plugins accept it, but a "
+        "case-sensitive consumer (or a later exact-case key) will not see it the same way",
+    )

@@ -16,6 +16,7 @@ reference main plugin, which hands its stdin to the IPAM plugin unchanged. Third
 plugins may rewrite it first: Calico turns host-local ``"subnet": "usePodCidr"`` into the
 node's pod CIDR before delegating (calico cni-plugin k8s.go), so that value works there.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,12 +24,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ..model import Finding, PluginConf
-from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, Field, GoType, PluginSpec
-from ..rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
 from ..gojson import fold_key as go_fold
 from ..gojson import pointer as json_pointer
+from ..model import Finding, PluginConf
+from ..rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
 from .netconf import did_you_mean, plugin_description
+from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, Field, GoType, PluginSpec
 from .schemas import any_version_list_keys
 
 PathPart = Union[str, int]
@@ -98,7 +99,8 @@ def _range_sets(ipam: Mapping[str, Any], ipam_key: str) -> List[List[Tuple[Path,
     for i, range_set in enumerate(ranges if isinstance(ranges, list) else []):
         if isinstance(range_set, list):
             members: List[Tuple[Path, Mapping[str, Any]]] = [
-                ((ipam_key, str(ranges_key), i, j), r) for j, r in enumerate(range_set) if isinstance(r, dict)]
+                ((ipam_key, str(ranges_key), i, j), r) for j, r in enumerate(range_set) if isinstance(r, dict)
+            ]
             sets.append(members)
     return sets
 
@@ -115,8 +117,10 @@ def _range_problem(item: Mapping[str, Any], where: Path) -> Optional[Tuple[Path,
     if network.prefixlen > network.max_prefixlen - 2:
         return where + (str(subnet_key),), f"Network {subnet} too small to allocate from"
     if ipaddress.ip_interface(subnet).ip != network.network_address:
-        return where + (str(subnet_key),), (f"Network has host bits set. For a subnet mask of length "
-                                            f"{network.prefixlen} the network address is {network.network_address}")
+        return where + (str(subnet_key),), (
+            f"Network has host bits set. For a subnet mask of length "
+            f"{network.prefixlen} the network address is {network.network_address}"
+        )
     for field, label in (("rangeStart", "RangeStart"), ("rangeEnd", "RangeEnd")):
         key = _key_for(item, field)
         value = item.get(key) if key is not None else None
@@ -125,7 +129,7 @@ def _range_problem(item: Mapping[str, Any], where: Path) -> Optional[Tuple[Path,
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _skipped_keys(spec_keys: Tuple[str, ...]) -> FrozenSet[str]:
     """Folded keys never reported: the spec's plugin keys, and list-level key names inside a
     plugin object (a .conf's `disableCheck`), which belong to the list-key rules (CNI202/CNI306)."""
@@ -158,8 +162,9 @@ def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
 # --- walking a value as encoding/json decodes it -------------------------------------------
 
 
-def walk_object(obj: Mapping[str, Any], struct: GoType, path: Path, fields: Tuple[str, ...],
-                skipped: FrozenSet[str]) -> Iterator[Problem]:
+def walk_object(
+    obj: Mapping[str, Any], struct: GoType, path: Path, fields: Tuple[str, ...], skipped: FrozenSet[str]
+) -> Iterator[Problem]:
     """Problems in a JSON object decoded into ``struct`` (keys in ``skipped`` are not ours)."""
     exact, folded = field_maps(struct)
     for key, value in obj.items():
@@ -189,8 +194,11 @@ def walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...
         else:
             yield _decode(value, go, path, struct, fields)
     elif kind in ("slice", "map"):
-        items = enumerate(value) if isinstance(value, list) and kind == "slice" else (
-            value.items() if isinstance(value, dict) and kind == "map" else None)
+        items = (
+            enumerate(value)
+            if isinstance(value, list) and kind == "slice"
+            else (value.items() if isinstance(value, dict) and kind == "map" else None)
+        )
         if items is None:
             yield _decode(value, go, path, struct, fields)
             return
@@ -232,14 +240,22 @@ def scalar_problem(value: Any, go: GoType, path: Path, struct: str, fields: Tupl
                 return None
         return _decode(value, go, path, struct, fields)
     if kind == "float":
-        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else _decode(value, go, path, struct, fields)
+        return (
+            None
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else _decode(value, go, path, struct, fields)
+        )
     return None
 
 
 def _decode(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...]) -> Problem:
     """Go's UnmarshalTypeError text (encoding/json decode.go; field path joined with ".")."""
-    return Problem(path, "decode", f"json: cannot unmarshal {go_value(value, go)} into Go struct field "
-                                   f"{struct}.{'.'.join(fields)} of type {go.name}")
+    return Problem(
+        path,
+        "decode",
+        f"json: cannot unmarshal {go_value(value, go)} into Go struct field "
+        f"{struct}.{'.'.join(fields)} of type {go.name}",
+    )
 
 
 def go_value(value: Any, go: GoType) -> str:
@@ -257,7 +273,9 @@ def go_value(value: Any, go: GoType) -> str:
 
 # --- addresses as Go's net package parses them -----------------------------------------------
 
-_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z")
+_IPV4 = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z"
+)
 _PREFIX = re.compile(r"[0-9]+\Z")
 
 
@@ -287,8 +305,9 @@ def is_go_cidr(text: str) -> bool:
 # --- problems to findings ----------------------------------------------------------------------
 
 
-def _findings(path: str, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec],
-              problems: Iterator[Problem]) -> Iterator[Finding]:
+def _findings(
+    path: str, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec], problems: Iterator[Problem]
+) -> Iterator[Finding]:
     for problem in problems:
         pointer = plugin.pointer + json_pointer(problem.path)
         if problem.kind == "unknown":
@@ -304,14 +323,17 @@ def place(problem: Problem, plugin: PluginConf, spec: PluginSpec, ipam: Optional
     return f"`{inner}` of {where} ({owner})"
 
 
-def unknown_finding(path: str, pointer: str, plugin: PluginConf, spec: PluginSpec,
-                    ipam: Optional[PluginSpec], problem: Problem) -> Finding:
+def unknown_finding(
+    path: str, pointer: str, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec], problem: Problem
+) -> Finding:
     key = str(problem.path[-1])
     reader = ipam or spec
     nested = len(problem.path) > (2 if ipam else 1)
     what = "a field" if nested else ("an option of the " + reader.type + (" IPAM plugin" if ipam else " plugin"))
-    message = (f"{place(problem, plugin, spec, ipam)} is not {what}; Go's encoding/json ignores "
-               f"unknown keys, so this setting has no effect (struct: {reader.source})")
+    message = (
+        f"{place(problem, plugin, spec, ipam)} is not {what}; Go's encoding/json ignores "
+        f"unknown keys, so this setting has no effect (struct: {reader.source})"
+    )
     suggestion = did_you_mean(key, problem.candidates)
     fix: Optional[str] = None
     if suggestion is not None:
@@ -329,12 +351,15 @@ def _has_field(struct: GoType, key: str) -> bool:
     return any(fld.name.lower() == lowered for fld in struct.fields)
 
 
-def invalid_finding(path: str, pointer: str, plugin: PluginConf, spec: PluginSpec,
-                    ipam: Optional[PluginSpec], problem: Problem) -> Finding:
+def invalid_finding(
+    path: str, pointer: str, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec], problem: Problem
+) -> Finding:
     reader = ipam or spec
     role = "IPAM plugin" if ipam else "plugin"
-    message = (f"{place(problem, plugin, spec, ipam)}: the {reader.type} {role} cannot decode this value "
-               f"({problem.text}), so ADD fails for every pod (struct: {reader.source})")
+    message = (
+        f"{place(problem, plugin, spec, ipam)}: the {reader.type} {role} cannot decode this value "
+        f"({problem.text}), so ADD fails for every pod (struct: {reader.source})"
+    )
     predicts = None
     if problem.exact:
         relayed = (spec.ipam_relay or "") + ipam.wrap if ipam else spec.wrap
@@ -347,4 +372,4 @@ def libcni_prefix(plugin: PluginConf) -> str:
     return f"plugin {plugin_description(plugin)} failed (add): "
 
 
-__all__ = ["check", "walk", "is_go_ip", "is_go_cidr"]
+__all__ = ["check", "is_go_cidr", "is_go_ip", "walk"]

@@ -15,6 +15,7 @@ Go type names (``GoType.name``) are spelled as Go prints them in
 ``json: cannot unmarshal X into Go struct field S.f of type T`` (checked against the real
 /usr/lib/cni binaries: e.g. ``net.IP``, ``main.Address``, ``uint64``, ``map[string]interface {}``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,13 +25,14 @@ from typing import Mapping, Optional, Tuple
 # net.ParseCIDR; null reaches ParseCIDR("") and fails); "ip" is net.IP (UnmarshalText:
 # "" means nil, anything else must parse); "static-cidr" is the static plugin's
 # Address.address string, parsed with net.ParseCIDR after decoding.
-KINDS = frozenset({"string", "bool", "int", "uint", "float", "ip", "cidr", "static-cidr",
-                   "struct", "slice", "map", "any"})
+KINDS = frozenset(
+    {"string", "bool", "int", "uint", "float", "ip", "cidr", "static-cidr", "struct", "slice", "map", "any"}
+)
 
 INT_RANGES: Mapping[str, Tuple[int, int]] = {
-    "int": (-(2 ** 63), 2 ** 63 - 1),  # Go int on the 64-bit builds the distributions ship
-    "uint32": (0, 2 ** 32 - 1),
-    "uint64": (0, 2 ** 64 - 1),
+    "int": (-(2**63), 2**63 - 1),  # Go int on the 64-bit builds the distributions ship
+    "uint32": (0, 2**32 - 1),
+    "uint64": (0, 2**64 - 1),
 }
 
 
@@ -40,8 +42,8 @@ class GoType:
 
     kind: str
     name: str  # as %v of reflect.Type prints it (the `of type T` of Go's error)
-    fields: Tuple["Field", ...] = ()  # struct: its JSON fields (embedded structs flattened)
-    elem: Optional["GoType"] = None  # slice / map element
+    fields: Tuple[Field, ...] = ()  # struct: its JSON fields (embedded structs flattened)
+    elem: Optional[GoType] = None  # slice / map element
     struct: str = ""  # struct: the name Go's error puts before the field path
 
 
@@ -94,55 +96,114 @@ def f(name: str, type_: GoType, since: str = "") -> Field:
 VLAN_TRUNK = struct("VlanTrunk", "*main.VlanTrunk", f("minID", INT), f("maxID", INT), f("id", INT))
 
 BRIDGE = struct(
-    "NetConf", "main.NetConf",
-    f("bridge", STRING), f("isGateway", BOOL), f("isDefaultGateway", BOOL), f("forceAddress", BOOL),
-    f("ipMasqBackend", STRING, "v1.6.0"), f("mtu", INT), f("hairpinMode", BOOL), f("promiscMode", BOOL),
-    f("vlan", INT), f("vlanTrunk", GoType("slice", "[]*main.VlanTrunk", elem=VLAN_TRUNK), "v1.3.0"),
-    f("preserveDefaultVlan", BOOL, "v1.3.0"), f("macspoofchk", BOOL), f("enabledad", BOOL),
-    f("disableContainerInterface", BOOL, "v1.5.0"), f("portIsolation", BOOL, "v1.7.0"),
+    "NetConf",
+    "main.NetConf",
+    f("bridge", STRING),
+    f("isGateway", BOOL),
+    f("isDefaultGateway", BOOL),
+    f("forceAddress", BOOL),
+    f("ipMasqBackend", STRING, "v1.6.0"),
+    f("mtu", INT),
+    f("hairpinMode", BOOL),
+    f("promiscMode", BOOL),
+    f("vlan", INT),
+    f("vlanTrunk", GoType("slice", "[]*main.VlanTrunk", elem=VLAN_TRUNK), "v1.3.0"),
+    f("preserveDefaultVlan", BOOL, "v1.3.0"),
+    f("macspoofchk", BOOL),
+    f("enabledad", BOOL),
+    f("disableContainerInterface", BOOL, "v1.5.0"),
+    f("portIsolation", BOOL, "v1.7.0"),
 )
 PTP = struct("NetConf", "main.NetConf", f("ipMasqBackend", STRING, "v1.6.0"), f("mtu", INT))
 MACVLAN = struct(
-    "NetConf", "main.NetConf",
-    f("master", STRING), f("mode", STRING), f("mtu", INT), f("mac", STRING),
-    f("linkInContainer", BOOL, "v1.3.0"), f("bcqueuelen", UINT32, "v1.6.0"),
+    "NetConf",
+    "main.NetConf",
+    f("master", STRING),
+    f("mode", STRING),
+    f("mtu", INT),
+    f("mac", STRING),
+    f("linkInContainer", BOOL, "v1.3.0"),
+    f("bcqueuelen", UINT32, "v1.6.0"),
 )
-IPVLAN = struct("NetConf", "main.NetConf", f("master", STRING), f("mode", STRING), f("mtu", INT),
-                f("linkInContainer", BOOL, "v1.3.0"))
-VLAN = struct("NetConf", "main.NetConf", f("master", STRING), f("vlanId", INT), f("mtu", INT),
-              f("linkInContainer", BOOL, "v1.3.0"))
+IPVLAN = struct(
+    "NetConf",
+    "main.NetConf",
+    f("master", STRING),
+    f("mode", STRING),
+    f("mtu", INT),
+    f("linkInContainer", BOOL, "v1.3.0"),
+)
+VLAN = struct(
+    "NetConf",
+    "main.NetConf",
+    f("master", STRING),
+    f("vlanId", INT),
+    f("mtu", INT),
+    f("linkInContainer", BOOL, "v1.3.0"),
+)
 HOST_DEVICE = struct(
-    "NetConf", "main.NetConf",
-    f("device", STRING), f("hwaddr", STRING), f("DPDKMode", BOOL), f("kernelpath", STRING), f("pciBusID", STRING),
+    "NetConf",
+    "main.NetConf",
+    f("device", STRING),
+    f("hwaddr", STRING),
+    f("DPDKMode", BOOL),
+    f("kernelpath", STRING),
+    f("pciBusID", STRING),
 )
 TAP = struct(
-    "NetConf", "main.NetConf",
-    f("multiQueue", BOOL), f("mtu", INT), f("mac", STRING), f("owner", UINT32), f("group", UINT32),
-    f("selinuxContext", STRING), f("bridge", STRING, "v1.4.0"),
+    "NetConf",
+    "main.NetConf",
+    f("multiQueue", BOOL),
+    f("mtu", INT),
+    f("mac", STRING),
+    f("owner", UINT32),
+    f("group", UINT32),
+    f("selinuxContext", STRING),
+    f("bridge", STRING, "v1.4.0"),
 )
 TYPES_NETCONF_ONLY = struct("NetConf", "types.NetConf")  # loopback, dummy: no options of their own
 
 # --- meta plugins ---------------------------------------------------------------------------
 
 PORTMAP = struct(
-    "PortMapConf", "main.PortMapConf",
-    f("backend", STRING, "v1.6.0"), f("snat", BOOL), f("conditionsV4", STRINGS), f("conditionsV6", STRINGS),
-    f("masqAll", BOOL, "v1.2.0"), f("markMasqBit", INT), f("externalSetMarkChain", STRING),
+    "PortMapConf",
+    "main.PortMapConf",
+    f("backend", STRING, "v1.6.0"),
+    f("snat", BOOL),
+    f("conditionsV4", STRINGS),
+    f("conditionsV6", STRINGS),
+    f("masqAll", BOOL, "v1.2.0"),
+    f("markMasqBit", INT),
+    f("externalSetMarkChain", STRING),
 )
 BANDWIDTH = struct(  # *BandwidthEntry is embedded: its fields are the plugin's own
-    "PluginConf", "main.PluginConf",
-    f("ingressRate", UINT64), f("ingressBurst", UINT64), f("egressRate", UINT64), f("egressBurst", UINT64),
-    f("unshapedSubnets", STRINGS, "v1.5.0"), f("shapedSubnets", STRINGS, "v1.5.0"),
+    "PluginConf",
+    "main.PluginConf",
+    f("ingressRate", UINT64),
+    f("ingressBurst", UINT64),
+    f("egressRate", UINT64),
+    f("egressBurst", UINT64),
+    f("unshapedSubnets", STRINGS, "v1.5.0"),
+    f("shapedSubnets", STRINGS, "v1.5.0"),
 )
 FIREWALL = struct(
-    "FirewallNetConf", "main.FirewallNetConf",
-    f("backend", STRING), f("iptablesAdminChainName", STRING), f("firewalldZone", STRING),
+    "FirewallNetConf",
+    "main.FirewallNetConf",
+    f("backend", STRING),
+    f("iptablesAdminChainName", STRING),
+    f("firewalldZone", STRING),
     f("ingressPolicy", STRING),  # `type IngressPolicy = string` (an alias)
 )
 TUNING = struct(
-    "TuningConf", "main.TuningConf",
-    f("dataDir", STRING), f("sysctl", GoType("map", "map[string]string", elem=STRING)), f("mac", STRING),
-    f("promisc", BOOL), f("mtu", INT), f("txQLen", INT, "v1.4.0"), f("allmulti", BOOL),
+    "TuningConf",
+    "main.TuningConf",
+    f("dataDir", STRING),
+    f("sysctl", GoType("map", "map[string]string", elem=STRING)),
+    f("mac", STRING),
+    f("promisc", BOOL),
+    f("mtu", INT),
+    f("txQLen", INT, "v1.4.0"),
+    f("allmulti", BOOL),
 )
 SBR = struct("PluginConf", "main.PluginConf", f("table", INT, "v1.6.0"))
 VRF = struct("VRFNetConf", "main.VRFNetConf", f("vrfname", STRING), f("table", UINT32))
@@ -154,27 +215,54 @@ ROUTES = GoType("slice", "[]*types.Route", elem=ROUTE)
 RANGE_FIELDS = (f("rangeStart", IP), f("rangeEnd", IP), f("subnet", CIDR), f("gateway", IP))
 RANGE = struct("Range", "allocator.Range", *RANGE_FIELDS)
 HOST_LOCAL = struct(  # IPAMConfig embeds *Range: its four fields are promoted
-    "IPAMConfig", "*allocator.IPAMConfig",
-    *RANGE_FIELDS, f("Name", STRING), f("routes", ROUTES), f("dataDir", STRING), f("resolvConf", STRING),
-    f("ranges", GoType("slice", "[]allocator.RangeSet",
-                       elem=GoType("slice", "allocator.RangeSet", elem=RANGE))),
+    "IPAMConfig",
+    "*allocator.IPAMConfig",
+    *RANGE_FIELDS,
+    f("Name", STRING),
+    f("routes", ROUTES),
+    f("dataDir", STRING),
+    f("resolvConf", STRING),
+    f("ranges", GoType("slice", "[]allocator.RangeSet", elem=GoType("slice", "allocator.RangeSet", elem=RANGE))),
 )
-DNS = struct("DNS", "types.DNS", f("nameservers", STRINGS), f("domain", STRING), f("search", STRINGS),
-             f("options", STRINGS))
+DNS = struct(
+    "DNS", "types.DNS", f("nameservers", STRINGS), f("domain", STRING), f("search", STRINGS), f("options", STRINGS)
+)
 ADDRESS = struct("Address", "main.Address", f("address", _t("static-cidr", "string")), f("gateway", IP))
 STATIC = struct(
-    "IPAMConfig", "*main.IPAMConfig",
-    f("Name", STRING), f("routes", ROUTES), f("addresses", GoType("slice", "[]main.Address", elem=ADDRESS)),
+    "IPAMConfig",
+    "*main.IPAMConfig",
+    f("Name", STRING),
+    f("routes", ROUTES),
+    f("addresses", GoType("slice", "[]main.Address", elem=ADDRESS)),
     f("dns", DNS),
 )
 DHCP_OPTION = _t("string", "main.DHCPOption")
 DHCP = struct(
-    "IPAMConfig", "*main.IPAMConfig",
+    "IPAMConfig",
+    "*main.IPAMConfig",
     f("daemonSocketPath", STRING),
-    f("provide", GoType("slice", "[]main.ProvideOption", elem=struct(
-        "ProvideOption", "main.ProvideOption", f("option", DHCP_OPTION), f("value", STRING), f("fromArg", STRING)))),
-    f("request", GoType("slice", "[]main.RequestOption", elem=struct(
-        "RequestOption", "main.RequestOption", f("skipDefault", BOOL), f("option", DHCP_OPTION)))),
+    f(
+        "provide",
+        GoType(
+            "slice",
+            "[]main.ProvideOption",
+            elem=struct(
+                "ProvideOption",
+                "main.ProvideOption",
+                f("option", DHCP_OPTION),
+                f("value", STRING),
+                f("fromArg", STRING),
+            ),
+        ),
+    ),
+    f(
+        "request",
+        GoType(
+            "slice",
+            "[]main.RequestOption",
+            elem=struct("RequestOption", "main.RequestOption", f("skipDefault", BOOL), f("option", DHCP_OPTION)),
+        ),
+    ),
     f("priority", INT, "v1.6.0"),
 )
 
@@ -185,24 +273,62 @@ _PARSE_CONFIGURATION = "failed to parse network configuration: "
 PLUGINS: Mapping[str, PluginSpec] = {
     spec.type: spec
     for spec in (
-        PluginSpec("bridge", BRIDGE, "plugins@v1.1.1..v1.9.1 plugins/main/bridge/bridge.go NetConf", _LOAD, ipam_relay=""),
+        PluginSpec(
+            "bridge", BRIDGE, "plugins@v1.1.1..v1.9.1 plugins/main/bridge/bridge.go NetConf", _LOAD, ipam_relay=""
+        ),
         PluginSpec("ptp", PTP, "plugins@v1.1.1..v1.9.1 plugins/main/ptp/ptp.go NetConf", _LOAD, ipam_relay=""),
-        PluginSpec("macvlan", MACVLAN, "plugins@v1.1.1..v1.9.1 plugins/main/macvlan/macvlan.go NetConf", _LOAD, ipam_relay=""),
-        PluginSpec("ipvlan", IPVLAN, "plugins@v1.1.1..v1.9.1 plugins/main/ipvlan/ipvlan.go NetConf", _LOAD, ipam_relay=""),
-        PluginSpec("vlan", VLAN, "plugins@v1.1.1..v1.9.1 plugins/main/vlan/vlan.go NetConf", _LOAD,
-                   ipam_relay="failed to execute IPAM delegate: "),
-        PluginSpec("host-device", HOST_DEVICE, "plugins@v1.1.1..v1.9.1 plugins/main/host-device/host-device.go NetConf",
-                   _LOAD, ipam_relay=""),
-        PluginSpec("tap", TAP, "plugins@v1.3.0..v1.9.1 plugins/main/tap/tap.go NetConf", _LOAD, since="v1.3.0", ipam_relay=""),
-        PluginSpec("dummy", TYPES_NETCONF_ONLY, "plugins@v1.2.0..v1.9.1 plugins/main/dummy/dummy.go (types.NetConf)",
-                   _PARSE_CONFIG, since="v1.2.0", ipam_relay=""),
-        PluginSpec("loopback", TYPES_NETCONF_ONLY, "plugins@v1.1.1..v1.9.1 plugins/main/loopback/loopback.go (types.NetConf)",
-                   _PARSE_CONFIG),
-        PluginSpec("portmap", PORTMAP, "plugins@v1.1.1..v1.9.1 plugins/meta/portmap/main.go PortMapConf",
-                   "failed to parse config: " + _PARSE_CONFIGURATION),
-        PluginSpec("bandwidth", BANDWIDTH, "plugins@v1.1.1..v1.9.1 plugins/meta/bandwidth/main.go PluginConf, BandwidthEntry",
-                   _PARSE_CONFIGURATION),
-        PluginSpec("firewall", FIREWALL, "plugins@v1.1.1..v1.9.1 plugins/meta/firewall/firewall.go FirewallNetConf", _LOAD),
+        PluginSpec(
+            "macvlan", MACVLAN, "plugins@v1.1.1..v1.9.1 plugins/main/macvlan/macvlan.go NetConf", _LOAD, ipam_relay=""
+        ),
+        PluginSpec(
+            "ipvlan", IPVLAN, "plugins@v1.1.1..v1.9.1 plugins/main/ipvlan/ipvlan.go NetConf", _LOAD, ipam_relay=""
+        ),
+        PluginSpec(
+            "vlan",
+            VLAN,
+            "plugins@v1.1.1..v1.9.1 plugins/main/vlan/vlan.go NetConf",
+            _LOAD,
+            ipam_relay="failed to execute IPAM delegate: ",
+        ),
+        PluginSpec(
+            "host-device",
+            HOST_DEVICE,
+            "plugins@v1.1.1..v1.9.1 plugins/main/host-device/host-device.go NetConf",
+            _LOAD,
+            ipam_relay="",
+        ),
+        PluginSpec(
+            "tap", TAP, "plugins@v1.3.0..v1.9.1 plugins/main/tap/tap.go NetConf", _LOAD, since="v1.3.0", ipam_relay=""
+        ),
+        PluginSpec(
+            "dummy",
+            TYPES_NETCONF_ONLY,
+            "plugins@v1.2.0..v1.9.1 plugins/main/dummy/dummy.go (types.NetConf)",
+            _PARSE_CONFIG,
+            since="v1.2.0",
+            ipam_relay="",
+        ),
+        PluginSpec(
+            "loopback",
+            TYPES_NETCONF_ONLY,
+            "plugins@v1.1.1..v1.9.1 plugins/main/loopback/loopback.go (types.NetConf)",
+            _PARSE_CONFIG,
+        ),
+        PluginSpec(
+            "portmap",
+            PORTMAP,
+            "plugins@v1.1.1..v1.9.1 plugins/meta/portmap/main.go PortMapConf",
+            "failed to parse config: " + _PARSE_CONFIGURATION,
+        ),
+        PluginSpec(
+            "bandwidth",
+            BANDWIDTH,
+            "plugins@v1.1.1..v1.9.1 plugins/meta/bandwidth/main.go PluginConf, BandwidthEntry",
+            _PARSE_CONFIGURATION,
+        ),
+        PluginSpec(
+            "firewall", FIREWALL, "plugins@v1.1.1..v1.9.1 plugins/meta/firewall/firewall.go FirewallNetConf", _LOAD
+        ),
         PluginSpec("tuning", TUNING, "plugins@v1.1.1..v1.9.1 plugins/meta/tuning/tuning.go TuningConf", _LOAD),
         PluginSpec("sbr", SBR, "plugins@v1.1.1..v1.9.1 plugins/meta/sbr/main.go PluginConf", _PARSE_CONFIGURATION),
         PluginSpec("vrf", VRF, "plugins@v1.1.1..v1.9.1 plugins/meta/vrf/main.go VRFNetConf", _LOAD),
@@ -213,12 +339,20 @@ IPAM_PLUGINS: Mapping[str, PluginSpec] = {
     spec.type: spec
     for spec in (
         # LoadIPAMConfig returns Go's json error unwrapped on ADD (host-local main.go cmdAdd).
-        PluginSpec("host-local", HOST_LOCAL,
-                   "plugins@v1.1.1..v1.9.1 plugins/ipam/host-local/backend/allocator/config.go IPAMConfig, range.go Range", ""),
+        PluginSpec(
+            "host-local",
+            HOST_LOCAL,
+            "plugins@v1.1.1..v1.9.1 plugins/ipam/host-local/backend/allocator/config.go IPAMConfig, range.go Range",
+            "",
+        ),
         PluginSpec("static", STATIC, "plugins@v1.1.1..v1.9.1 plugins/ipam/static/main.go IPAMConfig, Address", ""),
         # The dhcp client decodes the whole config to find the daemon socket (main.go getSocketPath).
-        PluginSpec("dhcp", DHCP, "plugins@v1.1.1..v1.9.1 plugins/ipam/dhcp/main.go IPAMConfig, ProvideOption, RequestOption",
-                   "error obtaining socketPath: error parsing socket path conf: "),
+        PluginSpec(
+            "dhcp",
+            DHCP,
+            "plugins@v1.1.1..v1.9.1 plugins/ipam/dhcp/main.go IPAMConfig, ProvideOption, RequestOption",
+            "error obtaining socketPath: error parsing socket path conf: ",
+        ),
     )
 }
 
@@ -226,4 +360,4 @@ IPAM_PLUGINS: Mapping[str, PluginSpec] = {
 # and typed per plugin above).
 IPAM_SPEC_KEYS = ("type",)
 
-__all__ = ["GoType", "Field", "PluginSpec", "PLUGINS", "IPAM_PLUGINS", "INT_RANGES", "IPAM_SPEC_KEYS"]
+__all__ = ["INT_RANGES", "IPAM_PLUGINS", "IPAM_SPEC_KEYS", "PLUGINS", "Field", "GoType", "PluginSpec"]

@@ -11,6 +11,7 @@ small interpreter for exactly the keywords these schemas use; the validate stage
 first and calls ``jsonschema`` only for a document it rejects, so a clean file never pays
 for importing ``jsonschema`` (tests/test_schemas.py checks that both always agree).
 """
+
 from __future__ import annotations
 
 import functools
@@ -71,29 +72,29 @@ def read_packaged(relative: str) -> bytes:
     return node.read_bytes()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(kind: str, version: str) -> Mapping[str, Any]:
     """The decoded schema for ``kind`` at spec ``version`` (read once)."""
     loaded: Mapping[str, Any] = json.loads(read_resource(schema_path(kind, version)))
     return loaded
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_index() -> Mapping[str, Any]:
     """``schemas/index.json``: one entry per shipped schema."""
     loaded: Mapping[str, Any] = json.loads(read_resource(f"{SCHEMA_DIR}/index.json"))
     return loaded
 
 
-@functools.lru_cache(maxsize=None)
-def validator(kind: str, version: str) -> "Validator":
+@functools.cache
+def validator(kind: str, version: str) -> Validator:
     """A compiled Draft 2020-12 validator, built once per (kind, version)."""
     from jsonschema import Draft202012Validator  # lazy: ~80 ms of imports, only on a rejected file
 
     return Draft202012Validator(load_schema(kind, version))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def quick_check(kind: str, version: str) -> Check:
     """A predicate that is True exactly when ``validator(kind, version)`` finds no error."""
     schema = load_schema(kind, version)
@@ -139,13 +140,13 @@ class _Compiler:
         return _all_of(checks)
 
     def _kw_ref(self, ref: str, _schema: Mapping[str, Any]) -> Check:
-        if not ref.startswith("#/$defs/") or "/" in ref[len("#/$defs/"):]:
+        if not ref.startswith("#/$defs/") or "/" in ref[len("#/$defs/") :]:
             raise UnsupportedSchema(f"only local #/$defs/<name> references are supported: {ref!r}")
         if ref in self.active:
             raise UnsupportedSchema(f"recursive reference {ref!r} is not implemented")
         if ref not in self.refs:
             self.active.add(ref)
-            self.refs[ref] = self.compile(self.root["$defs"][ref[len("#/$defs/"):]])
+            self.refs[ref] = self.compile(self.root["$defs"][ref[len("#/$defs/") :]])
             self.active.discard(ref)
         return self.refs[ref]
 
@@ -250,15 +251,12 @@ def _all_of(checks: List[Check]) -> Check:
     frozen = tuple(checks)
 
     def check_all(x: Any) -> bool:
-        for check in frozen:
-            if not check(x):
-                return False
-        return True
+        return all(check(x) for check in frozen)
 
     return check_all
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def any_version_list_keys() -> Tuple[str, ...]:
     """Every list-level key some spec version defines, in a stable order."""
     seen: Dict[str, None] = {}

@@ -16,6 +16,7 @@ Five findings come from here (rules/schema.py):
 Everything the schema can say that another rule family already says is dropped through
 ``OWNED_ELSEWHERE`` (an explicit table) so a problem is reported once, by its owner.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -24,17 +25,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..gofmt import go_quote
-from ..gojson import escape_token
-from ..gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
 from ..gofmt import go_type_name as go_type
 from ..gofmt import json_kind as go_json_kind
-from . import schemas
+from ..gojson import escape_token, pointer
+from ..gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
 from ..model import Finding, ParsedFile
-from .netconf import did_you_mean
-from ..gojson import pointer
-from .schemas import any_version_list_keys
-from . import plugin_check
 from ..rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
+from . import plugin_check, schemas
+from .netconf import did_you_mean
+from .schemas import any_version_list_keys
 
 if TYPE_CHECKING:  # pragma: no cover
     from jsonschema.exceptions import ValidationError
@@ -54,7 +53,9 @@ def validate(parsed: ParsedFile) -> Tuple[Finding, ...]:
     return tuple(findings + plugin_option_findings(parsed, findings))
 
 
-def spec_findings(parsed: ParsedFile, document: Mapping[str, Any], version: Optional[str], single: bool) -> List[Finding]:
+def spec_findings(
+    parsed: ParsedFile, document: Mapping[str, Any], version: Optional[str], single: bool
+) -> List[Finding]:
     """CNI201-CNI203 against the schema of the declared spec version."""
     if version is None or not schemas.has_schema(version):
         return []  # absent/unknown version: CNI301/CNI302/CNI303 (semantics) own it
@@ -95,8 +96,18 @@ def plugin_option_findings(parsed: ParsedFile, spec_level: Sequence[Finding]) ->
 # The *list* level is read with map lookups (libcni/conf.go NetworkConfFromBytes) and is
 # case-sensitive: it is never renamed.
 PLUGIN_FIELDS = (
-    "type", "name", "cniVersion", "capabilities", "ipam", "dns", "prevResult", "ipMasq", "args",
-    "runtimeConfig", "cni.dev/valid-attachments", "cni.dev/attachments",
+    "type",
+    "name",
+    "cniVersion",
+    "capabilities",
+    "ipam",
+    "dns",
+    "prevResult",
+    "ipMasq",
+    "args",
+    "runtimeConfig",
+    "cni.dev/valid-attachments",
+    "cni.dev/attachments",
 )
 NESTED_FIELDS: Mapping[str, Tuple[str, ...]] = {
     "ipam": ("type", "routes"),
@@ -106,8 +117,7 @@ ROUTE_FIELDS = ("dst", "gw")  # cni pkg/types Route{Dst, GW}, as host-local/stat
 ATTACHMENT_FIELDS = ("containerID", "ifname")
 
 
-
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _folded_fields(fields: Tuple[str, ...]) -> Dict[str, str]:
     return {go_fold(f): f for f in fields}
 
@@ -198,7 +208,7 @@ def original_path(path: Iterable[PathPart], renames: Renames) -> Path:
 # --- CNI202: list-level keys libcni does not read ----------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def list_keys(version: str) -> FrozenSet[str]:
     """The list-level keys the conflist schema of ``version`` defines."""
     return frozenset(schemas.load_schema("conflist", version)["properties"])
@@ -283,11 +293,21 @@ def _owned(location: str, keywords: str, owner: str, why: str, since: str = "0.1
 OWNED_ELSEWHERE: Tuple[Owned, ...] = (
     _owned("cniVersion", "required", "CNI301", "no cniVersion: no schema is chosen then; listed for completeness"),
     _owned("cniVersion", "type", "CNI109", "libcni refuses a non-string cniVersion (invalid cniVersion type)"),
-    _owned("name", "required", "CNI114/CNI305", "a list without name is refused by libcni (CNI114); a .conf without one fails in the plugin (CNI305)"),
+    _owned(
+        "name",
+        "required",
+        "CNI114/CNI305",
+        "a list without name is refused by libcni (CNI114); a .conf without one fails in the plugin (CNI305)",
+    ),
     _owned("name", "type", "CNI109", "libcni refuses a non-string name (invalid name type)"),
     _owned("name", "pattern", "CNI304", "the network-name character rule (spec 1.0.0) is CNI304"),
     _owned("cniVersions/**", "", "CNI308", "cniVersions selection and entries are CNI308"),
-    _owned("disableCheck", "", "CNI309/CNI109", "a string disableCheck is CNI309; any other non-boolean is refused by libcni"),
+    _owned(
+        "disableCheck",
+        "",
+        "CNI309/CNI109",
+        "a string disableCheck is CNI309; any other non-boolean is refused by libcni",
+    ),
     _owned("plugins", "required", "CNI110", "libcni refuses a list without plugins (no 'plugins' key)"),
     _owned("plugins", "type", "CNI109", "libcni refuses a non-array plugins (invalid 'plugins' type)"),
     _owned("plugins", "minItems", "CNI111", "libcni refuses an empty plugins array (no plugins in list)"),
@@ -295,16 +315,37 @@ OWNED_ELSEWHERE: Tuple[Owned, ...] = (
     _owned("plugins/*/type", "required", "CNI112", "libcni refuses a plugin without type (missing 'type')"),
     _owned("plugins/*/type", "type", "CNI109", "libcni decodes type into a string field"),
     _owned("plugins/*/type", "minLength pattern", "CNI311", "an empty type or one with path separators is CNI311"),
-    _owned("plugins/*/name", "", "CNI310/CNI109", "inside a list the runtime overwrites a plugin's name; libcni decodes it as a string"),
-    _owned("plugins/*/cniVersion", "", "CNI310/CNI109", "a plugin-level cniVersion in a list is ignored (CNI310); libcni decodes it as a string"),
-    _owned("plugins/*/capabilities/**", "", "CNI109", "libcni decodes capabilities as map[string]bool and refuses anything else"),
+    _owned(
+        "plugins/*/name",
+        "",
+        "CNI310/CNI109",
+        "inside a list the runtime overwrites a plugin's name; libcni decodes it as a string",
+    ),
+    _owned(
+        "plugins/*/cniVersion",
+        "",
+        "CNI310/CNI109",
+        "a plugin-level cniVersion in a list is ignored (CNI310); libcni decodes it as a string",
+    ),
+    _owned(
+        "plugins/*/capabilities/**",
+        "",
+        "CNI109",
+        "libcni decodes capabilities as map[string]bool and refuses anything else",
+    ),
     _owned("plugins/*/ipam", "type", "CNI109", "libcni decodes ipam into its IPAM struct"),
     _owned("plugins/*/ipam/type", "type", "CNI109", "libcni decodes ipam.type into a string field"),
     _owned("plugins/*/ipam/type", "pattern", "CNI311", "an ipam type with path separators is CNI311"),
     _owned("plugins/*/dns/**", "", "CNI109", "libcni decodes dns into its DNS struct"),
     _owned("plugins/*/prevResult/**", "", "CNI109", "libcni decodes prevResult as an object"),
     _owned("plugins/*/args/**", "", "CNI307", "args is reserved for the runtime from spec 1.0.0", since="1.0.0"),
-    _owned("plugins/*/runtimeConfig/**", "", "CNI307", "runtimeConfig is reserved for the runtime from spec 1.0.0", since="1.0.0"),
+    _owned(
+        "plugins/*/runtimeConfig/**",
+        "",
+        "CNI307",
+        "runtimeConfig is reserved for the runtime from spec 1.0.0",
+        since="1.0.0",
+    ),
     _owned("plugins/*/cni.dev~1*/**", "", "CNI307", "cni.dev/* keys are reserved for the runtime (spec 1.0.0)"),
 )
 
@@ -399,19 +440,25 @@ def complaints(instance: Any, kind: str, version: str) -> List[Complaint]:
     """Top-level errors, most relevant first; for anyOf/oneOf the best sub-error's message."""
     from jsonschema.exceptions import best_match, relevance
 
-    errors: List["ValidationError"] = list(schemas.validator(kind, version).iter_errors(instance))
+    errors: List[ValidationError] = list(schemas.validator(kind, version).iter_errors(instance))
     missing = _required_keys(errors)
     out: List[Complaint] = []
     for error in sorted(errors, key=relevance):  # stable: keeps jsonschema's order among equals
         detail = best_match(error.context).message if error.context else error.message
         out.append(
-            Complaint(tuple(error.absolute_path), str(error.validator), error.instance,
-                      error.schema if isinstance(error.schema, dict) else {}, detail, missing.get(id(error)))
+            Complaint(
+                tuple(error.absolute_path),
+                str(error.validator),
+                error.instance,
+                error.schema if isinstance(error.schema, dict) else {},
+                detail,
+                missing.get(id(error)),
+            )
         )
     return out
 
 
-def _required_keys(errors: Sequence["ValidationError"]) -> Dict[int, str]:
+def _required_keys(errors: Sequence[ValidationError]) -> Dict[int, str]:
     """For each "required" error, the key it is about.
 
     jsonschema yields one error per absent key, in the order of the keyword's list
@@ -458,17 +505,21 @@ def readbool_finding(path: str, ptr: str, field: str, value: Any, text: str) -> 
     is refused by libcni >= v1.2.1 (cni@v1.3.0 libcni/conf.go:173,182)."""
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return SPEC_DEVIATION.at(
-            path, ptr,
-            f"{text}; libcni >= v1.2.1 accepts the string \"true\"/\"false\" and older releases ignore `{field}`",
-            fix=f"Write `\"{field}\": {value.lower()}` (a JSON boolean) as the spec says.",
+            path,
+            ptr,
+            f'{text}; libcni >= v1.2.1 accepts the string "true"/"false" and older releases ignore `{field}`',
+            fix=f'Write `"{field}": {value.lower()}` (a JSON boolean) as the spec says.',
         )
     if isinstance(value, str):
         predicts = f"error parsing configuration list: invalid value {go_quote(value.lower())} for {field}"
     else:
         predicts = f"error parsing configuration list: invalid type {go_type(value)} for {field}"
     return SCHEMA_VIOLATION.at(
-        path, ptr, f"{text}; libcni >= v1.2.1 (containerd >= 2.0, CRI-O >= 1.31) refuses to load the file",
-        predicts=predicts, fix=f"Write `\"{field}\": true` or `false` (a JSON boolean).",
+        path,
+        ptr,
+        f"{text}; libcni >= v1.2.1 (containerd >= 2.0, CRI-O >= 1.31) refuses to load the file",
+        predicts=predicts,
+        fix=f'Write `"{field}": true` or `false` (a JSON boolean).',
     )
 
 
@@ -483,10 +534,16 @@ def refusing_plugin(field: Optional[str], plugin_type: Optional[str], ipam_type:
     return None
 
 
-def netconf_prediction(plugin_type: Optional[str], plugin_name: Optional[str], field: Optional[str], complaint: Complaint) -> Optional[str]:
+def netconf_prediction(
+    plugin_type: Optional[str], plugin_name: Optional[str], field: Optional[str], complaint: Complaint
+) -> Optional[str]:
     """`plugin type="bridge" failed (add): failed to load netconf: json: cannot unmarshal ...`
     (libcni >= v1.0.0 prefix, cni@v1.3.0 libcni/api.go:521 and pluginDescription :615)."""
-    if plugin_type not in NETCONF_WRAPPED or field != "ipMasq" or len(complaint.path) != _plugin_depth(complaint.path) + 1:
+    if (
+        plugin_type not in NETCONF_WRAPPED
+        or field != "ipMasq"
+        or len(complaint.path) != _plugin_depth(complaint.path) + 1
+    ):
         return None
     described = f"type={go_quote(plugin_type or '')}" + (f" name={go_quote(plugin_name)}" if plugin_name else "")
     return (
@@ -518,7 +575,7 @@ def plugin_context(instance: Any, path: Path, kind: str) -> Tuple[Optional[str],
 
 def field_name(path: Path, kind: str) -> Optional[str]:
     """The well-known key a path is about: a list key, a plugin key, or "ipam.routes"."""
-    rest = path[_plugin_depth(path):] if kind == "conflist" else path
+    rest = path[_plugin_depth(path) :] if kind == "conflist" else path
     if rest[:2] == ("ipam", "routes"):
         return "ipam.routes"
     return str(rest[0]) if rest and isinstance(rest[0], str) else None
@@ -538,8 +595,10 @@ def describe_place(path: Path, kind: str, plugin_type: Optional[str]) -> str:
 def expected(schema: Mapping[str, Any], keyword: str) -> str:
     """What the schema wanted, in words."""
     if keyword == "anyOf":
-        return " or ".join(expected(sub, next(iter(k for k in sub if k in ("type", "enum")), "type"))
-                           for sub in schema.get("anyOf", ()))
+        return " or ".join(
+            expected(sub, next(iter(k for k in sub if k in ("type", "enum")), "type"))
+            for sub in schema.get("anyOf", ())
+        )
     if keyword == "enum" or "enum" in schema:
         return "one of " + ", ".join(go_quote(v) for v in schema.get("enum", ()))
     if keyword == "type" or "type" in schema:
@@ -573,4 +632,4 @@ def json_kind(value: Any) -> str:
     return type(value).__name__
 
 
-__all__ = ["validate", "prepare", "OWNED_ELSEWHERE"]
+__all__ = ["OWNED_ELSEWHERE", "prepare", "validate"]

@@ -11,6 +11,7 @@ Pure functions of data: the node stage (node.py) resolves and probes, this modul
   errors (string ``disableCheck``, malformed ``cniVersions``).
 * ``BinaryFacts``: what resolution + the VERSION probe told us about one type.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,16 +24,16 @@ from ..runtime.matrix import Libcni
 from ..versions import VersionError, go_quote_list, incompatible_text, parse_version, try_parse
 
 __all__ = [
-    "Executed",
     "BinaryFacts",
+    "Executed",
     "executed_binaries",
+    "go_dirs",
+    "go_quote",
+    "go_type",
     "list_version",
     "plugin_sees",
-    "go_type",
-    "go_quote",
-    "go_dirs",
-    "rejection",
     "prev_result_family",
+    "rejection",
 ]
 
 FLANNEL_TYPES = ("flannel",)
@@ -119,8 +120,7 @@ def _raw_ipam_type(plugin: Mapping[str, Any]) -> Optional[str]:
     return found if isinstance(found, str) and found else None
 
 
-def _conf_binaries(conf: Mapping[str, Any], index: int, base: str, version: Optional[str],
-                   own: bool) -> List[Executed]:
+def _conf_binaries(conf: Mapping[str, Any], index: int, base: str, version: Optional[str], own: bool) -> List[Executed]:
     out: List[Executed] = []
     ptype = conf.get("type")
     if isinstance(ptype, str) and ptype:

@@ -8,18 +8,20 @@ models one runtime: the first ``--runtime`` given, else runtimes.default_runtime
 CRI-O release when the node has /etc/crio and no /etc/containerd/config.toml, otherwise the
 newest containerd release.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import compare as crosscheck, predict
-from ..runtime import matrix as runtimes
-from .compare import BinaryFacts, Executed, executed_binaries, list_version, plugin_sees, rejection
 from ..model import Finding, ParsedFile, PluginConf, Selection, Severity
 from ..rules import skew
+from ..runtime import matrix as runtimes
 from ..versions import SPEC_VERSIONS, go_quote_list, try_parse
+from . import compare as crosscheck
+from . import predict
+from .compare import BinaryFacts, Executed, executed_binaries, list_version, plugin_sees, rejection
 
 DEFAULT_BIN_DIR = "/opt/cni/bin"
 LOOPBACK = "loopback"
@@ -65,8 +67,9 @@ def _bin_dirs(options: Any) -> Tuple[str, ...]:
 # resolve + probe
 
 
-def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
-            ) -> Tuple[Dict[str, BinaryFacts], List[Finding], List[Mapping[str, Any]]]:
+def _gather(
+    parsed: Sequence[ParsedFile], options: Any, scope: _Scope
+) -> Tuple[Dict[str, BinaryFacts], List[Finding], List[Mapping[str, Any]]]:
     modelled = scope.modelled
     from ..plugins import elfinfo, probe, resolve
     from ..rules import binaries
@@ -75,7 +78,9 @@ def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
     dirs = _bin_dirs(options)
     findings: List[Finding] = list(binaries.bin_dir_findings(dirs))
     occurrences: List[Tuple[ParsedFile, Executed]] = [
-        (item, binary) for item in _loadable(parsed) for binary in executed_binaries(item.network)  # type: ignore[arg-type]
+        (item, binary)
+        for item in _loadable(parsed)
+        for binary in executed_binaries(item.network)  # type: ignore[arg-type]
     ]
     types = list(dict.fromkeys([b.type for _, b in occurrences] + [LOOPBACK]))
     use_cache = bool(getattr(options, "use_cache", True))
@@ -83,9 +88,12 @@ def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
         elfinfo.enable_disk_cache()
     resolutions = {t: resolve.find_in_path(t, dirs) for t in types}
     paths = [r.path for r in resolutions.values() if r.path is not None and r.problem is None]
-    probes = probe.probe_all(paths, cni_version=modelled.release.libcni.current,
-                             timeout=float(getattr(options, "probe_timeout", 5.0)),
-                             use_cache=use_cache)
+    probes = probe.probe_all(
+        paths,
+        cni_version=modelled.release.libcni.current,
+        timeout=float(getattr(options, "probe_timeout", 5.0)),
+        use_cache=use_cache,
+    )
     if use_cache:
         elfinfo.save_disk_cache()
     for item, binary in occurrences:
@@ -105,32 +113,44 @@ def _gather(parsed: Sequence[ParsedFile], options: Any, scope: "_Scope"
     for plugin_type, res in resolutions.items():
         result = probes.get(res.path or "") if res.problem is None else None
         facts[plugin_type] = BinaryFacts(
-            type=plugin_type, path=res.path, problem=res.problem, error=res.error,
-            exec_error=getattr(res, "exec_error", None), probed=result is not None,
-            probe_ok=bool(result and result.ok), supported=tuple(result.supported) if result else (),
+            type=plugin_type,
+            path=res.path,
+            problem=res.problem,
+            error=res.error,
+            exec_error=getattr(res, "exec_error", None),
+            probed=result is not None,
+            probe_ok=bool(result and result.ok),
+            supported=tuple(result.supported) if result else (),
             reply_version=result.cni_version if result else None,
             legacy=bool(result and getattr(result, "legacy", False)),
             probe_error=result.error if result else None,
         )
-        plugins.append({
-            "type": plugin_type, "path": res.path, "problem": res.problem, "error": res.error,
-            "cni_version": result.cni_version if result else None,
-            "supported": list(result.supported) if result else [],
-            "probe_error": result.error if result else None,
-            "from_cache": bool(result and result.from_cache),
-        })
+        plugins.append(
+            {
+                "type": plugin_type,
+                "path": res.path,
+                "problem": res.problem,
+                "error": res.error,
+                "cni_version": result.cni_version if result else None,
+                "supported": list(result.supported) if result else [],
+                "probe_error": result.error if result else None,
+                "from_cache": bool(result and result.from_cache),
+            }
+        )
     return facts, findings, plugins
 
 
-def _weigh_probe_failure(finding: Finding, binary: Executed, scope: "_Scope") -> Finding:
+def _weigh_probe_failure(finding: Finding, binary: Executed, scope: _Scope) -> Finding:
     """A rejected VERSION reply (CNI501) only hurts where the runtime asks VERSION: CRI-O and
     dockershim validate the *top-level* plugins of each file (ValidateNetworkList, cni-facts
     §2.1); containerd never asks, and nobody asks IPAM or delegate binaries."""
     if finding.code != "CNI501":
         return finding
     if binary.role != "plugin":
-        why = (f"only top-level plugins are validated, so this {binary.role} binary's reply harms no runtime; "
-               "cnidoctor just cannot learn which versions it supports")
+        why = (
+            f"only top-level plugins are validated, so this {binary.role} binary's reply harms no runtime; "
+            "cnidoctor just cannot learn which versions it supports"
+        )
     elif not any(m.release.validates_on_load for m in scope.releases):
         why = "no runtime in scope asks VERSION (containerd never does), so nothing fails today"
     else:
@@ -156,7 +176,9 @@ def _newest_lib(items: Sequence[runtimes.Modelled]) -> runtimes.Libcni:
     return max((m.release.libcni for m in items), key=lambda lib: lib.key)
 
 
-def _rejections(item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+def _rejections(
+    item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]
+) -> List[Finding]:
     """CNI511 per executed binary whose supported versions lack what it will be told: refused on
     ADD by the plugin (skel), and refused at load by validating runtimes (CRI-O, dockershim)."""
     assert item.network is not None
@@ -185,7 +207,7 @@ def _rejections(item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: 
 
 
 def _refusal_kind(binary: Executed, sees: str, info: BinaryFacts, modelled: runtimes.Modelled) -> Optional[str]:
-    """"validate" when the runtime's ValidateNetworkList rejects the file at load (top-level
+    """ "validate" when the runtime's ValidateNetworkList rejects the file at load (top-level
     plugins only, cni-facts §2.1), "add" when the plugin's skel refuses the verb, else None."""
     if sees in info.supported:
         return None
@@ -194,8 +216,9 @@ def _refusal_kind(binary: Executed, sees: str, info: BinaryFacts, modelled: runt
     return "add" if info.negotiates else None
 
 
-def _rejection_finding(item: ParsedFile, binary: Executed, sees: str,
-                       affected: Sequence[Tuple[runtimes.Modelled, str]], info: BinaryFacts) -> Finding:
+def _rejection_finding(
+    item: ParsedFile, binary: Executed, sees: str, affected: Sequence[Tuple[runtimes.Modelled, str]], info: BinaryFacts
+) -> Finding:
     where = f"{binary.type} ({info.path}) supports {go_quote_list(info.supported)}"
     role = {"plugin": "plugin", "ipam": "IPAM plugin", "delegate": "delegate"}[binary.role]
     implied = " (implied default)" if binary.implied else ""
@@ -218,7 +241,9 @@ def _rejection_finding(item: ParsedFile, binary: Executed, sees: str,
     return skew.PLUGIN_REJECTS_CONFIG_VERSION.at(item.path, binary.pointer, message, plugin=binary.type, predicts=text)
 
 
-def _chain_mismatches(item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+def _chain_mismatches(
+    item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]
+) -> List[Finding]:
     """CNI512: a non-negotiating plugin followed by another plugin, on libcni >= 1.0."""
     assert item.network is not None
     new_lib = [m for m in releases if not m.release.libcni.result_typed_by_config]
@@ -240,19 +265,29 @@ def _chain_mismatches(item: ParsedFile, releases: Sequence[runtimes.Modelled], f
             result = predict._known_result_version(prev, sees)
             pointer = f"{before.pointer}/type"
             if result is None:
-                message = (f"{before.type} does not negotiate versions (legacy VERSION reply), so the result version it "
-                           f"hands to {after.type} is unknowable without running it; if it is not {sees}, "
-                           f"{after.type} fails `could not parse prevResult: ...` on {_ranges(rows)}")
-                out.append(replace(skew.CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type),
-                                   severity=Severity.INFO))
+                message = (
+                    f"{before.type} does not negotiate versions (legacy VERSION reply), so the result version it "
+                    f"hands to {after.type} is unknowable without running it; if it is not {sees}, "
+                    f"{after.type} fails `could not parse prevResult: ...` on {_ranges(rows)}"
+                )
+                out.append(
+                    replace(
+                        skew.CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type),
+                        severity=Severity.INFO,
+                    )
+                )
                 continue
             family = crosscheck.prev_result_family(sees, nxt.reply_version if nxt and nxt.negotiates else None)
             if result == sees or family is None or result in family:
                 continue
             text = predict._prefix(after, "add", _newest_lib(rows)) + crosscheck.prev_result_error(family, result)
-            message = (f"{before.type} answers in {result} (legacy VERSION reply), the list is {sees}: {after.type} cannot "
-                       f"parse its prevResult on {_ranges(rows)}")
-            out.append(skew.CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type, predicts=text))
+            message = (
+                f"{before.type} answers in {result} (legacy VERSION reply), the list is {sees}: {after.type} cannot "
+                f"parse its prevResult on {_ranges(rows)}"
+            )
+            out.append(
+                skew.CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type, predicts=text)
+            )
     return out
 
 
@@ -274,14 +309,18 @@ def _result_version_unsupported(item: ParsedFile, releases: Sequence[runtimes.Mo
         prefix = predict._prefix(first, "add", lib) if first is not None else ""
         text = prefix + f"unsupported CNI result version {crosscheck.go_quote(version)}"
         newest = max(lib.current for lib in (m.release.libcni for m in rows))
-        message = (f"cniVersion {crosscheck.go_quote(version)} is newer than the result versions of the runtime's libcni "
-                   f"(at most {newest}): ADD fails after the first plugin did its work (leaking its IP and "
-                   f"interface) on {_ranges(rows)}")
+        message = (
+            f"cniVersion {crosscheck.go_quote(version)} is newer than the result versions of the runtime's libcni "
+            f"(at most {newest}): ADD fails after the first plugin did its work (leaking its IP and "
+            f"interface) on {_ranges(rows)}"
+        )
         out.append(skew.RUNTIME_RESULT_VERSION_UNSUPPORTED.at(item.path, "/cniVersion", message, predicts=text))
     return out
 
 
-def _status_old_plugins(item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+def _status_old_plugins(
+    item: ParsedFile, releases: Sequence[runtimes.Modelled], facts: Mapping[str, BinaryFacts]
+) -> List[Finding]:
     """CNI515: STATUS/GC runtimes, a >= 1.1.0 list, a plugin whose skel predates STATUS."""
     assert item.network is not None
     out: List[Finding] = []
@@ -302,10 +341,15 @@ def _status_old_plugins(item: ParsedFile, releases: Sequence[runtimes.Modelled],
             if parsed is not None and parsed >= (1, 1, 0):
                 rows.append(modelled)
         if rows:
-            message = (f"{plugin.type} answers VERSION with {info.reply_version}: its skel predates STATUS/GC, which "
-                       f"{_ranges(rows)} send for this >= 1.1.0 list; the node turns NetworkReady=false")
-            out.append(skew.STATUS_GC_OLD_PLUGIN.at(item.path, f"{plugin.pointer}/type", message,
-                                                    plugin=plugin.type, predicts=text))
+            message = (
+                f"{plugin.type} answers VERSION with {info.reply_version}: its skel predates STATUS/GC, which "
+                f"{_ranges(rows)} send for this >= 1.1.0 list; the node turns NetworkReady=false"
+            )
+            out.append(
+                skew.STATUS_GC_OLD_PLUGIN.at(
+                    item.path, f"{plugin.pointer}/type", message, plugin=plugin.type, predicts=text
+                )
+            )
     return out
 
 
@@ -324,8 +368,10 @@ def _loopback_skew(releases: Sequence[runtimes.Modelled], facts: Mapping[str, Bi
         lib = _newest_lib(rows)
         prefix = predict._loopback_prefix("add", lib)
         text = prefix + (rejection(info, version) or "")
-        message = (f"{info.path} supports {go_quote_list(info.supported)}, but {_ranges(rows)} run the built-in "
-                   f"loopback network as cniVersion {version}: every pod sandbox fails")
+        message = (
+            f"{info.path} supports {go_quote_list(info.supported)}, but {_ranges(rows)} run the built-in "
+            f"loopback network as cniVersion {version}: every pod sandbox fails"
+        )
         out.append(skew.RUNTIME_LOOPBACK_SKEW.at(None, "", message, plugin=LOOPBACK, predicts=text))
     return out
 
@@ -341,8 +387,10 @@ def _loopback_missing(releases: Sequence[runtimes.Modelled], facts: Mapping[str,
         return []
     lib = _newest_lib(users)
     text = predict._loopback_prefix("add", lib) + (info.error or "")
-    message = (f"no `loopback` plugin in the bin dirs: {_ranges(users)} run it for every pod's lo "
-               f"interface before the default network, so every sandbox fails")
+    message = (
+        f"no `loopback` plugin in the bin dirs: {_ranges(users)} run it for every pod's lo "
+        f"interface before the default network, so every sandbox fails"
+    )
     return [binaries.RUNTIME_LOOPBACK_MISSING.at(None, "", message, plugin=LOOPBACK, predicts=text)]
 
 
@@ -359,8 +407,9 @@ def _selected(parsed: Sequence[ParsedFile], selection: Optional[Selection]) -> O
     return None
 
 
-def runtime_file(parsed: Sequence[ParsedFile], selection: Optional[Selection],
-                 release: runtimes.RuntimeRelease) -> Optional[ParsedFile]:
+def runtime_file(
+    parsed: Sequence[ParsedFile], selection: Optional[Selection], release: runtimes.RuntimeRelease
+) -> Optional[ParsedFile]:
     """The file ``release``'s loader ends up with, loadable or not.
 
     ``selection`` (rules/discovery.py) is the first file that loads: what CRI-O and dockershim
@@ -393,8 +442,13 @@ def _static_findings(item: ParsedFile) -> Tuple[Finding, ...]:
     return tuple(validate.validate(item)) + tuple(semantics.check(item))
 
 
-def _prediction(parsed: Sequence[ParsedFile], selection: Optional[Selection], modelled: runtimes.Modelled,
-                facts: Mapping[str, BinaryFacts], probed: bool) -> Optional[Mapping[str, Any]]:
+def _prediction(
+    parsed: Sequence[ParsedFile],
+    selection: Optional[Selection],
+    modelled: runtimes.Modelled,
+    facts: Mapping[str, BinaryFacts],
+    probed: bool,
+) -> Optional[Mapping[str, Any]]:
     chosen = runtime_file(parsed, selection, modelled.release)
     if chosen is None:
         return None
@@ -407,8 +461,14 @@ def _fleet_wide(findings: List[Finding], scope: _Scope) -> List[Finding]:
     not broken, so it is a warning. Naming the runtime (--runtime) restores the error."""
     if scope.explicit:
         return findings
-    return [replace(f, severity=Severity.WARNING, message=f.message + "; name your runtime with --runtime for a definite answer")
-            if f.severity > Severity.WARNING else f for f in findings]
+    return [
+        replace(
+            f, severity=Severity.WARNING, message=f.message + "; name your runtime with --runtime for a definite answer"
+        )
+        if f.severity > Severity.WARNING
+        else f
+        for f in findings
+    ]
 
 
 def check(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Any) -> NodeResult:

@@ -43,6 +43,7 @@ libcni/api.go:393-510, pkg/skel/skel.go:155-245), and the first failure is the s
    IPAM plugin/delegates (their refusals, e.g. host-local's range limit, surface through it).
 6. ADD: libcni types the plugin's result.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,6 +51,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..config.netconf import plugin_description  # libcni pluginDescription
+from ..model import Finding, NetworkList, ParsedFile, PluginConf
+from ..runtime.matrix import Libcni, Modelled, RuntimeRelease
+from ..versions import VersionError, parse_version, try_parse
 from .compare import (
     BinaryFacts,
     Executed,
@@ -63,12 +68,8 @@ from .compare import (
     rejection,
     validate_error,
 )
-from ..model import Finding, NetworkList, ParsedFile, PluginConf
-from ..config.netconf import plugin_description  # libcni pluginDescription
-from ..runtime.matrix import Libcni, Modelled, RuntimeRelease
-from ..versions import VersionError, parse_version, try_parse
 
-__all__ = ["Step", "predict", "prediction_dict", "PLUGIN_SIDE_FINDINGS", "FIRST_FILE_RUNTIMES"]
+__all__ = ["FIRST_FILE_RUNTIMES", "PLUGIN_SIDE_FINDINGS", "Step", "predict", "prediction_dict"]
 
 # utils.ValidateNetworkName's cniReg (cni@v1.1.2 pkg/utils/utils.go:25); used with fullmatch
 # because Go's `$` (no multi-line flag) matches only at the very end, unlike Python's.
@@ -226,9 +227,9 @@ def _plugin_index(network: NetworkList, pointer: str) -> Optional[int]:
     """The plugin object a finding's pointer lies in (longest matching plugin pointer)."""
     best: Optional[PluginConf] = None
     for plugin in network.plugins:
-        if pointer == plugin.pointer or pointer.startswith(plugin.pointer + "/"):
-            if best is None or len(plugin.pointer) > len(best.pointer):
-                best = plugin
+        inside = pointer == plugin.pointer or pointer.startswith(plugin.pointer + "/")
+        if inside and (best is None or len(plugin.pointer) > len(best.pointer)):
+            best = plugin
     return best.index if best is not None else None
 
 
@@ -246,7 +247,7 @@ def known_refusals(network: NetworkList, findings: Sequence[Finding]) -> Tuple[K
         head = f"plugin {plugin_description(plugin)} failed (add): "
         text = finding.predicts
         if text is not None:
-            text = text[len(head):] if text.startswith(head) else None
+            text = text[len(head) :] if text.startswith(head) else None
         stage = side.stage
         if stage == "decode":
             stage = "ipam" if _in_ipam(plugin, finding.pointer) else "body"
@@ -256,18 +257,21 @@ def known_refusals(network: NetworkList, findings: Sequence[Finding]) -> Tuple[K
 
 def _in_ipam(plugin: PluginConf, pointer: str) -> bool:
     """The pointer lies in the plugin's `ipam` object (Go matches the key case-insensitively)."""
-    rest = pointer[len(plugin.pointer):].split("/")
+    rest = pointer[len(plugin.pointer) :].split("/")
     return len(rest) > 1 and rest[1].lower() == "ipam"
 
 
-def _apply_known(walk: "_Walk", known: Sequence[KnownRefusal], plugin: PluginConf, stage: str, verb: str,
-                 prefix: str) -> None:
+def _apply_known(
+    walk: _Walk, known: Sequence[KnownRefusal], plugin: PluginConf, stage: str, verb: str, prefix: str
+) -> None:
     for item in known:
         if item.index != plugin.index or item.stage != stage or verb not in item.side.verbs:
             continue
         if item.text is None:
-            walk.doubt(f"{plugin.type} refuses this configuration ({item.code}: {item.side.why}); "
-                       "only running it shows the exact text")
+            walk.doubt(
+                f"{plugin.type} refuses this configuration ({item.code}: {item.side.why}); "
+                "only running it shows the exact text"
+            )
         else:
             walk.fail(prefix + item.text, plugin.type, f"{item.code}: {item.side.why}")
 
@@ -319,16 +323,19 @@ def skel_checks_name(info: Optional[BinaryFacts]) -> Optional[bool]:
     return None if reply >= (0, 4, 0) else False
 
 
-def _skel_name(walk: "_Walk", info: Optional[BinaryFacts], plugin: PluginConf, problem: Optional[Tuple[str, str]],
-               prefix: str) -> None:
+def _skel_name(
+    walk: _Walk, info: Optional[BinaryFacts], plugin: PluginConf, problem: Optional[Tuple[str, str]], prefix: str
+) -> None:
     if problem is None:
         return
     checks = skel_checks_name(info)
     if checks:
         walk.fail(prefix + problem[1], plugin.type, "the plugin's skel validates the network name on every verb")
     elif checks is None and info is not None and info.probed:
-        walk.doubt(f"{plugin.type}'s skel may refuse the network name ({problem[1]!r}): its VERSION reply "
-                   f"{info.reply_version} fits skel 0.7 (no check) and 0.8 (checks)")
+        walk.doubt(
+            f"{plugin.type}'s skel may refuse the network name ({problem[1]!r}): its VERSION reply "
+            f"{info.reply_version} fits skel 0.7 (no check) and 0.8 (checks)"
+        )
 
 
 def check_refusal(info: Optional[BinaryFacts], sees: str) -> Optional[str]:
@@ -363,20 +370,25 @@ def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
         op, _, rest = detail.partition(" ")
         lead = candidate.path + ": "
         if rest.startswith(lead):
-            return f"error reading {path}: {op} {path}: {rest[len(lead):]}", ""
+            return f"error reading {path}: {op} {path}: {rest[len(lead) :]}", ""
         return f"error reading {path}: {detail}", ""
     if problem == "not-regular" and detail == "a socket":
         return f"error reading {path}: open {path}: no such device or address", ""
     why = {
         "not-regular": f"{path} is {detail}: the runtime's os.ReadFile blocks on a FIFO (the load hangs) "
-                       "or reads the device itself",
+        "or reads the device itself",
         "too-large": f"{path} is {detail}: cnidoctor did not analyse it; the runtime reads it whole",
     }.get(problem or "", "")
     return None, why
 
 
-def _load(parsed: ParsedFile, release: RuntimeRelease, loaded: Optional[LoadedList],
-          facts: Mapping[str, BinaryFacts], probed: bool) -> Step:
+def _load(
+    parsed: ParsedFile,
+    release: RuntimeRelease,
+    loaded: Optional[LoadedList],
+    facts: Mapping[str, BinaryFacts],
+    probed: bool,
+) -> Step:
     lib = release.libcni
     path = os.path.abspath(parsed.path)
     kind = "config list file" if parsed.candidate.kind == "conflist" else "config file"
@@ -396,12 +408,19 @@ def _load(parsed: ParsedFile, release: RuntimeRelease, loaded: Optional[LoadedLi
             error = error.replace("failed to parse plugin config", "Failed to parse plugin config")
         if release.runtime == "containerd":
             text = f"failed to load CNI {kind} {path}: {error}: invalid cni config"
-            return Step("fail", text, wrapped=f"cni config load failed: {text}: failed to load cni config",
-                        detail="go-cni stops at the first file that fails to load: the node stays NotReady")
+            return Step(
+                "fail",
+                text,
+                wrapped=f"cni config load failed: {text}: failed to load cni config",
+                detail="go-cni stops at the first file that fails to load: the node stays NotReady",
+            )
         if release.runtime in ("crio", "dockershim"):
-            return Step("fail", f"Error loading CNI {kind} {path}: {error}",
-                        exact=release.runtime == "crio",
-                        detail=f"{release.display} logs this and skips the file; the next valid file becomes the default network")
+            return Step(
+                "fail",
+                f"Error loading CNI {kind} {path}: {error}",
+                exact=release.runtime == "crio",
+                detail=f"{release.display} logs this and skips the file; the next valid file becomes the default network",
+            )
         return Step("fail", error, detail="the first config file does not load: libcni's caller has no network")
     network = parsed.network
     assert network is not None and loaded is not None
@@ -418,11 +437,18 @@ def _load(parsed: ParsedFile, release: RuntimeRelease, loaded: Optional[LoadedLi
         return OK
     joined = "[" + " ".join(errors) + "]"
     if release.runtime == "crio":
-        return Step("fail", f"Error validating CNI config file {path}: {joined}",
-                    detail="CRI-O (ocicni ValidateNetworkList) logs this and skips the file; without another valid file: "
-                           f"`no CNI configuration file in {os.path.dirname(path)}/. Has your network provider started?`")
-    return Step("fail", f"Error validating CNI config list {path}: {joined}", exact=False,
-                detail="kubelet skips the file; without another valid file the node reports `cni config uninitialized`")
+        return Step(
+            "fail",
+            f"Error validating CNI config file {path}: {joined}",
+            detail="CRI-O (ocicni ValidateNetworkList) logs this and skips the file; without another valid file: "
+            f"`no CNI configuration file in {os.path.dirname(path)}/. Has your network provider started?`",
+        )
+    return Step(
+        "fail",
+        f"Error validating CNI config list {path}: {joined}",
+        exact=False,
+        detail="kubelet skips the file; without another valid file the node reports `cni config uninitialized`",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,15 +472,26 @@ def _loopback(walk: _Walk, release: RuntimeRelease, facts: Mapping[str, BinaryFa
     if release.loopback_version:
         text = rejection(lo, release.loopback_version)
         if text:
-            walk.fail(prefix + text, "loopback",
-                      f"{release.label} configures its loopback network as cniVersion {release.loopback_version}")
+            walk.fail(
+                prefix + text,
+                "loopback",
+                f"{release.label} configures its loopback network as cniVersion {release.loopback_version}",
+            )
 
 
 Refusal = Callable[[Optional[BinaryFacts], str], Optional[str]]
 
 
-def _dependents_walk(walk: _Walk, plugin: PluginConf, deps: Sequence[Executed], facts: Mapping[str, BinaryFacts],
-                     prefix: str, sees: str, lib: Libcni, refuse: Refusal = rejection) -> None:
+def _dependents_walk(
+    walk: _Walk,
+    plugin: PluginConf,
+    deps: Sequence[Executed],
+    facts: Mapping[str, BinaryFacts],
+    prefix: str,
+    sees: str,
+    lib: Libcni,
+    refuse: Refusal = rejection,
+) -> None:
     """IPAM and delegates run from inside the plugin; their errors surface through it (§10.5)."""
     for dep in deps:
         dep_facts = facts.get(dep.type)
@@ -485,8 +522,9 @@ def _lookup(walk: _Walk, info: Optional[BinaryFacts], ptype: str, prefix: str, l
         walk.fail(prefix + error, ptype)
 
 
-def _add_plugin(walk: _Walk, plugin: PluginConf, ctx: "_Context", previous: Tuple[Optional[str], Optional[str]]
-                ) -> Optional[str]:
+def _add_plugin(
+    walk: _Walk, plugin: PluginConf, ctx: _Context, previous: Tuple[Optional[str], Optional[str]]
+) -> Optional[str]:
     """One plugin's ADD, in code order; returns the result version it hands on (None: unknowable)."""
     lib, sees = ctx.lib, ctx.sees
     ptype = plugin.type or ""
@@ -508,21 +546,29 @@ def _add_plugin(walk: _Walk, plugin: PluginConf, ctx: "_Context", previous: Tupl
     result_before, type_before = previous
     if type_before is not None and not lib.result_typed_by_config:
         if result_before is None:
-            walk.doubt(f"{type_before} does not negotiate versions: the result version it hands to {ptype} "
-                       "is unknowable without running it (`could not parse prevResult: ...` if it differs)")
+            walk.doubt(
+                f"{type_before} does not negotiate versions: the result version it hands to {ptype} "
+                "is unknowable without running it (`could not parse prevResult: ...` if it differs)"
+            )
         elif result_before != sees and info is not None and info.negotiates:
             family = prev_result_family(sees, info.reply_version)
             if family is not None and result_before not in family:
-                walk.fail(prefix + prev_result_error(family, result_before), ptype,
-                          f"{type_before} answers in {result_before}, not the list's {sees}")
+                walk.fail(
+                    prefix + prev_result_error(family, result_before),
+                    ptype,
+                    f"{type_before} answers in {result_before}, not the list's {sees}",
+                )
     _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, prefix, sees, lib)
     _apply_known(walk, ctx.known, plugin, "ipam", "add", prefix)
     # the runtime types this plugin's stdout (cni-facts §1.7)
     result = _known_result_version(info, sees)
     typed = (ctx.version or "0.1.0") if lib.result_typed_by_config else result
     if typed is not None and typed not in lib.result_versions and try_parse(typed) is not None:
-        walk.fail(prefix + f"unsupported CNI result version {go_quote(typed)}", ptype,
-                  f"libcni {lib.version} knows result versions up to {lib.current}; the plugin already did its work (leak)")
+        walk.fail(
+            prefix + f"unsupported CNI result version {go_quote(typed)}",
+            ptype,
+            f"libcni {lib.version} knows result versions up to {lib.current}; the plugin already did its work (leak)",
+        )
     return result
 
 
@@ -541,11 +587,27 @@ class _Context:
     name_problem: Optional[Tuple[str, str]]
 
 
-def _context(parsed: ParsedFile, network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
-             facts: Mapping[str, BinaryFacts], probed: bool, static: Sequence[Finding]) -> _Context:
+def _context(
+    parsed: ParsedFile,
+    network: NetworkList,
+    loaded: LoadedList,
+    release: RuntimeRelease,
+    facts: Mapping[str, BinaryFacts],
+    probed: bool,
+    static: Sequence[Finding],
+) -> _Context:
     name = network_name(network, parsed, release)
-    return _Context(release.libcni, loaded.version, plugin_sees(loaded.version), facts, probed,
-                    executed_binaries(network), known_refusals(network, static), name, name_errors(name))
+    return _Context(
+        release.libcni,
+        loaded.version,
+        plugin_sees(loaded.version),
+        facts,
+        probed,
+        executed_binaries(network),
+        known_refusals(network, static),
+        name,
+        name_errors(name),
+    )
 
 
 def _add(network: NetworkList, release: RuntimeRelease, ctx: _Context) -> Step:
@@ -578,8 +640,9 @@ def _check_plugins(walk: _Walk, network: NetworkList, ctx: _Context) -> None:
         if text:
             walk.fail(text, plugin.type)
         _apply_known(walk, ctx.known, plugin, "body", "check", "")
-        _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, "", ctx.sees, ctx.lib,
-                         check_refusal)
+        _dependents_walk(
+            walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, "", ctx.sees, ctx.lib, check_refusal
+        )
         _apply_known(walk, ctx.known, plugin, "ipam", "check", "")
         if walk.failure is not None:
             return
@@ -597,8 +660,10 @@ def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ct
     gate = _parse_gate(version, lib)
     below = gate is None and parse_version(version or "0.1.0") < (0, 4, 0)
     if release.runtime == "crio":
-        wrap = (f"failed to get network status for pod sandbox k8s_<pod>({SANDBOX}): "
-                f'error checking pod <namespace>_<pod> for CNI network "{ctx.name}": {{error}}')
+        wrap = (
+            f"failed to get network status for pod sandbox k8s_<pod>({SANDBOX}): "
+            f'error checking pod <namespace>_<pod> for CNI network "{ctx.name}": {{error}}'
+        )
         if gate:
             walk.fail(gate, None, "ocicni's version gate before CHECK: pod creation fails right after ADD")
             return walk.result(wrap)
@@ -679,8 +744,9 @@ def status_error(info: BinaryFacts) -> Tuple[Optional[str], bool]:
     return "unknown CNI_COMMAND: STATUS", True
 
 
-def _status(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
-            facts: Mapping[str, BinaryFacts], probed: bool) -> Step:
+def _status(
+    network: NetworkList, loaded: LoadedList, release: RuntimeRelease, facts: Mapping[str, BinaryFacts], probed: bool
+) -> Step:
     version = loaded.version
     parsed = try_parse(version) if version else None
     if parsed is None or parsed < (1, 1, 0):
@@ -698,7 +764,12 @@ def _status(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
             break
         text, exact = status_error(info)
         if text:
-            walk.fail(text, plugin.type, f"{plugin.type} answers VERSION with {info.reply_version}: its skel predates STATUS", exact)
+            walk.fail(
+                text,
+                plugin.type,
+                f"{plugin.type} answers VERSION with {info.reply_version}: its skel predates STATUS",
+                exact,
+            )
             break
     return walk.result("NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: {error}")
 
@@ -706,8 +777,14 @@ def _status(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
 # ---------------------------------------------------------------------------------------------
 
 
-def predict(parsed: ParsedFile, modelled: Modelled, facts: Mapping[str, BinaryFacts], *, probed: bool,
-            static: Sequence[Finding] = ()) -> Dict[str, Step]:
+def predict(
+    parsed: ParsedFile,
+    modelled: Modelled,
+    facts: Mapping[str, BinaryFacts],
+    *,
+    probed: bool,
+    static: Sequence[Finding] = (),
+) -> Dict[str, Step]:
     """Every step for ``parsed`` on ``modelled`` (facts: by type; empty when not probed).
     ``static``: the file's static findings; those in PLUGIN_SIDE_FINDINGS feed the verbs."""
     release = modelled.release
@@ -733,14 +810,19 @@ def predict(parsed: ParsedFile, modelled: Modelled, facts: Mapping[str, BinaryFa
     return steps
 
 
-def prediction_dict(parsed: ParsedFile, modelled: Modelled, facts: Mapping[str, BinaryFacts], *,
-                    probed: bool, static: Sequence[Finding] = ()) -> Dict[str, Any]:
+def prediction_dict(
+    parsed: ParsedFile,
+    modelled: Modelled,
+    facts: Mapping[str, BinaryFacts],
+    *,
+    probed: bool,
+    static: Sequence[Finding] = (),
+) -> Dict[str, Any]:
     """The report's "prediction" object for ``parsed``, the file the runtime's loader ends up
     with (see the module docstring for what that is per runtime)."""
     release = modelled.release
     steps = predict(parsed, modelled, facts, probed=probed, static=static)
-    loaded = (list_version(parsed.network, parsed.document, release.libcni)
-              if parsed.network is not None else None)
+    loaded = list_version(parsed.network, parsed.document, release.libcni) if parsed.network is not None else None
     return {
         "runtime": {
             "name": release.runtime,

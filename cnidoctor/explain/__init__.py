@@ -3,13 +3,14 @@
 Importing this package is cheap: the knowledge base (kb.json) is loaded and compiled on the
 first explanation, so `cnidoctor check` and `cnidoctor explain CODE` never pay for it.
 """
+
 from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
 from .matcher import Explanation, explain, is_cni_related
 
-__all__ = ["Explanation", "explain", "is_cni_related", "scan_log", "LogGroup"]
+__all__ = ["Explanation", "LogGroup", "explain", "is_cni_related", "scan_log"]
 
 from dataclasses import dataclass
 
@@ -25,8 +26,13 @@ class LogGroup:
 def _signature(explanation: Explanation) -> str:
     if explanation.matches:
         top = explanation.matches[0]
-        return top.entry.id + repr(sorted((k, repr(v)) for k, v in top.variables.items()
-                                          if k in ("config_version", "plugin", "file", "binary", "result_version")))
+        return top.entry.id + repr(
+            sorted(
+                (k, repr(v))
+                for k, v in top.variables.items()
+                if k in ("config_version", "plugin", "file", "binary", "result_version")
+            )
+        )
     return "unrecognised:" + explanation.normalised[-200:]
 
 

@@ -5,6 +5,7 @@
 with the rule codes it corresponds to and an optional condition on the extracted variables), the
 fix and the runtime releases concerned. Nothing about a particular error lives in code.
 """
+
 from __future__ import annotations
 
 import functools
@@ -95,7 +96,7 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def entries() -> Tuple[Entry, ...]:
     """All KB entries (loaded and compiled on the first call: `cnidoctor check` never pays)."""
     data = json.loads(KB_PATH.read_text(encoding="utf-8"))

@@ -7,6 +7,7 @@ truncation, and more literal text matched beats less. A hit lying inside the spa
 better-ranked hit is dropped (``missing 'type'`` inside ``failed to parse plugin config 0: ...``).
 Wrappers never become matches; they give the context: runtime, step, sandbox, pod, network.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,9 @@ from .template import Compiled, convert
 
 # Text that shows a message is about CNI at all; families marked ``requires_context`` (short,
 # generic-sounding texts such as "missing containerID") only count next to one of these.
-CNI_CONTEXT = re.compile(r"(?i)\bcni\b|netplugin|plugin type=|/cni/|\bsandbox\b|networkplugin|\bCNI_|\bcni[A-Z]|conflist")
+CNI_CONTEXT = re.compile(
+    r"(?i)\bcni\b|netplugin|plugin type=|/cni/|\bsandbox\b|networkplugin|\bCNI_|\bcni[A-Z]|conflist"
+)
 
 GENERAL_CHECKS: Tuple[str, ...] = (
     "cnidoctor check            # configs, plugin binaries and versions on this node",
@@ -95,7 +98,7 @@ class Explanation:
 
 
 # --------------------------------------------------------------------------- finding hits
-def _is_complete(compiled: Compiled, m: "re.Match[str]") -> bool:
+def _is_complete(compiled: Compiled, m: re.Match[str]) -> bool:
     """A template with a truncation tail is complete when its last placeholder (or, without
     placeholders in the tail, the whole tail) was matched."""
     if not compiled.kinds:
@@ -112,7 +115,7 @@ def _tidy(value: str) -> str:
     return value
 
 
-def _variables(compiled: Compiled, m: "re.Match[str]") -> Dict[str, Any]:
+def _variables(compiled: Compiled, m: re.Match[str]) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     for name, kind in compiled.kinds:
         value = convert(kind, m.group(name))
@@ -134,8 +137,16 @@ def find_hits(text: str) -> List[Hit]:
             for m in compiled.regex.finditer(text):
                 if m.end() == m.start():
                     continue
-                hits.append(Hit(entry, _variables(compiled, m), m.start(), m.end(),
-                                compiled.literal_length, _is_complete(compiled, m)))
+                hits.append(
+                    Hit(
+                        entry,
+                        _variables(compiled, m),
+                        m.start(),
+                        m.end(),
+                        compiled.literal_length,
+                        _is_complete(compiled, m),
+                    )
+                )
     return hits
 
 
@@ -168,10 +179,14 @@ def _drop_nested(ranked: Sequence[Hit]) -> List[Hit]:
     whole load when one file fails)."""
     kept: List[Hit] = []
     for hit in ranked:
-        inside_better = any(k.start <= hit.start and hit.end <= k.end and (k.end - k.start) > (hit.end - hit.start)
-                            for k in kept)
-        wraps_cause = hit.entry.role == "generic" and not hit.entry.keep_with_inner and any(
-            k.entry.role == "cause" and hit.start <= k.start <= hit.end + 2 for k in kept)
+        inside_better = any(
+            k.start <= hit.start and hit.end <= k.end and (k.end - k.start) > (hit.end - hit.start) for k in kept
+        )
+        wraps_cause = (
+            hit.entry.role == "generic"
+            and not hit.entry.keep_with_inner
+            and any(k.entry.role == "cause" and hit.start <= k.start <= hit.end + 2 for k in kept)
+        )
         if not inside_better and not wraps_cause:
             kept.append(hit)
     return kept
@@ -242,11 +257,13 @@ _SLOT = re.compile(r"\{([a-z_]+)\}")
 
 def fill(text: str, variables: Mapping[str, Any]) -> str:
     """Put extracted values into a cause/fix text; a value that was not extracted stays a name."""
-    def value(m: "re.Match[str]") -> str:
+
+    def value(m: re.Match[str]) -> str:
         v = variables.get(m.group(1))
         if v is None:
             return f"<{m.group(1)}>"
         return " ".join(f'"{x}"' for x in v) if isinstance(v, list) else str(v)
+
     return _SLOT.sub(value, text)
 
 
@@ -264,7 +281,9 @@ def _derived(variables: Mapping[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def applicable_causes(entry: Entry, variables: Mapping[str, Any], context: Context, text: str) -> Tuple[AppliedCause, ...]:
+def applicable_causes(
+    entry: Entry, variables: Mapping[str, Any], context: Context, text: str
+) -> Tuple[AppliedCause, ...]:
     chosen: List[Cause] = []
     for cause in entry.causes:
         if cause.when == (("otherwise",),):
@@ -315,7 +334,9 @@ def explain(text: str) -> Explanation:
     for hit in causes:
         # the wrappers' variables (plugin, sandbox, network, step) belong to this message too
         variables = _derived({**context.variables, **hit.variables})
-        matches.append(Match(hit.entry, variables, applicable_causes(hit.entry, variables, context, norm), hit.complete))
+        matches.append(
+            Match(hit.entry, variables, applicable_causes(hit.entry, variables, context, norm), hit.complete)
+        )
     closest = () if matches else closest_families(norm)
     return Explanation(text, norm, tuple(matches), context, closest)
 

@@ -6,6 +6,7 @@ cniVersion (line 1)"); values the error names (a cniVersion, a plugin, a file) t
 here has mean the error does not describe this node's current state. Any failure becomes a
 ``reason`` - this must never crash, and never needs /etc/cni/net.d to exist.
 """
+
 from __future__ import annotations
 
 import os
@@ -103,10 +104,18 @@ def _mismatches(explanation: Explanation, configs: _Configs, codes: Sequence[str
     builtin_loopback = "CNI516" in codes  # containerd's own loopback config is not on disk
     if isinstance(version, str) and version and not builtin_loopback and version not in configs.versions:
         have = ", ".join(sorted(f'"{v}"' for v in configs.versions)) or "none"
-        notes.append(f'the error is about cniVersion "{version}", but no config here declares it (they declare: {have})')
+        notes.append(
+            f'the error is about cniVersion "{version}", but no config here declares it (they declare: {have})'
+        )
     plugin = variables.get("plugin")
-    if (isinstance(plugin, str) and plugin and not builtin_loopback and plugin.lower() != "multus"
-            and configs.plugins and plugin not in configs.plugins):
+    if (
+        isinstance(plugin, str)
+        and plugin
+        and not builtin_loopback
+        and plugin.lower() != "multus"
+        and configs.plugins
+        and plugin not in configs.plugins
+    ):
         notes.append(f'the error names plugin "{plugin}", which no config here uses')
     named = variables.get("file")
     if isinstance(named, str) and named and os.path.basename(named) not in configs.basenames:
@@ -114,25 +123,49 @@ def _mismatches(explanation: Explanation, configs: _Configs, codes: Sequence[str
     return notes
 
 
-def check_node(explanation: Explanation, conf_dir: str, bin_dirs: Sequence[str] = (), probe: bool = True,
-               probe_timeout: float = 5.0) -> NodeView:
+def check_node(
+    explanation: Explanation,
+    conf_dir: str,
+    bin_dirs: Sequence[str] = (),
+    probe: bool = True,
+    probe_timeout: float = 5.0,
+) -> NodeView:
     """Run the checks relevant to ``explanation`` against ``conf_dir`` (never raises)."""
     codes = [code for match in explanation.matches for code in match.codes]
     if not os.path.isdir(conf_dir):
         if any(code in NO_CONFIG_CODES for code in codes):
-            return NodeView(conf_dir, True, "cause-present",
-                            confirmed=({"code": "CNI002", "severity": "error", "file": None, "line": None,
-                                        "message": f"{conf_dir} does not exist",
-                                        "text": f"{conf_dir} does not exist on this node"},))
+            return NodeView(
+                conf_dir,
+                True,
+                "cause-present",
+                confirmed=(
+                    {
+                        "code": "CNI002",
+                        "severity": "error",
+                        "file": None,
+                        "line": None,
+                        "message": f"{conf_dir} does not exist",
+                        "text": f"{conf_dir} does not exist on this node",
+                    },
+                ),
+            )
         return NodeView(conf_dir, False, "not-checked", reason=f"{conf_dir} does not exist on this node")
     try:
         return _check(explanation, conf_dir, bin_dirs, probe, probe_timeout, codes)
-    except Exception as exc:  # noqa: BLE001 - explain still answers without the node part
-        return NodeView(conf_dir, False, "not-checked", reason=f"checking {conf_dir} failed: {type(exc).__name__}: {exc}")
+    except Exception as exc:
+        return NodeView(
+            conf_dir, False, "not-checked", reason=f"checking {conf_dir} failed: {type(exc).__name__}: {exc}"
+        )
 
 
-def _check(explanation: Explanation, conf_dir: str, bin_dirs: Sequence[str], probe: bool, probe_timeout: float,
-           codes: Sequence[str]) -> NodeView:
+def _check(
+    explanation: Explanation,
+    conf_dir: str,
+    bin_dirs: Sequence[str],
+    probe: bool,
+    probe_timeout: float,
+    codes: Sequence[str],
+) -> NodeView:
     from .. import engine
     from ..settings import Settings
 
@@ -141,8 +174,14 @@ def _check(explanation: Explanation, conf_dir: str, bin_dirs: Sequence[str], pro
     confirmed = [f for f in report.findings if f.code in codes]
     named_file = explanation.context.variables.get("file")
     if isinstance(named_file, str):  # an error naming a file: that file's errors are the cause
-        confirmed += [f for f in report.findings if f.file and os.path.basename(f.file) == os.path.basename(named_file)
-                      and f.severity >= Severity.ERROR and f not in confirmed]
+        confirmed += [
+            f
+            for f in report.findings
+            if f.file
+            and os.path.basename(f.file) == os.path.basename(named_file)
+            and f.severity >= Severity.ERROR
+            and f not in confirmed
+        ]
     others = [f for f in report.findings if f.severity >= Severity.ERROR and f not in confirmed][:5]
     notes = _mismatches(explanation, _configs(conf_dir), codes)
     if confirmed:
@@ -153,8 +192,18 @@ def _check(explanation: Explanation, conf_dir: str, bin_dirs: Sequence[str], pro
         verdict = "not-detected"
     selected = None
     if report.selected is not None:
-        selected = {"file": report.selected.file, "network": report.selected.network,
-                    "cni_version": report.selected.cni_version}
-    return NodeView(conf_dir, True, verdict, confirmed=tuple(_finding_dict(f) for f in confirmed),
-                    notes=tuple(notes), selected=selected, other_errors=tuple(_finding_dict(f) for f in others),
-                    files=tuple(report.files))
+        selected = {
+            "file": report.selected.file,
+            "network": report.selected.network,
+            "cni_version": report.selected.cni_version,
+        }
+    return NodeView(
+        conf_dir,
+        True,
+        verdict,
+        confirmed=tuple(_finding_dict(f) for f in confirmed),
+        notes=tuple(notes),
+        selected=selected,
+        other_errors=tuple(_finding_dict(f) for f in others),
+        files=tuple(report.files),
+    )

@@ -4,6 +4,7 @@ Runtimes log errors through Go's %q or structured loggers (``msg="... \"abc\" ..
 events re-quote them again, users paste from HTML (``&#34;``) or word processors (curly quotes).
 Each layer of Go quoting turns ``"`` into ``\\"``; we peel layers until no escaped quote is left.
 """
+
 from __future__ import annotations
 
 import html
@@ -13,8 +14,9 @@ MAX_INPUT = 64 * 1024  # characters of one message considered; a pasted log uses
 
 _ESCAPE = re.compile(r'\\(["\\nrt])')
 _ESCAPES = {'"': '"', "\\": "\\", "n": " ", "r": " ", "t": " "}
-_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " ",
-                        "\u200b": "", "\ufeff": ""})
+_CURLY = str.maketrans(
+    {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " ", "\u200b": "", "\ufeff": ""}
+)
 
 
 def unescape_once(text: str) -> str:

@@ -4,6 +4,7 @@ Both are turned into the same small document model (headings, paragraphs, code b
 lists) and printed by ``render_blocks``; the Markdown catalog (docs/rules.md) uses it too. JSON
 output is a plain dict for both. Pure functions: nothing here prints or touches the node.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -39,15 +40,18 @@ def rule_blocks(rule: Rule, heading: str = "#") -> List[Block]:
     blocks: List[Block] = [
         (h, f"{rule.code} {rule.name} ({rule.severity.label})"),
         ("p", rule.summary),
-        (sub, "What it means"), ("p", rule.meaning),
-        (sub, "Example"), ("code", rule.example),
-        (sub, "Fix"), ("p", rule.fix),
+        (sub, "What it means"),
+        ("p", rule.meaning),
+        (sub, "Example"),
+        ("code", rule.example),
+        (sub, "Fix"),
+        ("p", rule.fix),
     ]
     if rule.runtime_errors:
         blocks += [(sub, "Runtime errors"), ("list", [f"`{e}`" for e in rule.runtime_errors])]
     families = _families_for(rule.code)
     if families:
-        blocks += [(sub, "Recognised by `cnidoctor explain \"<error>\"`"), ("list", families)]
+        blocks += [(sub, 'Recognised by `cnidoctor explain "<error>"`'), ("list", families)]
     if rule.references:
         blocks += [(sub, "References"), ("list", list(rule.references))]
     return blocks
@@ -110,7 +114,11 @@ def explanation_blocks(explanation: Explanation, node: Optional[NodeView] = None
     if wrappers:
         step = f" (step: {explanation.context.step})" if explanation.context.step else ""
         head.append(f"wrapped by: {wrappers}{step}")
-    shown = {k: v for k, v in top.variables.items() if not k.endswith("_all") and k not in ("supported_min", "supported_max", "detail")}
+    shown = {
+        k: v
+        for k, v in top.variables.items()
+        if not k.endswith("_all") and k not in ("supported_min", "supported_max", "detail")
+    }
     if shown:
         head.append("variables: " + "  ".join(f"{k}={_value(v)}" for k, v in shown.items()))
     if not top.complete:
@@ -123,16 +131,20 @@ def explanation_blocks(explanation: Explanation, node: Optional[NodeView] = None
     blocks: List[Block] = [
         ("h1", f"Recognised: {entry.title}"),
         ("p", "\n".join(head)),
-        ("h2", "Causes (most likely first)"), ("p", "\n".join(causes)),
-        ("h2", "Fix"), ("p", fill(entry.fix, top.variables)),
+        ("h2", "Causes (most likely first)"),
+        ("p", "\n".join(causes)),
+        ("h2", "Fix"),
+        ("p", fill(entry.fix, top.variables)),
     ]
     if entry.runtimes:
         blocks += [("h2", "Applies to"), ("list", list(entry.runtimes))]
     if node is not None:
         blocks += [("h2", f"On this node ({node.conf_dir})"), ("p", _node_text(node))]
     if len(explanation.matches) > 1:
-        blocks += [("h2", "Also in this message"),
-                   ("list", [f"{m.entry.title}{_codes(m.codes)}" for m in explanation.matches[1:]])]
+        blocks += [
+            ("h2", "Also in this message"),
+            ("list", [f"{m.entry.title}{_codes(m.codes)}" for m in explanation.matches[1:]]),
+        ]
     more = [f"cnidoctor explain {code}" for code in top.codes[:3]] + list(entry.references[:2])
     blocks += [("p", "More: " + " | ".join(more))]
     return blocks
@@ -150,11 +162,14 @@ def _node_text(node: NodeView) -> str:
         lines += [f"  {n}" for n in node.notes]
         lines.append("  (it may come from another node, an earlier state, or the runtime's built-in config)")
     else:
-        lines.append("None of the named causes shows in the configs here; it may be on the runtime side "
-                     "(its version, its bin dir setting) or already fixed.")
+        lines.append(
+            "None of the named causes shows in the configs here; it may be on the runtime side "
+            "(its version, its bin dir setting) or already fixed."
+        )
     if node.selected:
-        lines.append(f"default network here: {node.selected.get('file')} "
-                     f"(cniVersion {_value(node.selected.get('cni_version'))})")
+        lines.append(
+            f"default network here: {node.selected.get('file')} (cniVersion {_value(node.selected.get('cni_version'))})"
+        )
     if node.other_errors:
         lines.append("other errors here: " + "; ".join(f"{e['text']} [{e['code']}]" for e in node.other_errors))
     return "\n".join(lines)
@@ -167,12 +182,18 @@ def _unrecognised_blocks(explanation: Explanation, node: Optional[NodeView]) -> 
     wrappers = explanation.context.wrappers
     if wrappers:
         step = f", step: {explanation.context.step}" if explanation.context.step else ""
-        lines.append("It was passed on by " + " > ".join(w.entry.component for w in wrappers) + step +
-                     "; the inner error comes from a plugin or the network add-on itself: read it, or the add-on's logs.")
+        lines.append(
+            "It was passed on by "
+            + " > ".join(w.entry.component for w in wrappers)
+            + step
+            + "; the inner error comes from a plugin or the network add-on itself: read it, or the add-on's logs."
+        )
     blocks: List[Block] = [("h1", "Not recognised"), ("p", "\n".join(lines))]
     if explanation.closest:
-        blocks += [("h2", "Closest known families (not matches)"),
-                   ("list", [f"{e.title}: `{e.patterns[0].template}`" for e in explanation.closest])]
+        blocks += [
+            ("h2", "Closest known families (not matches)"),
+            ("list", [f"{e.title}: `{e.patterns[0].template}`" for e in explanation.closest]),
+        ]
     blocks += [("h2", "General checks"), ("code", "\n".join(GENERAL_CHECKS))]
     if node is not None:
         blocks += [("h2", f"On this node ({node.conf_dir})"), ("p", _node_text(node))]
@@ -186,8 +207,10 @@ def match_dict(match: Match, node: Optional[NodeView] = None, top: bool = False)
         "title": match.entry.title,
         "component": match.entry.component,
         "variables": dict(match.variables),
-        "causes": [{"text": c.text, "codes": list(c.codes), "present_here": present.get(i, [])}
-                   for i, c in enumerate(match.causes)],
+        "causes": [
+            {"text": c.text, "codes": list(c.codes), "present_here": present.get(i, [])}
+            for i, c in enumerate(match.causes)
+        ],
         "fix": fill(match.entry.fix, match.variables),
         "codes": list(match.codes),
         "family_codes": list(match.entry.codes),
@@ -208,8 +231,15 @@ def explanation_dict(explanation: Explanation, node: Optional[NodeView] = None) 
         "context": {
             "runtimes": list(context.runtimes),
             "step": context.step,
-            "wrappers": [{"id": w.entry.id, "title": w.entry.title, "component": w.entry.component,
-                          "variables": dict(w.variables)} for w in context.wrappers],
+            "wrappers": [
+                {
+                    "id": w.entry.id,
+                    "title": w.entry.title,
+                    "component": w.entry.component,
+                    "variables": dict(w.variables),
+                }
+                for w in context.wrappers
+            ],
         },
         "closest": [{"id": e.id, "title": e.title} for e in explanation.closest],
         "general_checks": [] if explanation.recognised else list(GENERAL_CHECKS),

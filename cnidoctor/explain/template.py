@@ -8,6 +8,7 @@ of white space (terminals and ``kubectl describe`` re-wrap long lines). Matching
 case-insensitive because releases differ in capitalisation (libcni v0.7.x ``Failed to parse
 plugin config``, dockershim ``NetworkPlugin cni`` vs ``networkPlugin cni``).
 """
+
 from __future__ import annotations
 
 import re
@@ -86,7 +87,7 @@ def _split(template: str) -> _Parts:
     pos = 0
     pending = ""
     for m in _TOKEN.finditer(template):
-        pending += template[pos:m.start()]
+        pending += template[pos : m.start()]
         pos = m.end()
         token = m.group(0)
         if token in ("{{", "}}"):

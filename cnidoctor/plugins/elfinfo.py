@@ -14,6 +14,7 @@ splits the interpreter from its argument at the first space or tab only. Files a
 never executed. Paths (loader, interpreter) are checked against cnidoctor's own root: run it on
 the node (or with the node's root) for the check to mean the runtime's view.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,7 @@ import stat
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Optional, Tuple
 
-__all__ = ["ExecInfo", "inspect", "host_arch"]
+__all__ = ["ExecInfo", "host_arch", "inspect"]
 
 ELF_MAGIC = b"\x7fELF"
 BINPRM_BUF_SIZE = 256  # linux include/uapi/linux/binfmts.h
@@ -96,9 +97,14 @@ def _binfmt_emulator(arch: str) -> Optional[str]:
 def _elf_arch(machine: str, bits: int, little: bool) -> str:
     """A friendly name for (e_machine, class, endianness): what ``uname -m`` would say."""
     names = {
-        "EM_X86_64": "x86_64", "EM_386": "i386", "EM_AARCH64": "aarch64", "EM_ARM": "arm",
-        "EM_S390": "s390x" if bits == 64 else "s390", "EM_RISCV": f"riscv{bits}",
-        "EM_LOONGARCH": "loongarch64", "EM_PPC": "ppc",
+        "EM_X86_64": "x86_64",
+        "EM_386": "i386",
+        "EM_AARCH64": "aarch64",
+        "EM_ARM": "arm",
+        "EM_S390": "s390x" if bits == 64 else "s390",
+        "EM_RISCV": f"riscv{bits}",
+        "EM_LOONGARCH": "loongarch64",
+        "EM_PPC": "ppc",
     }
     if machine == "EM_PPC64":
         return "ppc64le" if little else "ppc64"
@@ -137,31 +143,53 @@ def _inspect_elf(path: str, machine: str) -> ExecInfo:
             loader = None
             for segment in elf.iter_segments():
                 if segment["p_type"] == "PT_INTERP":
-                    loader = str(getattr(segment, "get_interp_name")())  # InterpSegment
+                    loader = str(segment.get_interp_name())  # type: ignore[attr-defined]  # an InterpSegment
                     break
-    except Exception as exc:  # noqa: BLE001 - untrusted bytes; pyelftools raises many types
-        return ExecInfo("elf", problem="unknown-format", errno_text="exec format error",
-                        detail=f"ELF headers cannot be parsed ({type(exc).__name__}: {exc}); "
-                        "truncated or corrupt download?")
+    except Exception as exc:
+        return ExecInfo(
+            "elf",
+            problem="unknown-format",
+            errno_text="exec format error",
+            detail=f"ELF headers cannot be parsed ({type(exc).__name__}: {exc}); truncated or corrupt download?",
+        )
     if e_type not in ("ET_EXEC", "ET_DYN"):
-        return ExecInfo("elf", arch=arch, problem="unknown-format", errno_text="exec format error",
-                        detail=f"ELF {arch} of type {e_type}, not an executable")
+        return ExecInfo(
+            "elf",
+            arch=arch,
+            problem="unknown-format",
+            errno_text="exec format error",
+            detail=f"ELF {arch} of type {e_type}, not an executable",
+        )
     host = _HOST_NAME.get(machine, machine)
     if _runs_on_host(arch, machine) is False:
         emulator = _binfmt_emulator(arch)
         if emulator is None:
-            return ExecInfo("elf", arch=arch, interpreter=loader, problem="wrong-arch",
-                            errno_text="exec format error", detail=f"ELF {arch}, host {host}")
-        return ExecInfo("elf", arch=arch, interpreter=loader,
-                        detail=f"ELF {arch}, host {host}: runs only through binfmt_misc {emulator}")
+            return ExecInfo(
+                "elf",
+                arch=arch,
+                interpreter=loader,
+                problem="wrong-arch",
+                errno_text="exec format error",
+                detail=f"ELF {arch}, host {host}",
+            )
+        return ExecInfo(
+            "elf",
+            arch=arch,
+            interpreter=loader,
+            detail=f"ELF {arch}, host {host}: runs only through binfmt_misc {emulator}",
+        )
     if loader is not None:
         errno_text, why = _check_path_exec(loader)
         if errno_text is not None:
-            return ExecInfo("elf", arch=arch, interpreter=loader, problem="missing-loader",
-                            errno_text=errno_text,
-                            detail=f"ELF {arch} dynamically linked; loader {why}")
-        return ExecInfo("elf", arch=arch, interpreter=loader,
-                        detail=f"ELF {arch}, dynamically linked ({loader})")
+            return ExecInfo(
+                "elf",
+                arch=arch,
+                interpreter=loader,
+                problem="missing-loader",
+                errno_text=errno_text,
+                detail=f"ELF {arch} dynamically linked; loader {why}",
+            )
+        return ExecInfo("elf", arch=arch, interpreter=loader, detail=f"ELF {arch}, dynamically linked ({loader})")
     return ExecInfo("elf", arch=arch, detail=f"ELF {arch}, static")
 
 
@@ -179,24 +207,29 @@ def _shebang_interpreter(head: bytes) -> str:
 def _inspect_script(head: bytes) -> ExecInfo:
     interpreter = _shebang_interpreter(head)
     if not interpreter:
-        return ExecInfo("script", problem="unknown-format", errno_text="exec format error",
-                        detail="#! line names no interpreter")
+        return ExecInfo(
+            "script", problem="unknown-format", errno_text="exec format error", detail="#! line names no interpreter"
+        )
     errno_text, why = _check_path_exec(interpreter)
     crlf = interpreter.endswith("\r")
     if errno_text is None:
         return ExecInfo("script", interpreter=interpreter, detail=f"script for {interpreter}")
     if crlf:
-        why = (f"the #! line ends in a carriage return (Windows line endings), so the kernel "
-               f"looks for {interpreter[:-1]!r} + CR, which does not exist")
-    problem = "missing-interpreter" if errno_text in ("no such file or directory", "not a directory") \
-        else "not-executable"
-    return ExecInfo("script", interpreter=interpreter, problem=problem, errno_text=errno_text,
-                    detail=f"script interpreter: {why}")
+        why = (
+            f"the #! line ends in a carriage return (Windows line endings), so the kernel "
+            f"looks for {interpreter[:-1]!r} + CR, which does not exist"
+        )
+    problem = (
+        "missing-interpreter" if errno_text in ("no such file or directory", "not a directory") else "not-executable"
+    )
+    return ExecInfo(
+        "script", interpreter=interpreter, problem=problem, errno_text=errno_text, detail=f"script interpreter: {why}"
+    )
 
 
 # Resolution and the probe's pre-flight both ask about the same files in one run: remember the
 # verdict per file identity (a replaced file has a new inode, size or mtime).
-_SEEN: Dict[Tuple[str, int, int, int, int, str], "ExecInfo"] = {}
+_SEEN: Dict[Tuple[str, int, int, int, int, str], ExecInfo] = {}
 
 # Across runs, verdicts are kept next to the probe cache (same identity key), so a periodic run
 # on an unchanged node neither imports nor runs the ELF parser. Enabled by the node stage unless
@@ -279,7 +312,15 @@ def _inspect(path: str, machine: str) -> ExecInfo:
     if head.startswith(b"#!"):
         return _inspect_script(head)
     if not head:
-        return ExecInfo("empty", problem="unknown-format", errno_text="exec format error",
-                        detail="empty file (interrupted download or copy?)")
-    return ExecInfo("other", problem="unknown-format", errno_text="exec format error",
-                    detail="neither ELF nor a #! script (Go's os/exec does not fall back to /bin/sh)")
+        return ExecInfo(
+            "empty",
+            problem="unknown-format",
+            errno_text="exec format error",
+            detail="empty file (interrupted download or copy?)",
+        )
+    return ExecInfo(
+        "other",
+        problem="unknown-format",
+        errno_text="exec format error",
+        detail="neither ELF nor a #! script (Go's os/exec does not fall back to /bin/sh)",
+    )

@@ -5,6 +5,7 @@ CNI_COMMAND=VERSION (probe.probe_all: parallel, cached), and reports per file: p
 architecture, VERSION reply, status; plus node-level findings (CNI408 missing dirs, CNI40x
 per binary, CNI409 mixed generations per dir, CNI50x per probe). Never writes to the dirs.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,12 +13,12 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .elfinfo import ELF_MAGIC
 from ..model import Finding
+from .elfinfo import ELF_MAGIC
 from .probe import CURRENT_LIB_VERSION, DEFAULT_TIMEOUT, ProbeResult, probe_all
 from .resolve import Resolution, find_in_path, go_join
 
-__all__ = ["PluginRow", "Inventory", "inventory"]
+__all__ = ["Inventory", "PluginRow", "inventory"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,17 @@ class PluginRow:
 
     def as_dict(self) -> Dict[str, Any]:
         return {
-            "path": self.path, "name": self.name, "dir": self.directory, "status": self.status,
-            "detail": self.detail, "arch": self.arch, "cniVersion": self.cni_version,
-            "supportedVersions": list(self.supported), "error": self.error,
-            "shadowedBy": self.shadowed_by, "fromCache": self.from_cache,
+            "path": self.path,
+            "name": self.name,
+            "dir": self.directory,
+            "status": self.status,
+            "detail": self.detail,
+            "arch": self.arch,
+            "cniVersion": self.cni_version,
+            "supportedVersions": list(self.supported),
+            "error": self.error,
+            "shadowedBy": self.shadowed_by,
+            "fromCache": self.from_cache,
         }
 
 
@@ -88,8 +96,9 @@ def _static_row(path: str, name: str, directory: str, first: Resolution) -> Tupl
     arch = own.exec_info.arch if own.exec_info is not None else None
     shadowed_by = first.path if first.path is not None and first.path != path else None
     if own.problem is not None:
-        return PluginRow(path, name, directory, own.problem, own.detail, arch=arch, error=own.error,
-                         shadowed_by=shadowed_by), own
+        return PluginRow(
+            path, name, directory, own.problem, own.detail, arch=arch, error=own.error, shadowed_by=shadowed_by
+        ), own
     return PluginRow(path, name, directory, "not-probed", own.detail, arch=arch, shadowed_by=shadowed_by), own
 
 
@@ -104,17 +113,31 @@ def _with_probe(row: PluginRow, result: Optional[ProbeResult]) -> PluginRow:
     if row.shadowed_by is not None and status in ("ok", "legacy"):
         status = "shadowed"
     detail = result.detail or row.detail
-    return PluginRow(row.path, row.name, row.directory, status, detail, arch=row.arch,
-                     cni_version=result.cni_version, supported=result.supported, error=result.error,
-                     shadowed_by=row.shadowed_by, from_cache=result.from_cache)
+    return PluginRow(
+        row.path,
+        row.name,
+        row.directory,
+        status,
+        detail,
+        arch=row.arch,
+        cni_version=result.cni_version,
+        supported=result.supported,
+        error=result.error,
+        shadowed_by=row.shadowed_by,
+        from_cache=result.from_cache,
+    )
 
 
 def inventory(
-    bin_dirs: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, use_cache: bool = True,
+    bin_dirs: Sequence[str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    use_cache: bool = True,
     cni_version: str = CURRENT_LIB_VERSION,
 ) -> Inventory:
     """Every entry of every bin dir, resolved, exec-checked and VERSION-probed."""
-    from ..rules import binaries, replies as probe_rules
+    from ..rules import binaries
+    from ..rules import replies as probe_rules
 
     dirs = tuple(bin_dirs)
     findings: List[Finding] = list(binaries.bin_dir_findings(dirs))

@@ -14,6 +14,7 @@ grandchildren that hold them open (libcni itself would hang there, cni-facts §1
 cnidoctor already knows cannot exec (resolve.py) is not executed at all; a type containing
 ``/`` never reaches this module (resolve.find_in_path rejects it, CVE-2021-20206).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from . import probecache
 from .probedecode import UNKNOWN_VERSION_COMMAND, decode_version_reply, exit_text, plugin_error
 
-__all__ = ["ProbeResult", "probe_all", "probe_one", "probe_env",
-           "DEFAULT_TIMEOUT", "OUTPUT_CAP", "CURRENT_LIB_VERSION"]
+__all__ = ["CURRENT_LIB_VERSION", "DEFAULT_TIMEOUT", "OUTPUT_CAP", "ProbeResult", "probe_all", "probe_env", "probe_one"]
 
 DEFAULT_TIMEOUT = 5.0
 OUTPUT_CAP = 64 * 1024
@@ -97,8 +97,8 @@ def version_stdin(cni_version: str) -> bytes:
 
 def _not_runnable(path: str) -> Optional[ProbeResult]:
     """A result without executing when the file is not a runnable regular file."""
-    from .resolve import EXEC_ERROR_PREFIX, noexec_mount
     from .elfinfo import inspect
+    from .resolve import EXEC_ERROR_PREFIX, noexec_mount
 
     def refused(errno_text: str, detail: str) -> ProbeResult:
         text = f"{EXEC_ERROR_PREFIX}fork/exec {path}: {errno_text}"
@@ -120,8 +120,15 @@ def _not_runnable(path: str) -> Optional[ProbeResult]:
         return refused(predicted.errno_text, predicted.detail)
     if not os.access(path, os.X_OK):
         # The runtime runs as root; we are not allowed to run it: no verdict, not a failure.
-        return ProbeResult(path, False, None, (), None, executed=False,
-                           detail="not executable by this user (run cnidoctor as root to probe it)")
+        return ProbeResult(
+            path,
+            False,
+            None,
+            (),
+            None,
+            executed=False,
+            detail="not executable by this user (run cnidoctor as root to probe it)",
+        )
     return None
 
 
@@ -169,7 +176,7 @@ def _wait_exit(pid: int, deadline: float) -> bool:
     return True
 
 
-def _reap(proc: "subprocess.Popen[bytes]") -> int:
+def _reap(proc: subprocess.Popen[bytes]) -> int:
     """Collect the (exited or killed) child's raw wait status."""
     try:
         _, status = os.waitpid(proc.pid, 0)
@@ -179,7 +186,7 @@ def _reap(proc: "subprocess.Popen[bytes]") -> int:
     return status
 
 
-def _pump(proc: "subprocess.Popen[bytes]", deadline: float) -> Tuple[_Capture, _Capture, bool]:
+def _pump(proc: subprocess.Popen[bytes], deadline: float) -> Tuple[_Capture, _Capture, bool]:
     """Read stdout/stderr until both reach EOF or the deadline; (out, err, reached_eof)."""
     out, err = _Capture(bytearray()), _Capture(bytearray())
     assert proc.stdout is not None and proc.stderr is not None
@@ -217,9 +224,15 @@ def _run(path: str, stdin: bytes, timeout: float) -> _Run:
     """Run ``path`` once under the deadline and always leave nothing of it behind."""
     try:
         proc = subprocess.Popen(
-            [os.path.abspath(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=probe_env(), cwd="/", close_fds=True,
-            start_new_session=True, shell=False,
+            [os.path.abspath(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=probe_env(),
+            cwd="/",
+            close_fds=True,
+            start_new_session=True,
+            shell=False,
         )
     except OSError as exc:
         text = (exc.strerror or str(exc)).lower()
@@ -268,37 +281,59 @@ def _interpret(path: str, run: _Run) -> ProbeResult:
     out, err, status = run.out, run.err, run.status
     stdout, stderr = bytes(out.data), bytes(err.data)
     truncated = out.total > OUTPUT_CAP or err.total > OUTPUT_CAP
-    base = dict(path=path, stdout=_text(stdout), stderr=_text(stderr), truncated=truncated)
+    base: Dict[str, Any] = dict(path=path, stdout=_text(stdout), stderr=_text(stderr), truncated=truncated)
     if status is None:
         # libcni's context kill yields "signal: killed" (a child still holding stdout makes
         # the runtime wait past its own timeout, cni-facts §10.10).
         error = plugin_error(stdout, stderr, "signal: killed")
-        detail = ("the plugin exited but a process it started kept stdout/stderr open; the "
-                  "runtime's libcni waits for that process, past its own timeout"
-                  if run.lingering else "no reply before the timeout")
-        return ProbeResult(ok=False, cni_version=None, supported=(), error=error, timed_out=True,
-                           exit_status="signal: killed", detail=detail,
-                           **base)  # type: ignore[arg-type]
+        detail = (
+            "the plugin exited but a process it started kept stdout/stderr open; the "
+            "runtime's libcni waits for that process, past its own timeout"
+            if run.lingering
+            else "no reply before the timeout"
+        )
+        return ProbeResult(
+            ok=False,
+            cni_version=None,
+            supported=(),
+            error=error,
+            timed_out=True,
+            exit_status="signal: killed",
+            detail=detail,
+            **base,
+        )
     status_text = exit_text(status)
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
         if out.total > OUTPUT_CAP:
-            return ProbeResult(ok=False, cni_version=None, supported=(), exit_status=status_text,
-                               error=f"VERSION reply larger than {OUTPUT_CAP} bytes; not decoded",
-                               **base)  # type: ignore[arg-type]
+            return ProbeResult(
+                ok=False,
+                cni_version=None,
+                supported=(),
+                exit_status=status_text,
+                error=f"VERSION reply larger than {OUTPUT_CAP} bytes; not decoded",
+                **base,
+            )
         info, decode_error = decode_version_reply(stdout)
         if info is None:
-            return ProbeResult(ok=False, cni_version=None, supported=(), error=decode_error,
-                               exit_status=status_text, **base)  # type: ignore[arg-type]
-        return ProbeResult(ok=True, cni_version=info.cni_version, supported=info.supported,
-                           error=None, exit_status=status_text, legacy=info.legacy,
-                           **base)  # type: ignore[arg-type]
+            return ProbeResult(
+                ok=False, cni_version=None, supported=(), error=decode_error, exit_status=status_text, **base
+            )
+        return ProbeResult(
+            ok=True,
+            cni_version=info.cni_version,
+            supported=info.supported,
+            error=None,
+            exit_status=status_text,
+            legacy=info.legacy,
+            **base,
+        )
     error = plugin_error(stdout, stderr, status_text)
     if error == UNKNOWN_VERSION_COMMAND:
         # Plugins from before the VERSION verb: libcni assumes 0.1.0 (exec.go:164-169).
-        return ProbeResult(ok=True, cni_version=None, supported=("0.1.0",), error=None,
-                           exit_status=status_text, legacy=True, **base)  # type: ignore[arg-type]
-    return ProbeResult(ok=False, cni_version=None, supported=(), error=error,
-                       exit_status=status_text, **base)  # type: ignore[arg-type]
+        return ProbeResult(
+            ok=True, cni_version=None, supported=("0.1.0",), error=None, exit_status=status_text, legacy=True, **base
+        )
+    return ProbeResult(ok=False, cni_version=None, supported=(), error=error, exit_status=status_text, **base)
 
 
 def _bounded(result: ProbeResult) -> ProbeResult:
@@ -314,8 +349,15 @@ def probe_one(path: str, *, cni_version: str = CURRENT_LIB_VERSION, timeout: flo
     if run.exec_error is not None:
         from .resolve import EXEC_ERROR_PREFIX
 
-        return ProbeResult(path, False, None, (), EXEC_ERROR_PREFIX + run.exec_error, executed=False,
-                           detail="the kernel refused to execute it")
+        return ProbeResult(
+            path,
+            False,
+            None,
+            (),
+            EXEC_ERROR_PREFIX + run.exec_error,
+            executed=False,
+            detail="the kernel refused to execute it",
+        )
     return _bounded(_interpret(path, run))
 
 
@@ -323,8 +365,18 @@ def probe_one(path: str, *, cni_version: str = CURRENT_LIB_VERSION, timeout: flo
 # Many probes: parallel, once per binary, cached across runs
 
 
-_CACHED_FIELDS = ("ok", "cni_version", "supported", "error", "stdout", "stderr", "exit_status",
-                  "legacy", "truncated", "detail")
+_CACHED_FIELDS = (
+    "ok",
+    "cni_version",
+    "supported",
+    "error",
+    "stdout",
+    "stderr",
+    "exit_status",
+    "legacy",
+    "truncated",
+    "detail",
+)
 
 
 def _from_cache(path: str, entry: Mapping[str, Any]) -> Optional[ProbeResult]:
@@ -342,8 +394,11 @@ def _cacheable(result: ProbeResult) -> bool:
 
 
 def probe_all(
-    paths: Sequence[str], *, cni_version: str = CURRENT_LIB_VERSION,
-    timeout: float = DEFAULT_TIMEOUT, use_cache: bool = True,
+    paths: Sequence[str],
+    *,
+    cni_version: str = CURRENT_LIB_VERSION,
+    timeout: float = DEFAULT_TIMEOUT,
+    use_cache: bool = True,
 ) -> Dict[str, ProbeResult]:
     """Probe every distinct path once, in parallel; keyed by the path as given."""
     unique = list(dict.fromkeys(paths))
@@ -361,8 +416,10 @@ def probe_all(
             todo.setdefault(os.path.realpath(path) if key else path, []).append(path)
     if todo:
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(todo))) as pool:
-            futures = {real: pool.submit(probe_one, names[0], cni_version=cni_version, timeout=timeout)
-                       for real, names in todo.items()}
+            futures = {
+                real: pool.submit(probe_one, names[0], cni_version=cni_version, timeout=timeout)
+                for real, names in todo.items()
+            }
         for real, names in todo.items():
             first = futures[real].result()
             for name in names:
@@ -372,8 +429,9 @@ def probe_all(
     return {p: results[p] for p in unique}
 
 
-def _store(cache: Dict[str, Dict[str, Any]], results: Mapping[str, ProbeResult],
-           keys: Mapping[str, Optional[str]]) -> None:
+def _store(
+    cache: Dict[str, Dict[str, Any]], results: Mapping[str, ProbeResult], keys: Mapping[str, Optional[str]]
+) -> None:
     changed = False
     for path, result in results.items():
         key = keys.get(path)

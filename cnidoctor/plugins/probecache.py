@@ -10,6 +10,7 @@ Location: ``$CNIDOCTOR_CACHE_DIR`` (tests), else ``$XDG_CACHE_HOME/cnidoctor``, 
 directory + os.replace); a missing, unreadable or corrupt cache is ignored, and a cache that
 cannot be written is skipped silently: the cache is an optimisation, never a failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ import os
 import tempfile
 from typing import Any, Dict, Mapping, Optional
 
-__all__ = ["cache_path", "identity_key", "load", "save", "FORMAT"]
+__all__ = ["FORMAT", "cache_path", "identity_key", "load", "save"]
 
 FORMAT = 1
 MAX_ENTRIES = 4096  # bounded: a node has tens of plugins; old entries are dropped first

@@ -14,6 +14,7 @@ decodes, so a syntax error anywhere wins over a type error; type errors do not s
 the first one is returned at the end. Texts below are the ones Go's scanner and
 ``UnmarshalTypeError`` produce. Pure functions, no I/O.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,16 +22,16 @@ import signal
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
-from ..gofmt import go_quote  # noqa: F401 - part of this module's API
+from ..gofmt import go_quote
 
 __all__ = [
+    "UNKNOWN_VERSION_COMMAND",
     "VersionInfo",
+    "decode_version_reply",
+    "exit_text",
     "go_quote",
     "go_syntax_error",
-    "decode_version_reply",
     "plugin_error",
-    "exit_text",
-    "UNKNOWN_VERSION_COMMAND",
 ]
 
 # cni pkg/invoke/exec.go GetVersionInfo: this exact error text means "plugin predates VERSION".
@@ -81,7 +82,7 @@ class _Scanner:
         self.depth = 0
         self.max_depth = max_depth
 
-    def fail(self, context: str) -> "_Syntax":
+    def fail(self, context: str) -> _Syntax:
         if self.pos >= len(self.data):
             return _Syntax("unexpected end of JSON input")
         return _Syntax(f"invalid character {_quote_char(self.data[self.pos])} {context}")
@@ -226,9 +227,7 @@ class _Scanner:
             if byte is None:
                 raise self.fail("")
             if byte != expected:
-                raise self.fail(
-                    f"in literal {word.decode()} (expecting {_quote_char(expected)})"
-                )
+                raise self.fail(f"in literal {word.decode()} (expecting {_quote_char(expected)})")
             self.pos += 1
 
 
@@ -300,7 +299,8 @@ def _decode_fields(
         return values, _type_error(document, "Go value", go_name)
     for key, value in document:
         match = next((f for f in fields if key == f[0]), None) or next(
-            (f for f in fields if _field_match(key, f[0])), None)
+            (f for f in fields if _field_match(key, f[0])), None
+        )
         if match is None:
             continue
         name, go_type = match
@@ -347,7 +347,9 @@ def decode_version_reply(stdout: bytes) -> Tuple[Optional[VersionInfo], Optional
     if syntax is not None:
         return None, f"decoding version info: {syntax}"
     values, type_error = _decode_fields(
-        _load(stdout), "version.pluginInfo", "pluginInfo",
+        _load(stdout),
+        "version.pluginInfo",
+        "pluginInfo",
         (("cniVersion", "string"), ("supportedVersions", "[]string")),
     )
     if type_error is not None:
@@ -379,7 +381,9 @@ def plugin_error(stdout: bytes, stderr: bytes, exec_error: str) -> str:
     if syntax is not None:
         return f"netplugin failed but error parsing its diagnostic message {go_quote(stdout)}: {syntax}"
     values, type_error = _decode_fields(
-        _load(stdout), "types.Error", "Error",
+        _load(stdout),
+        "types.Error",
+        "Error",
         (("code", "uint"), ("msg", "string"), ("details", "string")),
     )
     if type_error is not None:
@@ -391,14 +395,24 @@ def plugin_error(stdout: bytes, stderr: bytes, exec_error: str) -> str:
 
 # Go's syscall signal names (zsignal_linux_*.go signals table), used by ProcessState.String().
 _GO_SIGNAL_NAMES = {
-    signal.SIGHUP: "hangup", signal.SIGINT: "interrupt", signal.SIGQUIT: "quit",
-    signal.SIGILL: "illegal instruction", signal.SIGTRAP: "trace/breakpoint trap",
-    signal.SIGABRT: "aborted", signal.SIGBUS: "bus error",
-    signal.SIGFPE: "floating point exception", signal.SIGKILL: "killed",
-    signal.SIGUSR1: "user defined signal 1", signal.SIGSEGV: "segmentation fault",
-    signal.SIGUSR2: "user defined signal 2", signal.SIGPIPE: "broken pipe",
-    signal.SIGALRM: "alarm clock", signal.SIGTERM: "terminated", signal.SIGSYS: "bad system call",
-    signal.SIGXCPU: "CPU time limit exceeded", signal.SIGXFSZ: "file size limit exceeded",
+    signal.SIGHUP: "hangup",
+    signal.SIGINT: "interrupt",
+    signal.SIGQUIT: "quit",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGTRAP: "trace/breakpoint trap",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGKILL: "killed",
+    signal.SIGUSR1: "user defined signal 1",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGUSR2: "user defined signal 2",
+    signal.SIGPIPE: "broken pipe",
+    signal.SIGALRM: "alarm clock",
+    signal.SIGTERM: "terminated",
+    signal.SIGSYS: "bad system call",
+    signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGXFSZ: "file size limit exceeded",
 }
 
 

@@ -14,6 +14,7 @@ FindInPath (cni@v1.1.2 pkg/invoke/find.go:25-49, cni-facts §5):
 Exec failures are predicted from the found file (mode, mount options, ELF/#! content, see
 elfinfo.py). Nothing here executes a plugin or writes anything.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,12 +26,12 @@ from .elfinfo import ExecInfo, inspect
 from .probedecode import go_quote
 
 __all__ = [
+    "EXEC_ERROR_PREFIX",
     "Resolution",
     "find_in_path",
-    "go_join",
     "go_clean",
+    "go_join",
     "noexec_mount",
-    "EXEC_ERROR_PREFIX",
 ]
 
 # libcni >= v0.8.0 RawExec.pluginErr wraps an exec failure (no stdout, no stderr) as
@@ -39,8 +40,14 @@ __all__ = [
 EXEC_ERROR_PREFIX = "netplugin failed with no error message: "
 
 PROBLEMS = (
-    "invalid-name", "not-found", "not-executable", "noexec-mount", "wrong-arch",
-    "missing-loader", "missing-interpreter", "unknown-format",
+    "invalid-name",
+    "not-found",
+    "not-executable",
+    "noexec-mount",
+    "wrong-arch",
+    "missing-loader",
+    "missing-interpreter",
+    "unknown-format",
 )
 
 
@@ -118,7 +125,7 @@ def _unescape_mountinfo(field: str) -> str:
     out: List[str] = []
     index = 0
     while index < len(field):
-        code = field[index + 1:index + 4]
+        code = field[index + 1 : index + 4]
         if field[index] == "\\" and len(code) == 3 and code.isdigit():
             out.append(chr(int(code, 8)))
             index += 4
@@ -174,7 +181,7 @@ def _stat_entry(candidate: str) -> Tuple[Optional[os.stat_result], Optional[str]
     except OSError as exc:
         if os.path.islink(candidate):
             return None, f"dangling symlink ({exc.strerror})"
-        if isinstance(exc, FileNotFoundError) or isinstance(exc, NotADirectoryError):
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
             return None, ""
         return None, f"cannot stat: {exc.strerror}"
     if stat.S_ISREG(info.st_mode):
@@ -239,8 +246,19 @@ def _exec_outcome(
 
     def failed(problem: str, errno_text: str, detail: str, exec_info: Optional[ExecInfo] = None) -> Resolution:
         bare = f"fork/exec {path}: {errno_text}"
-        return Resolution(plugin_type, path, searched, problem, detail, EXEC_ERROR_PREFIX + bare,
-                          shadowed, skipped, exec_error=bare, exec_info=exec_info, mode=mode)
+        return Resolution(
+            plugin_type,
+            path,
+            searched,
+            problem,
+            detail,
+            EXEC_ERROR_PREFIX + bare,
+            shadowed,
+            skipped,
+            exec_error=bare,
+            exec_info=exec_info,
+            mode=mode,
+        )
 
     if not mode & 0o111:
         # execve needs at least one x bit even for root; libcni does not look further.
@@ -251,8 +269,9 @@ def _exec_outcome(
     exec_info = inspect(path, machine)
     if exec_info.problem is not None and exec_info.errno_text is not None:
         return failed(exec_info.problem, exec_info.errno_text, exec_info.detail, exec_info)
-    return Resolution(plugin_type, path, searched, None, exec_info.detail, None, shadowed, skipped,
-                      exec_info=exec_info, mode=mode)
+    return Resolution(
+        plugin_type, path, searched, None, exec_info.detail, None, shadowed, skipped, exec_info=exec_info, mode=mode
+    )
 
 
 def resolve_all(plugin_types: Sequence[str], bin_dirs: Sequence[str]) -> Dict[str, Resolution]:

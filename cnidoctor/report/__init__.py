@@ -4,6 +4,7 @@ Formats: ``text`` (people), ``json`` (versioned, schema in ``cnidoctor/schemas/r
 ``sarif`` (SARIF 2.1.0 for GitHub code scanning), ``github`` (workflow-command annotations),
 ``npd`` (one line for a node-problem-detector custom plugin).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -64,7 +65,7 @@ def relative_path(path: str, base_dir: str) -> str:
     return os.path.relpath(absolute, base).replace(os.sep, "/")
 
 
-def worst_first(findings: "tuple[Finding, ...]") -> "list[Finding]":
+def worst_first(findings: tuple[Finding, ...]) -> list[Finding]:
     """Findings ordered by severity (errors first), then by place: what a one-liner shows first."""
     return sorted(findings, key=lambda f: (-int(f.severity), f.sort_key()))
 
@@ -77,8 +78,9 @@ def plural(count: int, word: str) -> str:
 def summary_counts(report: Report) -> str:
     """``2 errors, 1 warning`` (zero counts left out); ``no problems`` when clean."""
     counts = report.counts()
-    parts = [plural(counts[s.label], s.label) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
-             if counts[s.label]]
+    parts = [
+        plural(counts[s.label], s.label) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s.label]
+    ]
     return ", ".join(parts) if parts else "no problems"
 
 

@@ -6,6 +6,7 @@
 §2.2). GitHub shows at most 10 annotations per severity per step, so the complete report
 follows inside ``::group::`` (with workflow commands paused, see ``render``).
 """
+
 from __future__ import annotations
 
 from typing import List
@@ -21,14 +22,21 @@ def render(report: Report, options: RenderOptions) -> str:
     import hashlib  # lazy: only this format hashes; start-up matters for the other formats
 
     lines: List[str] = [annotation(f, options) for f in report.findings]
-    plain = text_report.render(report, RenderOptions(color=False, base_dir=options.base_dir,
-                                                     tool_version=options.tool_version, width=options.width))
+    plain = text_report.render(
+        report,
+        RenderOptions(color=False, base_dir=options.base_dir, tool_version=options.tool_version, width=options.width),
+    )
     # Messages quote config values; a line of the report starting with "::" must not become a
     # workflow command, so command processing is paused around it. The token is derived from the
     # report itself, so the report cannot contain it.
     token = hashlib.sha256(plain.encode("utf-8")).hexdigest()[:32]
-    lines += ["::group::cnidoctor report", f"::stop-commands::{token}", plain.rstrip("\n"),
-              f"::{token}::", "::endgroup::"]
+    lines += [
+        "::group::cnidoctor report",
+        f"::stop-commands::{token}",
+        plain.rstrip("\n"),
+        f"::{token}::",
+        "::endgroup::",
+    ]
     return "\n".join(lines) + "\n"
 
 

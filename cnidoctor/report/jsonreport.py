@@ -3,6 +3,7 @@
 ``version`` changes only when a field is removed or changes meaning; new optional fields may
 appear within a version. Keys are camelCase where they mirror CNI's own (``cniVersion``).
 """
+
 from __future__ import annotations
 
 import json
@@ -73,4 +74,4 @@ def load_schema() -> Dict[str, Any]:
     return schema
 
 
-__all__: List[str] = ["render", "as_document", "finding_as_dict", "load_schema", "SCHEMA_VERSION"]
+__all__: List[str] = ["SCHEMA_VERSION", "as_document", "finding_as_dict", "load_schema", "render"]

@@ -5,6 +5,7 @@ node condition's message; the exit code decides the condition: 0 OK, 1 problem, 
 Unknown (node-problem-detector docs/custom_plugin_monitor.md; ecosystem-anchors §3.1). So the
 line names the worst finding first and always fits 80 bytes whole, with "(+N more)" kept.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Render `cnidoctor plugins` (an Inventory) as a table or JSON. Pure: returns text, prints nothing."""
+
 from __future__ import annotations
 
 import json
@@ -10,13 +11,13 @@ if TYPE_CHECKING:  # pragma: no cover
 HEADERS = ("path", "arch", "cniVersion", "supported", "status")
 
 
-def _supported(row: "PluginRow") -> str:
+def _supported(row: PluginRow) -> str:
     if not row.supported:
         return "-"
     return ",".join(row.supported)
 
 
-def _status(row: "PluginRow") -> str:
+def _status(row: PluginRow) -> str:
     if row.status == "shadowed" and row.shadowed_by:
         return f"shadowed by {row.shadowed_by}"
     if row.status in ("ok", "legacy") and row.from_cache:
@@ -33,14 +34,13 @@ def _one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _rows(inventory: "Inventory") -> List[Sequence[str]]:
+def _rows(inventory: Inventory) -> List[Sequence[str]]:
     return [
-        (row.path, row.arch or "-", row.cni_version or "-", _supported(row), _status(row))
-        for row in inventory.rows
+        (row.path, row.arch or "-", row.cni_version or "-", _supported(row), _status(row)) for row in inventory.rows
     ]
 
 
-def render_table(inventory: "Inventory") -> str:
+def render_table(inventory: Inventory) -> str:
     from tabulate import tabulate
 
     out: List[str] = []
@@ -55,18 +55,27 @@ def render_table(inventory: "Inventory") -> str:
             if finding.predicts:
                 out.append(f"    runtime error: {_one_line(finding.predicts, 300)}")
     out.append("")
-    out.append(f"{len(inventory.rows)} files in {len(inventory.bin_dirs)} bin dir(s); "
-               f"{inventory.probed} executed with CNI_COMMAND=VERSION this run")
+    out.append(
+        f"{len(inventory.rows)} files in {len(inventory.bin_dirs)} bin dir(s); "
+        f"{inventory.probed} executed with CNI_COMMAND=VERSION this run"
+    )
     return "\n".join(out) + "\n"
 
 
-def render_json(inventory: "Inventory") -> str:
+def render_json(inventory: Inventory) -> str:
     document = {
         "binDirs": list(inventory.bin_dirs),
         "plugins": [row.as_dict() for row in inventory.rows],
         "findings": [
-            {"code": f.code, "severity": f.severity.label, "message": f.message, "plugin": f.plugin,
-             "predicts": f.predicts, "file": f.file, "pointer": f.pointer}
+            {
+                "code": f.code,
+                "severity": f.severity.label,
+                "message": f.message,
+                "plugin": f.plugin,
+                "predicts": f.predicts,
+                "file": f.file,
+                "pointer": f.pointer,
+            }
             for f in inventory.findings
         ],
         "executed": inventory.probed,
@@ -74,5 +83,5 @@ def render_json(inventory: "Inventory") -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def render(inventory: "Inventory", fmt: str) -> str:
+def render(inventory: Inventory, fmt: str) -> str:
     return render_json(inventory) if fmt == "json" else render_table(inventory)

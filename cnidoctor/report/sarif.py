@@ -6,6 +6,7 @@ stable ``ruleId``, ``message.text`` and one physical location whose ``artifactLo
 relative to the repository root and whose ``region`` has ``startLine`` (Microsoft's validator rule
 GH1003). Every catalog rule is listed so ``ruleIndex`` is stable across runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,18 @@ FINGERPRINT_KEY = "cnidoctorFinding/v1"
 LEVELS: Mapping[Severity, str] = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 # GitHub's own problem.severity vocabulary for non-security rules.
 PROBLEM_SEVERITY: Mapping[Severity, str] = {
-    Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "recommendation"}
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "recommendation",
+}
 FAMILY_TAGS: Mapping[str, str] = {
-    "0": "discovery", "1": "syntax", "2": "schema", "3": "semantics", "4": "binaries",
-    "5": "versions", "9": "settings",
+    "0": "discovery",
+    "1": "syntax",
+    "2": "schema",
+    "3": "semantics",
+    "4": "binaries",
+    "5": "versions",
+    "9": "settings",
 }
 
 
@@ -52,6 +61,7 @@ def as_sarif(report: Report, options: RenderOptions) -> Dict[str, Any]:
 
 
 # -- rules ------------------------------------------------------------------------------------
+
 
 def _driver(rules: List[Rule], options: RenderOptions) -> Dict[str, Any]:
     driver: Dict[str, Any] = {
@@ -106,6 +116,7 @@ def _help_markdown(rule: Rule) -> str:
 
 # -- results ----------------------------------------------------------------------------------
 
+
 def _result(finding: Finding, report: Report, index: Mapping[str, int], options: RenderOptions) -> Dict[str, Any]:
     result: Dict[str, Any] = {
         "ruleId": finding.code,
@@ -134,13 +145,15 @@ def _location(finding: Finding, report: Report, options: RenderOptions) -> Dict[
     """The finding's own place; node-level findings (no file) are pinned to the config the
     runtime uses (the file a user can change), at line 1, and named logically (plugin/node)."""
     file = finding.file or _node_anchor(report)
-    location: Dict[str, Any] = {"physicalLocation": {
-        "artifactLocation": _artifact(file, options),
-        "region": {
-            "startLine": max(1, finding.line or 1) if finding.file else 1,
-            "startColumn": max(1, finding.column or 1) if finding.file else 1,
-        },
-    }}
+    location: Dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": _artifact(file, options),
+            "region": {
+                "startLine": max(1, finding.line or 1) if finding.file else 1,
+                "startColumn": max(1, finding.column or 1) if finding.file else 1,
+            },
+        }
+    }
     logical = _logical(finding)
     if logical:
         location["logicalLocations"] = [logical]

@@ -4,6 +4,7 @@ Order: the runtime prediction (will pods get networking?), the file the runtime 
 one table per file (line:col, severity, code, message) with the fix and the exact runtime error
 beneath each finding, then one summary line. A clean run is two short lines.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -58,6 +59,7 @@ class _Painter:
 
 # -- prediction ---------------------------------------------------------------------------------
 
+
 def render_prediction(prediction: Any, paint: _Painter) -> str:
     """One block per modelled runtime; the node helper may give one mapping or a list of them."""
     items = prediction if isinstance(prediction, (list, tuple)) else [prediction]
@@ -72,8 +74,7 @@ def _one_prediction(prediction: Mapping[str, Any], paint: _Painter) -> str:
     head = f"{paint('Prediction', bold=True)}: {runtime}"
     head += f" with {target}" if target else " (no config file will load)"
     ordered = [(name, steps[name]) for name in STEP_ORDER if isinstance(steps.get(name), Mapping)]
-    ordered += [(name, value) for name, value in steps.items()
-                if name not in STEP_ORDER and isinstance(value, Mapping)]
+    ordered += [(name, value) for name, value in steps.items() if name not in STEP_ORDER and isinstance(value, Mapping)]
     if ordered and all(value.get("outcome") == "ok" for _, value in ordered):
         return f"{head}: {_all_ok(ordered)}"
     lines = [head + ":"]
@@ -128,6 +129,7 @@ def _step_lines(name: str, step: Mapping[str, Any], paint: _Painter) -> List[str
 
 # -- selection ----------------------------------------------------------------------------------
 
+
 def render_selected(selected: Selection, prediction: Optional[Mapping[str, Any]], paint: _Painter) -> str:
     """The default network. ``selected`` is the first file that loads (what CRI-O and the
     kubelet use); containerd reads the first file whatever it holds, so when the prediction
@@ -142,12 +144,15 @@ def render_selected(selected: Selection, prediction: Optional[Mapping[str, Any]]
     if isinstance(first, str) and first != selected.file:
         about = prediction.get("runtime") if isinstance(prediction, Mapping) else None
         runtime = about.get("name", "the modelled runtime") if isinstance(about, Mapping) else "the modelled runtime"
-        return (f"{paint('Default network', bold=True)}: {selected.file}{suffix} for CRI-O and the kubelet, "
-                f"which skip files that fail to load; {runtime} reads {first} first")
+        return (
+            f"{paint('Default network', bold=True)}: {selected.file}{suffix} for CRI-O and the kubelet, "
+            f"which skip files that fail to load; {runtime} reads {first} first"
+        )
     return f"{paint('Runtime will use', bold=True)}: {selected.file}{suffix}"
 
 
 # -- findings -----------------------------------------------------------------------------------
+
 
 def group_by_file(findings: Sequence[Finding]) -> List[Tuple[Optional[str], List[Finding]]]:
     """Findings per file in the order given (the engine sorts them); node-level ones last."""
@@ -155,14 +160,16 @@ def group_by_file(findings: Sequence[Finding]) -> List[Tuple[Optional[str], List
     for finding in findings:
         groups.setdefault(finding.file, []).append(finding)
     ordered: List[Tuple[Optional[str], List[Finding]]] = [
-        (name, items) for name, items in groups.items() if name is not None]
+        (name, items) for name, items in groups.items() if name is not None
+    ]
     if None in groups:
         ordered.append((None, groups[None]))
     return ordered
 
 
-def render_group(group: Optional[str], findings: List[Finding], report: Report,
-                 options: RenderOptions, paint: _Painter) -> str:
+def render_group(
+    group: Optional[str], findings: List[Finding], report: Report, options: RenderOptions, paint: _Painter
+) -> str:
     title = group if group is not None else NODE_GROUP
     if group is not None and report.selected is not None and report.selected.file == group:
         title += " (used by the runtime)"
@@ -202,13 +209,15 @@ def _details(finding: Finding, width: int, paint: _Painter) -> str:
 
 def _labelled(label: str, text: str, width: int, paint: _Painter) -> List[str]:
     prefix = f"{label}: "
-    wrapped = textwrap.wrap(text, width, initial_indent=prefix, subsequent_indent="  ",
-                            break_long_words=False, break_on_hyphens=False) or [prefix]
-    wrapped[0] = paint(prefix, fg="cyan") + wrapped[0][len(prefix):]
+    wrapped = textwrap.wrap(
+        text, width, initial_indent=prefix, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
+    ) or [prefix]
+    wrapped[0] = paint(prefix, fg="cyan") + wrapped[0][len(prefix) :]
     return wrapped
 
 
 # -- summary ------------------------------------------------------------------------------------
+
 
 def render_summary(report: Report, paint: _Painter) -> str:
     checked = len(report.files)

@@ -10,6 +10,7 @@ Code ranges (permanent; a retired code is never reused):
   CNI51x+ version cross-checks, runtime library    (rules/skew.py)
   CNI9xx cnidoctor's own configuration             (rules/tool.py)
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,7 +18,9 @@ import re
 from typing import Mapping, Tuple
 
 from ..model import Rule
-from . import binaries, directory as discovery, replies as probe, schema, semantics, skew, syntax, tool
+from . import binaries, schema, semantics, skew, syntax, tool
+from . import directory as discovery
+from . import replies as probe
 
 FAMILIES: Tuple[Tuple[Rule, ...], ...] = (
     discovery.RULES,
@@ -33,7 +36,7 @@ FAMILIES: Tuple[Tuple[Rule, ...], ...] = (
 CODE_PATTERN = re.compile(r"^CNI\d{3}$")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalog() -> Mapping[str, Rule]:
     """All rules by code, in code order. Raises on a duplicate code or name (a programming error)."""
     rules: dict[str, Rule] = {}

@@ -5,6 +5,7 @@ Emitted by the node stage through ``resolution_findings`` (one resolution of one
 Nothing here executes anything; see resolve.py / elfinfo.py for the model and its sources.
 A ``type`` containing ``/`` or empty is CNI311 (rules/semantics.py), not repeated here.
 """
+
 from __future__ import annotations
 
 import os
@@ -91,7 +92,7 @@ PLUGIN_NOT_EXECUTABLE = Rule(
         "§10.8). execve then fails with EACCES even for root. The same happens for a bin dir on a "
         "filesystem mounted `noexec` (some hardened images mount /opt or /var that way). libcni "
         ">= v0.8.0 prints the error with the prefix `netplugin failed with no error message: `; "
-        "v0.7.x prints the bare `fork/exec` text; libcni >= v1.0 adds `plugin type=\"X\" failed "
+        'v0.7.x prints the bare `fork/exec` text; libcni >= v1.0 adds `plugin type="X" failed '
         "(add): ` in front on ADD."
     ),
     example="-rw-r--r-- root root /opt/cni/bin/portmap   (copied without -p, or unpacked by a tool that dropped modes)",
@@ -180,7 +181,7 @@ BIN_DIR_MISSING = Rule(
         "usually means the runtime and the network add-on disagree on the location "
         "(/opt/cni/bin vs /usr/libexec/cni vs /usr/lib/cni)."
     ),
-    example="containerd bin_dir = \"/opt/cni/bin\" but the distro package installed to /usr/lib/cni",
+    example='containerd bin_dir = "/opt/cni/bin" but the distro package installed to /usr/lib/cni',
     fix="Create/populate the directory or configure the runtime with the directory that holds the plugins.",
     runtime_errors=(),
     references=(FIND_GO, FACTS_LOOKUP),
@@ -263,34 +264,33 @@ def _digest(path: str) -> Optional[str]:
         return None
 
 
-def _shadow_finding(res: "Resolution", file: Optional[str], pointer: str) -> Finding:
+def _shadow_finding(res: Resolution, file: Optional[str], pointer: str) -> Finding:
     assert res.path is not None
     first = _digest(res.path)
     different = [p for p in res.shadowed if _digest(p) != first or first is None]
     copies = ", ".join(res.shadowed)
     if different:
-        message = (f"plugin {res.type!r}: {res.path} is run; the different copy in {', '.join(different)} "
-                   "is never used")
+        message = f"plugin {res.type!r}: {res.path} is run; the different copy in {', '.join(different)} is never used"
         return PLUGIN_SHADOWED.at(file, pointer, message, plugin=res.type)
     message = f"plugin {res.type!r}: {res.path} is run; identical copies in {copies} are never used"
     return replace(PLUGIN_SHADOWED.at(file, pointer, message, plugin=res.type), severity=Severity.INFO)
 
 
-def _skipped_findings(res: "Resolution", file: Optional[str], pointer: str) -> List[Finding]:
+def _skipped_findings(res: Resolution, file: Optional[str], pointer: str) -> List[Finding]:
     out: List[Finding] = []
     for path, reason in res.skipped:
         if res.path is None:
-            message = (f"plugin {res.type!r}: {path} is skipped by libcni ({reason}) and no other bin "
-                       "dir has the plugin")
+            message = f"plugin {res.type!r}: {path} is skipped by libcni ({reason}) and no other bin dir has the plugin"
             out.append(PLUGIN_NOT_REGULAR.at(file, pointer, message, plugin=res.type, predicts=res.error))
         else:
             message = f"plugin {res.type!r}: {path} is skipped ({reason}); libcni runs {res.path} instead"
-            out.append(replace(PLUGIN_NOT_REGULAR.at(file, pointer, message, plugin=res.type),
-                               severity=Severity.WARNING))
+            out.append(
+                replace(PLUGIN_NOT_REGULAR.at(file, pointer, message, plugin=res.type), severity=Severity.WARNING)
+            )
     return out
 
 
-def resolution_findings(res: "Resolution", file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
+def resolution_findings(res: Resolution, file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
     """CNI401-407 for one resolved ``type``; ``pointer`` locates the ``type`` key."""
     if res.problem == "invalid-name":
         return ()  # CNI311 (rules/semantics.py) reports empty types and types with '/'
@@ -305,8 +305,10 @@ def resolution_findings(res: "Resolution", file: Optional[str], pointer: str) ->
         out.append(_shadow_finding(res, file, pointer))
     rule = _EXEC_RULES.get(res.problem or "")
     if rule is not None:
-        message = (f"plugin {res.type!r} at {res.path} cannot be executed: {res.detail} "
-                   f"({_VERSIONS_NOTE.format(type=res.type)})")
+        message = (
+            f"plugin {res.type!r} at {res.path} cannot be executed: {res.detail} "
+            f"({_VERSIONS_NOTE.format(type=res.type)})"
+        )
         out.append(rule.at(file, pointer, message, plugin=res.type, predicts=res.error))
     return tuple(out)
 
@@ -325,15 +327,35 @@ def bin_dir_findings(bin_dirs: Sequence[str]) -> Tuple[Finding, ...]:
 # The binaries containernetworking/plugins ships (v0.8-v1.9; flannel until v0.9): a partial
 # upgrade of these is what CNI409 is about. Third-party plugins (calico, cilium-cni, ...) have
 # their own release trains, so their VERSION replies say nothing about a half-done upgrade.
-REFERENCE_PLUGINS = frozenset({
-    "bandwidth", "bridge", "dhcp", "dummy", "firewall", "flannel", "host-device", "host-local",
-    "ipvlan", "loopback", "macvlan", "portmap", "ptp", "sbr", "static", "tap", "tuning", "vlan",
-    "vrf", "win-bridge", "win-overlay",
-})
+REFERENCE_PLUGINS = frozenset(
+    {
+        "bandwidth",
+        "bridge",
+        "dhcp",
+        "dummy",
+        "firewall",
+        "flannel",
+        "host-device",
+        "host-local",
+        "ipvlan",
+        "loopback",
+        "macvlan",
+        "portmap",
+        "ptp",
+        "sbr",
+        "static",
+        "tap",
+        "tuning",
+        "vlan",
+        "vrf",
+        "win-bridge",
+        "win-overlay",
+    }
+)
 
 
 def generation_findings(
-    bin_dir: str, probes: Mapping[str, "ProbeResult"], file: Optional[str] = None
+    bin_dir: str, probes: Mapping[str, ProbeResult], file: Optional[str] = None
 ) -> Tuple[Finding, ...]:
     """CNI409 when the reference plugins of one dir reply with different ``cniVersion`` values.
 

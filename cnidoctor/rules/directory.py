@@ -5,6 +5,7 @@ definitions and the directory-level analysis ``check_directories`` (CNI001, CNI0
 CNI013, CNI014). Sources: cni-facts.md §4 (libcni ConfFiles, go-cni loadFromConfDir, ocicni
 loadNetworks, dockershim), §3.2 #16, #47-#49, #58, #59, #63, #64.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ NO_CONFIG_FILES = Rule(
     ),
     example="/etc/cni/net.d/ containing only 10-calico.conflist.bak",
     fix="Install or start the network add-on, or point the runtime's conf_dir/network_dir at "
-        "the directory that holds the config.",
+    "the directory that holds the config.",
     runtime_errors=(
         "no network config found in %s: cni plugin not initialized",
         "no CNI configuration file in %s. Has your network provider started?",
@@ -55,9 +56,9 @@ CONFIG_DIR_MISSING = Rule(
         "the same 'no network config' condition as an empty directory and the node stays "
         "NotReady (" + _CONFFILES + "; cni-facts.md §3.2 #48/#58)."
     ),
-    example="containerd conf_dir = \"/etc/cni/net.d\" on a node where the directory was never created",
+    example='containerd conf_dir = "/etc/cni/net.d" on a node where the directory was never created',
     fix="Create the directory and install the network add-on, or fix the runtime's conf_dir / "
-        "network_dir / --cni-conf-dir setting.",
+    "network_dir / --cni-conf-dir setting.",
     runtime_errors=(
         "no network config found in %s: cni plugin not initialized",
         "no CNI configuration file in %s. Has your network provider started?",
@@ -69,8 +70,7 @@ UNREADABLE_ENTRY = Rule(
     code="CNI003",
     name="unreadable-entry",
     severity=Severity.ERROR,
-    summary="A config entry cannot be read: dangling symlink, loop, permission denied or a "
-            "symlink to a directory.",
+    summary="A config entry cannot be read: dangling symlink, loop, permission denied or a symlink to a directory.",
     meaning=(
         "ConfFiles keeps every entry with a config extension that is not itself a directory, so a "
         "dangling symlink, a symlink loop, an unreadable file or a symlink pointing at a directory "
@@ -130,8 +130,7 @@ BROKEN_FILE_SHADOWS = Rule(
     code="CNI006",
     name="broken-file-shadows",
     severity=Severity.ERROR,
-    summary="A file that fails to load sorts before the config that should be used: containerd "
-            "loads no network.",
+    summary="A file that fails to load sorts before the config that should be used: containerd loads no network.",
     meaning=(
         "containerd (go-cni loadFromConfDir) walks the config files in lexical order and returns "
         "on the first one that fails to load, so a broken file sorting before the real config "
@@ -198,7 +197,7 @@ BACKUP_FILE = Rule(
     ),
     example="10-flannel.conflist.orig.conflist",
     fix="Move backups out of the config directory or give them an extension the runtimes ignore "
-        "(e.g. '.bak' as the last suffix).",
+    "(e.g. '.bak' as the last suffix).",
     references=(_CONFFILES,),
 )
 
@@ -228,7 +227,7 @@ DUPLICATE_NETWORK_NAME = Rule(
         "with max_conf_num > 1 attaches both; the result cache /var/lib/cni/results/<name>-<id>-"
         "<ifname> is keyed by network name as well (cni-facts.md §4.3, §8 #39)."
     ),
-    example="10-bridge.conflist and 20-bridge.conflist both with \"name\": \"bridge\"",
+    example='10-bridge.conflist and 20-bridge.conflist both with "name": "bridge"',
     fix="Give every network a unique name or remove the duplicate file.",
     runtime_errors=("Ignored CNI network %s (type=%v) at %s because already exists",),
     references=(_OCICNI,),
@@ -258,14 +257,14 @@ NETWORK_SUBDIRECTORY = Rule(
     meaning=(
         "libcni v1.3.0 (containerd >= 2.1, CRI-O >= 1.33) loads every '<confdir>/<network name>/"
         "*.conf' and appends it to that .conflist's plugins unless the list sets "
-        "\"loadOnlyInlinedPlugins\": true; one unparsable file there fails the whole list. Older "
+        '"loadOnlyInlinedPlugins": true; one unparsable file there fails the whole list. Older '
         "runtimes ignore the directory, so the chain differs between runtime releases. A "
         "non-directory entry with the network's name makes the list fail to load on 1.3.0 "
         "(cni@v1.3.0 libcni/conf.go:66-90, 247-272; cni-facts.md §4.1, §8 #38)."
     ),
     example="/etc/cni/net.d/10-mynet.conflist (name mynet) and /etc/cni/net.d/mynet/50-tuning.conf",
-    fix="Set \"loadOnlyInlinedPlugins\": true or move the directory away if the extra plugins "
-        "are not intended; otherwise make sure every runtime in the fleet is >= the 1.3.0 line.",
+    fix='Set "loadOnlyInlinedPlugins": true or move the directory away if the extra plugins '
+    "are not intended; otherwise make sure every runtime in the fleet is >= the 1.3.0 line.",
     runtime_errors=(
         "failed to read plugin config files in %s: %s",
         "no plugin configs found",
@@ -404,8 +403,9 @@ def check_directories(
         found, chosen = _check_one_directory(directory, entries, subs)
         findings.extend(found)
         if selection is None and chosen is not None:
-            selection = Selection(chosen.path, _network_name(chosen),
-                                  chosen.network.cni_version if chosen.network else None)
+            selection = Selection(
+                chosen.path, _network_name(chosen), chosen.network.cni_version if chosen.network else None
+            )
     loose = [p for p in parsed if p.candidate.directory is None]
     findings.extend(_check_loose_files(loose))
     return DirectoryResult(tuple(findings), selection)
@@ -462,23 +462,27 @@ def _broken_before_default(
         return []
     predicts = load_failure_text(first.path, _load_error(first))
     if default is None:
-        return [NO_LOADABLE_CONFIG.at(
-            first.path,
-            "",
-            f"no file in {directory} loads (first failure: {_load_error(first)}): containerd "
-            "fails its CNI load, CRI-O and the kubelet find no network, the node stays NotReady",
-            predicts=predicts,
-        )]
+        return [
+            NO_LOADABLE_CONFIG.at(
+                first.path,
+                "",
+                f"no file in {directory} loads (first failure: {_load_error(first)}): containerd "
+                "fails its CNI load, CRI-O and the kubelet find no network, the node stays NotReady",
+                predicts=predicts,
+            )
+        ]
     broken = [p.path for p in entries[: entries.index(default)] if not _loads(p)]
     others = f" (also failing before it: {', '.join(broken[1:])})" if len(broken) > 1 else ""
-    return [BROKEN_FILE_SHADOWS.at(
-        first.path,
-        "",
-        f"{first.path} fails to load ({_load_error(first)}) and sorts before {default.path}: "
-        f"containerd stops here and loads no network ('cni plugin not initialized'); CRI-O and "
-        f"the kubelet skip it and use network {_runtime_name(default)!r} from {default.path}{others}",
-        predicts=predicts,
-    )]
+    return [
+        BROKEN_FILE_SHADOWS.at(
+            first.path,
+            "",
+            f"{first.path} fails to load ({_load_error(first)}) and sorts before {default.path}: "
+            f"containerd stops here and loads no network ('cni plugin not initialized'); CRI-O and "
+            f"the kubelet skip it and use network {_runtime_name(default)!r} from {default.path}{others}",
+            predicts=predicts,
+        )
+    ]
 
 
 def _shadowed(loadable: Sequence[ParsedFile]) -> List[Finding]:
@@ -514,13 +518,18 @@ def _conf_conflist_pairs(
                 continue
             first = entries.index(single) < entries.index(lst)
             order = "sorts first and shadows the list" if first else "sorts after the list"
-            out.append((CONF_AND_CONFLIST.at(
-                single.path,
-                "",
-                f"{single.path} (single-plugin, network {_runtime_name(single)!r}) and "
-                f"{lst.path} (list, network {_runtime_name(lst)!r}) look like the old and new "
-                f"format of one network; the .conf {order}",
-            ), (single.path, lst.path)))
+            out.append(
+                (
+                    CONF_AND_CONFLIST.at(
+                        single.path,
+                        "",
+                        f"{single.path} (single-plugin, network {_runtime_name(single)!r}) and "
+                        f"{lst.path} (list, network {_runtime_name(lst)!r}) look like the old and new "
+                        f"format of one network; the .conf {order}",
+                    ),
+                    (single.path, lst.path),
+                )
+            )
     return out
 
 
@@ -535,13 +544,15 @@ def _duplicate_names(loadable: Sequence[ParsedFile], skip: set) -> List[Finding]
             continue
         if frozenset((first.path, item.path)) in skip:
             continue
-        out.append(DUPLICATE_NETWORK_NAME.at(
-            item.path,
-            "/name" if _network_name(item) else "",
-            f"network name {name!r} is also declared by {first.path}: CRI-O keeps the first and "
-            "ignores this file; containerd with max_conf_num > 1 attaches both",
-            predicts=f"Ignored CNI network {name} (type={_first_type(item)}) at {item.path} because already exists",
-        ))
+        out.append(
+            DUPLICATE_NETWORK_NAME.at(
+                item.path,
+                "/name" if _network_name(item) else "",
+                f"network name {name!r} is also declared by {first.path}: CRI-O keeps the first and "
+                "ignores this file; containerd with max_conf_num > 1 attaches both",
+                predicts=f"Ignored CNI network {name} (type={_first_type(item)}) at {item.path} because already exists",
+            )
+        )
     return out
 
 
@@ -577,9 +588,13 @@ def _backup_names(entries: Sequence[ParsedFile], default: Optional[ParsedFile]) 
         effect = "the runtimes still read it because of its config extension"
         if default is not None and item is default:
             effect = "it is the DEFAULT network the runtimes use"
-        out.append(BACKUP_FILE.at(
-            item.path, "", f"{os.path.basename(item.path)} looks like a backup ({reason}); {effect}",
-        ))
+        out.append(
+            BACKUP_FILE.at(
+                item.path,
+                "",
+                f"{os.path.basename(item.path)} looks like a backup ({reason}); {effect}",
+            )
+        )
     return out
 
 
@@ -608,15 +623,17 @@ def _unpadded_prefixes(entries: Sequence[ParsedFile], default: Optional[ParsedFi
         if not any(width != len(digits) and low < int(digits) for width, low in smallest_after[index].items()):
             continue
         other, other_digits = next(
-            (q, d) for q, d in prefixed[index + 1:] if len(d) != len(digits) and int(d) < int(digits)
+            (q, d) for q, d in prefixed[index + 1 :] if len(d) != len(digits) and int(d) < int(digits)
         )
         note = " and is the default network" if item is default else ""
-        out.append(UNPADDED_PREFIX.at(
-            item.path,
-            "",
-            f"{os.path.basename(item.path)} (prefix {digits}) sorts before {os.path.basename(other.path)} "
-            f"(prefix {other_digits}) because names compare as text{note}",
-        ))
+        out.append(
+            UNPADDED_PREFIX.at(
+                item.path,
+                "",
+                f"{os.path.basename(item.path)} (prefix {digits}) sorts before {os.path.basename(other.path)} "
+                f"(prefix {other_digits}) because names compare as text{note}",
+            )
+        )
     return out
 
 
@@ -634,7 +651,9 @@ def _network_subdirectories(
         state = _entry_state(target, name, subdirs)
         if state is None or (state == "dir" and not _conf_names(target)):
             continue  # an empty sub-directory adds nothing
-        out.append(NETWORK_SUBDIRECTORY.at(item.path, "/name" if name else "", _subdir_message(item, target, name, state)))
+        out.append(
+            NETWORK_SUBDIRECTORY.at(item.path, "/name" if name else "", _subdir_message(item, target, name, state))
+        )
     return out
 
 
@@ -659,14 +678,20 @@ def _entry_state(target: str, name: str, subdirs: Optional[Tuple[str, ...]]) -> 
 
 def _subdir_message(item: ParsedFile, target: str, name: str, state: str) -> str:
     if state == "other":
-        return (f"{target} exists but is not a directory: libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) "
-                f"fails to load {item.path} ('failed to read plugin config files in {target}: ...')")
+        return (
+            f"{target} exists but is not a directory: libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) "
+            f"fails to load {item.path} ('failed to read plugin config files in {target}: ...')"
+        )
     if not name or name in (".", ".."):
-        return (f"network name {name!r} makes libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) read "
-                f"*.conf files of {target} and append them to this list's plugins")
+        return (
+            f"network name {name!r} makes libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) read "
+            f"*.conf files of {target} and append them to this list's plugins"
+        )
     listed = ", ".join(_conf_names(target))
-    return (f"{target}/ is named after network {name!r}: libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) "
-            f"appends its *.conf files ({listed}) to this list's plugins; older runtimes ignore them")
+    return (
+        f"{target}/ is named after network {name!r}: libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) "
+        f"appends its *.conf files ({listed}) to this list's plugins; older runtimes ignore them"
+    )
 
 
 def _conf_names(target: str) -> List[str]:

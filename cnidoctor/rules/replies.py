@@ -5,6 +5,7 @@ the decoding). Who asks VERSION in production: CRI-O/ocicni and kubelet dockersh
 validate every config file with it and skip the file when it fails; containerd/go-cni never
 asks (cni-facts §2.1). Version cross-checks against configs are CNI51x (rules/skew.py).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, List, Optional, Tuple
@@ -18,8 +19,10 @@ if TYPE_CHECKING:  # pragma: no cover
 DECODER_GO = "cni@v1.1.2 pkg/version/plugin.go:64-83 (PluginDecoder.Decode)"
 GETVERSION_GO = "cni@v1.1.2 pkg/invoke/exec.go:151-173 (GetVersionInfo)"
 RAW_EXEC_GO = "cni@v0.8.0 pkg/invoke/raw_exec.go:72-84 (pluginErr)"
-WHO_ASKS = ("CRI-O and kubelet dockershim (>= 1.16) skip the config file that uses this plugin "
-            "(ValidateNetworkList); containerd does not ask VERSION and is unaffected")
+WHO_ASKS = (
+    "CRI-O and kubelet dockershim (>= 1.16) skip the config file that uses this plugin "
+    "(ValidateNetworkList); containerd does not ask VERSION and is unaffected"
+)
 
 VERSION_PROBE_FAILED = Rule(
     code="CNI501",
@@ -28,16 +31,16 @@ VERSION_PROBE_FAILED = Rule(
     summary="The plugin's VERSION reply is rejected by libcni (empty, garbage, error, crash)",
     meaning=(
         "libcni runs the plugin with CNI_COMMAND=VERSION and decodes stdout as "
-        "{\"cniVersion\", \"supportedVersions\"}. An empty reply, non-JSON output (a banner, a "
+        '{"cniVersion", "supportedVersions"}. An empty reply, non-JSON output (a banner, a '
         "log line), a JSON error object, a reply without `cniVersion`, or without "
-        "`supportedVersions` (unless cniVersion is exactly \"0.2.0\"), a non-zero exit or a "
+        '`supportedVersions` (unless cniVersion is exactly "0.2.0"), a non-zero exit or a '
         "crash makes the probe fail. " + WHO_ASKS + ". Typical culprits are vendor wrapper "
         "scripts that only handle ADD/DEL."
     ),
     example='#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] && exec /opt/vendor/real-plugin\nexit 0   # VERSION prints nothing',
     fix=(
         "Make the plugin (or wrapper) answer VERSION like skel does, e.g. "
-        "`{\"cniVersion\":\"1.0.0\",\"supportedVersions\":[\"0.3.1\",\"0.4.0\",\"1.0.0\"]}`, or "
+        '`{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}`, or '
         "upgrade it; check its stderr for a crash."
     ),
     runtime_errors=(
@@ -81,8 +84,8 @@ LEGACY_VERSION_REPLY = Rule(
     summary='The plugin answers VERSION with only {"cniVersion":"0.2.0"}: it supports 0.1.0 and 0.2.0 only',
     meaning=(
         "Plugins built on CNI's skel before `supportedVersions` existed (reference plugins <= "
-        "v0.5) reply just `{\"cniVersion\":\"0.2.0\"}`; libcni accepts that as supporting "
-        "[\"0.1.0\", \"0.2.0\"] exactly. Any config with cniVersion >= 0.3.0 is then rejected "
+        'v0.5) reply just `{"cniVersion":"0.2.0"}`; libcni accepts that as supporting '
+        '["0.1.0", "0.2.0"] exactly. Any config with cniVersion >= 0.3.0 is then rejected '
         "by libcni validation, and the plugin cannot take part in a chain."
     ),
     example='$ CNI_COMMAND=VERSION /opt/cni/bin/old-plugin\n{"cniVersion":"0.2.0"}',
@@ -98,7 +101,7 @@ VERSION_COMMAND_UNKNOWN = Rule(
     summary="The plugin does not know the VERSION command: libcni assumes it supports only 0.1.0",
     meaning=(
         "When a plugin fails VERSION with exactly the error `unknown CNI_COMMAND: VERSION` (and "
-        "no details), libcni treats it as supporting [\"0.1.0\"] only (an exact string match). "
+        'no details), libcni treats it as supporting ["0.1.0"] only (an exact string match). '
         "Configs declaring any later cniVersion then fail libcni validation (CRI-O, dockershim) "
         "although ADD may still work on containerd (cni-facts §10.6). Such plugins predate CNI "
         "spec 0.2.0 or use their own command dispatcher."
@@ -129,15 +132,15 @@ NONSTANDARD_SUPPORTED_VERSIONS = Rule(
     code="CNI506",
     name="nonstandard-supported-versions",
     severity=Severity.WARNING,
-    summary="supportedVersions lists strings that are not CNI spec versions (e.g. \"1.0\", \"v1.0.0\")",
+    summary='supportedVersions lists strings that are not CNI spec versions (e.g. "1.0", "v1.0.0")',
     meaning=(
         "libcni accepts the list without validating it, but both its validation and the "
-        "plugin's own skel compare version strings exactly: a plugin listing \"1.0\" does not "
-        "support a config declaring \"1.0.0\". Entries outside the spec's list (0.1.0 .. 1.1.0) "
+        'plugin\'s own skel compare version strings exactly: a plugin listing "1.0" does not '
+        'support a config declaring "1.0.0". Entries outside the spec\'s list (0.1.0 .. 1.1.0) '
         "usually reveal a hand-written VERSION reply."
     ),
     example='{"cniVersion":"1.0.0","supportedVersions":["0.4","1.0"]}',
-    fix="Reply the exact spec version strings (\"0.4.0\", \"1.0.0\").",
+    fix='Reply the exact spec version strings ("0.4.0", "1.0.0").',
     runtime_errors=('plugin X does not support config version "V"',),
     references=(DECODER_GO, "cni-facts.md §2.1 (validatePlugin compares strings exactly), §1.1"),
 )
@@ -152,37 +155,57 @@ RULES: Tuple[Rule, ...] = (
 )
 
 
-def _accepted_findings(result: "ProbeResult", plugin_type: str, file: Optional[str], pointer: str) -> List[Finding]:
+def _accepted_findings(result: ProbeResult, plugin_type: str, file: Optional[str], pointer: str) -> List[Finding]:
     out: List[Finding] = []
     if result.legacy and result.cni_version == "0.2.0":
-        out.append(LEGACY_VERSION_REPLY.at(
-            file, pointer, f"plugin {plugin_type!r} ({result.path}) replies only cniVersion 0.2.0: "
-            "libcni takes it as supporting 0.1.0 and 0.2.0 only", plugin=plugin_type))
+        out.append(
+            LEGACY_VERSION_REPLY.at(
+                file,
+                pointer,
+                f"plugin {plugin_type!r} ({result.path}) replies only cniVersion 0.2.0: "
+                "libcni takes it as supporting 0.1.0 and 0.2.0 only",
+                plugin=plugin_type,
+            )
+        )
     elif result.legacy:
-        out.append(VERSION_COMMAND_UNKNOWN.at(
-            file, pointer, f"plugin {plugin_type!r} ({result.path}) does not know VERSION: libcni "
-            "takes it as supporting 0.1.0 only", plugin=plugin_type))
+        out.append(
+            VERSION_COMMAND_UNKNOWN.at(
+                file,
+                pointer,
+                f"plugin {plugin_type!r} ({result.path}) does not know VERSION: libcni "
+                "takes it as supporting 0.1.0 only",
+                plugin=plugin_type,
+            )
+        )
     odd = [v for v in result.supported if v not in SPEC_VERSIONS]
     if odd and not result.legacy:
-        out.append(NONSTANDARD_SUPPORTED_VERSIONS.at(
-            file, pointer, f"plugin {plugin_type!r} ({result.path}) lists non-spec versions "
-            f"{', '.join(repr(v) for v in odd)} in supportedVersions", plugin=plugin_type))
+        out.append(
+            NONSTANDARD_SUPPORTED_VERSIONS.at(
+                file,
+                pointer,
+                f"plugin {plugin_type!r} ({result.path}) lists non-spec versions "
+                f"{', '.join(repr(v) for v in odd)} in supportedVersions",
+                plugin=plugin_type,
+            )
+        )
     return out
 
 
-def probe_findings(result: "ProbeResult", plugin_type: str, file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
+def probe_findings(result: ProbeResult, plugin_type: str, file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
     """CNI501-506 for one probe. Predicted exec failures (not executed) are CNI40x, not here."""
     if result.ok:
         return tuple(_accepted_findings(result, plugin_type, file, pointer))
     if not result.executed and result.error is None:
-        return (PROBE_NOT_RUN.at(file, pointer, f"plugin {plugin_type!r} ({result.path}): {result.detail}",
-                                 plugin=plugin_type),)
+        return (
+            PROBE_NOT_RUN.at(
+                file, pointer, f"plugin {plugin_type!r} ({result.path}): {result.detail}", plugin=plugin_type
+            ),
+        )
     if not result.executed:
         return ()  # cannot exec: resolution_findings (CNI404-407) carries it with the same text
     if result.timed_out:
         message = f"plugin {plugin_type!r} ({result.path}) did not answer VERSION: {result.detail}"
         return (PROBE_TIMEOUT.at(file, pointer, message, plugin=plugin_type, predicts=result.error),)
-    message = (f"plugin {plugin_type!r} ({result.path}) gives a VERSION reply libcni rejects; "
-               f"{WHO_ASKS}")
+    message = f"plugin {plugin_type!r} ({result.path}) gives a VERSION reply libcni rejects; {WHO_ASKS}"
     finding = VERSION_PROBE_FAILED.at(file, pointer, message, plugin=plugin_type, predicts=result.error)
     return (finding,)

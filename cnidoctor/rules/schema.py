@@ -5,6 +5,7 @@ spec version's text and libcni's Go types; schema complaints that another family
 reports (missing name, name characters, reserved keys, cniVersions, string disableCheck, and
 everything libcni refuses at load) are filtered out by ``validate.OWNED_ELSEWHERE``.
 """
+
 from __future__ import annotations
 
 from typing import Tuple
@@ -42,16 +43,20 @@ SCHEMA_VIOLATION = Rule(
         '     "ipam": {"type": "host-local", "subnet": "10.244.1.0/24"}}\n  ]\n}'
     ),
     fix=(
-        "Write the value with the JSON type the spec gives it: `\"ipMasq\": true` (no quotes), "
-        "`\"args\": {...}`, routes as `[{\"dst\": \"10.0.0.0/8\"}]`."
+        'Write the value with the JSON type the spec gives it: `"ipMasq": true` (no quotes), '
+        '`"args": {...}`, routes as `[{"dst": "10.0.0.0/8"}]`.'
     ),
     runtime_errors=(
         # cni-facts §3 #11; plugins print it after "failed to load netconf: " (bridge, ptp, tuning, tap).
         "…: json: cannot unmarshal <T> into Go struct field NetConf.<field> of type <U>",
     ),
-    references=(SPEC_1_0_CONFIG, SPEC_0_4_CONFIG, LIBCNI_CONF,
-                "https://github.com/containernetworking/plugins/blob/v1.9.1/plugins/main/bridge/bridge.go",
-                SCHEMAS),
+    references=(
+        SPEC_1_0_CONFIG,
+        SPEC_0_4_CONFIG,
+        LIBCNI_CONF,
+        "https://github.com/containernetworking/plugins/blob/v1.9.1/plugins/main/bridge/bridge.go",
+        SCHEMAS,
+    ),
 )
 
 UNKNOWN_LIST_KEY = Rule(
@@ -87,7 +92,7 @@ SPEC_DEVIATION = Rule(
         "The value breaks the JSON Schema of the declared spec version (a wrong JSON type on a "
         "well-known key that this plugin does not read, a required sub-key missing such as a "
         "spec 0.1.0/0.2.0 `ipam.routes` entry without `dst`, or a 1.1.0 list boolean written as "
-        "the string \"true\"), yet neither libcni nor any reference plugin we know of decodes it "
+        'the string "true"), yet neither libcni nor any reference plugin we know of decodes it '
         "in a way that fails. It works today; it is fragile because any plugin that implements "
         "the key as the spec defines it will refuse it, and tools that validate against the spec "
         "reject the file. Where a consumer does refuse, the same problem is CNI201 (error)."
@@ -98,9 +103,12 @@ SPEC_DEVIATION = Rule(
     ),
     fix="Use the type and shape the spec defines for the key (see the message), or drop the key if the plugin does not use it.",
     runtime_errors=(),
-    references=(SPEC_1_0_CONFIG, SPEC_0_4_CONFIG,
-                "https://github.com/containernetworking/cni/blob/spec-v0.2.0/SPEC.md#network-configuration",
-                SCHEMAS),
+    references=(
+        SPEC_1_0_CONFIG,
+        SPEC_0_4_CONFIG,
+        "https://github.com/containernetworking/cni/blob/spec-v0.2.0/SPEC.md#network-configuration",
+        SCHEMAS,
+    ),
 )
 
 PLUGIN_OPTIONS = "cnidoctor/plugin_options.py (the reference plugins' NetConf/IPAM structs, plugins@v1.1.1..v1.9.1)"
@@ -147,18 +155,18 @@ PLUGIN_OPTION_INVALID = Rule(
     meaning=(
         "The reference plugins decode their options into typed Go fields: `mtu` of bridge is an "
         "`int`, `hairpinMode` a `bool`, host-local `gateway`/`rangeStart`/`rangeEnd` are `net.IP` "
-        "and `subnet` a cni `types.IPNet`, static `addresses` is an array of `{\"address\": "
-        "\"<CIDR>\", \"gateway\": \"<IP>\"}` objects. encoding/json refuses a value of another JSON "
+        'and `subnet` a cni `types.IPNet`, static `addresses` is an array of `{"address": '
+        '"<CIDR>", "gateway": "<IP>"}` objects. encoding/json refuses a value of another JSON '
         "type (`json: cannot unmarshal string into Go struct field NetConf.mtu of type int`), a "
         "number that is not an integer of the field's range, and an address net.IP/ParseCIDR "
         "cannot parse (`invalid IP address: 10.89.8`, `invalid CIDR address: 10.1.0.0/33`). The "
         "plugin then fails before touching the network, on every ADD, so no pod on the node gets "
         "networking. An IPAM plugin's error is relayed by the main plugin as is (vlan prefixes "
         "`failed to execute IPAM delegate: `), and libcni >= v1.0 prefixes "
-        "`plugin type=\"X\" failed (add): `. The `ipam` object is checked only under a reference "
-        "main plugin: others (Calico with host-local `\"subnet\": \"usePodCidr\"`) may rewrite it "
+        '`plugin type="X" failed (add): `. The `ipam` object is checked only under a reference '
+        'main plugin: others (Calico with host-local `"subnet": "usePodCidr"`) may rewrite it '
         "before delegating. Only reference plugin types are checked: other vendors type the same "
-        "names differently (aws-cni's `\"mtu\": \"9001\"` is a string on purpose). Spec-level keys "
+        'names differently (aws-cni\'s `"mtu": "9001"` is a string on purpose). Spec-level keys '
         "(`ipMasq`, `args`, `ipam.routes` types) are CNI201/CNI203."
     ),
     example=(
@@ -170,7 +178,7 @@ PLUGIN_OPTION_INVALID = Rule(
     fix=(
         "Write the value with the Go type the plugin declares (a JSON number for `mtu`, true/false "
         "for booleans), full IP addresses (`10.89.8.1`) and CIDRs (`10.89.8.0/24`), and static "
-        "addresses as `[{\"address\": \"10.1.2.3/24\", \"gateway\": \"10.1.2.1\"}]`."
+        'addresses as `[{"address": "10.1.2.3/24", "gateway": "10.1.2.1"}]`.'
     ),
     # cni-facts §3 #11 (Go's type error) and #37 (libcni's wrapper) plus Go net's
     # `invalid IP address: X` / `invalid CIDR address: X`; explain's KB maps each to CNI205.
@@ -191,4 +199,10 @@ PLUGIN_OPTION_INVALID = Rule(
     ),
 )
 
-RULES: Tuple[Rule, ...] = (SCHEMA_VIOLATION, UNKNOWN_LIST_KEY, SPEC_DEVIATION, PLUGIN_OPTION_UNKNOWN, PLUGIN_OPTION_INVALID)
+RULES: Tuple[Rule, ...] = (
+    SCHEMA_VIOLATION,
+    UNKNOWN_LIST_KEY,
+    SPEC_DEVIATION,
+    PLUGIN_OPTION_UNKNOWN,
+    PLUGIN_OPTION_INVALID,
+)

@@ -8,6 +8,7 @@ List-level keys of a ``.conflist`` are looked up exactly as libcni does (a ``map
 with exact keys, cni@v1.3.0 libcni/conf.go:92-200); plugin-object keys are matched the way Go's
 encoding/json fills a struct field (exact, else case-insensitive; the last matching key wins).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,11 @@ import re
 from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from ..gojson import escape_token as escape_pointer
-from ..gofmt import go_type_name as go_type
 from .. import versions
-from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
 from ..config.netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
+from ..gofmt import go_type_name as go_type
+from ..gojson import escape_token as escape_pointer
+from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
 
 _SPEC = "cni-facts.md"
 
@@ -41,8 +42,17 @@ PLUGIN_MIN_VERSION: Mapping[str, str] = {"bandwidth": "0.3.0", "vrf": "0.3.1", "
 
 # Capabilities some runtime supplies (cni-facts.md §7 table; cni@v1.3.0 CONVENTIONS.md:57-69).
 KNOWN_CAPABILITIES: Tuple[str, ...] = (
-    "portMappings", "bandwidth", "ipRanges", "dns", "cgroupPath", "io.kubernetes.cri.pod-annotations",
-    "aliases", "mac", "ips", "deviceID", "infinibandGUID",
+    "portMappings",
+    "bandwidth",
+    "ipRanges",
+    "dns",
+    "cgroupPath",
+    "io.kubernetes.cri.pod-annotations",
+    "aliases",
+    "mac",
+    "ips",
+    "deviceID",
+    "infinibandGUID",
 )
 
 # libcni pkg/utils/utils.go cniValidNameChars; Go's "$" (no multiline) is end of text.
@@ -54,63 +64,87 @@ _NO_IP_PLUGINS = ("loopback", "host-device")
 _CURRENT_LIB = "1.1.0"  # libcni >= v1.2.0 version.Current() (cni-facts.md §6.1)
 
 
-def _rule(code: str, name: str, severity: Severity, summary: str, meaning: str, example: str,
-          fix: str, runtime_errors: Tuple[str, ...] = (), references: Tuple[str, ...] = ()) -> Rule:
+def _rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    meaning: str,
+    example: str,
+    fix: str,
+    runtime_errors: Tuple[str, ...] = (),
+    references: Tuple[str, ...] = (),
+) -> Rule:
     return Rule(code, name, severity, summary, meaning, example, fix, runtime_errors, references)
 
 
 MISSING_CNI_VERSION = _rule(
-    "CNI301", "missing-cni-version", Severity.ERROR,
+    "CNI301",
+    "missing-cni-version",
+    Severity.ERROR,
     "cniVersion is absent or empty: pod teardown fails on libcni 0.7.0-1.0.1.",
-    "libcni treats an absent or empty cniVersion as \"\". ADD works everywhere (plugins are told "
+    'libcni treats an absent or empty cniVersion as "". ADD works everywhere (plugins are told '
     "0.1.0), but libcni v0.7.0-v1.0.1 parse the version on DEL/CHECK and stop with 'invalid version "
-    "\"\": the version is empty' before any plugin runs: pods stick in Terminating and IPs leak on "
+    '"": the version is empty\' before any plugin runs: pods stick in Terminating and IPs leak on '
     "containerd 1.3-1.6.3 and dockershim 1.16-1.23, and CRI-O 1.17-1.23.3 fails pod creation "
     "through its post-ADD status check. libcni 0.7.x ValidateNetworkList (dockershim 1.16-1.18) "
     "rejects the config outright ('plugin X does not support config version \"\"'). bandwidth, "
     "firewall and vrf refuse the 0.1.0 they are told on every runtime. (cni-facts.md §3.1, §6.4, "
     "§8 #10-#12; cni#882, kubernetes#82997, flannel#1178.)",
     '{"name": "mynet", "plugins": [{"type": "bridge"}]}',
-    "Add \"cniVersion\" with a version every plugin supports (e.g. \"0.4.0\" or \"1.0.0\").",
-    ('invalid version "": the version is empty', 'plugin %s does not support config version ""',
-     'failed to convert major version part "": strconv.Atoi: parsing "": invalid syntax',
-     'incompatible CNI versions; config is "0.1.0", plugin supports %s'),
-    ("cni@v0.8.1 pkg/version/plugin.go:89-113", "https://github.com/containernetworking/cni/pull/893",
-     "https://github.com/containernetworking/cni/issues/882"),
+    'Add "cniVersion" with a version every plugin supports (e.g. "0.4.0" or "1.0.0").',
+    (
+        'invalid version "": the version is empty',
+        'plugin %s does not support config version ""',
+        'failed to convert major version part "": strconv.Atoi: parsing "": invalid syntax',
+        'incompatible CNI versions; config is "0.1.0", plugin supports %s',
+    ),
+    (
+        "cni@v0.8.1 pkg/version/plugin.go:89-113",
+        "https://github.com/containernetworking/cni/pull/893",
+        "https://github.com/containernetworking/cni/issues/882",
+    ),
 )
 
 UNPARSEABLE_CNI_VERSION = _rule(
-    "CNI302", "unparseable-cni-version", Severity.ERROR,
-    "cniVersion is not a version libcni can parse (\"v1.0.0\", \"1.0.0.0\").",
+    "CNI302",
+    "unparseable-cni-version",
+    Severity.ERROR,
+    'cniVersion is not a version libcni can parse ("v1.0.0", "1.0.0.0").',
     "Loading never validates the version, so ADD reaches the plugin, which rejects it ('incompatible "
     "CNI versions; config is \"v1.0.0\" ...'); DEL/CHECK fail inside libcni's ParseVersion "
-    "('failed to convert major version part \"v1\": ...', 'invalid version \"1.0.0.0\": too many "
+    '(\'failed to convert major version part "v1": ...\', \'invalid version "1.0.0.0": too many '
     "parts'), so teardown fails too (cni-facts.md §3.1, §10 #4; cni pkg/version/plugin.go ParseVersion).",
     '{"cniVersion": "v1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
     "Use one of the spec versions 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0.",
-    ('incompatible CNI versions; config is "%s", plugin supports %s',
-     'failed to convert major version part "%s": strconv.Atoi: parsing "%s": invalid syntax',
-     'invalid version "%s": too many parts'),
+    (
+        'incompatible CNI versions; config is "%s", plugin supports %s',
+        'failed to convert major version part "%s": strconv.Atoi: parsing "%s": invalid syntax',
+        'invalid version "%s": too many parts',
+    ),
     ("cni@v1.3.0 pkg/version/plugin.go:87-118", "cni@v1.3.0 pkg/skel/skel.go:190-198"),
 )
 
 UNKNOWN_SPEC_VERSION = _rule(
-    "CNI303", "unknown-spec-version", Severity.ERROR,
-    "cniVersion parses but is not a spec version (\"1.0\", \"0.1\", \"1.0.1\", \"0.5.0\").",
+    "CNI303",
+    "unknown-spec-version",
+    Severity.ERROR,
+    'cniVersion parses but is not a spec version ("1.0", "0.1", "1.0.1", "0.5.0").',
     "Plugins compare the config version as an exact string against their supported list, so "
-    "\"1.0\" is not \"1.0.0\" and every plugin answers 'incompatible CNI versions; config is "
-    "\"1.0\" ...' on ADD. \"1.0.1\"-style values are containernetworking/plugins release numbers, "
+    '"1.0" is not "1.0.0" and every plugin answers \'incompatible CNI versions; config is '
+    '"1.0" ...\' on ADD. "1.0.1"-style values are containernetworking/plugins release numbers, '
     "not spec versions (plugins#668). Spec versions: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0 "
     "(cni pkg/version/version.go All; cni-facts.md §1.8, §8 #13).",
     '{"cniVersion": "1.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
-    "Write the full spec version, e.g. \"1.0.0\".",
-    ('incompatible CNI versions; config is "%s", plugin supports %s',
-     'plugin %s does not support config version "%s"'),
+    'Write the full spec version, e.g. "1.0.0".',
+    ('incompatible CNI versions; config is "%s", plugin supports %s', 'plugin %s does not support config version "%s"'),
     ("https://github.com/containernetworking/plugins/issues/668", "cni@v1.3.0 pkg/version/version.go"),
 )
 
 INVALID_NETWORK_NAME = _rule(
-    "CNI304", "invalid-network-name", Severity.ERROR,
+    "CNI304",
+    "invalid-network-name",
+    Severity.ERROR,
     "The network name has characters libcni rejects.",
     "libcni >= v0.8.0 validates the network name on ADD against ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$ and "
     "plugins built on skel >= v0.8.0 do the same, so every pod ADD fails with 'invalid characters "
@@ -123,20 +157,24 @@ INVALID_NETWORK_NAME = _rule(
 )
 
 MISSING_NETWORK_NAME = _rule(
-    "CNI305", "missing-network-name", Severity.ERROR,
-    "The network has no name (a single .conf without \"name\", or \"name\": \"\").",
-    "libcni up-converts a .conf using its own name; an absent or empty name reaches ADD as \"\" and "
+    "CNI305",
+    "missing-network-name",
+    Severity.ERROR,
+    'The network has no name (a single .conf without "name", or "name": "").',
+    'libcni up-converts a .conf using its own name; an absent or empty name reaches ADD as "" and '
     "libcni >= v0.8.0 fails with 'missing network name:' (plugins print 'missing network name'). "
     "CRI-O (ocicni) names such a network after its file, so it only breaks on containerd and "
     "dockershim (cni-facts.md §1.4, §3.2 #40; cri-o PR #6273, kubernetes-the-hard-way PR #387).",
     '{"cniVersion": "0.3.1", "type": "loopback"}',
-    "Add a \"name\", e.g. \"lo\".",
+    'Add a "name", e.g. "lo".',
     ("missing network name:", "missing network name"),
     ("cni@v1.3.0 pkg/utils/utils.go:50-57", "cni@v1.3.0 pkg/skel/skel.go:224"),
 )
 
 NEWER_SPEC_KEY = _rule(
-    "CNI306", "newer-spec-key", Severity.WARNING,
+    "CNI306",
+    "newer-spec-key",
+    Severity.WARNING,
     "A list key that only exists in a newer spec than the declared cniVersion.",
     "disableCheck is defined from spec 0.4.0 (CHECK does not run for older lists, so the key has "
     "no effect); disableGC from 1.1.0 (GC only runs for >= 1.1.0 lists); loadOnlyInlinedPlugins "
@@ -149,7 +187,9 @@ NEWER_SPEC_KEY = _rule(
 )
 
 RESERVED_KEY = _rule(
-    "CNI307", "reserved-key", Severity.WARNING,
+    "CNI307",
+    "reserved-key",
+    Severity.WARNING,
     "A key the runtime generates (args, runtimeConfig, prevResult, cni.dev/*) is set in a >= 1.0.0 config.",
     "Spec 1.0.0 reserves these keys for the runtime: libcni replaces runtimeConfig when it injects "
     "a capability and prevResult for every chained plugin, so a static value is overwritten or, "
@@ -162,39 +202,49 @@ RESERVED_KEY = _rule(
 )
 
 CNI_VERSIONS_SELECTION = _rule(
-    "CNI308", "cni-versions-selection", Severity.WARNING,
+    "CNI308",
+    "cni-versions-selection",
+    Severity.WARNING,
     "cniVersions makes old and new runtimes use different config versions (error if malformed).",
     "libcni >= v1.2.0 (containerd >= 2.0, CRI-O >= 1.31) takes the highest cniVersions entry it "
     "implements (<= 1.1.0), merged with cniVersion; older libcni ignore cniVersions and use "
-    "cniVersion, or \"\" when absent. The same file thus runs at two versions across a fleet. A "
+    'cniVersion, or "" when absent. The same file thus runs at two versions across a fleet. A '
     "malformed entry (not a string, not parseable) or a chosen value that is no spec version makes "
     "this an error: libcni >= v1.2.2 refuses to load the list ('invalid cniVersions entry ...') "
     "(cni@v1.3.0 libcni/conf.go:119-160; cni-facts.md §3.1, §6.4, §8 #17).",
     '{"cniVersions": ["1.0.0", "1.1.0"], "name": "n", "plugins": [{"type": "bridge"}]}',
     "Keep cniVersion equal to a version every runtime in the fleet supports, and list only spec "
     "versions in cniVersions.",
-    ("error parsing configuration list: invalid cniVersions entry %s at index %d: %s",
-     "error parsing configuration list: invalid type for cniVersions index %d: %T",
-     "error parsing configuration list: invalid type for cniVersions: []interface {}"),
+    (
+        "error parsing configuration list: invalid cniVersions entry %s at index %d: %s",
+        "error parsing configuration list: invalid type for cniVersions index %d: %T",
+        "error parsing configuration list: invalid type for cniVersions: []interface {}",
+    ),
     ("cni@v1.3.0 libcni/conf.go:119-160",),
 )
 
 DISABLE_CHECK_STRING = _rule(
-    "CNI309", "disable-check-string", Severity.ERROR,
+    "CNI309",
+    "disable-check-string",
+    Severity.ERROR,
     "disableCheck is not a JSON boolean: libcni <= 1.1.x cannot load the list.",
     "Spec 0.4.0 describes disableCheck as a string, but libcni <= v1.1.x accepts only a boolean and "
     "rejects the whole list ('invalid disableCheck type string'): containerd <= 1.7 stops its CNI "
-    "load, CRI-O <= 1.30 skips the file. libcni >= v1.2 accepts \"true\"/\"false\" strings "
+    'load, CRI-O <= 1.30 skips the file. libcni >= v1.2 accepts "true"/"false" strings '
     "(cni@v1.1.2 libcni/conf.go:92; cni@v1.3.0 conf.go:162-185; cni-facts.md §1.2, §3.2 #13).",
     '{"cniVersion": "0.4.0", "name": "n", "disableCheck": "true", "plugins": [{"type": "bridge"}]}',
-    "Write \"disableCheck\": true (no quotes).",
-    ("error parsing configuration list: invalid disableCheck type string",
-     "error parsing configuration list: invalid disableCheck type %T"),
+    'Write "disableCheck": true (no quotes).',
+    (
+        "error parsing configuration list: invalid disableCheck type string",
+        "error parsing configuration list: invalid disableCheck type %T",
+    ),
     ("cni@v1.1.2 libcni/conf.go:92",),
 )
 
 PLUGIN_LEVEL_VERSION = _rule(
-    "CNI310", "plugin-level-version-ignored", Severity.INFO,
+    "CNI310",
+    "plugin-level-version-ignored",
+    Severity.INFO,
     "A plugin inside a list sets its own cniVersion or name, which libcni overwrites.",
     "When it executes a list, libcni injects the list's name and cniVersion into every plugin "
     "object, replacing per-plugin values (spec@0.3.0 lists; cni@v1.3.0 libcni/api.go:155-177 "
@@ -207,20 +257,24 @@ PLUGIN_LEVEL_VERSION = _rule(
 )
 
 INVALID_PLUGIN_TYPE = _rule(
-    "CNI311", "invalid-plugin-type", Severity.ERROR,
+    "CNI311",
+    "invalid-plugin-type",
+    Severity.ERROR,
     "A plugin or IPAM type contains a path separator.",
     "type names a binary in the plugin directories; since libcni v0.8.1 (CVE-2021-20206) FindInPath "
     "rejects a type containing '/' with 'invalid plugin name: X' (older runtimes executed the path: "
     "containerd < 1.5, CRI-O < 1.21). The same lookup runs inside the plugin for ipam.type. Spec "
     "1.0.0 also forbids '\\' (cni@v0.8.1 pkg/invoke/find.go:30-32; cni-facts.md §1.4, §5, §3.2 #18).",
     '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "/opt/cni/bin/bridge"}]}',
-    "Use the bare binary name (\"bridge\") and put the binary in a configured plugin directory.",
+    'Use the bare binary name ("bridge") and put the binary in a configured plugin directory.',
     ("invalid plugin name: %s",),
     ("cni@v0.8.1 pkg/invoke/find.go:30-32", "https://github.com/kubernetes/kubernetes/issues/101759"),
 )
 
 META_PLUGIN_FIRST = _rule(
-    "CNI312", "meta-plugin-first", Severity.ERROR,
+    "CNI312",
+    "meta-plugin-first",
+    Severity.ERROR,
     "A chained-only plugin (portmap, bandwidth, tuning, firewall, sbr, vrf) runs first or alone.",
     "These plugins modify the result of an earlier interface plugin (prevResult); as the first "
     "plugin of a list or as a single .conf they get none and every ADD fails (plugins@v1.9.1 "
@@ -232,7 +286,9 @@ META_PLUGIN_FIRST = _rule(
 )
 
 CHAINING_BEFORE_030 = _rule(
-    "CNI313", "chaining-before-0.3.0", Severity.WARNING,
+    "CNI313",
+    "chaining-before-0.3.0",
+    Severity.WARNING,
     "A list chains several plugins but declares a version before 0.3.0.",
     "Network configuration lists and prevResult chaining were introduced in spec 0.3.0; a list "
     "declaring 0.1.0/0.2.0 hands chained plugins a 0.2.0-format prevResult (ip4/ip6, one address "
@@ -245,19 +301,23 @@ CHAINING_BEFORE_030 = _rule(
 )
 
 MISSING_CAPABILITY = _rule(
-    "CNI314", "missing-capability", Severity.WARNING,
+    "CNI314",
+    "missing-capability",
+    Severity.WARNING,
     "portmap without capabilities.portMappings, or bandwidth without capabilities.bandwidth.",
     "libcni passes the pod's hostPorts / bandwidth annotations in runtimeConfig only to plugins that "
     "declare the capability as true; without it portmap maps nothing and bandwidth applies no "
     "per-pod limit, silently (cni@v1.3.0 libcni/api.go:191-212; cni-facts.md §7, §8 #29).",
     '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
-    "Add \"capabilities\": {\"portMappings\": true} (or {\"bandwidth\": true}) to the plugin.",
+    'Add "capabilities": {"portMappings": true} (or {"bandwidth": true}) to the plugin.',
     (),
     ("cni@v1.3.0 libcni/api.go:191-212", "cni@v1.3.0 CONVENTIONS.md"),
 )
 
 PLUGIN_MIN_VERSION_RULE = _rule(
-    "CNI315", "plugin-min-version", Severity.ERROR,
+    "CNI315",
+    "plugin-min-version",
+    Severity.ERROR,
     "bandwidth needs >= 0.3.0, vrf >= 0.3.1, firewall >= 0.4.0.",
     "These reference plugins support only versions from their minimum on (VersionsStartingFrom "
     "since plugins v1.0.1; firewall was exactly 0.4.0 in v0.8.x), so a list declaring an older "
@@ -266,25 +326,32 @@ PLUGIN_MIN_VERSION_RULE = _rule(
     '{"cniVersion": "0.3.1", "name": "n", "plugins": [{"type": "bridge"}, {"type": "firewall"}]}',
     "Raise cniVersion to at least the plugin's minimum (0.4.0 covers all three).",
     ('incompatible CNI versions; config is "%s", plugin supports %s',),
-    ("plugins@v1.9.1 plugins/meta/firewall/firewall.go:195", "https://github.com/containernetworking/plugins/issues/690"),
+    (
+        "plugins@v1.9.1 plugins/meta/firewall/firewall.go:195",
+        "https://github.com/containernetworking/plugins/issues/690",
+    ),
 )
 
 UNKNOWN_CAPABILITY = _rule(
-    "CNI316", "unknown-capability", Severity.WARNING,
+    "CNI316",
+    "unknown-capability",
+    Severity.WARNING,
     "A capabilities key that no runtime supplies.",
     "libcni injects runtimeConfig[k] only for capabilities the runtime supplies (containerd, CRI-O, "
     "dockershim: portMappings, bandwidth, ipRanges, dns, cgroupPath, io.kubernetes.cri.pod-"
     "annotations, aliases; generic: mac, ips, deviceID, infinibandGUID). Any other key does nothing; "
-    "often a plugin option was put inside capabilities by mistake (kube-router's \"snat\": true) "
+    'often a plugin option was put inside capabilities by mistake (kube-router\'s "snat": true) '
     "(cni-facts.md §7 capability table; cni@v1.3.0 CONVENTIONS.md).",
     '{"type": "portmap", "capabilities": {"portMappings": true, "snat": true}}',
-    "Move plugin options out of capabilities (\"snat\": true belongs at the plugin level).",
+    'Move plugin options out of capabilities ("snat": true belongs at the plugin level).',
     (),
     ("cni@v1.3.0 CONVENTIONS.md:57-69",),
 )
 
 HOST_LOCAL_RANGES_OLD = _rule(
-    "CNI317", "host-local-ranges-old-version", Severity.ERROR,
+    "CNI317",
+    "host-local-ranges-old-version",
+    Severity.ERROR,
     "host-local has more than one range set per address family with cniVersion < 0.3.0.",
     "0.1.0/0.2.0 results carry one IPv4 and one IPv6 address, so host-local refuses several range "
     "sets of one family: 'CNI version X does not support more than 1 address per family' "
@@ -297,7 +364,9 @@ HOST_LOCAL_RANGES_OLD = _rule(
 )
 
 NO_IP_RESULT_OLD = _rule(
-    "CNI318", "no-ip-result-old-version", Severity.WARNING,
+    "CNI318",
+    "no-ip-result-old-version",
+    Severity.WARNING,
     "The default network is loopback/host-device at cniVersion 0.1.0/0.2.0 (or none).",
     "0.1.0/0.2.0 results are converted to and from the 0.3+ format by libcni, and a result without "
     "any IP address cannot be converted: 'cannot convert: no valid IP addresses' (containerd ADD, "
@@ -311,8 +380,10 @@ NO_IP_RESULT_OLD = _rule(
 )
 
 HYBRID_LIST = _rule(
-    "CNI319", "hybrid-list", Severity.WARNING,
-    "One document has both a top-level plugin \"type\" and a \"plugins\" list.",
+    "CNI319",
+    "hybrid-list",
+    Severity.WARNING,
+    'One document has both a top-level plugin "type" and a "plugins" list.',
     "A .conflist is read as a list: the top-level type (and its plugin options) is ignored. A "
     ".conf is read as one plugin: the plugins list is ignored and passed to that plugin as an "
     "unknown key. Which half runs depends on the extension (go-cni#53; cni-facts.md §1.8).",
@@ -323,7 +394,9 @@ HYBRID_LIST = _rule(
 )
 
 DELEGATE_VERSION_MISMATCH = _rule(
-    "CNI320", "delegate-version-mismatch", Severity.WARNING,
+    "CNI320",
+    "delegate-version-mismatch",
+    Severity.WARNING,
     "A delegate (multus delegates, flannel delegate) declares a cniVersion different from the top level.",
     "Meta plugins hand the runtime's verbs to their delegates. With a top-level version >= 0.4.0 and "
     "a delegate < 0.4.0 CRI-O's CHECK reaches a delegate that cannot do CHECK and multus >= 4 "
@@ -332,13 +405,20 @@ DELEGATE_VERSION_MISMATCH = _rule(
     "(multus#737, calico#12965; cni-facts.md §2.4, ecosystem-anchors §4 #8).",
     '{"cniVersion": "0.4.0", "name": "multus", "type": "multus", "delegates": [{"cniVersion": "0.3.1", ...}]}',
     "Declare the same cniVersion at the top level and in every delegate.",
-    ("delegate cni version is %s while top level cni version is %s",
-     'configuration version "%s" does not support the CHECK command'),
-    ("https://github.com/k8snetworkplumbingwg/multus-cni/issues/737", "https://github.com/projectcalico/calico/issues/12965"),
+    (
+        "delegate cni version is %s while top level cni version is %s",
+        'configuration version "%s" does not support the CHECK command',
+    ),
+    (
+        "https://github.com/k8snetworkplumbingwg/multus-cni/issues/737",
+        "https://github.com/projectcalico/calico/issues/12965",
+    ),
 )
 
 SINGLE_CONF_DEPRECATED = _rule(
-    "CNI321", "single-conf-deprecated", Severity.WARNING,
+    "CNI321",
+    "single-conf-deprecated",
+    Severity.WARNING,
     "A single-plugin .conf declares cniVersion >= 1.0.0, a format spec 1.0.0 removed.",
     "Spec 1.0.0 defines configuration only as a list ('non-List configurations are removed'). "
     "libcni, go-cni and ocicni still read a single-plugin `.conf`/`.json` and wrap it into a "
@@ -347,25 +427,41 @@ SINGLE_CONF_DEPRECATED = _rule(
     "1.x version in a removed format depends on that compatibility path and cannot chain plugins "
     "(cni-facts.md §1.1, §1.8, §4.1).",
     '/etc/cni/net.d/99-loopback.conf: {"cniVersion": "1.1.0", "name": "lo", "type": "loopback"}',
-    "Write it as a `.conflist`: {\"cniVersion\": \"1.1.0\", \"name\": \"lo\", \"plugins\": [{\"type\": \"loopback\"}]}.",
+    'Write it as a `.conflist`: {"cniVersion": "1.1.0", "name": "lo", "plugins": [{"type": "loopback"}]}.',
     (),
-    ("https://github.com/containernetworking/cni/blob/main/SPEC.md (spec 1.0.0 changelog)",
-     "cni@v1.3.0 libcni/conf.go ConfListFromConf"),
+    (
+        "https://github.com/containernetworking/cni/blob/main/SPEC.md (spec 1.0.0 changelog)",
+        "cni@v1.3.0 libcni/conf.go ConfListFromConf",
+    ),
 )
 
 RULES: Tuple[Rule, ...] = (
-    MISSING_CNI_VERSION, UNPARSEABLE_CNI_VERSION, UNKNOWN_SPEC_VERSION, INVALID_NETWORK_NAME,
-    MISSING_NETWORK_NAME, NEWER_SPEC_KEY, RESERVED_KEY, CNI_VERSIONS_SELECTION, DISABLE_CHECK_STRING,
-    PLUGIN_LEVEL_VERSION, INVALID_PLUGIN_TYPE, META_PLUGIN_FIRST, CHAINING_BEFORE_030,
-    MISSING_CAPABILITY, PLUGIN_MIN_VERSION_RULE, UNKNOWN_CAPABILITY, HOST_LOCAL_RANGES_OLD,
-    NO_IP_RESULT_OLD, HYBRID_LIST, DELEGATE_VERSION_MISMATCH, SINGLE_CONF_DEPRECATED,
+    MISSING_CNI_VERSION,
+    UNPARSEABLE_CNI_VERSION,
+    UNKNOWN_SPEC_VERSION,
+    INVALID_NETWORK_NAME,
+    MISSING_NETWORK_NAME,
+    NEWER_SPEC_KEY,
+    RESERVED_KEY,
+    CNI_VERSIONS_SELECTION,
+    DISABLE_CHECK_STRING,
+    PLUGIN_LEVEL_VERSION,
+    INVALID_PLUGIN_TYPE,
+    META_PLUGIN_FIRST,
+    CHAINING_BEFORE_030,
+    MISSING_CAPABILITY,
+    PLUGIN_MIN_VERSION_RULE,
+    UNKNOWN_CAPABILITY,
+    HOST_LOCAL_RANGES_OLD,
+    NO_IP_RESULT_OLD,
+    HYBRID_LIST,
+    DELEGATE_VERSION_MISMATCH,
+    SINGLE_CONF_DEPRECATED,
 )
 
 
 # ---------------------------------------------------------------------------------------------
 # small helpers
-
-
 
 
 def add_error(plugin: PluginConf, text: str) -> str:
@@ -429,7 +525,8 @@ def _check_version(parsed: ParsedFile) -> Iterator[Finding]:
         versions.parse_version(declared)
     except versions.VersionError as exc:
         yield UNPARSEABLE_CNI_VERSION.at(
-            parsed.path, pointer,
+            parsed.path,
+            pointer,
             f"cniVersion {declared!r} is not a version libcni can parse: plugins reject it on ADD "
             f"and libcni fails DEL/CHECK with '{exc}'",
             predicts=incompatible,
@@ -437,7 +534,9 @@ def _check_version(parsed: ParsedFile) -> Iterator[Finding]:
         return
     if not versions.is_spec_version(declared):
         yield UNKNOWN_SPEC_VERSION.at(
-            parsed.path, pointer, f"cniVersion {declared!r} is not a spec version{_version_hint(declared)}",
+            parsed.path,
+            pointer,
+            f"cniVersion {declared!r} is not a spec version{_version_hint(declared)}",
             predicts=incompatible,
         )
 
@@ -462,10 +561,10 @@ def _missing_version(parsed: ParsedFile, declared: Optional[str]) -> Finding:
         predicts = add_error(plugin, versions.incompatible_text("0.1.0", _supported(plugin.type)))
         extra = f"; {plugin.type} (needs >= {PLUGIN_MIN_VERSION[plugin.type or '']}) refuses the 0.1.0 it is told on every runtime"
     message = (
-        f"cniVersion is {state}: ADD works but pod teardown fails with 'invalid version \"\": the version "
+        f'cniVersion is {state}: ADD works but pod teardown fails with \'invalid version "": the version '
         "is empty' on libcni 0.7.0-1.0.1 (containerd 1.3-1.6.3, CRI-O 1.17-1.23.3, dockershim 1.16-1.23), "
         f"and dockershim 1.16-1.18 rejects the config ('plugin {_first_type(parsed)} does not support "
-        f"config version \"\"'){extra}"
+        f'config version ""\'){extra}'
     )
     return MISSING_CNI_VERSION.at(parsed.path, _top_key_pointer(parsed, "cniVersion"), message, predicts=predicts)
 
@@ -487,16 +586,17 @@ def _check_name(parsed: ParsedFile) -> Iterator[Finding]:
     if not name:
         state = "absent" if not pointer else "empty"
         yield MISSING_NETWORK_NAME.at(
-            parsed.path, pointer,
+            parsed.path,
+            pointer,
             f"the network name is {state}: containerd and dockershim fail every ADD ('missing network "
             "name:'); CRI-O names the network after the file instead",
             predicts=_add_error_first(parsed, "missing network name:"),
         )
     elif not NAME_PATTERN.match(name):
         yield INVALID_NETWORK_NAME.at(
-            parsed.path, pointer,
-            f"network name {name!r} does not match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$; libcni >= 0.8.0 "
-            "rejects every ADD",
+            parsed.path,
+            pointer,
+            f"network name {name!r} does not match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$; libcni >= 0.8.0 rejects every ADD",
             predicts=_add_error_first(parsed, f"invalid characters found in network name; {name}"),
         )
 
@@ -516,7 +616,8 @@ def _check_newer_keys(parsed: ParsedFile) -> Iterator[Finding]:
     for key, since, effect in _NEWER_KEYS:
         if key in doc and not versions.at_least(declared, since):
             yield NEWER_SPEC_KEY.at(
-                parsed.path, "/" + key,
+                parsed.path,
+                "/" + key,
                 f"{key} is defined from spec {since} but the list declares {declared}: {effect}",
             )
 
@@ -535,7 +636,8 @@ def _check_reserved(parsed: ParsedFile) -> Iterator[Finding]:
                 continue
             if key.lower() in (r.lower() for r in _RESERVED) or key.startswith("cni.dev/"):
                 yield RESERVED_KEY.at(
-                    parsed.path, _sub_pointer(plugin.pointer, key),
+                    parsed.path,
+                    _sub_pointer(plugin.pointer, key),
                     f"{key!r} is reserved for the runtime in spec >= 1.0.0 (this config declares {declared}); "
                     "a static value is overwritten or reaches the plugin unchanged",
                     plugin=plugin.type,
@@ -550,24 +652,33 @@ def _check_cni_versions(parsed: ParsedFile) -> Iterator[Finding]:
     problem = _cni_versions_problem(raw)
     if problem is not None:
         pointer, predicts = problem
-        yield replace(CNI_VERSIONS_SELECTION.at(
-            parsed.path, pointer, f"malformed cniVersions: libcni >= 1.2.2 refuses to load the list ({predicts})",
-            predicts=predicts,
-        ), severity=Severity.ERROR)
+        yield replace(
+            CNI_VERSIONS_SELECTION.at(
+                parsed.path,
+                pointer,
+                f"malformed cniVersions: libcni >= 1.2.2 refuses to load the list ({predicts})",
+                predicts=predicts,
+            ),
+            severity=Severity.ERROR,
+        )
         return
     declared = declared_version(parsed) or ""
     new = new_libcni_version(raw, declared)
     if new == declared:
         return
     finding = CNI_VERSIONS_SELECTION.at(
-        parsed.path, "/cniVersions",
+        parsed.path,
+        "/cniVersions",
         f"libcni >= 1.2 (containerd >= 2.0, CRI-O >= 1.31) runs this list at {new!r}; older libcni "
         f"ignore cniVersions and use {declared!r}",
     )
     if not versions.is_spec_version(new):
-        finding = replace(finding, severity=Severity.ERROR,
-                          message=finding.message + f"; {new!r} is not a spec version, plugins reject it",
-                          predicts=_add_error_first(parsed, versions.incompatible_text(new, versions.SPEC_VERSIONS)))
+        finding = replace(
+            finding,
+            severity=Severity.ERROR,
+            message=finding.message + f"; {new!r} is not a spec version, plugins reject it",
+            predicts=_add_error_first(parsed, versions.incompatible_text(new, versions.SPEC_VERSIONS)),
+        )
     yield finding
 
 
@@ -605,9 +716,10 @@ def _check_disable_check(parsed: ParsedFile) -> Iterator[Finding]:
     value = doc["disableCheck"]
     kind = go_type(value)
     yield DISABLE_CHECK_STRING.at(
-        parsed.path, "/disableCheck",
+        parsed.path,
+        "/disableCheck",
         f"disableCheck is a {kind} ({json.dumps(value)}), not a boolean: libcni <= 1.1.x (containerd <= 1.7, "
-        "CRI-O <= 1.30) cannot load this list; libcni >= 1.2 accepts only \"true\"/\"false\" strings",
+        'CRI-O <= 1.30) cannot load this list; libcni >= 1.2 accepts only "true"/"false" strings',
         predicts=f"error parsing configuration list: invalid disableCheck type {kind}",
     )
 
@@ -624,7 +736,8 @@ def _check_plugin_level_version(parsed: ParsedFile) -> Iterator[Finding]:
                 continue
             note = " (it only shows up in libcni's error messages as name=...)" if field_name == "name" else ""
             yield PLUGIN_LEVEL_VERSION.at(
-                parsed.path, _sub_pointer(plugin.pointer, key),
+                parsed.path,
+                _sub_pointer(plugin.pointer, key),
                 f"plugin {plugin.type!r} sets {field_name} {plugin.raw[key]!r} but libcni passes it the list's "
                 f"{list_value!r}{note}",
                 plugin=plugin.type,
@@ -651,15 +764,19 @@ def _has_separator(name: str) -> bool:
 
 def _bad_type(parsed: ParsedFile, plugin: PluginConf, value: str, pointer: str, what: str) -> Finding:
     if "/" in value:
-        effect = ("libcni >= 0.8.1 refuses it ('invalid plugin name'); older runtimes executed that path "
-                  "(CVE-2021-20206)")
+        effect = (
+            "libcni >= 0.8.1 refuses it ('invalid plugin name'); older runtimes executed that path (CVE-2021-20206)"
+        )
         predicts: Optional[str] = add_error(plugin, f"invalid plugin name: {value}")
     else:
         effect = "no binary of that name exists on Linux and spec 1.0.0 forbids '\\' in types"
         predicts = None
     return INVALID_PLUGIN_TYPE.at(
-        parsed.path, pointer, f"{what} {value!r} contains a path separator: {effect}",
-        plugin=plugin.type, predicts=predicts,
+        parsed.path,
+        pointer,
+        f"{what} {value!r} contains a path separator: {effect}",
+        plugin=plugin.type,
+        predicts=predicts,
     )
 
 
@@ -668,12 +785,17 @@ def _check_meta_first(parsed: ParsedFile) -> Iterator[Finding]:
     if first is None or (first.type or "") not in META_PLUGIN_ERRORS:
         return
     assert parsed.network is not None
-    where = "used alone in a single-plugin config" if parsed.network.from_single_conf or len(
-        parsed.network.plugins) == 1 else "the first plugin of the list"
+    where = (
+        "used alone in a single-plugin config"
+        if parsed.network.from_single_conf or len(parsed.network.plugins) == 1
+        else "the first plugin of the list"
+    )
     yield META_PLUGIN_FIRST.at(
-        parsed.path, _type_pointer(first),
+        parsed.path,
+        _type_pointer(first),
         f"{first.type} only works chained after an interface plugin but is {where}: it gets no prevResult",
-        plugin=first.type, predicts=add_error(first, META_PLUGIN_ERRORS[first.type or ""]),
+        plugin=first.type,
+        predicts=add_error(first, META_PLUGIN_ERRORS[first.type or ""]),
     )
 
 
@@ -685,7 +807,8 @@ def _check_chaining_version(parsed: ParsedFile) -> Iterator[Finding]:
     if versions.try_parse(declared) is None or versions.at_least(declared, "0.3.0"):
         return
     yield CHAINING_BEFORE_030.at(
-        parsed.path, "/cniVersion",
+        parsed.path,
+        "/cniVersion",
         f"the list chains {len(parsed.network.plugins)} plugins but declares {declared}; lists and prevResult "
         "chaining exist from spec 0.3.0",
     )
@@ -703,15 +826,17 @@ def _check_capabilities(parsed: ParsedFile) -> Iterator[Finding]:
             if needed == "bandwidth" and any(go_key(plugin.raw, k) for k in ("ingressRate", "egressRate")):
                 what += " (the static rates in this config still apply)"
             yield MISSING_CAPABILITY.at(
-                parsed.path, caps_pointer,
-                f"{plugin.type} lacks \"capabilities\": {{\"{needed}\": true}}: the runtime never passes it "
+                parsed.path,
+                caps_pointer,
+                f'{plugin.type} lacks "capabilities": {{"{needed}": true}}: the runtime never passes it '
                 f"{what}, which are silently ignored",
                 plugin=plugin.type,
             )
         for cap in caps:
             if cap not in KNOWN_CAPABILITIES:
                 yield UNKNOWN_CAPABILITY.at(
-                    parsed.path, _sub_pointer(caps_pointer, cap),
+                    parsed.path,
+                    _sub_pointer(caps_pointer, cap),
                     f"capability {cap!r} of plugin {plugin.type!r} is supplied by no runtime; it has no effect",
                     plugin=plugin.type,
                 )
@@ -739,9 +864,11 @@ def _check_min_versions(parsed: ParsedFile) -> Iterator[Finding]:
             if not versions.is_spec_version(used) or used in supported:
                 continue
             yield PLUGIN_MIN_VERSION_RULE.at(
-                parsed.path, _type_pointer(plugin),
+                parsed.path,
+                _type_pointer(plugin),
                 f"{plugin.type} supports only {', '.join(supported)} but is run at {used!r}: every ADD fails",
-                plugin=plugin.type, predicts=add_error(plugin, versions.incompatible_text(used, supported)),
+                plugin=plugin.type,
+                predicts=add_error(plugin, versions.incompatible_text(used, supported)),
             )
 
 
@@ -761,7 +888,8 @@ def _check_host_local(parsed: ParsedFile) -> Iterator[Finding]:
         if v4 > 1 or v6 > 1:
             ranges_key = go_key(ipam, "ranges") or "ranges"
             yield HOST_LOCAL_RANGES_OLD.at(
-                parsed.path, _sub_pointer(_sub_pointer(plugin.pointer, ipam_key), ranges_key),
+                parsed.path,
+                _sub_pointer(_sub_pointer(plugin.pointer, ipam_key), ranges_key),
                 f"host-local has {v4} IPv4 and {v6} IPv6 range sets but the config version is "
                 f"{declared or '(none)'!r}: 0.1.0/0.2.0 results hold one address per family",
                 plugin=plugin.type,
@@ -800,27 +928,32 @@ def no_ip_result(parsed: ParsedFile) -> Tuple[Finding, ...]:
     if first.type == "host-device" and ipam_type_of(first):
         return ()
     shown = declared or "(none)"
-    return (NO_IP_RESULT_OLD.at(
-        parsed.path, _top_key_pointer(parsed, "cniVersion") or first.pointer,
-        f"the default network's first plugin {first.type} returns no IP address and the config version is "
-        f"{shown}: converting its result fails ('cannot convert: no valid IP addresses')",
-        plugin=first.type, predicts="cannot convert: no valid IP addresses",
-    ),)
+    return (
+        NO_IP_RESULT_OLD.at(
+            parsed.path,
+            _top_key_pointer(parsed, "cniVersion") or first.pointer,
+            f"the default network's first plugin {first.type} returns no IP address and the config version is "
+            f"{shown}: converting its result fails ('cannot convert: no valid IP addresses')",
+            plugin=first.type,
+            predicts="cannot convert: no valid IP addresses",
+        ),
+    )
 
 
 def _check_hybrid(parsed: ParsedFile) -> Iterator[Finding]:
     doc = _doc(parsed)
     if _is_list(parsed) and "type" in doc and "plugins" in doc:
         yield HYBRID_LIST.at(
-            parsed.path, "/type",
-            f"top-level \"type\": {doc['type']!r} is ignored: a .conflist runs only its plugins list",
+            parsed.path,
+            "/type",
+            f'top-level "type": {doc["type"]!r} is ignored: a .conflist runs only its plugins list',
         )
     elif not _is_list(parsed) and go_key(doc, "plugins") is not None:
         key = go_key(doc, "plugins") or "plugins"
         yield HYBRID_LIST.at(
-            parsed.path, "/" + escape_pointer(key),
-            f"the \"plugins\" list is ignored: a single-plugin file runs only its top-level type "
-            f"{_first_type(parsed)!r}",
+            parsed.path,
+            "/" + escape_pointer(key),
+            f'the "plugins" list is ignored: a single-plugin file runs only its top-level type {_first_type(parsed)!r}',
         )
 
 
@@ -850,13 +983,19 @@ def _delegates(plugin: PluginConf) -> Iterator[Tuple[str, Dict[str, Any]]]:
 
 def _delegate_finding(parsed: ParsedFile, plugin: PluginConf, pointer: str, version: str, top: str) -> Finding:
     finding = DELEGATE_VERSION_MISMATCH.at(
-        parsed.path, pointer,
+        parsed.path,
+        pointer,
         f"{plugin.type} delegate declares cniVersion {version!r} but the top level declares {top or '(none)'!r}",
         plugin=plugin.type,
     )
-    if versions.at_least(top, "0.4.0") and versions.try_parse(version) is not None and not versions.at_least(version, "0.4.0"):
+    if (
+        versions.at_least(top, "0.4.0")
+        and versions.try_parse(version) is not None
+        and not versions.at_least(version, "0.4.0")
+    ):
         finding = replace(
-            finding, severity=Severity.ERROR,
+            finding,
+            severity=Severity.ERROR,
             message=finding.message + ": CRI-O's CHECK reaches a delegate that cannot do CHECK and multus >= 4 "
             "refuses the delegate",
             predicts=f"delegate cni version is {version} while top level cni version is {top}",
@@ -872,15 +1011,28 @@ def _check_single_conf(parsed: ParsedFile) -> Iterator[Finding]:
         return
     if versions.at_least(declared, "1.0.0"):
         yield SINGLE_CONF_DEPRECATED.at(
-            parsed.path, _top_key_pointer(parsed, "cniVersion"),
+            parsed.path,
+            _top_key_pointer(parsed, "cniVersion"),
             f"{parsed.path} is a single-plugin config declaring cniVersion {declared!r}; spec 1.0.0 removed "
             "this format and the runtimes only up-convert it for compatibility: make it a .conflist",
         )
 
 
 _CHECKS = (
-    _check_version, _check_name, _check_newer_keys, _check_reserved, _check_cni_versions,
-    _check_disable_check, _check_plugin_level_version, _check_plugin_types, _check_meta_first,
-    _check_chaining_version, _check_capabilities, _check_min_versions, _check_host_local,
-    _check_hybrid, _check_delegates, _check_single_conf,
+    _check_version,
+    _check_name,
+    _check_newer_keys,
+    _check_reserved,
+    _check_cni_versions,
+    _check_disable_check,
+    _check_plugin_level_version,
+    _check_plugin_types,
+    _check_meta_first,
+    _check_chaining_version,
+    _check_capabilities,
+    _check_min_versions,
+    _check_host_local,
+    _check_hybrid,
+    _check_delegates,
+    _check_single_conf,
 )

@@ -8,6 +8,7 @@ CNI514 (runtime-empty-version-teardown) is reserved and not emitted: a missing o
 cniVersion is already CNI301 (rules/semantics.py); the prediction carries the DEL text
 (`invalid version "": the version is empty`) for the modelled runtime.
 """
+
 from __future__ import annotations
 
 from typing import Tuple
@@ -23,7 +24,7 @@ PLUGIN_REJECTS_CONFIG_VERSION = Rule(
     summary="An executed plugin (main, IPAM or delegate) does not support the list's cniVersion",
     meaning=(
         "libcni injects the list's cniVersion (after `cniVersions` selection on libcni >= 1.2; an "
-        "absent or empty version reaches plugins as \"0.1.0\") into every plugin object, and IPAM "
+        'absent or empty version reaches plugins as "0.1.0") into every plugin object, and IPAM '
         "plugins and delegates receive the same config. A skel-based plugin compares it as an exact "
         "string with its VERSION `supportedVersions` and refuses with code 1, so every pod ADD fails. "
         "An IPAM plugin's refusal is reported through the main plugin that ran it (measured, "
@@ -60,7 +61,7 @@ CHAIN_RESULT_VERSION_MISMATCH = Rule(
         "plugin printed (0.x libraries re-typed it by the list version). A plugin that answers in a "
         "different version than the list asks for makes the next plugin's `ParsePrevResult` fail "
         "(measured, cni-facts §10.7). Only plugins that do not negotiate versions (a legacy VERSION "
-        "reply: `{\"cniVersion\":\"0.2.0\"}` or `unknown CNI_COMMAND: VERSION`) reveal this from their "
+        'reply: `{"cniVersion":"0.2.0"}` or `unknown CNI_COMMAND: VERSION`) reveal this from their '
         "reply; a skel-based plugin prints the config's version. When the previous plugin's result "
         "version cannot be known without running it, the finding is informational."
     ),
@@ -140,7 +141,9 @@ RUNTIME_LOOPBACK_SKEW = Rule(
     ),
     example="containerd 1.6.3 with /opt/cni/bin/loopback from plugins v0.9.1 (supports up to 0.4.0)",
     fix="Upgrade the CNI plugins to >= v1.0.0, or containerd to >= 1.6.4 (loopback back at 0.3.1).",
-    runtime_errors=('plugin type="loopback" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports [...]',),
+    runtime_errors=(
+        'plugin type="loopback" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports [...]',
+    ),
     references=("go-cni v1.1.4 -> v1.1.5 diff (loopback conf)", "cni-facts.md §4.2, §8 #37"),
 )
 

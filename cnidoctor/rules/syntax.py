@@ -5,6 +5,7 @@ go/src/encoding/json scanner.go and decode.go; cni@v1.1.2 and cni@v1.3.0 libcni/
 A file libcni rejects gets exactly one of the error rules below; CNI107, CNI115 and CNI117 are
 warnings that can accompany a loadable file.
 """
+
 from __future__ import annotations
 
 from typing import Tuple
@@ -45,13 +46,15 @@ INVALID_JSON = Rule(
         "input before decoding anything. Any syntax error (missing comma, unquoted key, single "
         "quotes, truncated file) makes the load fail with 'error parsing configuration list: "
         "invalid character ...' or '... unexpected end of JSON input' (cni-facts.md §3.2 #12)."
-        + _WHO_BREAKS + " More specific codes exist for a BOM (CNI102), comments (CNI103), "
+        + _WHO_BREAKS
+        + " More specific codes exist for a BOM (CNI102), comments (CNI103), "
         "trailing commas (CNI104), NaN/Infinity (CNI105) and several values (CNI106)."
     ),
     example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet"\n  "plugins": [{"type": "bridge"}]\n}',
     fix="Fix the JSON at the reported line and column (here: add the missing comma after "
-        "\"mynet\"); check the file with a strict JSON parser such as `python3 -m json.tool`.",
-    runtime_errors=_SYNTAX_ERRORS + (
+    '"mynet"); check the file with a strict JSON parser such as `python3 -m json.tool`.',
+    runtime_errors=_SYNTAX_ERRORS
+    + (
         "invalid character %s after object key:value pair",
         "invalid character %s looking for beginning of object key string",
         "invalid character %s looking for beginning of value",
@@ -71,9 +74,9 @@ UTF8_BOM = Rule(
         "not skip them: the first byte 0xEF is read as the character 'ï' and the load fails with "
         "'invalid character 'ï' looking for beginning of value'." + _WHO_BREAKS
     ),
-    example="<EF BB BF>{\"cniVersion\": \"1.0.0\", \"name\": \"mynet\", \"plugins\": [...]}",
+    example='<EF BB BF>{"cniVersion": "1.0.0", "name": "mynet", "plugins": [...]}',
     fix="Save the file as UTF-8 without BOM, e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' FILE` or "
-        "PowerShell `[IO.File]::WriteAllText(path, text)`.",
+    "PowerShell `[IO.File]::WriteAllText(path, text)`.",
     runtime_errors=(
         "error parsing configuration list: invalid character 'ï' looking for beginning of value",
         "error parsing configuration: invalid character 'ï' looking for beginning of value",
@@ -96,7 +99,7 @@ JSON_COMMENT = Rule(
     ),
     example='{\n  "cniVersion": "1.0.0", // the spec version\n  "name": "dbnet",\n  "plugins": [...]\n}',
     fix="Delete the comments. To keep notes in a config, use an extra key that the plugins "
-        "ignore (e.g. \"_comment\": \"...\") inside a plugin object.",
+    'ignore (e.g. "_comment": "...") inside a plugin object.',
     runtime_errors=(
         "error parsing configuration list: invalid character '/' looking for beginning of value",
         "error parsing configuration list: invalid character '/' looking for beginning of object key string",
@@ -130,8 +133,12 @@ TRAILING_COMMA = Rule(
         _WRAP_LIST,
         _WRAP_CONF,
     ),
-    references=(_SCANNER_GO, "cni-facts.md §3.2 #12", "https://github.com/kubernetes/kubernetes/issues/53536",
-                "https://github.com/containernetworking/plugins/pull/551"),
+    references=(
+        _SCANNER_GO,
+        "cni-facts.md §3.2 #12",
+        "https://github.com/kubernetes/kubernetes/issues/53536",
+        "https://github.com/containernetworking/plugins/pull/551",
+    ),
 )
 
 NON_FINITE_NUMBER = Rule(
@@ -145,12 +152,11 @@ NON_FINITE_NUMBER = Rule(
         "numeric literal' after a minus sign). A syntactically valid number outside float64's "
         "range (1e999) fails later, when libcni decodes the list into map[string]interface{}: "
         "'json: cannot unmarshal number 1e999 into Go value of type float64'. For a .conf the "
-        "error appears in ConfListFromConf (go-cni: 'failed to convert CNI config file ...')."
-        + _WHO_BREAKS
+        "error appears in ConfListFromConf (go-cni: 'failed to convert CNI config file ...')." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "ingressRate": Infinity}]}',
     fix="Write a finite number (or remove the key); when generating the file from Python use "
-        "json.dumps(..., allow_nan=False).",
+    "json.dumps(..., allow_nan=False).",
     runtime_errors=(
         "error parsing configuration list: invalid character 'N' looking for beginning of value",
         "error parsing configuration list: invalid character 'I' looking for beginning of value",
@@ -161,8 +167,12 @@ NON_FINITE_NUMBER = Rule(
         _WRAP_LIST,
         _WRAP_CONF,
     ),
-    references=(_SCANNER_GO, _DECODE_GO + " convertNumber", _CONF_GO,
-                "cni@v1.3.0 libcni/conf.go:423-445 ConfListFromConf"),
+    references=(
+        _SCANNER_GO,
+        _DECODE_GO + " convertNumber",
+        _CONF_GO,
+        "cni@v1.3.0 libcni/conf.go:423-445 ConfListFromConf",
+    ),
 )
 
 MULTIPLE_JSON_VALUES = Rule(
@@ -177,9 +187,9 @@ MULTIPLE_JSON_VALUES = Rule(
         "whereabouts--doc-sample_config.json)." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "a", "plugins": [{"type": "bridge"}]}\n'
-            '{"cniVersion": "1.0.0", "name": "b", "plugins": [{"type": "macvlan"}]}',
+    '{"cniVersion": "1.0.0", "name": "b", "plugins": [{"type": "macvlan"}]}',
     fix="Keep one network per file: split the values into separate files (their names decide the "
-        "order the runtime reads them) or merge the plugins into one list.",
+    "order the runtime reads them) or merge the plugins into one list.",
     runtime_errors=(
         "error parsing configuration list: invalid character '{' after top-level value",
         "error parsing configuration: invalid character '{' after top-level value",
@@ -198,14 +208,16 @@ DUPLICATE_KEY = Rule(
         "Go's encoding/json accepts duplicate keys and the last one wins, with no error, so the "
         "file loads - but a reader (or another tool: jq keeps the last, some parsers the first, "
         "some reject) easily believes the first value is in effect. Real case: flannel's 2019 "
-        "manifest carried \"cniVersion\": \"0.2.0\" and \"cniVersion\": \"0.3.1\" after two PRs "
+        'manifest carried "cniVersion": "0.2.0" and "cniVersion": "0.3.1" after two PRs '
         "merged; Go used 0.3.1 (corpus flannel--kube-flannel-2019-duplicate-cniversion)."
     ),
     example='{"name": "cbr0", "cniVersion": "0.2.0", "cniVersion": "0.3.1", "plugins": [...]}',
     fix="Delete the occurrence you do not mean; keep exactly one.",
     runtime_errors=(),
-    references=(_DECODE_GO + " (map and struct fields are overwritten in order)",
-                "RFC 8259 §4 (names SHOULD be unique)"),
+    references=(
+        _DECODE_GO + " (map and struct fields are overwritten in order)",
+        "RFC 8259 §4 (names SHOULD be unique)",
+    ),
 )
 
 UNRENDERED_TEMPLATE = Rule(
@@ -224,12 +236,11 @@ UNRENDERED_TEMPLATE = Rule(
         "the file, since they would only describe the template."
     ),
     example='{"name": "k8s-pod-network", "cniVersion": "0.3.1",\n'
-            ' "plugins": [{"type": "calico", "mtu": __CNI_MTU__, "ipam": {"type": "calico-ipam"}}]}',
+    ' "plugins": [{"type": "calico", "mtu": __CNI_MTU__, "ipam": {"type": "calico-ipam"}}]}',
     fix="Let the installer render the file (check the add-on's install container/DaemonSet logs), "
-        "or substitute the placeholders yourself; lint the rendered output, not the template.",
+    "or substitute the placeholders yourself; lint the rendered output, not the template.",
     runtime_errors=_SYNTAX_ERRORS,
-    references=("../shared/corpus/real-world/README.md ('template' rows)",
-                "cni-facts.md §3.2 #12", _GO_CNI),
+    references=("../shared/corpus/real-world/README.md ('template' rows)", "cni-facts.md §3.2 #12", _GO_CNI),
 )
 
 WRONG_JSON_TYPE = Rule(
@@ -248,9 +259,9 @@ WRONG_JSON_TYPE = Rule(
         "(libcni v1.3.0: PluginConf.<field>; #11)." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "n", "plugins": [\n'
-            '  {"type": "portmap", "capabilities": {"portMappings": "true"}}]}',
+    '  {"type": "portmap", "capabilities": {"portMappings": "true"}}]}',
     fix="Use the JSON type the spec defines: quote versions and names, use true/false without "
-        "quotes in capabilities, make ipam and dns objects and plugins an array.",
+    "quotes in capabilities, make ipam and dns objects and plugins an array.",
     runtime_errors=(
         "error parsing configuration list: invalid name type %s",
         "error parsing configuration list: invalid cniVersion type %s",
@@ -271,16 +282,16 @@ MISSING_PLUGINS_KEY = Rule(
     code="CNI110",
     name="missing-plugins-key",
     severity=Severity.ERROR,
-    summary="A .conflist has no \"plugins\" key.",
+    summary='A .conflist has no "plugins" key.',
     meaning=(
-        "A network configuration list needs a \"plugins\" array. libcni up to v1.2.3 fails with "
+        'A network configuration list needs a "plugins" array. libcni up to v1.2.3 fails with '
         "'error parsing configuration list: no 'plugins' key' (cni-facts.md §3.2 #4); libcni "
         "v1.3.0 instead looks for plugin files in <dir>/<name>/*.conf and, when there are none, "
         "fails with 'no plugin configs found' (#6). A key spelt with different case (\"Plugins\") "
         "does not count: list keys are read with exact case." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "Plugins": [{"type": "bridge"}]}',
-    fix="Add \"plugins\": [ {...plugin...} ] (exact case).",
+    fix='Add "plugins": [ {...plugin...} ] (exact case).',
     runtime_errors=(
         "error parsing configuration list: no 'plugins' key",
         "no plugin configs found",
@@ -293,11 +304,10 @@ EMPTY_PLUGINS = Rule(
     code="CNI111",
     name="empty-plugins",
     severity=Severity.ERROR,
-    summary="\"plugins\" is an empty array.",
+    summary='"plugins" is an empty array.',
     meaning=(
         "libcni refuses a list without plugins: 'error parsing configuration list: no plugins in "
-        "list' (cni-facts.md §3.2 #8; podman's containers-common invalid-noplugin fixture)."
-        + _WHO_BREAKS
+        "list' (cni-facts.md §3.2 #8; podman's containers-common invalid-noplugin fixture)." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": []}',
     fix="Add at least one plugin (an interface plugin such as bridge, ptp or the add-on's own).",
@@ -313,15 +323,15 @@ MISSING_TYPE = Rule(
     code="CNI112",
     name="missing-type",
     severity=Severity.ERROR,
-    summary="A plugin configuration has no (or an empty) \"type\".",
+    summary='A plugin configuration has no (or an empty) "type".',
     meaning=(
-        "\"type\" names the plugin binary; libcni rejects a plugin object whose type is absent, "
+        '"type" names the plugin binary; libcni rejects a plugin object whose type is absent, '
         "empty or null: 'failed to parse plugin config N: error parsing configuration: missing "
         "'type'' in a list, 'error parsing configuration: missing 'type'' in a .conf (cni-facts.md "
         "§3.2 #9, #10; libcni 0.7.x writes 'Failed' with a capital F, §10 #12)." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"bridge": "cni0"}]}',
-    fix="Add \"type\": \"<plugin binary name>\" to the plugin object.",
+    fix='Add "type": "<plugin binary name>" to the plugin object.',
     runtime_errors=(
         "failed to parse plugin config %d: error parsing configuration: missing 'type'",
         "Failed to parse plugin config %d: error parsing configuration: missing 'type'",
@@ -336,7 +346,7 @@ LIST_IN_CONF_FILE = Rule(
     code="CNI113",
     name="list-in-conf-file",
     severity=Severity.ERROR,
-    summary="A .conf/.json file holds a configuration list (with \"plugins\").",
+    summary='A .conf/.json file holds a configuration list (with "plugins").',
     meaning=(
         "The runtimes pick the parser by extension: .conf and .json are read as ONE plugin "
         "configuration (libcni ConfFromFile), .conflist as a list. A list saved as .conf has no "
@@ -357,15 +367,14 @@ MISSING_LIST_NAME = Rule(
     code="CNI114",
     name="missing-list-name",
     severity=Severity.ERROR,
-    summary="A .conflist has no \"name\" key.",
+    summary='A .conflist has no "name" key.',
     meaning=(
-        "libcni requires the key \"name\" in every list and fails with 'error parsing "
-        "configuration list: no name' when it is absent (\"name\": \"\" passes this check; "
-        "cni-facts.md §1.8, §3.2 #1). A differently cased key (\"Name\") does not count."
-        + _WHO_BREAKS
+        'libcni requires the key "name" in every list and fails with \'error parsing '
+        'configuration list: no name\' when it is absent ("name": "" passes this check; '
+        'cni-facts.md §1.8, §3.2 #1). A differently cased key ("Name") does not count.' + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "plugins": [{"type": "bridge", "bridge": "cni0"}]}',
-    fix="Add \"name\": \"<network name>\" (letters, digits, _ . -; unique per node).",
+    fix='Add "name": "<network name>" (letters, digits, _ . -; unique per node).',
     runtime_errors=(
         "error parsing configuration list: no name",
         _WRAP_LIST,
@@ -377,22 +386,21 @@ KEY_CASE_MISMATCH = Rule(
     code="CNI115",
     name="key-case-mismatch",
     severity=Severity.WARNING,
-    summary="A key differs only in case from one libcni knows (\"Type\", \"DNS\", \"CNIVersion\").",
+    summary='A key differs only in case from one libcni knows ("Type", "DNS", "CNIVersion").',
     meaning=(
         "Two different rules apply. Inside a plugin object libcni decodes into its NetConf "
-        "struct, and Go's encoding/json matches struct fields case-insensitively: \"Type\", "
-        "\"IPAM\" or \"DNS\" work (Windows configs of azure-cni, calico and rke2 rely on it), but "
+        'struct, and Go\'s encoding/json matches struct fields case-insensitively: "Type", '
+        '"IPAM" or "DNS" work (Windows configs of azure-cni, calico and rke2 rely on it), but '
         "non-Go consumers and tools do not, and when both spellings exist the later one wins. At "
-        "list level libcni reads the keys from a map with exact case, so \"CNIVersion\", \"Name\" "
-        "or \"DisableCheck\" are silently IGNORED - the list then has no version, no name or no "
+        'list level libcni reads the keys from a map with exact case, so "CNIVersion", "Name" '
+        'or "DisableCheck" are silently IGNORED - the list then has no version, no name or no '
         "disableCheck at all."
     ),
     example='{"CNIVersion": "1.0.0", "name": "mynet", "plugins": [{"Type": "bridge"}]}',
     fix="Spell the key exactly as the spec does: cniVersion, name, plugins, disableCheck, type, "
-        "ipam, dns, capabilities.",
+    "ipam, dns, capabilities.",
     runtime_errors=(),
-    references=(_DECODE_GO + " (byExactName, then byFoldedName)", _CONF_GO, _TYPES_GO,
-                "cni-facts.md §1.2, §1.3"),
+    references=(_DECODE_GO + " (byExactName, then byFoldedName)", _CONF_GO, _TYPES_GO, "cni-facts.md §1.2, §1.3"),
 )
 
 NOT_AN_OBJECT = Rule(
@@ -401,14 +409,14 @@ NOT_AN_OBJECT = Rule(
     severity=Severity.ERROR,
     summary="The file, or a plugin entry, is not a JSON object (array, string, number or null).",
     meaning=(
-        "A config file must be one JSON object and every element of \"plugins\" must be an object. "
+        'A config file must be one JSON object and every element of "plugins" must be an object. '
         "Otherwise Go reports 'json: cannot unmarshal array into Go value of type "
         "map[string]interface {}' (a list), '... into Go value of type types.NetConf' (a .conf or "
-        "a plugin entry; types.PluginConf in libcni v1.3.0); a null plugin reads as \"missing "
+        'a plugin entry; types.PluginConf in libcni v1.3.0); a null plugin reads as "missing '
         "'type'\" (cni-facts.md §3.2 #11)." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": ["bridge", "portmap"]}',
-    fix="Write each plugin as an object: \"plugins\": [{\"type\": \"bridge\"}, {\"type\": \"portmap\"}].",
+    fix='Write each plugin as an object: "plugins": [{"type": "bridge"}, {"type": "portmap"}].',
     runtime_errors=(
         "error parsing configuration list: json: cannot unmarshal %s into Go value of type map[string]interface {}",
         "error parsing configuration: json: cannot unmarshal %s into Go value of type types.NetConf",
@@ -443,7 +451,7 @@ SINGLE_CONF_IN_CONFLIST = Rule(
     code="CNI118",
     name="single-conf-in-conflist",
     severity=Severity.ERROR,
-    summary="A .conflist file holds a single plugin configuration (a \"type\", no \"plugins\").",
+    summary='A .conflist file holds a single plugin configuration (a "type", no "plugins").',
     meaning=(
         ".conflist files are parsed as lists, so a single plugin object saved under that extension "
         "fails with 'error parsing configuration list: no 'plugins' key' (libcni <= v1.2.3; "
@@ -451,14 +459,18 @@ SINGLE_CONF_IN_CONFLIST = Rule(
         "issue 146 (70-multus.conflist without plugins). cni-facts.md §3.2 #4, #6." + _WHO_BREAKS
     ),
     example='10-mynet.conflist:\n{"cniVersion": "0.4.0", "name": "mynet", "type": "bridge", "bridge": "cni0"}',
-    fix="Rename the file to .conf, or wrap the object: {\"cniVersion\", \"name\", \"plugins\": [ {...} ]}.",
+    fix='Rename the file to .conf, or wrap the object: {"cniVersion", "name", "plugins": [ {...} ]}.',
     runtime_errors=(
         "error parsing configuration list: no 'plugins' key",
         "no plugin configs found",
         _WRAP_LIST,
     ),
-    references=(_CONF_GO, _CONF_GO_13, "cni-facts.md §3.2 #4, #6",
-                "https://github.com/k8snetworkplumbingwg/multus-cni/issues/146"),
+    references=(
+        _CONF_GO,
+        _CONF_GO_13,
+        "cni-facts.md §3.2 #4, #6",
+        "https://github.com/k8snetworkplumbingwg/multus-cni/issues/146",
+    ),
 )
 
 NESTING_TOO_DEEP = Rule(

@@ -1,4 +1,5 @@
 """CNI9xx: problems with cnidoctor's own configuration (.cnidoctor.toml / [tool.cnidoctor])."""
+
 from __future__ import annotations
 
 from typing import Tuple
@@ -21,8 +22,8 @@ UNUSED_IGNORE = Rule(
         "pre-commit's `check-useless-excludes` hook apply the same idea."
     ),
     example=(
-        '# .cnidoctor.toml\n'
-        '[[ignore]]\n'
+        "# .cnidoctor.toml\n"
+        "[[ignore]]\n"
         'path = "net.d/10-old.conflist"   # file was deleted last quarter\n'
         'codes = ["CNI301"]\n'
         'reason = "legacy flannel config, removed in Q3"'
@@ -51,11 +52,11 @@ INVALID_SETTINGS = Rule(
         "that does not exist, stops the run instead (exit 2)."
     ),
     example=(
-        '# .cnidoctor.toml\n'
+        "# .cnidoctor.toml\n"
         'ignores = ["CNI009"]        # unknown key: the setting is "ignore"\n'
-        '[severity]\n'
+        "[severity]\n"
         'CNI007 = "low"              # severities are error, warning, info\n'
-        '[[ignore]]\n'
+        "[[ignore]]\n"
         'path = "net.d/*.conf"\n'
         'codes = ["CNI999"]          # no such rule, and no reason'
     ),

@@ -10,6 +10,7 @@ are written the way the release notes are read ("1.6.5" .. "1.6.39"; a two-part 
 Everything here is pure data plus small derived properties; nothing reads the file system except
 ``default_runtime`` (which only tests for the runtimes' config files).
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,22 +24,22 @@ from ..versions import SPEC_VERSIONS
 VersionKey = Tuple[int, int, int]
 
 __all__ = [
+    "RELEASES",
+    "RUNTIME_NAMES",
     "Libcni",
     "RuntimeRelease",
     "RuntimeSpecError",
-    "RELEASES",
-    "RUNTIME_NAMES",
-    "select",
-    "parse_spec",
     "compact_ranges",
     "default_runtime",
     "modelled_for_prediction",
+    "parse_spec",
+    "select",
 ]
 
 
 @functools.lru_cache(maxsize=512)
 def _key(text: str, *, upper: bool = False) -> VersionKey:
-    """"1.6.3" -> (1, 6, 3); "1.6" -> (1, 6, 0), or (1, 6, 9999) as an upper bound (whole series).
+    """ "1.6.3" -> (1, 6, 3); "1.6" -> (1, 6, 0), or (1, 6, 9999) as an upper bound (whole series).
     Cached: every file is checked against every modelled release."""
     parts = [int(p) for p in re.findall(r"\d+", text)[:3]]
     while len(parts) < 2:
@@ -225,7 +226,11 @@ def _containerd() -> Tuple[RuntimeRelease, ...]:
     )
     return tuple(
         RuntimeRelease(
-            "containerd", first, last, L(lib), glue,
+            "containerd",
+            first,
+            last,
+            L(lib),
+            glue,
             runs_status=status,
             loopback_version="1.0.0" if first == "1.6.3" else "0.3.1",
         )
@@ -254,8 +259,15 @@ def _crio() -> Tuple[RuntimeRelease, ...]:
     )
     return tuple(
         RuntimeRelease(
-            "crio", first, last, L(lib), glue,
-            validates_on_load=validates, calls_check=True, runs_status=status_gc, runs_gc=status_gc,
+            "crio",
+            first,
+            last,
+            L(lib),
+            glue,
+            validates_on_load=validates,
+            calls_check=True,
+            runs_status=status_gc,
+            runs_gc=status_gc,
             note="1.17.1-1.17.4 assumed to vendor the same libcni as 1.17.0" if first == "1.17.0" else "",
         )
         for first, last, lib, glue, validates, status_gc in rows
@@ -273,24 +285,41 @@ def _dockershim() -> Tuple[RuntimeRelease, ...]:
     )
     return tuple(
         RuntimeRelease(
-            "dockershim", first, last, L(lib), "kubelet cni network plugin",
-            validates_on_load=validates, loopback_version="0.2.0", verified=False,
+            "dockershim",
+            first,
+            last,
+            L(lib),
+            "kubelet cni network plugin",
+            validates_on_load=validates,
+            loopback_version="0.2.0",
+            verified=False,
         )
         for first, last, lib, validates in rows
     )
 
 
 LIBCNI_TAGS: Tuple[str, ...] = (
-    "0.6.0", "0.7.0", "0.7.1", "0.8.0", "0.8.1", "1.0.0", "1.0.1", "1.1.0", "1.1.1", "1.1.2",
-    "1.2.0", "1.2.1", "1.2.2", "1.2.3", "1.3.0",
+    "0.6.0",
+    "0.7.0",
+    "0.7.1",
+    "0.8.0",
+    "0.8.1",
+    "1.0.0",
+    "1.0.1",
+    "1.1.0",
+    "1.1.1",
+    "1.1.2",
+    "1.2.0",
+    "1.2.1",
+    "1.2.2",
+    "1.2.3",
+    "1.3.0",
 )
 
 
 def _libcni() -> Tuple[RuntimeRelease, ...]:
     """A bare libcni caller (cnitool-like): every verb runs exactly as libcni implements it."""
-    return tuple(
-        RuntimeRelease("libcni", tag, tag, L(tag), "libcni API", calls_check=True) for tag in LIBCNI_TAGS
-    )
+    return tuple(RuntimeRelease("libcni", tag, tag, L(tag), "libcni API", calls_check=True) for tag in LIBCNI_TAGS)
 
 
 RELEASES: Dict[str, Tuple[RuntimeRelease, ...]] = {
@@ -318,7 +347,7 @@ class Modelled:
 
 
 def parse_spec(text: str) -> Tuple[Modelled, ...]:
-    """"containerd@1.6.3" -> that release; "crio" -> every CRI-O release (newest last).
+    """ "containerd@1.6.3" -> that release; "crio" -> every CRI-O release (newest last).
 
     "crio@1.28" means 1.28.0 and is reported as "1.28"; any patch of a row matches the row.
     """
@@ -342,9 +371,7 @@ def parse_spec(text: str) -> Tuple[Modelled, ...]:
             if row.contains(version):
                 return (Modelled(row, version),)
     span = f"{rows[0].first}-{rows[-1].last}"
-    raise RuntimeSpecError(
-        f"--runtime {text!r}: cnidoctor knows {DISPLAY_NAMES[runtime]} {span} only"
-    )
+    raise RuntimeSpecError(f"--runtime {text!r}: cnidoctor knows {DISPLAY_NAMES[runtime]} {span} only")
 
 
 # Without --runtime, findings cover the release lines still in wide use on nodes today
