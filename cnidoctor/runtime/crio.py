@@ -145,7 +145,7 @@ def read_crio_detail(
         _apply_drop_in_dir(fs, state, drop_dir, release)
     _check_wrong_drop_in_dir(fs, state, drop_dir)
     _apply_flags(state, flags)
-    return _result(state, main if main and main in state.files_read else None)
+    return _result(state, main if main and main in state.files_read else None, release)
 
 
 def parse_crio_flags(argv: Sequence[str], env: Mapping[str, str]) -> Dict[str, str]:
@@ -323,7 +323,7 @@ def _merge_network(
         if not valid:
             _wrong_type(state, path, document, NETWORK + (key,), wanted)
             continue
-        _set_key(state, path, document, key, value)
+        _set_key(state, path, document, key, value, release)
 
 
 def _plugin_dir_is_list(release: Optional[str]) -> bool:
@@ -343,7 +343,9 @@ def _ignored_key(state: _State, path: str, document: TomlDocument, key: str, rel
     )
 
 
-def _set_key(state: _State, path: str, document: TomlDocument, key: str, value: Any) -> None:
+def _set_key(
+    state: _State, path: str, document: TomlDocument, key: str, value: Any, release: Optional[str]
+) -> None:
     pointer = json_pointer(NETWORK + (key,))
     line, column = document.locate(NETWORK + (key,))
     if key == "plugin_dirs":
@@ -351,13 +353,14 @@ def _set_key(state: _State, path: str, document: TomlDocument, key: str, value: 
         state.plugin_dirs = tuple(value)
     elif key == "plugin_dir":
         state.plugin_dir = list(value) if isinstance(value, list) else value
-        state.findings.append(
-            rules.CRIO_PLUGIN_DIR_DEPRECATED.at(
-                path, pointer,
-                f"[crio.network] plugin_dir = {value!r} is the deprecated key; CRI-O appends it after plugin_dirs",
-                line=line, column=column,
+        if not before(release, PLUGIN_DIRS_SINCE):  # only then is it the deprecated spelling
+            state.findings.append(
+                rules.CRIO_PLUGIN_DIR_DEPRECATED.at(
+                    path, pointer,
+                    f"[crio.network] plugin_dir = {value!r} is the deprecated key; CRI-O appends it after plugin_dirs",
+                    line=line, column=column,
+                )
             )
-        )
     elif key == "network_dir":
         state.network_dir = value
     else:
@@ -415,10 +418,15 @@ def _apply_flags(state: _State, flags: Mapping[str, str]) -> None:
         state.origins["cni_default_network"] = KeyOrigin("cni_default_network", None, "--cni-default-network")
 
 
-def _effective_bin_dirs(state: _State) -> Tuple[str, ...]:
-    """plugin_dirs, then a non-empty plugin_dir appended (NetworkConfig.Validate)."""
-    if isinstance(state.plugin_dir, list):  # 1.14.0-1.14.2: plugin_dir *is* the list
-        return tuple(state.plugin_dir) if "plugin_dir" in state.origins else state.plugin_dirs
+def _effective_bin_dirs(state: _State, release: Optional[str]) -> Tuple[str, ...]:
+    """plugin_dirs, then a non-empty plugin_dir appended (NetworkConfig.Validate, >= 1.14.3).
+
+    Before 1.14.3 ``plugin_dir`` is the only key (a string up to 1.13, a list in 1.14.0-1.14.2)
+    and replaces the default (lib/config.go@v1.13.0, @v1.14.0)."""
+    if isinstance(state.plugin_dir, list):
+        return tuple(state.plugin_dir)
+    if before(release, PLUGIN_DIRS_SINCE):
+        return (state.plugin_dir,) if state.plugin_dir else state.plugin_dirs
     if state.plugin_dir:
         return state.plugin_dirs + (state.plugin_dir,)
     return state.plugin_dirs
@@ -433,13 +441,13 @@ def _dirs_source(state: _State) -> DirsSource:
     return "default"
 
 
-def _result(state: _State, main: Optional[str]) -> CrioReading:
+def _result(state: _State, main: Optional[str], release: Optional[str]) -> CrioReading:
     evidence = tuple(Evidence("config", path, "crio configuration") for path in state.files_read)
     config = RuntimeConfig(
         name="crio",
         config_file=main,
         conf_dir=state.network_dir,
-        bin_dirs=_effective_bin_dirs(state),
+        bin_dirs=_effective_bin_dirs(state, release),
         dirs_source=_dirs_source(state),
         max_conf_num=None,
         default_network=state.default_network or None,

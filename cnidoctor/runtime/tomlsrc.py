@@ -46,10 +46,18 @@ def load_toml(text: str) -> TomlDocument:
         match = _ERROR_POSITION.search(message)
         line = int(match.group(1)) if match else None
         column = int(match.group(2)) if match else None
+        if match is None and "end of document" in message:
+            line, column = _end_position(text)
         return TomlDocument(text, None, message, line, column)
     except (ValueError, RecursionError) as exc:  # e.g. absurd nesting
         return TomlDocument(text, None, str(exc))
     return TomlDocument(text, data)
+
+
+def _end_position(text: str) -> Tuple[int, int]:
+    """Line and column just after the last character (where "end of document" errors point)."""
+    lines = text.split("\n")
+    return (len(lines), len(lines[-1]) + 1)
 
 
 def json_pointer(path: KeyPath) -> str:
