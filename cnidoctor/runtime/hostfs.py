@@ -1,0 +1,147 @@
+"""Reading the node's files under a host root without ever leaving it.
+
+``--host-root`` is a directory standing in for the node's ``/`` (the host mounted into a pod, a
+``kubectl debug node/...`` shell, a test fixture). Paths in runtime configs and unit files are
+node paths (``/etc/crio/crio.conf``); an absolute symlink on the node (``/etc/alternatives/...``)
+must resolve inside the host root, not on the machine cnidoctor runs on. So symlinks are followed
+by hand, chroot-style, and every read is bounded and never blocks (FIFOs are refused).
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+# Runtime configs, unit files and env files are small; a larger file is not one of them.
+MAX_BYTES = 1 << 20
+MAX_SYMLINKS = 40  # Linux's own limit for one path lookup (path_resolution(7))
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """The text of a node file, or why it could not be read (``error`` is an OS-style text)."""
+
+    path: str  # node path as asked for
+    text: Optional[str]
+    error: Optional[str] = None
+    missing: bool = False  # the path (or a symlink target on the way) does not exist
+
+
+class HostFS:
+    """A read-only view of a node's file system rooted at ``root``."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root or "/")
+
+    def real(self, node_path: str) -> Optional[str]:
+        """The local path for ``node_path`` with every symlink resolved inside the root.
+
+        None when a symlink loop or too many links make the path unresolvable. A missing final
+        component is returned as is (callers then see ENOENT)."""
+        parts = [p for p in posixpath.normpath("/" + node_path).split("/") if p]
+        resolved: List[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            candidate = os.path.join(self.root, *resolved, part)
+            try:
+                target = os.readlink(candidate)
+            except OSError:
+                resolved.append(part)  # not a link (or missing): keep the name
+                continue
+            hops += 1
+            if hops > MAX_SYMLINKS:
+                return None
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p and p != "."] + parts
+        return os.path.join(self.root, *resolved)
+
+    def exists(self, node_path: str) -> bool:
+        local = self.real(node_path)
+        return local is not None and os.path.exists(local)
+
+    def is_dir(self, node_path: str) -> bool:
+        local = self.real(node_path)
+        return local is not None and os.path.isdir(local)
+
+    def is_file(self, node_path: str) -> bool:
+        local = self.real(node_path)
+        return local is not None and os.path.isfile(local)
+
+    def lexists(self, node_path: str) -> bool:
+        """True also for a dangling symlink (the entry itself exists)."""
+        parent = self.real(posixpath.dirname(node_path) or "/")
+        if parent is None:
+            return False
+        return os.path.lexists(os.path.join(parent, posixpath.basename(node_path)))
+
+    def is_symlink(self, node_path: str) -> bool:
+        parent = self.real(posixpath.dirname(node_path) or "/")
+        if parent is None:
+            return False
+        return os.path.islink(os.path.join(parent, posixpath.basename(node_path)))
+
+    def readlink(self, node_path: str) -> Optional[str]:
+        """The raw target of a symlink entry (node-relative meaning), None if not a symlink."""
+        parent = self.real(posixpath.dirname(node_path) or "/")
+        if parent is None:
+            return None
+        try:
+            return os.readlink(os.path.join(parent, posixpath.basename(node_path)))
+        except OSError:
+            return None
+
+    def listdir(self, node_path: str) -> Tuple[str, ...]:
+        """Entry names sorted by their bytes, as Go's ``os.ReadDir``/``filepath.Walk`` order them."""
+        local = self.real(node_path)
+        if local is None:
+            return ()
+        try:
+            names = os.listdir(local)
+        except OSError:
+            return ()
+        return tuple(sorted(names, key=lambda n: n.encode("utf-8", "surrogateescape")))
+
+    def read_text(self, node_path: str, limit: int = MAX_BYTES) -> ReadResult:
+        """Read a regular file as UTF-8 (undecodable bytes replaced); never blocks on a FIFO."""
+        local = self.real(node_path)
+        if local is None:
+            return ReadResult(node_path, None, "too many levels of symbolic links")
+        try:
+            info = os.stat(local)
+        except FileNotFoundError:
+            return ReadResult(node_path, None, "no such file or directory", missing=True)
+        except OSError as exc:
+            return ReadResult(node_path, None, exc.strerror or str(exc))
+        if stat.S_ISDIR(info.st_mode):
+            return ReadResult(node_path, None, "is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            return ReadResult(node_path, None, "not a regular file")
+        if info.st_size > limit:
+            return ReadResult(node_path, None, f"larger than {limit} bytes")
+        try:
+            with open(local, "rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as exc:
+            return ReadResult(node_path, None, exc.strerror or str(exc))
+        return ReadResult(node_path, data.decode("utf-8", "replace"))
+
+    def read_bytes(self, node_path: str, limit: int = MAX_BYTES) -> Optional[bytes]:
+        """Raw bytes of a regular file (``/proc/<pid>/cmdline``); None when unreadable."""
+        local = self.real(node_path)
+        if local is None:
+            return None
+        try:
+            if not stat.S_ISREG(os.stat(local).st_mode):
+                return None
+            with open(local, "rb") as handle:
+                return handle.read(limit)
+        except OSError:
+            return None
