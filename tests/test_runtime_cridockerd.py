@@ -1,4 +1,5 @@
 """cri-dockerd's CNI flags from its unit, drop-ins and environment files (fixtures/node-cridockerd-*)."""
+
 from __future__ import annotations
 
 import json

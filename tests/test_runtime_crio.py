@@ -3,6 +3,7 @@
 Each fixture's expected-runtime.json was written from CRI-O/ocicni source at the cited tags
 (see its README.md), not from this reader's output.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,13 +61,23 @@ def test_fixture(case: str) -> None:
     assert keys(config.findings) == expected_keys(want["findings"])
     for item in want["findings"]:
         if "line" in item:
-            match = [f for f in config.findings if (f.code, f.file, f.pointer) == (item["code"], item["file"], item["pointer"])]
+            match = [
+                f
+                for f in config.findings
+                if (f.code, f.file, f.pointer) == (item["code"], item["file"], item["pointer"])
+            ]
             assert (match[0].line, match[0].column) == (item["line"], item["column"])
 
 
 def test_cases_present() -> None:
-    assert {"node-crio-defaults", "node-crio-dropins", "node-crio-old-plugin-dir",
-            "node-crio-default-network", "node-crio-128-package", "node-crio-bad-toml"} <= set(CASES)
+    assert {
+        "node-crio-defaults",
+        "node-crio-dropins",
+        "node-crio-old-plugin-dir",
+        "node-crio-default-network",
+        "node-crio-128-package",
+        "node-crio-bad-toml",
+    } <= set(CASES)
 
 
 def test_old_release_ignores_plugin_dirs() -> None:
@@ -97,7 +108,9 @@ def test_default_network_key_ignored_before_1_18(tmp_path: Path) -> None:
     write(tmp_path, "/etc/crio/crio.conf", '[crio.network]\ncni_default_network = "podnet"\n')
     config = read_crio(str(tmp_path), "1.17.5")
     assert config.default_network is None
-    assert [(f.code, f.pointer, f.line) for f in config.findings] == [("CNI634", "/crio/network/cni_default_network", 2)]
+    assert [(f.code, f.pointer, f.line) for f in config.findings] == [
+        ("CNI634", "/crio/network/cni_default_network", 2)
+    ]
     assert read_crio(str(tmp_path), "1.18.0").default_network == "podnet"
 
 
@@ -202,7 +215,12 @@ def test_default_network_selection_follows_ocicni() -> None:
         NetworkFile("/etc/cni/net.d/20-podnet.conflist", "podnet", True),
     ]
     chosen = select_default_network(reading, files)
-    assert (chosen.name, chosen.file, chosen.fixed, chosen.findings) == ("podnet", "/etc/cni/net.d/20-podnet.conflist", True, ())
+    assert (chosen.name, chosen.file, chosen.fixed, chosen.findings) == (
+        "podnet",
+        "/etc/cni/net.d/20-podnet.conflist",
+        True,
+        (),
+    )
     # podnet's plugins are missing: ValidateNetworkList fails, the file is skipped, no fallback
     broken = [files[0], NetworkFile(files[1].path, "podnet", False)]
     chosen = select_default_network(reading, broken)
@@ -234,7 +252,11 @@ def test_plugin_dirs_lacking_provider_dir() -> None:
     finding = plugin_dirs_finding(reading, "/opt/cni/bin", "calico")
     assert finding is not None
     assert (finding.code, finding.file, finding.pointer, finding.line) == (
-        "CNI637", "/etc/crio/crio.conf.d/20-gpu.conf", "/crio/network/plugin_dirs", 6)
+        "CNI637",
+        "/etc/crio/crio.conf.d/20-gpu.conf",
+        "/crio/network/plugin_dirs",
+        6,
+    )
     assert plugin_dirs_finding(reading, "/usr/libexec/cni") is None
 
 

@@ -1,4 +1,5 @@
 """Finding the runtimes on a node and the kubelet's endpoint (fixtures/node-* with runtimes)."""
+
 from __future__ import annotations
 
 import json
@@ -48,9 +49,12 @@ def test_kubeadm_drop_in_resets_exec_start_and_reads_flags_env() -> None:
     assert service.args[0] == "/usr/bin/kubelet"
     assert "--container-runtime-endpoint=unix:///var/run/crio/crio.sock" in service.args
     assert "--config=/var/lib/kubelet/config.yaml" in service.args
-    word = [w for w in service.argv if w.text.startswith("--container-runtime-endpoint")][0]
+    word = next(w for w in service.argv if w.text.startswith("--container-runtime-endpoint"))
     assert word.origin is not None and (word.origin.file, word.origin.line, word.origin.column) == (
-        "/var/lib/kubelet/kubeadm-flags.env", 1, 23)
+        "/var/lib/kubelet/kubeadm-flags.env",
+        1,
+        23,
+    )
 
 
 def test_crio_unit_flags_come_from_its_environment_file() -> None:
@@ -75,18 +79,24 @@ def test_kubelet_endpoint_nobody_serves(tmp_path: Path) -> None:
     (tmp_path / "usr/bin/containerd").write_text("")
     (tmp_path / "var/lib/kubelet").mkdir(parents=True)
     (tmp_path / "var/lib/kubelet/config.yaml").write_text(
-        "kind: KubeletConfiguration\ncontainerRuntimeEndpoint: \"unix:///var/run/dockershim.sock\"\n")
+        'kind: KubeletConfiguration\ncontainerRuntimeEndpoint: "unix:///var/run/dockershim.sock"\n'
+    )
     node = locate_runtimes(str(tmp_path))
     assert node.kubelet_runtime is None
     assert [(f.code, f.file, f.pointer) for f in node.findings] == [
-        ("CNI641", "/var/lib/kubelet/config.yaml", "/containerRuntimeEndpoint")]
+        ("CNI641", "/var/lib/kubelet/config.yaml", "/containerRuntimeEndpoint")
+    ]
 
 
 def test_k3s_embedded_containerd_is_attributed_to_k3s(tmp_path: Path) -> None:
     data = "/var/lib/rancher/k3s/data/abc/bin/k3s"
     for pid, argv, exe in (
         ("10", b"/usr/local/bin/k3s server\0", "/usr/local/bin/k3s"),
-        ("11", b"containerd\0-c\0/var/lib/rancher/k3s/agent/etc/containerd/config.toml\0-a\0/run/k3s/containerd/containerd.sock\0", data),
+        (
+            "11",
+            b"containerd\0-c\0/var/lib/rancher/k3s/agent/etc/containerd/config.toml\0-a\0/run/k3s/containerd/containerd.sock\0",
+            data,
+        ),
     ):
         (tmp_path / "proc" / pid).mkdir(parents=True)
         (tmp_path / "proc" / pid / "cmdline").write_bytes(argv)
@@ -106,9 +116,16 @@ def test_drop_in_in_etc_shadows_same_name_in_usr_lib(tmp_path: Path) -> None:
     def unit(path: str, text: str) -> None:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
+
     unit("usr/lib/systemd/system/containerd.service", "[Service]\nExecStart=/usr/bin/containerd\n")
-    unit("usr/lib/systemd/system/containerd.service.d/10-x.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/containerd -c /lib.toml\n")
-    unit("etc/systemd/system/containerd.service.d/10-x.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/containerd -c /etc.toml\n")
+    unit(
+        "usr/lib/systemd/system/containerd.service.d/10-x.conf",
+        "[Service]\nExecStart=\nExecStart=/usr/bin/containerd -c /lib.toml\n",
+    )
+    unit(
+        "etc/systemd/system/containerd.service.d/10-x.conf",
+        "[Service]\nExecStart=\nExecStart=/usr/bin/containerd -c /etc.toml\n",
+    )
     unit("run/systemd/system/containerd.service.d/05-a.conf", "[Service]\nEnvironment=A=1\n")
     node = locate_runtimes(str(tmp_path))
     containerd = node.get("containerd")

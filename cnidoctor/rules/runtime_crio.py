@@ -7,20 +7,27 @@ runtime's file as seen on the node and the key (a JSON pointer of the TOML key, 
 ``/crio/network/plugin_dirs``; ``/Service/ExecStart`` for a unit file; ``/<VAR>`` for an
 environment file).
 """
+
 from __future__ import annotations
 
 from typing import Tuple
 
 from ..model import Rule, Severity
 
-CRIO_CONFIG_GO = "cri-o/cri-o:pkg/config/config.go@v1.28.2 (UpdateFromDropInFile, UpdateFromPath, NetworkConfig.Validate)"
+CRIO_CONFIG_GO = (
+    "cri-o/cri-o:pkg/config/config.go@v1.28.2 (UpdateFromDropInFile, UpdateFromPath, NetworkConfig.Validate)"
+)
 CRIO_CLI_GO = "cri-o/cri-o:internal/criocli/criocli.go@v1.28.2 (mergeConfig, --config/--config-dir, --cni-* flags)"
-CRIO_DEFAULTS_GO = "cri-o/cri-o:pkg/config/config_unix.go@v1.28.2 (cniConfigDir, cniBinDir, CrioConfigPath, CrioConfigDropInPath)"
+CRIO_DEFAULTS_GO = (
+    "cri-o/cri-o:pkg/config/config_unix.go@v1.28.2 (cniConfigDir, cniBinDir, CrioConfigPath, CrioConfigDropInPath)"
+)
 TOML_DECODE_GO = "BurntSushi/toml:decode.go@v1.3.2 (unifySlice replaces a slice; badtype on a type mismatch), vendored by cri-o v1.28.2"
 OCICNI_GO = "cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks, syncNetworkConfig, networksAvailable, errMissingDefaultNetwork)"
 CRIDOCKERD_OPTIONS = "Mirantis/cri-dockerd:config/options.go@v0.4.3 (--network-plugin, --cni-conf-dir, --cni-bin-dir)"
-CRIDOCKERD_DEFAULTS = "Mirantis/cri-dockerd:cmd/cri/options/options.go@v0.4.3 (NetworkPluginName \"cni\"; v0.2.4 \"kubenet\"; v0.2.3 unset)"
-CRIDOCKERD_INIT = "Mirantis/cri-dockerd:network/plugins.go@v0.4.3 (InitNetworkPlugin: \"\" or no-op -> no network plugin)"
+CRIDOCKERD_DEFAULTS = (
+    'Mirantis/cri-dockerd:cmd/cri/options/options.go@v0.4.3 (NetworkPluginName "cni"; v0.2.4 "kubenet"; v0.2.3 unset)'
+)
+CRIDOCKERD_INIT = 'Mirantis/cri-dockerd:network/plugins.go@v0.4.3 (InitNetworkPlugin: "" or no-op -> no network plugin)'
 
 CRIO_CONFIG_INVALID = Rule(
     code="CNI630",
@@ -31,7 +38,7 @@ CRIO_CONFIG_INVALID = Rule(
         "CRI-O decodes /etc/crio/crio.conf and then every file under /etc/crio/crio.conf.d onto "
         "one configuration. A file that is not valid TOML, that cannot be read (a dangling "
         "symlink, a directory link, no permission) or that gives a key a value of the wrong type "
-        "(`plugin_dirs = \"/opt/cni/bin\"` instead of a list) stops the whole daemon at start-up: "
+        '(`plugin_dirs = "/opt/cni/bin"` instead of a list) stops the whole daemon at start-up: '
         "no CRI socket, the kubelet reports the runtime as down and the node stays NotReady. "
         "Every file in the drop-in directory counts, whatever its extension: an editor's backup "
         "or a `.rpmsave` is decoded too."
@@ -69,14 +76,14 @@ CRIO_PLUGIN_DIRS_REPLACED = Rule(
     meaning=(
         "CRI-O decodes each drop-in onto the configuration built so far, and a TOML array replaces "
         "the earlier array instead of adding to it. A drop-in that sets "
-        "`plugin_dirs = [\"/usr/libexec/cni\"]` removes `/opt/cni/bin/` (or whatever crio.conf and "
+        '`plugin_dirs = ["/usr/libexec/cni"]` removes `/opt/cni/bin/` (or whatever crio.conf and '
         "earlier drop-ins listed). Plugins installed only in a dropped directory are then not "
         "found: ocicni skips the network add-on's config with a log warning and pods land on "
         "another network (often the runtime's bridge, 10.85.0.0/16)."
     ),
     example=(
-        "crio.conf:                 plugin_dirs = [\"/opt/cni/bin/\", \"/usr/libexec/cni/\"]\n"
-        "crio.conf.d/20-gpu.conf:   plugin_dirs = [\"/usr/libexec/cni/\"]"
+        'crio.conf:                 plugin_dirs = ["/opt/cni/bin/", "/usr/libexec/cni/"]\n'
+        'crio.conf.d/20-gpu.conf:   plugin_dirs = ["/usr/libexec/cni/"]'
     ),
     fix="List every directory in the last file that sets `plugin_dirs` (the drop-in must repeat the ones it should keep).",
     runtime_errors=(
@@ -115,7 +122,7 @@ CRIO_SETTING_IGNORED = Rule(
         "read from 1.17.0. On an older release these settings have no effect and the defaults "
         "(/etc/cni/net.d/, /opt/cni/bin/, first valid network) stay in force."
     ),
-    example='CRI-O 1.16 with /etc/crio/crio.conf.d/10-cni.conf setting plugin_dirs',
+    example="CRI-O 1.16 with /etc/crio/crio.conf.d/10-cni.conf setting plugin_dirs",
     fix="Put the setting where this release reads it (crio.conf, `plugin_dir` before 1.14.3), or upgrade CRI-O.",
     runtime_errors=(),
     references=(

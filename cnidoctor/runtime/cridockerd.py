@@ -7,6 +7,7 @@ cri-dockerd has no configuration file; everything comes from pflag flags
 /opt/cni/bin, network plugin ``cni`` from v0.2.5, ``kubenet`` in v0.2.4, none up to v0.2.3.
 An empty ``--network-plugin`` selects no plugin (network/plugins.go ``InitNetworkPlugin``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -120,15 +121,22 @@ def _network_plugin_findings(
     origin = flag.word.origin if flag is not None and flag.word is not None else None
     file = origin.file if origin else (service.fragment if service else None)
     pointer = _pointer_for(file, service)
-    how = f"--network-plugin={plugin}" if flag is not None else f"no --network-plugin (release {release} defaults to {plugin or 'none'!s})"
+    how = (
+        f"--network-plugin={plugin}"
+        if flag is not None
+        else f"no --network-plugin (release {release} defaults to {plugin or 'none'!s})"
+    )
     effect = {
         "": "no network plugin: pods get Docker bridge addresses and the CNI configuration is not read",
         "kubenet": "kubenet: only bridge/host-local/loopback are used, /etc/cni/net.d is ignored",
     }.get(plugin, f"{plugin!r} is not a cri-dockerd network plugin (only cni and kubenet are); network set-up fails")
     return (
         rules.CRIDOCKERD_NETWORK_PLUGIN.at(
-            file, pointer, f"cri-dockerd runs with {how}: {effect}",
-            line=origin.line if origin else None, column=origin.column if origin else None,
+            file,
+            pointer,
+            f"cri-dockerd runs with {how}: {effect}",
+            line=origin.line if origin else None,
+            column=origin.column if origin else None,
         ),
     )
 

@@ -15,6 +15,7 @@ Then ocicni picks the default network (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1)
 ``cni_default_network`` if set, else the first file (sorted) that loads and validates;
 ``select_default_network`` computes that from what the config side knows about each file.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -155,8 +156,12 @@ def parse_crio_flags(argv: Sequence[str], env: Mapping[str, str]) -> Dict[str, s
     occurrence wins, repeated ``--cni-plugin-dir`` accumulate (comma-joined). Environment
     variables fill in what the command line does not set (urfave/cli ``EnvVars``)."""
     names = {
-        "config": "config", "c": "config", "config-dir": "config-dir", "d": "config-dir",
-        "cni-config-dir": "cni-config-dir", "cni-plugin-dir": "cni-plugin-dir",
+        "config": "config",
+        "c": "config",
+        "config-dir": "config-dir",
+        "d": "config-dir",
+        "cni-config-dir": "cni-config-dir",
+        "cni-plugin-dir": "cni-plugin-dir",
         "cni-default-network": "cni-default-network",
     }
     found: Dict[str, str] = {}
@@ -183,8 +188,10 @@ def parse_crio_flags(argv: Sequence[str], env: Mapping[str, str]) -> Dict[str, s
         else:
             found[canonical] = value
     env_names = {
-        "CONTAINER_CONFIG": "config", "CONTAINER_CONFIG_DIR": "config-dir",
-        "CONTAINER_CNI_CONFIG_DIR": "cni-config-dir", "CONTAINER_CNI_PLUGIN_DIR": "cni-plugin-dir",
+        "CONTAINER_CONFIG": "config",
+        "CONTAINER_CONFIG_DIR": "config-dir",
+        "CONTAINER_CNI_CONFIG_DIR": "cni-config-dir",
+        "CONTAINER_CNI_PLUGIN_DIR": "cni-plugin-dir",
         "CONTAINER_CNI_DEFAULT_NETWORK": "cni-default-network",
     }
     for variable, canonical in env_names.items():
@@ -215,7 +222,8 @@ def _apply_drop_in_dir(fs: HostFS, state: _State, directory: str, release: Optio
     if files and before(release, DROP_IN_DIR_SINCE):
         state.findings.append(
             rules.CRIO_SETTING_IGNORED.at(
-                files[0], "",
+                files[0],
+                "",
                 f"CRI-O {release} does not read the drop-in directory {directory} (supported from "
                 f"1.17.0); {len(files)} file(s) there have no effect",
             )
@@ -249,9 +257,7 @@ def _apply_file(
     if text is None:
         state.fatal = True
         state.findings.append(
-            rules.CRIO_CONFIG_INVALID.at(
-                path, "", f"CRI-O cannot read {path} ({error}) and will not start"
-            )
+            rules.CRIO_CONFIG_INVALID.at(path, "", f"CRI-O cannot read {path} ({error}) and will not start")
         )
         return
     state.files_read.append(path)
@@ -260,9 +266,11 @@ def _apply_file(
         state.fatal = True
         state.findings.append(
             rules.CRIO_CONFIG_INVALID.at(
-                path, "",
+                path,
+                "",
                 f"{path} is not valid TOML: {document.error}; CRI-O will not start",
-                line=document.error_line, column=document.error_column,
+                line=document.error_line,
+                column=document.error_column,
             )
         )
         return
@@ -290,9 +298,11 @@ def _wrong_type(state: _State, path: str, document: TomlDocument, key: KeyPath, 
     state.fatal = True
     state.findings.append(
         rules.CRIO_CONFIG_INVALID.at(
-            path, json_pointer(key),
+            path,
+            json_pointer(key),
             f"{'.'.join(key)} in {path} must be {wanted}; CRI-O fails to decode the file and will not start",
-            line=line, column=column,
+            line=line,
+            column=column,
         )
     )
 
@@ -336,16 +346,16 @@ def _ignored_key(state: _State, path: str, document: TomlDocument, key: str, rel
     line, column = document.locate(NETWORK + (key,))
     state.findings.append(
         rules.CRIO_SETTING_IGNORED.at(
-            path, json_pointer(NETWORK + (key,)),
+            path,
+            json_pointer(NETWORK + (key,)),
             f"CRI-O {release} does not know [crio.network] {key} (added in {since}); the setting is ignored",
-            line=line, column=column,
+            line=line,
+            column=column,
         )
     )
 
 
-def _set_key(
-    state: _State, path: str, document: TomlDocument, key: str, value: Any, release: Optional[str]
-) -> None:
+def _set_key(state: _State, path: str, document: TomlDocument, key: str, value: Any, release: Optional[str]) -> None:
     pointer = json_pointer(NETWORK + (key,))
     line, column = document.locate(NETWORK + (key,))
     if key == "plugin_dirs":
@@ -356,9 +366,11 @@ def _set_key(
         if not before(release, PLUGIN_DIRS_SINCE):  # only then is it the deprecated spelling
             state.findings.append(
                 rules.CRIO_PLUGIN_DIR_DEPRECATED.at(
-                    path, pointer,
+                    path,
+                    pointer,
                     f"[crio.network] plugin_dir = {value!r} is the deprecated key; CRI-O appends it after plugin_dirs",
-                    line=line, column=column,
+                    line=line,
+                    column=column,
                 )
             )
     elif key == "network_dir":
@@ -381,10 +393,12 @@ def _note_replacement(
         return
     state.findings.append(
         rules.CRIO_PLUGIN_DIRS_REPLACED.at(
-            path, pointer,
+            path,
+            pointer,
             f"plugin_dirs in {path} replaces the list set in {earlier.file} "
             f"({_go_list(state.plugin_dirs)} -> {_go_list(new)}); dropped: {', '.join(dropped)}",
-            line=line, column=column,
+            line=line,
+            column=column,
         )
     )
 
@@ -397,7 +411,8 @@ def _check_wrong_drop_in_dir(fs: HostFS, state: _State, drop_dir: str) -> None:
         return
     state.findings.append(
         rules.CRIO_DROPIN_WRONG_DIR.at(
-            files[0], "",
+            files[0],
+            "",
             f"{WRONG_DROPIN_DIR} holds {len(files)} file(s) that CRI-O never reads; its drop-in "
             f"directory is {drop_dir}",
         )
@@ -487,15 +502,19 @@ def _missing_default(reading: CrioReading, wanted: str, available: Sequence[str]
     file = origin.file if origin else None
     have = ", ".join(sorted(set(available))) or "none"
     return rules.CRIO_DEFAULT_NETWORK_MISSING.at(
-        file, origin.pointer if origin and origin.file else "",
+        file,
+        origin.pointer if origin and origin.file else "",
         f"cni_default_network is {wanted!r}, but no usable config in {reading.config.conf_dir} "
         f"defines that network (usable networks: {have}); pods wait with "
-        f"\"no CNI configuration file in {reading.config.conf_dir}. Has your network provider started?\"",
-        line=origin.line if origin else None, column=origin.column if origin else None,
+        f'"no CNI configuration file in {reading.config.conf_dir}. Has your network provider started?"',
+        line=origin.line if origin else None,
+        column=origin.column if origin else None,
     )
 
 
-def plugin_dirs_finding(reading: CrioReading, provider_dir: str, provider: str = "the network add-on") -> Optional[Finding]:
+def plugin_dirs_finding(
+    reading: CrioReading, provider_dir: str, provider: str = "the network add-on"
+) -> Optional[Finding]:
     """CNI637 when ``provider_dir`` (where the add-on put its plugins) is not among CRI-O's
     effective plugin dirs; None when it is. Paths are compared after normalisation."""
     dirs = reading.config.bin_dirs
@@ -507,7 +526,8 @@ def plugin_dirs_finding(reading: CrioReading, provider_dir: str, provider: str =
         origin.pointer if origin and origin.file else "",
         f"CRI-O looks for plugins in {_go_list(dirs)}, but {provider} installed into {provider_dir}; "
         f"its config is skipped and pods fall back to the next valid network",
-        line=origin.line if origin else None, column=origin.column if origin else None,
+        line=origin.line if origin else None,
+        column=origin.column if origin else None,
     )
 
 

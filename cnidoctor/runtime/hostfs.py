@@ -6,6 +6,7 @@ node paths (``/etc/crio/crio.conf``); an absolute symlink on the node (``/etc/al
 must resolve inside the host root, not on the machine cnidoctor runs on. So symlinks are followed
 by hand, chroot-style, and every read is bounded and never blocks (FIFOs are refused).
 """
+
 from __future__ import annotations
 
 import os

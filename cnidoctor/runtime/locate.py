@@ -9,6 +9,7 @@ executed. The kubelet's ``--container-runtime-endpoint`` comes from its process,
 /var/lib/kubelet/kubeadm-flags.env) or ``containerRuntimeEndpoint`` in its ``--config`` file;
 a flag overrides the file, as the kubelet applies flags over its config file.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -25,7 +26,11 @@ from .systemd import ServiceCommand, read_service
 INSTALL_DIRS = ("/usr/bin", "/usr/local/bin", "/usr/sbin")
 RUNTIMES: Tuple[RuntimeName, ...] = ("containerd", "crio", "k3s", "rke2", "cri-dockerd")
 BINARIES: Dict[RuntimeName, str] = {
-    "containerd": "containerd", "crio": "crio", "k3s": "k3s", "rke2": "rke2", "cri-dockerd": "cri-dockerd",
+    "containerd": "containerd",
+    "crio": "crio",
+    "k3s": "k3s",
+    "rke2": "rke2",
+    "cri-dockerd": "cri-dockerd",
 }
 UNITS: Dict[RuntimeName, Tuple[str, ...]] = {
     "containerd": ("containerd.service",),
@@ -49,17 +54,28 @@ DEFAULT_SOCKETS: Dict[RuntimeName, Tuple[str, ...]] = {
 FLAG_SPELLINGS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "containerd": {"config": ("--config", "-c"), "address": ("--address", "-a")},
     "crio": {
-        "config": ("--config", "-c"), "config-dir": ("--config-dir", "-d"), "listen": ("--listen",),
-        "cni-config-dir": ("--cni-config-dir",), "cni-plugin-dir": ("--cni-plugin-dir",),
+        "config": ("--config", "-c"),
+        "config-dir": ("--config-dir", "-d"),
+        "listen": ("--listen",),
+        "cni-config-dir": ("--cni-config-dir",),
+        "cni-plugin-dir": ("--cni-plugin-dir",),
         "cni-default-network": ("--cni-default-network",),
     },
-    "k3s": {"data-dir": ("--data-dir", "-d"), "config": ("--config", "-c"),
-            "container-runtime-endpoint": ("--container-runtime-endpoint",)},
-    "rke2": {"data-dir": ("--data-dir", "-d"), "config": ("--config", "-c"),
-             "container-runtime-endpoint": ("--container-runtime-endpoint",)},
+    "k3s": {
+        "data-dir": ("--data-dir", "-d"),
+        "config": ("--config", "-c"),
+        "container-runtime-endpoint": ("--container-runtime-endpoint",),
+    },
+    "rke2": {
+        "data-dir": ("--data-dir", "-d"),
+        "config": ("--config", "-c"),
+        "container-runtime-endpoint": ("--container-runtime-endpoint",),
+    },
     "cri-dockerd": {
-        "container-runtime-endpoint": ("--container-runtime-endpoint",), "network-plugin": ("--network-plugin",),
-        "cni-conf-dir": ("--cni-conf-dir",), "cni-bin-dir": ("--cni-bin-dir",),
+        "container-runtime-endpoint": ("--container-runtime-endpoint",),
+        "network-plugin": ("--network-plugin",),
+        "cni-conf-dir": ("--cni-conf-dir",),
+        "cni-bin-dir": ("--cni-bin-dir",),
     },
     "kubelet": {"container-runtime-endpoint": ("--container-runtime-endpoint",), "config": ("--config",)},
 }
@@ -231,7 +247,9 @@ def parse_flags(program: str, argv: Sequence[str]) -> Tuple[Tuple[str, str], ...
         arg = args[i]
         i += 1
         head, has_value, value = arg.partition("=")
-        name = lookup.get(head) or (lookup.get("-" + head) if head.startswith("-") and not head.startswith("--") else None)
+        name = lookup.get(head) or (
+            lookup.get("-" + head) if head.startswith("-") and not head.startswith("--") else None
+        )
         if name is None:
             continue
         if not has_value:
@@ -337,7 +355,8 @@ def _findings(
         pointer = "/containerRuntimeEndpoint" if kubelet.source == "config" else ""
         findings.append(
             rules.KUBELET_ENDPOINT_NO_RUNTIME.at(
-                kubelet.file if kubelet.source != "process" else None, pointer,
+                kubelet.file if kubelet.source != "process" else None,
+                pointer,
                 f"the kubelet uses {kubelet.endpoint}, which none of the runtimes found ({', '.join(names)}) serves",
             )
         )

@@ -1,4 +1,5 @@
 """Runtime release strings as comparable keys ("v1.28.2", "1.14.3-rc1", "0.2.4" -> (1, 28, 2))."""
+
 from __future__ import annotations
 
 import re

@@ -15,6 +15,7 @@ man/systemd.service.xml "Command lines", man/systemd.exec.xml "Environment"):
 Every word of the resulting command keeps the file, line and column it was written at, so a
 finding can point at the flag the user must edit.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -229,9 +230,7 @@ def _parse_environment(assignment: _Assignment) -> List[Tuple[str, str, Origin]]
     return found
 
 
-def expand_command(
-    assignment: _Assignment, variables: Dict[str, Tuple[str, Origin]]
-) -> Tuple[Word, ...]:
+def expand_command(assignment: _Assignment, variables: Dict[str, Tuple[str, Origin]]) -> Tuple[Word, ...]:
     """The argv of one ExecStart line, with ``$VAR``/``${VAR}`` expanded."""
     value = assignment.value
     words: List[Word] = []
@@ -243,7 +242,7 @@ def expand_command(
         if match:
             words.extend(_split_variable(variables.get(match.group(1))))
             continue
-        expanded = _VAR_BRACED.sub(lambda m: variables.get(m.group(1), ("", origin))[0], text)
+        expanded = _VAR_BRACED.sub(lambda m: variables[m.group(1)][0] if m.group(1) in variables else "", text)
         words.append(Word(expanded, origin))
     return tuple(words)
 

@@ -5,6 +5,7 @@ only as text ending in ``(at line L, column C)``. Findings must name the line an
 runtime's key, so keys are located by a small scan of the text that follows TOML's table and
 dotted-key rules (enough for runtime configs: headers, ``[[arrays]]``, bare/quoted/dotted keys).
 """
+
 from __future__ import annotations
 
 import re
