@@ -264,6 +264,28 @@ CONFIG_FILE_MISSING = Rule(
     references=(MAIN_16, LOADER_1X, LOADER_2X),
 )
 
+IMPORT_GLOB_FROM_CWD = Rule(
+    code="CNI614",
+    name="containerd-import-glob-from-cwd",
+    severity=Severity.WARNING,
+    summary="containerd before 1.6.29/1.7.16 globs a relative `imports` pattern from its working directory",
+    meaning=(
+        "A relative `imports` entry without `*` is resolved next to the importing file, but "
+        "before the fix \"Fix config import relative path glob\" (1.6.29, 1.7.16, 2.0) a pattern "
+        "with `*` was globbed as written, i.e. relative to containerd's working directory (/ "
+        "under systemd). `imports = [\"conf.d/*.toml\"]` then matches nothing and the drop-ins "
+        "are silently not read."
+    ),
+    example='imports = ["conf.d/*.toml"]   # containerd 1.6.20: looks in /conf.d/',
+    fix='Use an absolute pattern: `imports = ["/etc/containerd/conf.d/*.toml"]`.',
+    runtime_errors=(),
+    references=(
+        "containerd/containerd:services/server/config/config.go@v1.6.20 (resolveImports globs before joining)",
+        "containerd/containerd:services/server/config/config.go@v1.6.29 (resolveImports joins, then globs)",
+        "https://github.com/containerd/containerd/pull/9835",
+    ),
+)
+
 K3S_BIN_DIR_MISSING = Rule(
     code="CNI620",
     name="k3s-bin-dir-missing",
@@ -370,6 +392,7 @@ RULES: Tuple[Rule, ...] = (
     BIN_DIRS_UNSUPPORTED,
     PLUGIN_KEY_NOT_URI,
     CONFIG_FILE_MISSING,
+    IMPORT_GLOB_FROM_CWD,
     K3S_BIN_DIR_MISSING,
     K3S_BIN_DIR_STALE,
     K3S_TEMPLATE_IN_USE,

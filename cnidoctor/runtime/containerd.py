@@ -130,21 +130,44 @@ def _declared_version(data: Mapping[str, Any]) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _resolve_imports(root: str, parent: str, imports: Any) -> List[Tuple[str, int]]:
-    """(path, index in ``imports``) in containerd's order; globs expanded only when they hold ``*``."""
-    out: List[Tuple[str, int]] = []
+def globs_relative_to_file(release: Release) -> bool:
+    """Relative ``*`` imports are relative to the importing file only from v1.6.29 / v1.7.16 / 2.0.
+
+    Before "Fix config import relative path glob" (containerd commits 0f2068a70 for release/1.6,
+    62e9535f2 for release/1.7; compare resolveImports in services/server/config/config.go@v1.6.20
+    and @v1.7.16) a pattern with ``*`` was globbed as written, i.e. relative to containerd's
+    working directory; non-glob relative paths were always joined to the importing file's dir.
+    """
+    if release.major >= 2:
+        return True
+    return release.at_least(1, 7, 16) or (release.minor == 6 and release.patch >= 29)
+
+
+# containerd's working directory when it globs a relative pattern on an old release: systemd
+# starts services in "/" unless the unit sets WorkingDirectory= (containerd.service does not).
+SERVICE_WORKING_DIRECTORY = "/"
+
+
+def _resolve_imports(root: str, parent: str, imports: Any, release: Release) -> List[Tuple[str, int, bool]]:
+    """(path, index in ``imports``, globbed from the working directory) in containerd's order."""
+    out: List[Tuple[str, int, bool]] = []
     if not isinstance(imports, list):
         return out
     for index, entry in enumerate(imports):
         if not isinstance(entry, str) or not entry:
             continue
         path = posixpath.normpath(entry)
-        if not path.startswith("/"):
-            path = posixpath.join(posixpath.dirname(parent), path)
+        from_cwd = "*" in path and not path.startswith("/") and not globs_relative_to_file(release)
+        if from_cwd:
+            path = posixpath.normpath(posixpath.join(SERVICE_WORKING_DIRECTORY, path))
+        elif not path.startswith("/"):
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(parent), path))
         if "*" in path:
-            out.extend((match, index) for match in hostroot.glob(root, path))
+            out.extend((match, index, from_cwd) for match in hostroot.glob(root, path))
+            if from_cwd:
+                out.append(("", index, True))  # marker: report the pattern even when it matched
         else:
-            out.append((path, index))
+            out.append((path, index, False))
     return out
 
 
@@ -191,31 +214,45 @@ def _rename_v1_plugins(plugins: Mapping[str, Any]) -> Tuple[Dict[str, Any], Tupl
     return renamed, tuple(pairs)
 
 
-def load_files(root: str, main: str, explicit: bool, major: int) -> Loaded:
-    # ``major`` only chooses the wording of a syntax error (1.x and 2.x word it differently).
+def _cwd_glob_finding(importer: TomlFile, index: int, release: Release) -> Finding:
+    pattern = importer.data.get("imports", [])[index]
+    text = (
+        f"imports entry {pattern!r} is a relative glob: containerd {release} globs it from its working "
+        f"directory ({SERVICE_WORKING_DIRECTORY} under systemd), not from {posixpath.dirname(importer.path)}; "
+        "relative globs follow the importing file only from 1.6.29/1.7.16"
+    )
+    return finding_at(rules.IMPORT_GLOB_FROM_CWD, importer, ("imports", str(index)), text)
+
+
+def load_files(root: str, main: str, explicit: bool, release: Release) -> Loaded:
     """Read ``main`` and its imports breadth-first, as containerd's ``LoadConfig`` does."""
     files: List[TomlFile] = []
+    findings: List[Finding] = []
+    major = release.major
     pending: List[Tuple[str, Optional[TomlFile], int]] = [(main, None, 0)]
     seen = set()
     while pending:
         path, importer, index = pending.pop(0)
+        if not path and importer is not None:
+            findings.append(_cwd_glob_finding(importer, index, release))
+            continue
         if path in seen:
             continue
         if not hostroot.is_file(root, path):
             if importer is None and not explicit:
                 return Loaded((), (), False)  # no config file: built-in defaults, silently
-            return Loaded(tuple(files), (_missing_finding(path, importer, index),), True)
+            return Loaded(tuple(files), tuple(findings) + (_missing_finding(path, importer, index),), True)
         text = hostroot.read_text(root, path)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            return Loaded(tuple(files), (_syntax_finding(path, text, error, major),), True)
+            return Loaded(tuple(files), tuple(findings) + (_syntax_finding(path, text, error, major),), True)
         plugins = data.get("plugins")
         file = TomlFile(path, text, data, _declared_version(data), plugins if isinstance(plugins, dict) else {})
         files.append(file)
         seen.add(path)
-        pending.extend((p, file, i) for p, i in _resolve_imports(root, path, data.get("imports")))
-    return Loaded(tuple(files), (), False)
+        pending.extend((p, file, i) for p, i, _ in _resolve_imports(root, path, data.get("imports"), release))
+    return Loaded(tuple(files), tuple(findings), False)
 
 
 # --- merging ---------------------------------------------------------------------------------
@@ -588,16 +625,20 @@ def read_containerd(
     None the default /etc/containerd/config.toml is read if it exists. ``name`` lets k3s/RKE2
     report their embedded containerd under their own name.
     """
-    parsed = parse_release(release)
     main = config_path or DEFAULT_CONFIG
-    loaded = load_files(host_root, main, config_path is not None, parsed.major if parsed else 1)
+    explicit = config_path is not None
+    # The import rules depend on the release; when it is unknown the model is chosen from the
+    # versions the files declare, so load once with the 1.x model and again if that changes it.
+    loaded = load_files(host_root, main, explicit, parse_release(release) or MODEL_1X)
     model, known, assumed = model_release(release, loaded.files)
+    if not known and model != MODEL_1X:
+        loaded = load_files(host_root, main, explicit, model)
     evidence = tuple(
         Evidence("config", f.path, f"version {f.declared_version}" if f.declared_version else "no version line")
         for f in loaded.files
     ) + ((assumed,) if assumed else ())
     files_read = tuple(f.path for f in loaded.files)
-    config_file = main if loaded.files or config_path is not None else None
+    config_file = main if explicit or hostroot.is_file(host_root, main) else None
     if loaded.fatal or not loaded.files:
         return RuntimeConfig(
             name=name, config_file=config_file, conf_dir=DEFAULT_CONF_DIR, bin_dirs=(DEFAULT_BIN_DIR,),
@@ -624,6 +665,6 @@ def read_containerd(
         conf_template=template or None,
         handler_conf_dirs=handler_conf_dirs(effective.containerd),
         files_read=files_read,
-        findings=effective.findings + extra + bin_findings,
+        findings=loaded.findings + effective.findings + extra + bin_findings,
         evidence=evidence,
     )

@@ -80,6 +80,8 @@ def _strip_value_state(value: str, state: Optional[str]) -> Optional[str]:
             i += 1
         else:
             i += 1
+    if quote:
+        return quote
     if depth > 0:
         return f"[{depth}"
     return None
