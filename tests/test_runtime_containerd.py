@@ -376,3 +376,29 @@ def test_real_containerd_refuses_what_we_call_unparseable(tmp_path: Path) -> Non
     result = subprocess.run([CONTAINERD, "--config", str(config_file), "config", "dump"], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "failed to load TOML" in result.stderr
     assert [f.code for f in read_containerd(str(tmp_path), containerd_version()).findings] == ["CNI601"]
+
+
+@needs_containerd
+def test_real_containerd_refuses_short_plugin_id_in_v2_file(tmp_path: Path) -> None:
+    config_file = tmp_path / "c.toml"
+    config_file.write_text('version = 2\n[plugins.cri.cni]\n  bin_dir = "/x"\n')
+    result = subprocess.run([CONTAINERD, "--config", str(config_file), "config", "dump"], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and 'invalid plugin key URI "cri"' in result.stderr
+    assert [f.code for f in read_containerd("/", containerd_version(), str(config_file)).findings] == ["CNI612"]
+
+
+@needs_containerd
+def test_matches_real_containerd_v2_main_with_v3_drop_in(tmp_path: Path) -> None:
+    # On 1.6.20 the merged version becomes 3 (not refused before 1.6.32); 1.x still reads the CRI
+    # plugin by its URI, so the v2 table applies and the v3 table is ignored.
+    etc = tmp_path / "etc"
+    (etc / "conf.d").mkdir(parents=True)
+    main = etc / "config.toml"
+    main.write_text(f'version = 2\nimports = ["{etc}/conf.d/*.toml"]\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/v2/bin"\n')
+    (etc / "conf.d" / "g.toml").write_text('version = 3\n[plugins."io.containerd.cri.v1.runtime".cni]\n  conf_dir = "/v3/net.d"\n')
+    dumped = dump_cni(main)
+    version = containerd_version()
+    ours = read_containerd("/", version, str(main))
+    assert (ours.bin_dirs, ours.conf_dir) == ((dumped["cni"]["bin_dir"],), dumped["cni"]["conf_dir"])
+    if not rejects_version_3(parse_release(version) or Release(0, 0, 0)):
+        assert sorted(f.code for f in ours.findings) == ["CNI606", "CNI607"]
