@@ -3,6 +3,7 @@
 compared on (code, file, pointer, severity), never on wording. Each fixture's README.md cites the
 upstream source of every expectation.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,7 @@ OPTIONAL_KEYS = ("dirs_source", "conf_template", "files_read")
 
 def node_fixtures(prefixes: Tuple[str, ...]) -> List[Path]:
     return sorted(
-        p for p in FIXTURES.iterdir()
-        if p.name.startswith(prefixes) and (p / "expected-runtime.json").is_file()
+        p for p in FIXTURES.iterdir() if p.name.startswith(prefixes) and (p / "expected-runtime.json").is_file()
     )
 
 
@@ -43,7 +43,10 @@ def actual_view(config: RuntimeConfig, expected: Dict[str, Any]) -> Dict[str, An
         "bin_dirs": list(config.bin_dirs),
         "max_conf_num": config.max_conf_num,
         "findings": sorted(
-            ({"code": f.code, "file": f.file, "pointer": f.pointer, "severity": f.severity.label} for f in config.findings),
+            (
+                {"code": f.code, "file": f.file, "pointer": f.pointer, "severity": f.severity.label}
+                for f in config.findings
+            ),
             key=lambda f: (f["file"] or "", f["code"]),
         ),
     }

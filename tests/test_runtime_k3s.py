@@ -1,16 +1,17 @@
 """k3s / RKE2 (cnidoctor.runtime.k3s): data dir, rendered containerd config, templates, and the
 bin dir that moves with each release. Fixture node roots cite k3s/RKE2 sources in their README.md.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 import pytest
+from runtime_fixture_helpers import actual_view, expected_view, node_fixtures, run_reader
 
 from cnidoctor.runtime import hostroot
 from cnidoctor.runtime.k3s import find_data_dir, read_k3s, read_rke2, yaml_top_level_scalar
-from runtime_fixture_helpers import actual_view, expected_view, node_fixtures, run_reader
 
 CASES = node_fixtures(("node-k3s-", "node-rke2"))
 K = "/var/lib/rancher/k3s"
@@ -19,8 +20,11 @@ RENDERED = f"{K}/agent/etc/containerd/config.toml"
 
 def test_fixture_set_is_complete() -> None:
     assert {c.name for c in CASES} >= {
-        "node-k3s-default", "node-k3s-data-dir-stale-bin-dir", "node-k3s-bin-dir-missing",
-        "node-k3s-flannel-disabled", "node-rke2",
+        "node-k3s-default",
+        "node-k3s-data-dir-stale-bin-dir",
+        "node-k3s-bin-dir-missing",
+        "node-k3s-flannel-disabled",
+        "node-rke2",
     }
 
 
@@ -94,11 +98,18 @@ def test_v3_template_preferred_over_v2(tmp_path: Path) -> None:
 
 
 def test_explicit_data_dir_is_used(tmp_path: Path) -> None:
-    write(tmp_path, "/data/k3s/agent/etc/containerd/config.toml", v2_render("/data/k3s/data/cni", "/data/k3s/agent/etc/cni/net.d"))
+    write(
+        tmp_path,
+        "/data/k3s/agent/etc/containerd/config.toml",
+        v2_render("/data/k3s/data/cni", "/data/k3s/agent/etc/cni/net.d"),
+    )
     write(tmp_path, "/data/k3s/data/cni/host-local")
     config = read_k3s(str(tmp_path), data_dir="/data/k3s")
     assert (config.config_file, config.bin_dirs, config.findings) == (
-        "/data/k3s/agent/etc/containerd/config.toml", ("/data/k3s/data/cni",), ())
+        "/data/k3s/agent/etc/containerd/config.toml",
+        ("/data/k3s/data/cni",),
+        (),
+    )
 
 
 # --- the bin dir that moves -------------------------------------------------------------------
@@ -126,7 +137,11 @@ def test_bin_dir_via_previous_link_is_stale(tmp_path: Path) -> None:
     link(tmp_path, f"{K}/data/previous", "old")
     (finding,) = read_k3s(str(tmp_path), release="1.7.23-k3s2").findings
     assert (finding.code, finding.pointer, finding.line, finding.column) == (
-        "CNI621", "/plugins/io.containerd.grpc.v1.cri/cni/bin_dir", 4, 3)
+        "CNI621",
+        "/plugins/io.containerd.grpc.v1.cri/cni/bin_dir",
+        4,
+        3,
+    )
 
 
 def test_absolute_links_resolve_inside_the_host_root(tmp_path: Path) -> None:
@@ -134,7 +149,9 @@ def test_absolute_links_resolve_inside_the_host_root(tmp_path: Path) -> None:
     link(tmp_path, f"{K}/data/current", f"{K}/data/abc")
     write(tmp_path, f"{K}/data/abc/bin/cni")
     assert hostroot.is_dir(str(tmp_path), f"{K}/data/current/bin")
-    assert hostroot.host_path(str(tmp_path), f"{K}/data/current/bin") == str(tmp_path / f"var/lib/rancher/k3s/data/abc/bin")
+    assert hostroot.host_path(str(tmp_path), f"{K}/data/current/bin") == str(
+        tmp_path / "var/lib/rancher/k3s/data/abc/bin"
+    )
     assert hostroot.host_path(str(tmp_path), "/../../etc/passwd") == str(tmp_path / "etc/passwd")
 
 
@@ -146,7 +163,11 @@ def test_symlink_loop_does_not_hang(tmp_path: Path) -> None:
 
 def test_rke2_stale_data_dir(tmp_path: Path) -> None:
     r = "/var/lib/rancher/rke2"
-    write(tmp_path, f"{r}/agent/etc/containerd/config.toml", v2_render(f"{r}/data/v1.30.4-rke2r1-aaaaaaaaaaaa/bin", "/etc/cni/net.d"))
+    write(
+        tmp_path,
+        f"{r}/agent/etc/containerd/config.toml",
+        v2_render(f"{r}/data/v1.30.4-rke2r1-aaaaaaaaaaaa/bin", "/etc/cni/net.d"),
+    )
     write(tmp_path, f"{r}/data/v1.30.4-rke2r1-aaaaaaaaaaaa/bin/containerd")
     write(tmp_path, f"{r}/data/v1.31.1-rke2r1-bbbbbbbbbbbb/bin/containerd")
     link(tmp_path, f"{r}/bin", f"{r}/data/v1.31.1-rke2r1-bbbbbbbbbbbb/bin")

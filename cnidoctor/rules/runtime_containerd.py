@@ -6,6 +6,7 @@ the runtime's TOML file as seen on the node and the key as a JSON-pointer-style 
 The loader these rules model: containerd/containerd:services/server/config/config.go@v1.7.34
 (1.x) and cmd/containerd/server/config/config.go@v2.0.11 (2.x).
 """
+
 from __future__ import annotations
 
 from typing import Tuple
@@ -14,11 +15,15 @@ from ..model import Rule, Severity
 
 LOADER_1X = "containerd/containerd:services/server/config/config.go@v1.7.34 (LoadConfig, mergeConfig, ValidateV2)"
 LOADER_1X_OLD = "containerd/containerd:services/server/config/config.go@v1.6.31 (ValidateV2 without the version check)"
-LOADER_2X = "containerd/containerd:cmd/containerd/server/config/config.go@v2.0.11 (LoadConfig, MigrateConfigTo, v1Migrate)"
+LOADER_2X = (
+    "containerd/containerd:cmd/containerd/server/config/config.go@v2.0.11 (LoadConfig, MigrateConfigTo, v1Migrate)"
+)
 MIGRATION_2X = "containerd/containerd:plugins/cri/runtime/plugin.go@v2.1.9 (configMigration, migrateConfig)"
 CRI_CONFIG_21 = "containerd/containerd:internal/cri/config/config.go@v2.1.9 (ValidateRuntimeConfig)"
 CRI_DEFAULTS_16 = "containerd/containerd:pkg/cri/config/config_unix.go@v1.6.39 (DefaultConfig)"
-MAIN_16 = "containerd/containerd:cmd/containerd/command/main.go@v1.6.39 (config loaded if it exists or --config was given)"
+MAIN_16 = (
+    "containerd/containerd:cmd/containerd/command/main.go@v1.6.39 (config loaded if it exists or --config was given)"
+)
 
 CONFIG_UNPARSEABLE = Rule(
     code="CNI601",
@@ -51,8 +56,8 @@ CONFIG_VERSION_MISSING = Rule(
     ),
     example='[plugins.cri.cni]\n  bin_dir = "/usr/lib/cni"   # no version line',
     fix=(
-        "Write the file as `version = 2` with `[plugins.\"io.containerd.grpc.v1.cri\".cni]` (1.x "
-        "and 2.x), or as `version = 3` with `[plugins.\"io.containerd.cri.v1.runtime\".cni]` "
+        'Write the file as `version = 2` with `[plugins."io.containerd.grpc.v1.cri".cni]` (1.x '
+        'and 2.x), or as `version = 3` with `[plugins."io.containerd.cri.v1.runtime".cni]` '
         "(2.x only); `containerd config migrate` prints the latter."
     ),
     runtime_errors=("Ignoring unknown key in TOML for plugin",),
@@ -85,8 +90,8 @@ CNI_TABLE_IGNORED = Rule(
     summary="A CNI table sits under a plugin ID this containerd never reads for this config version",
     meaning=(
         "containerd decodes the CRI plugin's settings from exactly one table: `plugins.cri` for "
-        "a version-1 file on 1.x, `plugins.\"io.containerd.grpc.v1.cri\"` for version 2 (migrated on "
-        "2.x), `plugins.\"io.containerd.cri.v1.runtime\"` for version 3 on 2.x. A `cni` table "
+        'a version-1 file on 1.x, `plugins."io.containerd.grpc.v1.cri"` for version 2 (migrated on '
+        '2.x), `plugins."io.containerd.cri.v1.runtime"` for version 3 on 2.x. A `cni` table '
         "elsewhere (URI keys in a file without `version`, a version-3 table in a version-2 file, "
         "a version-2 table in a version-3 file) is ignored - at most with a log warning - and the "
         "defaults apply."
@@ -128,7 +133,7 @@ CONFIG_VERSION_3_IGNORED = Rule(
     summary="containerd 1.x before 1.6.32/1.7.17 accepts a `version = 3` file but ignores its CRI settings",
     meaning=(
         "Older 1.x releases do not check the version number: a version 3 file is read as "
-        "version 2, so the CRI plugin looks for `plugins.\"io.containerd.grpc.v1.cri\"`, finds "
+        'version 2, so the CRI plugin looks for `plugins."io.containerd.grpc.v1.cri"`, finds '
         "nothing, and uses the defaults (/opt/cni/bin, /etc/cni/net.d) without a word. A patch "
         "update to 1.6.32+/1.7.17+ then refuses the file (CNI605)."
     ),
@@ -156,7 +161,11 @@ CONFIG_VERSIONS_MIXED = Rule(
     ),
     fix="Write all files in one version (`containerd config migrate` converts a file to version 3).",
     runtime_errors=("Ignoring unknown key in TOML for plugin",),
-    references=(LOADER_2X, LOADER_1X, "containerd/containerd:cmd/containerd/server/server.go@v2.0.11 (plugin config migration)"),
+    references=(
+        LOADER_2X,
+        LOADER_1X,
+        "containerd/containerd:cmd/containerd/server/server.go@v2.0.11 (plugin config migration)",
+    ),
 )
 
 CRI_TABLE_REPLACED = Rule(
@@ -166,7 +175,7 @@ CRI_TABLE_REPLACED = Rule(
     summary="A containerd 1.x drop-in replaces the whole CRI plugin table, dropping earlier CNI settings",
     meaning=(
         "containerd 1.6/1.7 merge imported files per plugin, not per key: a file that mentions "
-        "`[plugins.\"io.containerd.grpc.v1.cri\"]` (even only for a registry mirror or a runtime) "
+        '`[plugins."io.containerd.grpc.v1.cri"]` (even only for a registry mirror or a runtime) '
         "replaces everything an earlier file set for that plugin. The `cni` settings of the main "
         "file silently fall back to the defaults (and so do sandbox_image and SystemdCgroup). "
         "containerd 2.x merges per key instead."
@@ -188,7 +197,7 @@ BIN_DIR_AND_BIN_DIRS = Rule(
     summary="containerd 2.1+ refuses `bin_dir` together with a non-default `bin_dirs`; the CRI plugin does not load",
     meaning=(
         "From containerd 2.1 `bin_dirs` (a list) replaces `bin_dir`. A set `bin_dir` only moves "
-        "into `bin_dirs` when `bin_dirs` is empty or exactly the default [\"/opt/cni/bin\"]; "
+        'into `bin_dirs` when `bin_dirs` is empty or exactly the default ["/opt/cni/bin"]; '
         "otherwise validation fails, the CRI runtime plugin is not loaded, and every CRI call of "
         "the kubelet fails (`unknown service runtime.v1.RuntimeService`): the node goes NotReady."
     ),
@@ -243,7 +252,7 @@ PLUGIN_KEY_NOT_URI = Rule(
         "(often from a drop-in without `version`, merged into a version-2 main file) is fatal."
     ),
     example='version = 2\n[plugins.cri.cni]\n  bin_dir = "/usr/lib/cni"',
-    fix='Rename the table to its URI (`cri` is `io.containerd.grpc.v1.cri`).',
+    fix="Rename the table to its URI (`cri` is `io.containerd.grpc.v1.cri`).",
     runtime_errors=('invalid plugin key URI "cri" expect io.containerd.x.vx',),
     references=(LOADER_1X,),
 )
@@ -271,9 +280,9 @@ IMPORT_GLOB_FROM_CWD = Rule(
     summary="containerd before 1.6.29/1.7.16 globs a relative `imports` pattern from its working directory",
     meaning=(
         "A relative `imports` entry without `*` is resolved next to the importing file, but "
-        "before the fix \"Fix config import relative path glob\" (1.6.29, 1.7.16, 2.0) a pattern "
+        'before the fix "Fix config import relative path glob" (1.6.29, 1.7.16, 2.0) a pattern '
         "with `*` was globbed as written, i.e. relative to containerd's working directory (/ "
-        "under systemd). `imports = [\"conf.d/*.toml\"]` then matches nothing and the drop-ins "
+        'under systemd). `imports = ["conf.d/*.toml"]` then matches nothing and the drop-ins '
         "are silently not read."
     ),
     example='imports = ["conf.d/*.toml"]   # containerd 1.6.20: looks in /conf.d/',
@@ -305,7 +314,7 @@ K3S_BIN_DIR_MISSING = Rule(
     runtime_errors=('failed to find plugin "flannel" in path',),
     references=(
         "k3s-io/k3s:cmd/k3s/main.go@0208f16b (extract, data/current, data/previous)",
-        "k3s-io/k3s:pkg/agent/config/config.go@001a6d94 (CNIBinDir from exec.LookPath(\"host-local\"))",
+        'k3s-io/k3s:pkg/agent/config/config.go@001a6d94 (CNIBinDir from exec.LookPath("host-local"))',
         "https://github.com/k3s-io/k3s/issues/6118",
     ),
 )
@@ -349,11 +358,11 @@ K3S_TEMPLATE_IN_USE = Rule(
         "When `config-v3.toml.tmpl` or `config.toml.tmpl` exists next to the rendered config, k3s "
         "renders it instead of its built-in template at every start. Paths hard-coded in it (a "
         "hashed `data/<hash>/bin`, a conf dir) are kept across upgrades; the maintainers' advice "
-        "is to keep such templates minimal (`{{ template \"base\" . }}`) and to use the template "
+        'is to keep such templates minimal (`{{ template "base" . }}`) and to use the template '
         "variables for the CNI paths."
     ),
     example='[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/var/lib/rancher/k3s/data/8e6131aa.../bin"   # in config.toml.tmpl',
-    fix="Extend the base template (`{{ template \"base\" . }}`) instead of copying a rendered config.",
+    fix='Extend the base template (`{{ template "base" . }}`) instead of copying a rendered config.',
     runtime_errors=(),
     references=(
         "k3s-io/k3s:pkg/agent/containerd/config.go@06ea261c (templateGenerations)",

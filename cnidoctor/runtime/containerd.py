@@ -20,6 +20,7 @@ Loader semantics, per major release (sources at the tags named):
 * CNI keys and defaults: pkg/cri/config/config_unix.go@v1.6.39; ``bin_dirs`` and the bin_dir
   resolution from v2.1.0 (internal/cri/config/config.go@v2.1.9 ``ValidateRuntimeConfig``).
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -278,7 +279,9 @@ def merge_1x(files: Sequence[TomlFile]) -> Tuple[Dict[str, Any], Dict[str, TomlF
     return plugins, owners
 
 
-def _deep_merge(dst: Table, src: Mapping[str, Any], prefix: KeyPath, file: TomlFile, owners: Dict[KeyPath, TomlFile]) -> None:
+def _deep_merge(
+    dst: Table, src: Mapping[str, Any], prefix: KeyPath, file: TomlFile, owners: Dict[KeyPath, TomlFile]
+) -> None:
     for key, value in src.items():
         path = prefix + (key,)
         if isinstance(value, dict) and isinstance(dst.get(key), dict):
@@ -418,7 +421,7 @@ def _replaced_tables(files: Sequence[TomlFile], plugin: str, final: Mapping[str,
     if not lost:
         return ()
     message = (
-        f"containerd 1.x replaces the whole [plugins.\"{plugin}\"] table with this file's, so these "
+        f'containerd 1.x replaces the whole [plugins."{plugin}"] table with this file\'s, so these '
         f"earlier CNI settings are dropped: {'; '.join(lost)}"
     )
     return (finding_at(rules.CRI_TABLE_REPLACED, owner, ("plugins", plugin), message),)
@@ -433,13 +436,17 @@ def effective_1x(files: Sequence[TomlFile], release: Release, known: bool) -> Ef
         decider = _last_declaring(files, version)
         if rejects_version_3(release):
             text = f"containerd {release} refuses `version = {version}` and does not start (unsupported config version `{version}`)"
-            return Effective({}, {}, {}, (finding_at(rules.CONFIG_VERSION_UNSUPPORTED, decider, ("version",), text),), True)
+            return Effective(
+                {}, {}, {}, (finding_at(rules.CONFIG_VERSION_UNSUPPORTED, decider, ("version",), text),), True
+            )
         text = f"containerd {release} reads a `version = {version}` file like version 2: its CRI settings under {CRI_V3} are ignored, defaults apply"
         findings.append(finding_at(rules.CONFIG_VERSION_3_IGNORED, decider, ("version",), text))
     fatal = False
     if version >= 2:
         for name in [n for n in plugins if not _is_plugin_uri(n, release)]:
-            text = f"plugin key {name!r} is not a URI in a version {version} config: containerd {release} does not start"
+            text = (
+                f"plugin key {name!r} is not a URI in a version {version} config: containerd {release} does not start"
+            )
             findings.append(finding_at(rules.PLUGIN_KEY_NOT_URI, owners[name], _cri_path(owners[name], name), text))
             fatal = True
     elif known:
@@ -459,9 +466,9 @@ def effective_1x(files: Sequence[TomlFile], release: Release, known: bool) -> Ef
             if (version >= 2 and plugin == CRI_V1) or (version > 2 and plugin == CRI_V3):
                 continue  # reported above (CNI612, CNI605/606)
             if file.declared_version and file.declared_version != version:
-                ignored.append(f"{file.path} [plugins.\"{plugin}\".cni]")
+                ignored.append(f'{file.path} [plugins."{plugin}".cni]')
                 continue
-            text = f"[plugins.\"{plugin}\".cni] is ignored: a version {version} config is read from [plugins.\"{table_id}\"] by containerd {release}"
+            text = f'[plugins."{plugin}".cni] is ignored: a version {version} config is read from [plugins."{table_id}"] by containerd {release}'
             findings.append(finding_at(rules.CNI_TABLE_IGNORED, file, ("plugins", plugin, "cni"), text))
     findings.extend(mixed_versions(files, version, ignored))
     return Effective(cni, sources, _table(cri.get("containerd")), tuple(findings), fatal)
@@ -507,9 +514,9 @@ def _ignored_tables_2x(files: Sequence[TomlFile], version: int, release: Release
             elif not _has_cni(file, plugin):
                 continue
             elif file.declared_version != version:
-                ignored.append(f"{file.path} [plugins.\"{plugin}\".cni]")
+                ignored.append(f'{file.path} [plugins."{plugin}".cni]')
             else:
-                text = f"[plugins.\"{plugin}\".cni] is ignored: containerd {release} reads a version {version} config's CNI settings from [plugins.\"{CRI_V3}\".cni]"
+                text = f'[plugins."{plugin}".cni] is ignored: containerd {release} reads a version {version} config\'s CNI settings from [plugins."{CRI_V3}".cni]'
                 findings.append(finding_at(rules.CNI_TABLE_IGNORED, file, ("plugins", plugin, "cni"), text))
     return findings, ignored
 
@@ -558,7 +565,9 @@ def bin_dirs_before_21(effective: Effective, release: Release) -> Tuple[Tuple[st
     bin_dir = bin_dir if isinstance(bin_dir, str) else DEFAULT_BIN_DIR
     findings: Tuple[Finding, ...] = ()
     if "bin_dirs" in effective.cni:
-        text = f"containerd {release} has no `bin_dirs` (added in 2.1): ignored, plugins are looked up only in {bin_dir}"
+        text = (
+            f"containerd {release} has no `bin_dirs` (added in 2.1): ignored, plugins are looked up only in {bin_dir}"
+        )
         found = _source_finding(rules.BIN_DIRS_UNSUPPORTED, effective, "bin_dirs", text)
         findings = (found,) if found else ()
     return (bin_dir,), findings
@@ -641,9 +650,15 @@ def read_containerd(
     config_file = main if explicit or hostroot.is_file(host_root, main) else None
     if loaded.fatal or not loaded.files:
         return RuntimeConfig(
-            name=name, config_file=config_file, conf_dir=DEFAULT_CONF_DIR, bin_dirs=(DEFAULT_BIN_DIR,),
-            dirs_source="default", max_conf_num=DEFAULT_MAX_CONF_NUM, files_read=files_read,
-            findings=loaded.findings, evidence=evidence,
+            name=name,
+            config_file=config_file,
+            conf_dir=DEFAULT_CONF_DIR,
+            bin_dirs=(DEFAULT_BIN_DIR,),
+            dirs_source="default",
+            max_conf_num=DEFAULT_MAX_CONF_NUM,
+            files_read=files_read,
+            findings=loaded.findings,
+            evidence=evidence,
         )
     if model.major >= 2:
         effective = effective_2x(loaded.files, model)

@@ -4,6 +4,7 @@ cnidoctor may run inside a container with the host mounted at e.g. /host, or in 
 fixture tree. Absolute symlinks on the node (k3s's ``data/current`` -> ``/var/lib/rancher/...``)
 must then resolve *inside* the host root, never on the machine running cnidoctor.
 """
+
 from __future__ import annotations
 
 import fnmatch

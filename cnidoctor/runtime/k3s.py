@@ -18,6 +18,7 @@ the rendered bin dir still belongs to the running release:
 * a user ``config-v3.toml.tmpl`` (preferred) or ``config.toml.tmpl`` replaces the built-in template
   (k3s-io/k3s:pkg/agent/containerd/config.go@06ea261c ``templateGenerations``).
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -119,7 +120,7 @@ def classify_bin_dir(host_root: str, flavour: Flavour, data_dir: str, bin_dir: s
     prefix = f"{data_dir.rstrip('/')}/data/"
     if not bin_dir.startswith(prefix):
         return None
-    name = bin_dir[len(prefix):].split("/", 1)[0]
+    name = bin_dir[len(prefix) :].split("/", 1)[0]
     current = current_release_dir(host_root, flavour, data_dir)
     previous = _previous_release_dir(host_root, data_dir) if flavour == "k3s" else None
     which = "data/previous" if name == "previous" or (previous and name == previous) else None
@@ -129,7 +130,10 @@ def classify_bin_dir(host_root: str, flavour: Flavour, data_dir: str, bin_dir: s
     if name in ("cni", "current") or current is None or name == current:
         return None
     older = which or "not the running release"
-    return "stale", f"bin dir {bin_dir} is {older}; the running release is data/{current}: its plugins are older than the release's CNI configs"
+    return (
+        "stale",
+        f"bin dir {bin_dir} is {older}; the running release is data/{current}: its plugins are older than the release's CNI configs",
+    )
 
 
 def template_findings(host_root: str, data_dir: str) -> Tuple[Tuple[Finding, ...], Tuple[Evidence, ...]]:
@@ -137,7 +141,9 @@ def template_findings(host_root: str, data_dir: str) -> Tuple[Tuple[Finding, ...
     for relative in TEMPLATES:
         path = f"{data_dir}/{relative}"
         if hostroot.is_file(host_root, path):
-            text = f"{path} replaces the built-in containerd template; CNI paths written in it are not updated by upgrades"
+            text = (
+                f"{path} replaces the built-in containerd template; CNI paths written in it are not updated by upgrades"
+            )
             return (rules.K3S_TEMPLATE_IN_USE.at(path, "", text),), (Evidence("config", path, "user template"),)
     return (), ()
 
@@ -145,9 +151,14 @@ def template_findings(host_root: str, data_dir: str) -> Tuple[Tuple[Finding, ...
 def _missing_rendered(flavour: Flavour, rendered: str, evidence: Tuple[Evidence, ...]) -> RuntimeConfig:
     text = f"{rendered} does not exist: the {flavour} agent has not rendered its containerd config for this data dir; containerd defaults assumed"
     return RuntimeConfig(
-        name=flavour, config_file=None, conf_dir=DEFAULT_CONF_DIR, bin_dirs=(DEFAULT_BIN_DIR,),
-        dirs_source="default", max_conf_num=DEFAULT_MAX_CONF_NUM,
-        findings=(rules.K3S_RENDERED_CONFIG_MISSING.at(rendered, "", text),), evidence=evidence,
+        name=flavour,
+        config_file=None,
+        conf_dir=DEFAULT_CONF_DIR,
+        bin_dirs=(DEFAULT_BIN_DIR,),
+        dirs_source="default",
+        max_conf_num=DEFAULT_MAX_CONF_NUM,
+        findings=(rules.K3S_RENDERED_CONFIG_MISSING.at(rendered, "", text),),
+        evidence=evidence,
     )
 
 

@@ -6,6 +6,7 @@ keys allowed) defines ``table + key``. Multi-line strings and arrays are skipped
 contents are never mistaken for keys. Good enough for the hand-written configs runtimes read;
 an unlocatable key simply gets no position.
 """
+
 from __future__ import annotations
 
 import re
