@@ -16,8 +16,9 @@ import pytest
 from runtime_fixture_helpers import actual_view, expected_view, node_fixtures, run_reader
 
 from cnidoctor.rules import runtime_containerd as rules
-from cnidoctor.runtime import tomlkeys
-from cnidoctor.runtime.containerd import Release, parse_release, read_containerd, rejects_version_3
+from cnidoctor.runtime.containerd import read_containerd, rejects_version_3
+from cnidoctor.runtime.releases import Release, parse_release
+from cnidoctor.runtime.tomlsrc import json_pointer, locate_key
 
 CASES = node_fixtures(("node-containerd-",))
 CT = "/etc/containerd/config.toml"
@@ -287,12 +288,12 @@ def test_locator_headers_dotted_keys_and_multiline_values() -> None:
         "[plugins]\n"
         '  "io.containerd.grpc.v1.cri".cni.bin_dir = "/b"\n'
     )
-    assert tomlkeys.locate(text, ("version",)) == (1, 1)
-    assert tomlkeys.locate(text, ("bin_dir",)) is None
-    assert tomlkeys.locate(text, ("plugins", "io.containerd.cri.v1.runtime", "cni", "bin_dirs")) == (6, 3)
-    assert tomlkeys.locate(text, ("plugins", "io.containerd.cri.v1.runtime", "cni", "conf_dir")) == (9, 3)
-    assert tomlkeys.locate(text, ("plugins", "io.containerd.grpc.v1.cri", "cni", "bin_dir")) == (11, 3)
-    assert tomlkeys.pointer(("plugins", "a/b~c")) == "/plugins/a~1b~0c"
+    assert locate_key(text, ("version",)) == (1, 1)
+    assert locate_key(text, ("bin_dir",)) == (None, None)
+    assert locate_key(text, ("plugins", "io.containerd.cri.v1.runtime", "cni", "bin_dirs")) == (6, 3)
+    assert locate_key(text, ("plugins", "io.containerd.cri.v1.runtime", "cni", "conf_dir")) == (9, 3)
+    assert locate_key(text, ("plugins", "io.containerd.grpc.v1.cri", "cni", "bin_dir")) == (11, 3)
+    assert json_pointer(("plugins", "a/b~c")) == "/plugins/a~1b~0c"
 
 
 def test_rules_are_in_range_and_cite_upstream() -> None:

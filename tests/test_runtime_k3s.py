@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from runtime_fixture_helpers import actual_view, expected_view, node_fixtures, run_reader
 
-from cnidoctor.runtime import hostroot
+from cnidoctor.runtime.hostfs import HostFS
 from cnidoctor.runtime.k3s import find_data_dir, read_k3s, read_rke2, yaml_top_level_scalar
 
 CASES = node_fixtures(("node-k3s-", "node-rke2"))
@@ -148,17 +148,16 @@ def test_absolute_links_resolve_inside_the_host_root(tmp_path: Path) -> None:
     # data/current -> /var/lib/rancher/k3s/data/abc must not be looked up on this machine.
     link(tmp_path, f"{K}/data/current", f"{K}/data/abc")
     write(tmp_path, f"{K}/data/abc/bin/cni")
-    assert hostroot.is_dir(str(tmp_path), f"{K}/data/current/bin")
-    assert hostroot.host_path(str(tmp_path), f"{K}/data/current/bin") == str(
-        tmp_path / "var/lib/rancher/k3s/data/abc/bin"
-    )
-    assert hostroot.host_path(str(tmp_path), "/../../etc/passwd") == str(tmp_path / "etc/passwd")
+    fs = HostFS(str(tmp_path))
+    assert fs.is_dir(f"{K}/data/current/bin")
+    assert fs.real(f"{K}/data/current/bin") == str(tmp_path / "var/lib/rancher/k3s/data/abc/bin")
+    assert fs.real("/../../etc/passwd") == str(tmp_path / "etc/passwd")
 
 
 def test_symlink_loop_does_not_hang(tmp_path: Path) -> None:
     link(tmp_path, "/a", "/b")
     link(tmp_path, "/b", "/a")
-    assert not hostroot.is_dir(str(tmp_path), "/a/x")
+    assert not HostFS(str(tmp_path)).is_dir("/a/x")
 
 
 def test_rke2_stale_data_dir(tmp_path: Path) -> None:

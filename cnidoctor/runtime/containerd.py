@@ -24,19 +24,15 @@ Loader semantics, per major release (sources at the tags named):
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-try:  # stdlib from Python 3.11; setup.cfg installs tomli (same API) before that
-    import tomllib
-except ImportError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
-
 from ..model import Finding, Rule
 from ..rules import runtime_containerd as rules
-from . import hostroot, tomlkeys
+from .hostfs import HostFS
 from .model import Evidence, RuntimeConfig, RuntimeName
+from .releases import Release, parse_release
+from .tomlsrc import TomlDocument, json_pointer, load_toml, locate_key
 
 DEFAULT_CONFIG = "/etc/containerd/config.toml"
 DEFAULT_BIN_DIR = "/opt/cni/bin"
@@ -51,33 +47,9 @@ KeyPath = Tuple[str, ...]
 Table = Dict[str, Any]
 
 
-@dataclass(frozen=True, order=True)
-class Release:
-    """A containerd release as major.minor.patch (distribution suffixes dropped)."""
-
-    major: int
-    minor: int
-    patch: int
-
-    def at_least(self, major: int, minor: int, patch: int = 0) -> bool:
-        return (self.major, self.minor, self.patch) >= (major, minor, patch)
-
-    def __str__(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}"
-
-
-_RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
 # Models used when the release is unknown: the newest tags the loader was read at.
 MODEL_1X = Release(1, 7, 34)
 MODEL_2X = Release(2, 2, 7)
-
-
-def parse_release(text: Optional[str]) -> Optional[Release]:
-    """``1.6.20~ds1``, ``v1.7.13``, ``2.0.2-k3s2``, ``1.7.27`` -> Release; None when not a version."""
-    match = _RELEASE.match(text.strip()) if text else None
-    if not match:
-        return None
-    return Release(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
 
 
 def rejects_version_3(release: Release) -> bool:
@@ -118,9 +90,8 @@ class Loaded:
 def finding_at(rule: Rule, file: TomlFile, path: KeyPath, message: str) -> Finding:
     """A finding on ``file`` at the key ``path`` (merged names mapped back), line/column located."""
     written = file.written_path(path)
-    position = tomlkeys.locate(file.text, written) if written else None
-    line, column = position if position else (None, None)
-    return rule.at(file.path, tomlkeys.pointer(written), message, line=line, column=column)
+    line, column = locate_key(file.text, written) if written else (None, None)
+    return rule.at(file.path, json_pointer(written), message, line=line, column=column)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -149,7 +120,7 @@ def globs_relative_to_file(release: Release) -> bool:
 SERVICE_WORKING_DIRECTORY = "/"
 
 
-def _resolve_imports(root: str, parent: str, imports: Any, release: Release) -> List[Tuple[str, int, bool]]:
+def _resolve_imports(fs: HostFS, parent: str, imports: Any, release: Release) -> List[Tuple[str, int, bool]]:
     """(path, index in ``imports``, globbed from the working directory) in containerd's order."""
     out: List[Tuple[str, int, bool]] = []
     if not isinstance(imports, list):
@@ -164,7 +135,7 @@ def _resolve_imports(root: str, parent: str, imports: Any, release: Release) -> 
         elif not path.startswith("/"):
             path = posixpath.normpath(posixpath.join(posixpath.dirname(parent), path))
         if "*" in path:
-            out.extend((match, index, from_cwd) for match in hostroot.glob(root, path))
+            out.extend((match, index, from_cwd) for match in fs.glob(path))
             if from_cwd:
                 out.append(("", index, True))  # marker: report the pattern even when it matched
         else:
@@ -172,18 +143,21 @@ def _resolve_imports(root: str, parent: str, imports: Any, release: Release) -> 
     return out
 
 
-def _syntax_finding(path: str, text: str, error: Exception, major: int) -> Finding:
-    detail = str(error)
-    match = re.search(r"line (\d+), column (\d+)", detail)
-    line, column = (int(match.group(1)), int(match.group(2))) if match else (None, None)
+def _syntax_finding(path: str, document: TomlDocument, major: int) -> Finding:
     wording = "failed to unmarshal TOML" if major >= 2 else f"failed to load TOML: {path}"
     return rules.CONFIG_UNPARSEABLE.at(
         path,
         "",
-        f"{path} is not valid TOML ({detail}); containerd stops at start with `{wording}: …`",
-        line=line,
-        column=column,
+        f"{path} is not valid TOML ({document.error}); containerd stops at start with `{wording}: …`",
+        line=document.error_line,
+        column=document.error_column,
     )
+
+
+def _unreadable_finding(path: str, error: Optional[str]) -> Finding:
+    """A file cnidoctor cannot read (too large, permissions): its settings are unknown here."""
+    text = f"{path} cannot be read ({error}): containerd's CNI settings from it are unknown, defaults shown"
+    return rules.CONFIG_UNPARSEABLE.at(path, "", text)
 
 
 def _missing_finding(path: str, importer: Optional[TomlFile], index: int) -> Finding:
@@ -227,6 +201,7 @@ def _cwd_glob_finding(importer: TomlFile, index: int, release: Release) -> Findi
 
 def load_files(root: str, main: str, explicit: bool, release: Release) -> Loaded:
     """Read ``main`` and its imports breadth-first, as containerd's ``LoadConfig`` does."""
+    fs = HostFS(root)
     files: List[TomlFile] = []
     findings: List[Finding] = []
     major = release.major
@@ -239,20 +214,22 @@ def load_files(root: str, main: str, explicit: bool, release: Release) -> Loaded
             continue
         if path in seen:
             continue
-        if not hostroot.is_file(root, path):
+        if not fs.is_file(path):
             if importer is None and not explicit:
                 return Loaded((), (), False)  # no config file: built-in defaults, silently
             return Loaded(tuple(files), tuple(findings) + (_missing_finding(path, importer, index),), True)
-        text = hostroot.read_text(root, path)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            return Loaded(tuple(files), tuple(findings) + (_syntax_finding(path, text, error, major),), True)
+        read = fs.read_text(path)
+        if read.text is None:
+            return Loaded(tuple(files), tuple(findings) + (_unreadable_finding(path, read.error),), True)
+        document = load_toml(read.text)
+        if document.data is None:
+            return Loaded(tuple(files), tuple(findings) + (_syntax_finding(path, document, major),), True)
+        text, data = document.text, document.data
         plugins = data.get("plugins")
         file = TomlFile(path, text, data, _declared_version(data), plugins if isinstance(plugins, dict) else {})
         files.append(file)
         seen.add(path)
-        pending.extend((p, file, i) for p, i, _ in _resolve_imports(root, path, data.get("imports"), release))
+        pending.extend((p, file, i) for p, i, _ in _resolve_imports(fs, path, data.get("imports"), release))
     return Loaded(tuple(files), tuple(findings), False)
 
 
@@ -647,7 +624,7 @@ def read_containerd(
         for f in loaded.files
     ) + ((assumed,) if assumed else ())
     files_read = tuple(f.path for f in loaded.files)
-    config_file = main if explicit or hostroot.is_file(host_root, main) else None
+    config_file = main if explicit or HostFS(host_root).is_file(main) else None
     if loaded.fatal or not loaded.files:
         return RuntimeConfig(
             name=name,

@@ -5,10 +5,13 @@
 node paths (``/etc/crio/crio.conf``); an absolute symlink on the node (``/etc/alternatives/...``)
 must resolve inside the host root, not on the machine cnidoctor runs on. So symlinks are followed
 by hand, chroot-style, and every read is bounded and never blocks (FIFOs are refused).
+``..`` is applied after the symlinks before it are resolved, as the kernel does
+(path_resolution(7)), and never climbs above the root.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import posixpath
 import stat
@@ -41,7 +44,7 @@ class HostFS:
 
         None when a symlink loop or too many links make the path unresolvable. A missing final
         component is returned as is (callers then see ENOENT)."""
-        parts = [p for p in posixpath.normpath("/" + node_path).split("/") if p]
+        parts = [p for p in node_path.split("/") if p and p != "."]
         resolved: List[str] = []
         hops = 0
         while parts:
@@ -98,6 +101,31 @@ class HostFS:
             return os.readlink(os.path.join(parent, posixpath.basename(node_path)))
         except OSError:
             return None
+
+    def link_target(self, node_path: str) -> Optional[str]:
+        """The node path a symlink at ``node_path`` points to (made absolute), None if no symlink."""
+        entry = node_path.rstrip("/")
+        target = self.readlink(entry)
+        if target is None:
+            return None
+        parent = posixpath.dirname(entry) or "/"
+        return posixpath.normpath(target if target.startswith("/") else posixpath.join(parent, target))
+
+    def glob(self, pattern: str) -> List[str]:
+        """Go's ``filepath.Glob`` on the node: per path element, matches in byte order, dot files
+        included, entries that exist themselves (a dangling symlink too, as ``os.Lstat`` sees it)."""
+        results = [""]
+        for element in [p for p in pattern.split("/") if p]:
+            expanded: List[str] = []
+            for base in results:
+                expanded.extend(self._expand(base, element))
+            results = expanded
+        return [r for r in results if self.lexists(r)]
+
+    def _expand(self, base: str, element: str) -> List[str]:
+        if not any(char in element for char in "*?[\\"):
+            return [f"{base}/{element}"]
+        return [f"{base}/{name}" for name in self.listdir(base or "/") if fnmatch.fnmatchcase(name, element)]
 
     def listdir(self, node_path: str) -> Tuple[str, ...]:
         """Entry names sorted by their bytes, as Go's ``os.ReadDir``/``filepath.Walk`` order them."""

@@ -28,9 +28,10 @@ from typing import List, Literal, Optional, Tuple
 
 from ..model import Finding
 from ..rules import runtime_containerd as rules
-from . import hostroot, tomlkeys
 from .containerd import CRI_V1, CRI_V2, CRI_V3, DEFAULT_BIN_DIR, DEFAULT_CONF_DIR, DEFAULT_MAX_CONF_NUM, read_containerd
+from .hostfs import HostFS
 from .model import Evidence, RuntimeConfig
+from .tomlsrc import json_pointer, locate_key, written_keys
 
 Flavour = Literal["k3s", "rke2"]
 DEFAULT_DATA_DIRS = {"k3s": "/var/lib/rancher/k3s", "rke2": "/var/lib/rancher/rke2"}
@@ -76,8 +77,9 @@ def find_data_dir(host_root: str, flavour: Flavour, data_dir: Optional[str] = No
     if data_dir:
         return data_dir, Evidence("data-dir", data_dir, "from --data-dir")
     config = CONFIG_YAML[flavour]
-    if hostroot.is_file(host_root, config):
-        value = yaml_top_level_scalar(hostroot.read_text(host_root, config), "data-dir")
+    read = HostFS(host_root).read_text(config)
+    if read.text is not None:
+        value = yaml_top_level_scalar(read.text, "data-dir")
         if value:
             return value, Evidence("data-dir", value, f"data-dir in {config}")
     default = DEFAULT_DATA_DIRS[flavour]
@@ -87,32 +89,31 @@ def find_data_dir(host_root: str, flavour: Flavour, data_dir: Optional[str] = No
 def current_release_dir(host_root: str, flavour: Flavour, data_dir: str) -> Optional[str]:
     """The name under ``data/`` of the running release: k3s ``data/current``, RKE2 ``<data-dir>/bin``."""
     if flavour == "k3s":
-        target = hostroot.link_target(host_root, f"{data_dir}/data/current")
+        target = HostFS(host_root).link_target(f"{data_dir}/data/current")
         return posixpath.basename(target) if target else None
-    target = hostroot.link_target(host_root, f"{data_dir}/bin")
+    target = HostFS(host_root).link_target(f"{data_dir}/bin")
     return posixpath.basename(posixpath.dirname(target)) if target else None
 
 
 def _previous_release_dir(host_root: str, data_dir: str) -> Optional[str]:
-    target = hostroot.link_target(host_root, f"{data_dir}/data/previous")
+    target = HostFS(host_root).link_target(f"{data_dir}/data/previous")
     return posixpath.basename(target) if target else None
 
 
 def _bin_dir_key(text: str) -> Tuple[str, ...]:
-    positions = tomlkeys.key_positions(text)
+    written = written_keys(text)
     for key in BIN_DIR_KEYS:
-        if key in positions:
+        if key in written:
             return key
     return ()
 
 
 def _bin_dir_finding(host_root: str, config: str, bin_dir: str, message_rule: Tuple[str, str]) -> Finding:
-    text = hostroot.read_text(host_root, config)
+    text = HostFS(host_root).read_text(config).text or ""
     key = _bin_dir_key(text)
-    position = tomlkeys.locate(text, key) if key else None
-    line, column = position if position else (None, None)
+    line, column = locate_key(text, key) if key else (None, None)
     rule = rules.K3S_BIN_DIR_MISSING if message_rule[0] == "missing" else rules.K3S_BIN_DIR_STALE
-    return rule.at(config, tomlkeys.pointer(key), message_rule[1], line=line, column=column)
+    return rule.at(config, json_pointer(key), message_rule[1], line=line, column=column)
 
 
 def classify_bin_dir(host_root: str, flavour: Flavour, data_dir: str, bin_dir: str) -> Optional[Tuple[str, str]]:
@@ -124,7 +125,7 @@ def classify_bin_dir(host_root: str, flavour: Flavour, data_dir: str, bin_dir: s
     current = current_release_dir(host_root, flavour, data_dir)
     previous = _previous_release_dir(host_root, data_dir) if flavour == "k3s" else None
     which = "data/previous" if name == "previous" or (previous and name == previous) else None
-    if not hostroot.is_dir(host_root, bin_dir):
+    if not HostFS(host_root).is_dir(bin_dir):
         extra = f" (it was {which})" if which else ""
         return "missing", f"bin dir {bin_dir} does not exist{extra}: every CNI plugin lookup fails"
     if name in ("cni", "current") or current is None or name == current:
@@ -140,7 +141,7 @@ def template_findings(host_root: str, data_dir: str) -> Tuple[Tuple[Finding, ...
     """CNI622 for the user template k3s renders instead of its own (the first that exists)."""
     for relative in TEMPLATES:
         path = f"{data_dir}/{relative}"
-        if hostroot.is_file(host_root, path):
+        if HostFS(host_root).is_file(path):
             text = (
                 f"{path} replaces the built-in containerd template; CNI paths written in it are not updated by upgrades"
             )
@@ -179,7 +180,7 @@ def read_k3s(
     if current:
         evidence += (Evidence("data-dir", f"{data_dir}/data/{current}", "running release"),)
     rendered = f"{data_dir}/{RENDERED_CONFIG}"
-    if not hostroot.is_file(host_root, rendered):
+    if not HostFS(host_root).is_file(rendered):
         return _missing_rendered(flavour, rendered, evidence)
     base = read_containerd(host_root, release, rendered, name=flavour)
     findings: List[Finding] = list(base.findings)

@@ -1,8 +1,13 @@
-"""Runtime release strings as comparable keys ("v1.28.2", "1.14.3-rc1", "0.2.4" -> (1, 28, 2))."""
+"""Runtime releases as comparable values ("v1.28.2", "1.14.3-rc1", "2.0.2-k3s2" -> 2.0.2).
+
+One parser for every runtime reader: the leading ``major.minor[.patch]`` of a release string,
+distribution suffixes (``~ds1``, ``-k3s2``, ``-rc1``) dropped, a missing patch read as 0.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 ReleaseKey = Tuple[int, int, int]
@@ -10,17 +15,34 @@ ReleaseKey = Tuple[int, int, int]
 _RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 
-def release_key(release: Optional[str]) -> Optional[ReleaseKey]:
-    """(major, minor, patch) of a release string; None when absent or not a release number."""
-    if not release:
-        return None
-    match = _RELEASE.match(release.strip())
+@dataclass(frozen=True, order=True)
+class Release:
+    """A runtime release as major.minor.patch (distribution suffixes dropped)."""
+
+    major: int
+    minor: int
+    patch: int
+
+    def at_least(self, major: int, minor: int, patch: int = 0) -> bool:
+        return self.key >= (major, minor, patch)
+
+    @property
+    def key(self) -> ReleaseKey:
+        return (self.major, self.minor, self.patch)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+def parse_release(text: Optional[str]) -> Optional[Release]:
+    """``1.6.20~ds1``, ``v1.7.13``, ``2.0.2-k3s2``, ``1.7.27`` -> Release; None when not a version."""
+    match = _RELEASE.match(text.strip()) if text else None
     if not match:
         return None
-    return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+    return Release(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
 
 
 def before(release: Optional[str], boundary: ReleaseKey) -> bool:
     """True only when ``release`` is known and older than ``boundary`` (unknown = newest)."""
-    key = release_key(release)
-    return key is not None and key < boundary
+    parsed = parse_release(release)
+    return parsed is not None and parsed.key < boundary

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib as _toml
@@ -125,67 +125,84 @@ def _unescape(raw: str) -> str:
 def _key_lines(text: str) -> List[Tuple[int, int, KeyPath, bool]]:
     """(line, column, full key path, is_header) for every header and key/value line.
 
-    Lines inside multi-line strings and arrays are skipped by tracking open brackets and
-    triple quotes, which is all runtime configs use."""
+    Lines inside multi-line strings, arrays and inline tables are skipped: the scan carries the
+    open bracket depth and an unterminated triple quote from line to line, and goes on scanning
+    the rest of the line a multi-line string closes on (an array may continue there)."""
     found: List[Tuple[int, int, KeyPath, bool]] = []
     table: KeyPath = ()
     depth = 0
-    in_multiline: Optional[str] = None
+    quote: Optional[str] = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if in_multiline is not None:
-            if in_multiline in line:
-                in_multiline = None
+        if depth or quote:
+            depth, quote = _scan_value(line, depth, quote)
             continue
         stripped = line.lstrip(" \t")
         indent = len(line) - len(stripped)
-        if depth == 0 and stripped.startswith("["):
-            is_array = stripped.startswith("[[")
-            body = stripped[2:] if is_array else stripped[1:]
-            parts, _ = _split_key(body)
+        if not stripped or stripped[0] == "#":
+            continue
+        if stripped.startswith("["):
+            parts, _ = _split_key(stripped[2:] if stripped.startswith("[[") else stripped[1:])
             if parts:
                 table = tuple(parts)
                 found.append((number, indent + 1, table, True))
             continue
-        if depth == 0 and stripped and stripped[0] not in "#":
-            parts, used = _split_key(stripped)
-            rest = stripped[used:]
-            if parts and rest.startswith("="):
-                found.append((number, indent + 1, table + tuple(parts), False))
-                value = rest[1:]
-                depth, in_multiline = _open_constructs(value)
-            continue
-        if depth > 0:
-            change, in_multiline = _open_constructs(line)
-            depth = max(0, depth + change)
+        parts, used = _split_key(stripped)
+        rest = stripped[used:]
+        if parts and rest.startswith("="):
+            found.append((number, indent + 1, table + tuple(parts), False))
+            depth, quote = _scan_value(rest[1:], 0, None)
     return found
 
 
-def _open_constructs(value: str) -> Tuple[int, Optional[str]]:
-    """Net bracket depth opened by ``value`` and an unterminated triple quote, ignoring strings."""
-    depth = 0
-    i = 0
-    n = len(value)
+def _scan_value(value: str, depth: int, quote: Optional[str]) -> Tuple[int, Optional[str]]:
+    """Bracket depth and open triple quote after ``value``, starting from ``depth``/``quote``.
+
+    Single-line strings (escapes in basic strings honoured) and comments are skipped."""
+    i, n = 0, len(value)
     while i < n:
+        if quote is not None:
+            end = _triple_end(value, i, quote)
+            if end < 0:
+                return depth, quote
+            i, quote = end, None
+            continue
         char = value[i]
         if char == "#":
             break
         if value.startswith('"""', i) or value.startswith("'''", i):
             quote = value[i : i + 3]
-            end = value.find(quote, i + 3)
-            if end < 0:
-                return depth, quote
-            i = end + 3
-            continue
-        if char in "\"'":
+            i += 3
+        elif char in "\"'":
             end = _quoted_end(value, i)
             i = n if end < 0 else end + 1
+        else:
+            depth += 1 if char in "[{" else -1 if char in "]}" else 0
+            i += 1
+    return max(depth, 0), quote
+
+
+def _triple_end(value: str, start: int, quote: str) -> int:
+    """Index just after the triple quote closing a multi-line string, -1 if not on this line.
+
+    Up to two quote characters right before the closing three belong to the string (TOML v1.0.0,
+    multi-line basic and literal strings)."""
+    i = start
+    while i < len(value):
+        if quote == '"""' and value[i] == "\\":
+            i += 2
             continue
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
+        if value.startswith(quote, i):
+            end = i + 3
+            while end < len(value) and end - i < 5 and value[end] == quote[0]:
+                end += 1
+            return end
         i += 1
-    return depth, None
+    return -1
+
+
+def written_keys(text: str) -> FrozenSet[KeyPath]:
+    """Every key path written in ``text`` (table headers included)."""
+    return frozenset(key for _, _, key, _ in _key_lines(text))
 
 
 def locate_key(text: str, path: KeyPath) -> Tuple[Optional[int], Optional[int]]:
