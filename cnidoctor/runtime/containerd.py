@@ -24,7 +24,7 @@ Loader semantics, per major release (sources at the tags named):
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..model import Finding, Rule
@@ -598,6 +598,20 @@ def _unknown_release_no_version(files: Sequence[TomlFile]) -> Tuple[Finding, ...
     return tuple(findings)
 
 
+def defaults_config(name: RuntimeName, findings: Tuple[Finding, ...], evidence: Tuple[Evidence, ...]) -> RuntimeConfig:
+    """containerd's built-in CNI settings, as reported when no config file is in effect."""
+    return RuntimeConfig(
+        name=name,
+        config_file=None,
+        conf_dir=DEFAULT_CONF_DIR,
+        bin_dirs=(DEFAULT_BIN_DIR,),
+        dirs_source="default",
+        max_conf_num=DEFAULT_MAX_CONF_NUM,
+        findings=findings,
+        evidence=evidence,
+    )
+
+
 def read_containerd(
     host_root: str,
     release: Optional[str] = None,
@@ -626,17 +640,7 @@ def read_containerd(
     files_read = tuple(f.path for f in loaded.files)
     config_file = main if explicit or HostFS(host_root).is_file(main) else None
     if loaded.fatal or not loaded.files:
-        return RuntimeConfig(
-            name=name,
-            config_file=config_file,
-            conf_dir=DEFAULT_CONF_DIR,
-            bin_dirs=(DEFAULT_BIN_DIR,),
-            dirs_source="default",
-            max_conf_num=DEFAULT_MAX_CONF_NUM,
-            files_read=files_read,
-            findings=loaded.findings,
-            evidence=evidence,
-        )
+        return replace(defaults_config(name, loaded.findings, evidence), config_file=config_file, files_read=files_read)
     if model.major >= 2:
         effective = effective_2x(loaded.files, model)
     else:

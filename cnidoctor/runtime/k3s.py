@@ -28,7 +28,13 @@ from typing import List, Literal, Optional, Tuple
 
 from ..model import Finding
 from ..rules import runtime_containerd as rules
-from .containerd import CRI_V1, CRI_V2, CRI_V3, DEFAULT_BIN_DIR, DEFAULT_CONF_DIR, DEFAULT_MAX_CONF_NUM, read_containerd
+from .containerd import (
+    CRI_V1,
+    CRI_V2,
+    CRI_V3,
+    defaults_config,
+    read_containerd,
+)
 from .hostfs import HostFS
 from .model import Evidence, RuntimeConfig
 from .tomlsrc import json_pointer, locate_key, written_keys
@@ -151,16 +157,7 @@ def template_findings(host_root: str, data_dir: str) -> Tuple[Tuple[Finding, ...
 
 def _missing_rendered(flavour: Flavour, rendered: str, evidence: Tuple[Evidence, ...]) -> RuntimeConfig:
     text = f"{rendered} does not exist: the {flavour} agent has not rendered its containerd config for this data dir; containerd defaults assumed"
-    return RuntimeConfig(
-        name=flavour,
-        config_file=None,
-        conf_dir=DEFAULT_CONF_DIR,
-        bin_dirs=(DEFAULT_BIN_DIR,),
-        dirs_source="default",
-        max_conf_num=DEFAULT_MAX_CONF_NUM,
-        findings=(rules.K3S_RENDERED_CONFIG_MISSING.at(rendered, "", text),),
-        evidence=evidence,
-    )
+    return defaults_config(flavour, (rules.K3S_RENDERED_CONFIG_MISSING.at(rendered, "", text),), evidence)
 
 
 def read_k3s(
