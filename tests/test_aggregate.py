@@ -64,7 +64,10 @@ def test_drift_same_network_name_different_content(fleet: List[Dict[str, Any]]) 
         for p in (FIXTURES / "skew-ipam-version/net.d").iterdir()
     }
     digests.update(
-        {hashlib.sha256(p.read_bytes()).hexdigest()[:12]: "c" for p in (FIXTURES / "skew-result-version/net.d").iterdir()}
+        {
+            hashlib.sha256(p.read_bytes()).hexdigest()[:12]: "c"
+            for p in (FIXTURES / "skew-result-version/net.d").iterdir()
+        }
     )
     variants = dict(summary.drift[0].values)
     assert {v.split(":")[1] for v in variants} == set(digests)

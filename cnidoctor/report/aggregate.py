@@ -208,7 +208,9 @@ def _spread(triples: Iterable[Tuple[str, str, str]]) -> Tuple[Spread, ...]:
     for key, value, node in triples:
         table[key][value].append(node)
     return tuple(
-        Spread(key, tuple(sorted(((v, tuple(n)) for v, n in values.items()), key=lambda item: (-len(item[1]), item[0]))))
+        Spread(
+            key, tuple(sorted(((v, tuple(n)) for v, n in values.items()), key=lambda item: (-len(item[1]), item[0])))
+        )
         for key, values in sorted(table.items())
     )
 
@@ -221,7 +223,9 @@ def render_json(summary: FleetSummary) -> str:
         "nodes": len(summary.nodes),
         "input_errors": [{"source": e.source, "line": e.line, "reason": e.reason} for e in summary.errors],
         "findings": [
-            {"code": s.key, "severity": severity, "nodes": list(nodes)} for s in summary.findings for severity, nodes in s.values
+            {"code": s.key, "severity": severity, "nodes": list(nodes)}
+            for s in summary.findings
+            for severity, nodes in s.values
         ],
         "drift": [_spread_json(s, "network", "variant") for s in summary.drift],
         "plugins": [_spread_json(s, "type", "version") for s in summary.plugins],
@@ -243,7 +247,9 @@ def render_text(summary: FleetSummary) -> str:
     lines += _section("Config drift (same network name, different content)", _spread_lines(summary.drift))
     lines += _section("Runtimes", _spread_lines(summary.runtimes))
     if summary.undetected:
-        lines += _section(f"Runtime not detected on {len(summary.undetected)} node(s)", [f"  {_nodes(summary.undetected)}"])
+        lines += _section(
+            f"Runtime not detected on {len(summary.undetected)} node(s)", [f"  {_nodes(summary.undetected)}"]
+        )
     spread_plugins = tuple(s for s in summary.plugins if len(s.values) > 1)
     lines += _section("Plugin versions that differ between nodes", _spread_lines(spread_plugins))
     return "\n".join(lines) + "\n"
