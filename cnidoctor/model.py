@@ -194,6 +194,7 @@ class Selection:
     file: str
     network: Optional[str]
     cni_version: Optional[str]
+    sha256: Optional[str] = None  # of the file's bytes: `cnidoctor aggregate` compares nodes on it
 
 
 @dataclass(frozen=True)

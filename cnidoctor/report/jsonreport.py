@@ -53,7 +53,8 @@ def finding_as_dict(finding: Finding) -> Dict[str, Any]:
 def _selected(selected: Optional[Selection]) -> Optional[Dict[str, Any]]:
     if selected is None:
         return None
-    return {"file": selected.file, "network": selected.network, "cniVersion": selected.cni_version}
+    out = {"file": selected.file, "network": selected.network, "cniVersion": selected.cni_version}
+    return {**out, "sha256": selected.sha256} if selected.sha256 else out
 
 
 def _plain(value: Any) -> Any:

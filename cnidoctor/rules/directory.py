@@ -8,6 +8,7 @@ loadNetworks, dockershim), §3.2 #16, #47-#49, #58, #59, #63, #64.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, replace
@@ -403,9 +404,9 @@ def check_directories(
         found, chosen = _check_one_directory(directory, entries, subs)
         findings.extend(found)
         if selection is None and chosen is not None:
-            selection = Selection(
-                chosen.path, _network_name(chosen), chosen.network.cni_version if chosen.network else None
-            )
+            version = chosen.network.cni_version if chosen.network else None
+            digest = hashlib.sha256(chosen.candidate.data).hexdigest() if chosen.candidate.data is not None else None
+            selection = Selection(chosen.path, _network_name(chosen), version, digest)
     loose = [p for p in parsed if p.candidate.directory is None]
     findings.extend(_check_loose_files(loose))
     return DirectoryResult(tuple(findings), selection)
