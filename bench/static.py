@@ -45,7 +45,7 @@ from benchlib import (
     tool,
 )
 
-SCHEMA_PARTS = ("schemas", "1.0.0", "conflist.schema.json")
+SCHEMA_PARTS = ("_schemas", "1.0.0", "conflist.schema.json")  # repository schemas/, packaged via a symlink
 
 # ------------------------------------------------------------------ realistic configs
 

@@ -122,3 +122,20 @@ def test_try_repo_passes_a_good_config_and_fails_a_bad_one(consumer: Path) -> No
     assert "- exit code: 1" in bad.stdout
     assert "net.d/20-bad.conflist" in bad.stdout  # the hook prints cnidoctor's report
     assert "Traceback" not in bad.stdout + bad.stderr
+
+
+# --- the repository's own .pre-commit-config.yaml ------------------------------------------
+
+
+def test_repository_config_runs_the_house_checks_and_skips_fixtures() -> None:
+    from pre_commit.clientlib import load_config
+
+    config = load_config(str(ROOT / ".pre-commit-config.yaml"))
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    assert set(hooks) == {"ruff", "ruff-format", "mypy"}
+    assert hooks["mypy"]["pass_filenames"] is False
+    for entry in (h["entry"].split()[0] for h in hooks.values()):
+        assert shutil.which(entry, path=os.path.dirname(sys.executable)) or shutil.which(entry), entry
+    # Fixtures are broken on purpose; not even the cnidoctor hook may look at them.
+    assert re.search(config["exclude"], "fixtures/schema-violation/net.d/10-mynet.conflist")
+    assert not re.search(config["exclude"], "cnidoctor/cli.py")

@@ -10,21 +10,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
+from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT
+from conftest import FIXTURES, ROOT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from jsonschema.validators import validator_for
 
 from cnidoctor.config import schemas
 from cnidoctor.versions import SPEC_VERSIONS
 
+REPO_SCHEMAS = ROOT / "schemas"  # the published artefact; the package reads it as cnidoctor/_schemas
 PAIRS = [(kind, version) for version in SPEC_VERSIONS for kind in schemas.KINDS]
 PAIR_IDS = [f"{kind}-{version}" for kind, version in PAIRS]
 
@@ -76,8 +80,8 @@ def test_index_lists_every_schema_with_its_hash() -> None:
     entries = {(e["kind"], e["version"]): e for e in index["schemas"]}
     assert set(entries) == set(PAIRS)
     for (kind, version), entry in entries.items():
-        raw = (ROOT / "cnidoctor" / "schemas" / entry["path"]).read_bytes()  # relative to index.json
-        assert "schemas/" + entry["path"] == schemas.schema_path(kind, version)
+        raw = (REPO_SCHEMAS / entry["path"]).read_bytes()  # relative to index.json
+        assert "_schemas/" + entry["path"] == schemas.schema_path(kind, version)
         assert hashlib.sha256(raw).hexdigest() == entry["sha256"], entry["path"]
         assert json.loads(raw)["$id"] == entry["$id"]
         assert entry["source"] and all(isinstance(s, str) and s for s in entry["source"])
@@ -308,63 +312,131 @@ def test_unknown_versions_have_no_schema() -> None:
             schemas.schema_path("conflist", version)
 
 
-# --- packaging: the schemas ship in the wheel --------------------------------------------
+# --- the repository's schemas/: the published artefact ------------------------------------
 
-WHEEL_CHECK = textwrap.dedent(
+REPO_SCHEMA_FILES = sorted(REPO_SCHEMAS.rglob("*.schema.json"))
+
+
+def test_the_package_reads_the_repository_schemas() -> None:
+    # One copy: cnidoctor/_schemas is a relative symlink that setuptools follows at build time.
+    link = ROOT / "cnidoctor" / "_schemas"
+    assert link.is_symlink() and os.readlink(link) == "../schemas"
+    listed = {REPO_SCHEMAS / e["path"] for e in json.loads((REPO_SCHEMAS / "index.json").read_bytes())["schemas"]}
+    assert set(REPO_SCHEMA_FILES) == listed
+    assert len(REPO_SCHEMA_FILES) == len(PAIRS)
+
+
+@pytest.mark.parametrize("path", REPO_SCHEMA_FILES, ids=lambda p: p.relative_to(REPO_SCHEMAS).as_posix())
+def test_repository_schema_has_an_id_and_is_valid_for_its_declared_draft(path: Path) -> None:
+    schema = json.loads(path.read_bytes())
+    assert urlsplit(schema["$id"]).scheme == "https"
+    assert schema["$id"].endswith("/schemas/" + path.relative_to(REPO_SCHEMAS).as_posix())
+    declared = validator_for(schema, default=None)  # the class for the draft named in "$schema"
+    assert declared is not None, schema.get("$schema")
+    declared.check_schema(schema)
+
+
+# Spec 1.0.0 types ipMasq as a boolean (containernetworking/cni:SPEC.md@spec-v1.0.0), so the
+# schema-violation fixture's "ipMasq": "true" must be rejected and clean-bridge accepted.
+@pytest.mark.parametrize(("fixture", "exit_code"), [("clean-bridge", 0), ("schema-violation", 1)])
+def test_check_jsonschema_validates_a_fixture_with_a_repository_schema(fixture: str, exit_code: int) -> None:
+    tool = shutil.which("check-jsonschema", path=os.path.dirname(sys.executable)) or shutil.which("check-jsonschema")
+    if tool is None:
+        pytest.skip("check-jsonschema is not installed (pip install -e '.[test]')")
+    (config,) = (FIXTURES / fixture / "net.d").glob("*.conflist")
+    version = json.loads(config.read_bytes())["cniVersion"]
+    schemafile = f"schemas/{version}/conflist.schema.json"
+    argv = [tool, "--default-filetype", "json", "--schemafile", schemafile, str(config.relative_to(ROOT))]
+    run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == exit_code, run.stdout + run.stderr
+    if exit_code:
+        assert "$.plugins[0].ipMasq" in run.stdout, run.stdout
+
+
+# --- packaging: the schemas ship in the wheel and load from the installed package -----------
+
+INSTALLED_CHECK = textwrap.dedent(
     """
-    import json, sys
+    import json, os, sys
     from importlib import resources
     import cnidoctor
     from cnidoctor.config import schemas
+    from cnidoctor.report import jsonreport
     from jsonschema import Draft202012Validator
-    assert cnidoctor.__file__.startswith(sys.argv[1]), cnidoctor.__file__
-    index = json.loads(resources.files("cnidoctor").joinpath("schemas", "index.json").read_bytes())
+    site, package_root, repo_schemas = sys.argv[1:4]
+    assert sys.path.index(site) < sys.path.index(sys.argv[4].split(os.pathsep)[0])
+    assert cnidoctor.__file__.startswith(package_root), cnidoctor.__file__
+    packaged = resources.files("cnidoctor").joinpath("_schemas")
+    index = json.loads(packaged.joinpath("index.json").read_bytes())
     for entry in index["schemas"]:
-        node = resources.files("cnidoctor").joinpath("schemas")
+        node = packaged
         for part in entry["path"].split("/"):
             node = node.joinpath(part)
-        Draft202012Validator.check_schema(json.loads(node.read_bytes()))
+        with open(os.path.join(repo_schemas, *entry["path"].split("/")), "rb") as handle:
+            assert node.read_bytes() == handle.read(), entry["path"]
         assert schemas.load_schema(entry["kind"], entry["version"])["$id"] == entry["$id"]
-        assert schemas.read_packaged("schemas/" + entry["path"]) == node.read_bytes()
+        assert schemas.read_packaged("_schemas/" + entry["path"]) == node.read_bytes()
+    Draft202012Validator.check_schema(jsonreport.load_schema())
     print(len(index["schemas"]))
     """
 )
 
+# Build leftovers stay out of the copy: setuptools reuses an existing build/lib and would ship
+# whatever stale files it holds (it shipped a removed cnidoctor/schemas/ once).
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*cache", ".hypothesis", "fixtures", "bench"
+)
 
-def test_schemas_ship_in_the_wheel(tmp_path: Path) -> None:
-    """Build a wheel of the repo, install it into a fresh venv, and load every schema from there."""
-    wheels = tmp_path / "wheels"
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert build.returncode == 0, build.stderr
-    (wheel,) = wheels.glob("cnidoctor-*.whl")
+
+def _pip(*args: str) -> None:
+    run = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+
+
+def _fresh_venv(tmp_path: Path) -> Tuple[Path, str]:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", site, str(wheel)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert install.returncode == 0, install.stderr
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    return python, site
+
+
+def _run_installed_check(python: Path, site: str, package_root: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     # Dependencies (jsonschema and friends) come from the test interpreter's site-packages,
-    # appended *after* the fresh venv's own so the installed wheel is what gets imported.
-    deps = [p for p in sys.path if p.endswith("site-packages")]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(deps), PYTHONNOUSERSITE="1")
-    script = "import sys; sys.path.sort(key=lambda p: not p.startswith(sys.argv[1]))\n" + WHEEL_CHECK
-    run = subprocess.run(
-        [str(python), "-c", script, site], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path
-    )
+    # appended by the script itself, after start-up: on PYTHONPATH they would come before the
+    # fresh venv, and its editable .pth would import the test venv's finder module of the same
+    # name (__editable___cnidoctor_0_1_0_finder) instead of its own.
+    deps = os.pathsep.join(p for p in sys.path if p.endswith("site-packages"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONNOUSERSITE"] = "1"
+    script = "import os, sys; sys.path.extend(sys.argv[4].split(os.pathsep))\n" + INSTALLED_CHECK
+    argv = [str(python), "-c", script, site, str(package_root), str(REPO_SCHEMAS), deps]
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, cwd=cwd)
+
+
+def test_schemas_ship_in_the_wheel(tmp_path: Path) -> None:
+    """Build a wheel from a clean copy of the checkout, install it into a fresh venv, load every schema."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=_NOT_SOURCE)
+    _pip("wheel", "--no-deps", "-q", "-w", str(tmp_path / "wheels"), str(source))
+    (wheel,) = (tmp_path / "wheels").glob("cnidoctor-*.whl")
+    python, site = _fresh_venv(tmp_path)
+    _pip("install", "--no-deps", "-q", "--target", site, str(wheel))
+    installed = Path(site, "cnidoctor", "_schemas")
+    assert installed.is_dir() and not installed.is_symlink()  # real files, no link back to a checkout
+    shutil.rmtree(source)  # nothing may come from the source tree any more
+    run = _run_installed_check(python, site, Path(site), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(len(PAIRS))
+
+
+def test_schemas_load_from_an_editable_install(tmp_path: Path) -> None:
+    """`pip install -e .` (PEP 660, setuptools' editable finder) reads them through the symlink."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=_NOT_SOURCE)
+    python, site = _fresh_venv(tmp_path)
+    _pip("install", "--no-deps", "-q", "--target", site, "-e", str(source))
+    run = _run_installed_check(python, site, source / "cnidoctor", tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(len(PAIRS))

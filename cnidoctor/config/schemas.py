@@ -1,4 +1,9 @@
-"""The per-version CNI configuration JSON Schemas shipped in ``cnidoctor/schemas/<version>/``.
+"""The per-version CNI configuration JSON Schemas: ``schemas/<version>/`` at the repository top.
+
+They are the published artefact (editors and ``check-jsonschema --schemafile`` use them from a
+clone) and package data of ``cnidoctor`` as ``cnidoctor/_schemas/``, a relative symlink to
+``../schemas`` that setuptools resolves when it builds the wheel (setup.cfg says why). So every
+read below goes to the installed package, wheel or editable, never to a path outside it.
 
 Two kinds per spec version: ``conflist`` (a network configuration list) and ``plugin`` (one
 plugin configuration object, which is also what a single ``.conf`` file holds). ``index.json``
@@ -26,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; jsonschema is imported lazi
     from jsonschema.protocols import Validator
 
 KINDS: Tuple[str, ...] = ("conflist", "plugin")
-SCHEMA_DIR = "schemas"
+SCHEMA_DIR = "_schemas"  # inside the cnidoctor package
 
 Check = Callable[[Any], bool]
 
@@ -41,7 +46,7 @@ def has_schema(version: str) -> bool:
 
 
 def schema_path(kind: str, version: str) -> str:
-    """Path of a schema relative to the ``cnidoctor`` package, e.g. ``schemas/1.0.0/conflist.schema.json``."""
+    """Path of a schema relative to the ``cnidoctor`` package, e.g. ``_schemas/1.0.0/conflist.schema.json``."""
     if kind not in KINDS or not has_schema(version):
         raise KeyError(f"no {kind!r} schema for CNI version {version!r}")
     return f"{SCHEMA_DIR}/{version}/{kind}.schema.json"
@@ -81,7 +86,7 @@ def load_schema(kind: str, version: str) -> Mapping[str, Any]:
 
 @functools.cache
 def load_index() -> Mapping[str, Any]:
-    """``schemas/index.json``: one entry per shipped schema."""
+    """``schemas/index.json``: one entry per shipped schema (paths relative to it)."""
     loaded: Mapping[str, Any] = json.loads(read_resource(f"{SCHEMA_DIR}/index.json"))
     return loaded
 

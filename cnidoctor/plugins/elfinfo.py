@@ -25,7 +25,7 @@ import stat
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Optional, Tuple
 
-__all__ = ["ExecInfo", "host_arch", "inspect"]
+__all__ = ["ExecInfo", "inspect"]
 
 ELF_MAGIC = b"\x7fELF"
 BINPRM_BUF_SIZE = 256  # linux include/uapi/linux/binfmts.h
@@ -66,15 +66,6 @@ class ExecInfo:
     problem: Optional[str] = None
     errno_text: Optional[str] = None
     detail: str = ""
-
-    @property
-    def static(self) -> bool:
-        return self.kind == "elf" and self.interpreter is None
-
-
-def host_arch() -> str:
-    machine = os.uname().machine
-    return _HOST_NAME.get(machine, machine)
 
 
 def _runs_on_host(arch: str, machine: str) -> Optional[bool]:

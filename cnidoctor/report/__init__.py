@@ -1,6 +1,6 @@
 """Reporters: pure functions ``render(report, options) -> str``, imported lazily by format name.
 
-Formats: ``text`` (people), ``json`` (versioned, schema in ``cnidoctor/schemas/report.schema.json``),
+Formats: ``text`` (people), ``json`` (versioned, schema in ``cnidoctor/report/report.schema.json``),
 ``sarif`` (SARIF 2.1.0 for GitHub code scanning), ``github`` (workflow-command annotations),
 ``npd`` (one line for a node-problem-detector custom plugin).
 """

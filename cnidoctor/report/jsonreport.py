@@ -1,4 +1,4 @@
-"""JSON reporter: a versioned document described by ``cnidoctor/schemas/report.schema.json``.
+"""JSON reporter: a versioned document described by ``cnidoctor/report/report.schema.json``.
 
 ``version`` changes only when a field is removed or changes meaning; new optional fields may
 appear within a version. Keys are camelCase where they mirror CNI's own (``cniVersion``).
@@ -13,7 +13,7 @@ from ..model import Finding, Report, Selection
 from . import TOOL_NAME, RenderOptions
 
 SCHEMA_VERSION = 1
-SCHEMA_RESOURCE = "schemas/report.schema.json"
+SCHEMA_RESOURCE = "report/report.schema.json"
 
 
 def render(report: Report, options: RenderOptions) -> str:

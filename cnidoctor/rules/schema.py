@@ -1,6 +1,6 @@
 """CNI2xx: the configuration checked against the JSON Schema of the cniVersion it declares.
 
-Emitted by ``cnidoctor/validate.py`` (CNI204/CNI205 through ``cnidoctor/plugin_check.py``). The schemas (``cnidoctor/schemas/<version>/``) follow each
+Emitted by ``cnidoctor/validate.py`` (CNI204/CNI205 through ``cnidoctor/plugin_check.py``). The schemas (``schemas/<version>/``) follow each
 spec version's text and libcni's Go types; schema complaints that another family already
 reports (missing name, name characters, reserved keys, cniVersions, string disableCheck, and
 everything libcni refuses at load) are filtered out by ``validate.OWNED_ELSEWHERE``.
@@ -16,7 +16,7 @@ SPEC_1_0_CONFIG = "https://github.com/containernetworking/cni/blob/spec-v1.0.0/S
 SPEC_0_4_CONFIG = "https://github.com/containernetworking/cni/blob/spec-v0.4.0/SPEC.md#network-configuration"
 LIBCNI_CONF = "https://github.com/containernetworking/cni/blob/v1.3.0/libcni/conf.go"
 LIBCNI_TYPES = "https://github.com/containernetworking/cni/blob/v1.3.0/pkg/types/types.go"
-SCHEMAS = "cnidoctor/schemas/<version>/{conflist,plugin}.schema.json (listed in cnidoctor/schemas/index.json)"
+SCHEMAS = "schemas/<version>/{conflist,plugin}.schema.json (listed in schemas/index.json)"
 
 SCHEMA_VIOLATION = Rule(
     code="CNI201",
