@@ -456,3 +456,43 @@ def test_go_unquote() -> None:
     for bad in ('"a', '"\\q"', "'a'", '"a"b"'):
         with pytest.raises(ValueError):
             gobuild.go_unquote(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# runtime/version.py on the binaries built above (build info is the first, no-exec source)
+
+
+def _host_root(tmp_path: Path, node_path: str, binary: Path) -> Path:
+    target = tmp_path / node_path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(binary, target)
+    return tmp_path
+
+
+def test_runtime_version_from_ldflags_and_dep(module_binary: Path, tmp_path: Path) -> None:
+    from cnidoctor.runtime.version import read_runtime_version
+
+    root = _host_root(tmp_path, "/usr/local/bin/containerd", module_binary)
+    got = read_runtime_version("containerd", "/usr/local/bin/containerd", str(root))
+    # -X github.com/containerd/containerd/version.Version=1.7.13 and dep cni v1.1.2 (go version -m above)
+    assert (got.version, got.source, got.libcni, got.libcni_source) == ("1.7.13", "buildinfo", "1.1.2", "buildinfo")
+    assert [e.kind for e in got.evidence] == ["binary"]  # nothing else consulted, nothing run
+    assert "-X github.com/containerd/containerd/version.Version" in got.evidence[0].detail
+
+
+def test_runtime_version_k3s_shaped_binary(vendored_binary: Path, tmp_path: Path) -> None:
+    from cnidoctor.runtime.version import read_runtime_version
+
+    root = _host_root(tmp_path, "/var/lib/rancher/k3s/data/0123abcd/bin/k3s", vendored_binary)
+    (root / "var/lib/rancher/k3s/data/0123abcd/bin/containerd").symlink_to("k3s")
+    (root / "var/lib/rancher/k3s/data/current").symlink_to("/var/lib/rancher/k3s/data/0123abcd")
+    got = read_runtime_version("k3s", "/var/lib/rancher/k3s/data/current/bin/k3s", str(root))
+    assert (got.version, got.source) == ("v1.29.1+k3s2", "buildinfo")
+    assert (got.libcni, got.libcni_source, got.containerd_version) == ("1.1.2", "buildinfo", "1.7.13-k3s1")
+    # Only the launcher known (here: a binary without build info): the data dir still answers.
+    launcher = root / "usr/local/bin/k3s"
+    launcher.parent.mkdir(parents=True)
+    launcher.write_text("#!/bin/sh\nexit 1\n")
+    launcher.chmod(0o755)
+    got = read_runtime_version("k3s", "/usr/local/bin/k3s", str(root), allow_exec=False)
+    assert (got.version, got.libcni, got.containerd_version) == (None, "1.1.2", "1.7.13-k3s1")
