@@ -2,8 +2,8 @@
 
 Nothing is executed. Two steps, each following Go's source:
 
-1. Locate and decode the blob (``golang/go:src/debug/buildinfo/buildinfo.go@go1.22``,
-   ``readRawBuildInfo``): read up to 64 KiB from the ``.go.buildinfo`` section's address, or,
+1. Locate and decode the blob (``golang/go:src/debug/buildinfo/buildinfo.go@go1.19``,
+   ``readRawBuildInfo``, ``elfExe.DataStart``/``ReadData``, ``decodeString``, ``readString``): read up to 64 KiB from the ``.go.buildinfo`` section's address, or,
    when the section headers are gone, from the first writable, non-executable ``PT_LOAD``
    segment (``elfExe.DataStart``); find the magic ``\\xff Go buildinf:`` at a 16-byte aligned
    offset; header byte 14 is the pointer size and byte 15 the flags. With ``flags & 2`` (Go
@@ -12,7 +12,9 @@ Nothing is executed. Two steps, each following Go's source:
    ``{data, len}``, which are followed through the ``PT_LOAD`` segments. The module info is
    framed by 16 sentinel bytes at each end (``cmd/go/internal/modload/build.go``
    ``infoStart``/``infoEnd``) and is empty unless ``len >= 33`` and ``mod[-17] == '\\n'``.
-2. Parse the module info text (``golang/go:src/runtime/debug/mod.go@go1.22``,
+   (Go 1.19 steps past an unaligned magic with ``&^ 16``; this reader moves to the next
+   16-byte boundary, which is what that line means to do.)
+2. Parse the module info text (``golang/go:src/runtime/debug/mod.go@go1.19``,
    ``ParseBuildInfo``): ``path``, ``mod``, ``dep``, ``=>`` and ``build`` lines; a malformed
    line makes the whole read fail, as in Go (``go version -m`` prints nothing for it).
 
@@ -264,7 +266,7 @@ def _unescape(body: str, quote: str) -> str:
 def go_unquote(text: str) -> str:
     """strconv.Unquote for the string forms ``"…"`` and `` `…` ``; ValueError when invalid.
 
-    (``golang/go:src/strconv/quote.go@go1.22``; invalid UTF-8 from ``\\xNN`` is kept as
+    (``golang/go:src/strconv/quote.go@go1.19``; invalid UTF-8 from ``\\xNN`` is kept as
     surrogate escapes.)
     """
     if len(text) < 2 or text[0] != text[-1] or text[0] not in "\"`":
@@ -485,7 +487,8 @@ def setting(info: BuildInfo, key: str) -> Optional[str]:
 
 
 def _split_quoted(text: str) -> List[str]:
-    """cmd/internal/quoted.Split (how ``go build`` splits ``-ldflags``); ValueError if unterminated."""
+    """How ``go build`` splits ``-ldflags`` (``golang/go:src/cmd/internal/quoted/quoted.go@go1.19``
+    ``Split``: blanks separate, '…' or "…" group without escapes); ValueError if unterminated."""
     fields: List[str] = []
     index = 0
     spaces = " \t\n\r"
@@ -510,7 +513,7 @@ def _split_quoted(text: str) -> List[str]:
 
 def ldflags_values(info: BuildInfo) -> Dict[str, str]:
     """Every ``-X importpath.name=value`` of the recorded ``-ldflags``; the last one wins, as in
-    the linker (``golang/go:src/cmd/link/internal/ld/main.go`` ``addstrdata1``). Empty when the
+    the linker (``golang/go:src/cmd/link/internal/ld/data.go@go1.19`` ``addstrdata1``). Empty when the
     build used ``-trimpath`` (Go then does not record ``-ldflags``) or the flags do not split."""
     flags = setting(info, "-ldflags")
     if not flags:
