@@ -2,10 +2,10 @@
 
 Nothing is executed. Two steps, each following Go's source:
 
-1. Locate and decode the blob (``golang/go:src/debug/buildinfo/buildinfo.go@go1.19``,
-   ``readRawBuildInfo``, ``elfExe.DataStart``/``ReadData``, ``decodeString``, ``readString``): read up to 64 KiB from the ``.go.buildinfo`` section's address, or,
-   when the section headers are gone, from the first writable, non-executable ``PT_LOAD``
-   segment (``elfExe.DataStart``); find the magic ``\\xff Go buildinf:`` at a 16-byte aligned
+1. Locate and decode the blob (``golang/go:src/debug/buildinfo/buildinfo.go@go1.19``
+   ``readRawBuildInfo``, ``decodeString``, ``readString``): read up to 64 KiB from the
+   ``.go.buildinfo`` section's address, or, when the section headers are gone, from the first
+   writable, non-executable ``PT_LOAD`` segment (``elfExe.DataStart``/``ReadData``); find the magic ``\\xff Go buildinf:`` at a 16-byte aligned
    offset; header byte 14 is the pointer size and byte 15 the flags. With ``flags & 2`` (Go
    >= 1.18) two uvarint-length strings follow the 32-byte header (Go version, module info);
    otherwise the header holds two pointers (endianness ``flags & 1``) to Go string headers
