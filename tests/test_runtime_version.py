@@ -176,12 +176,94 @@ def test_hand_written_stanzas(tmp_path: Path) -> None:
     assert package is not None and dict(package.built_using)["golang-github-appc-cni"] == "1.1.2-1"
 
 
-def test_rpm_database_is_reported_not_read(tmp_path: Path) -> None:
-    _write(tmp_path, "/var/lib/rpm/rpmdb.sqlite", "SQLite format 3\x00")
+RPM_SPEC = """Name: containerd.io
+Version: 1.7.27
+Release: 3.1.el9
+Epoch: 1
+Summary: cnidoctor test package
+License: Apache-2.0
+%description
+A stand-in for Docker's containerd.io rpm (file list only).
+%install
+mkdir -p %{buildroot}/usr/bin
+printf '#!/bin/sh\\nexit 0\\n' > %{buildroot}/usr/bin/containerd
+chmod 755 %{buildroot}/usr/bin/containerd
+%files
+/usr/bin/containerd
+"""
+
+
+@pytest.fixture(scope="module")
+def real_rpmdb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real sqlite rpmdb: a package built by rpmbuild, recorded by ``rpm -i --justdb``."""
+    if shutil.which("rpmbuild") is None or shutil.which("rpm") is None:
+        pytest.skip("rpm/rpmbuild absent (apt-get install rpm)")
+    top = tmp_path_factory.mktemp("rpm")
+    (top / "SPECS").mkdir()
+    (top / "SPECS/c.spec").write_text(RPM_SPEC)
+    env = dict(os.environ, HOME=str(top))
+    subprocess.run(["rpmbuild", "--define", f"_topdir {top}", "-bb", str(top / "SPECS/c.spec")],
+                   check=True, capture_output=True, env=env, timeout=300)
+    package = next((top / "RPMS").rglob("*.rpm"))
+    db = top / "db"
+    db.mkdir()
+    for args in (["--initdb"], ["-i", "--justdb", "--nodeps", "--ignorearch", "--ignoreos", str(package)]):
+        subprocess.run(["rpm", "--dbpath", str(db), "--define", "_db_backend sqlite", *args],
+                       check=True, capture_output=True, env=env, timeout=120)
+    if not (db / "rpmdb.sqlite").is_file():
+        pytest.skip("this rpm does not write the sqlite backend")
+    return db
+
+
+def _rpm_query(db: Path, *args: str) -> str:
+    return subprocess.run(["rpm", "--dbpath", str(db), *args], check=True, capture_output=True,
+                          text=True, timeout=60).stdout.strip()
+
+
+def test_real_sqlite_rpmdb(real_rpmdb: Path, tmp_path: Path) -> None:
+    shutil.copytree(real_rpmdb, tmp_path / "var/lib/rpm")
+    package, db, error = rv.read_rpm_package(str(tmp_path), ["cri-o", "containerd.io"], "/usr/bin/containerd")
+    # Expected values from rpm itself, run on the same database.
+    name, epoch, version, release = _rpm_query(real_rpmdb, "-q", "--qf",
+                                               "%{NAME} %{EPOCH} %{VERSION} %{RELEASE}", "containerd.io").split()
+    assert _rpm_query(real_rpmdb, "-qf", "/usr/bin/containerd").startswith("containerd.io-1.7.27-3.1.el9")
+    assert package == rv.RpmPackage(name, version, release, int(epoch), True)
+    assert (db, error) == ("/var/lib/rpm/rpmdb.sqlite", "")
+    got = rv.read_runtime_version("containerd", "/usr/bin/containerd", str(tmp_path), allow_exec=False)
+    assert (got.version, got.source, got.libcni, got.libcni_source) == ("1.7.27", "package", "1.1.2", "matrix")
+    assert got.evidence[-1] == rv.Evidence("package", "/var/lib/rpm/rpmdb.sqlite",
+                                           "containerd.io 1.7.27-3.1.el9 (rpm)")
+    # Not the owner of an upstream tarball's /usr/local/bin/containerd.
+    other = rv.read_runtime_version("containerd", "/usr/local/bin/containerd", str(tmp_path), allow_exec=False)
+    assert other.version is None and "does not own /usr/local/bin/containerd" in other.evidence[-1].detail
+    # Without its -wal/-shm/lock files (a copied database) it still reads.
+    for extra in ("rpmdb.sqlite-shm", "rpmdb.sqlite-wal", ".rpm.lock"):
+        (tmp_path / "var/lib/rpm" / extra).unlink(missing_ok=True)
+    assert rv.read_rpm_package(str(tmp_path), ["containerd.io"], "/usr/bin/containerd")[0] == package
+
+
+def test_unreadable_or_other_rpm_databases(tmp_path: Path) -> None:
+    _write(tmp_path, "/var/lib/rpm/rpmdb.sqlite", "SQLite format 3\x00 but not really")
     got = rv.read_runtime_version("crio", None, str(tmp_path), allow_exec=False)
     assert got.version is None
-    assert got.evidence == (rv.Evidence("package", "/var/lib/rpm/rpmdb.sqlite", "rpm database present; not "
-                                        "read (cnidoctor neither runs rpm nor parses rpm headers)"),)
+    assert got.notes[0].startswith("/var/lib/rpm/rpmdb.sqlite: cannot be read (")
+    (tmp_path / "var/lib/rpm/rpmdb.sqlite").unlink()
+    _write(tmp_path, "/var/lib/rpm/Packages", "\x00" * 64)
+    got = rv.read_runtime_version("crio", None, str(tmp_path), allow_exec=False)
+    assert got.evidence == (rv.Evidence("package", "/var/lib/rpm/Packages", "rpm database in the Berkeley "
+                                        "DB/ndb format; not read (cnidoctor does not run rpm)"),)
+
+
+def test_rpm_header_bounds() -> None:
+    for blob in (b"", b"\x00\x00\x00\x01", struct_pack(1, 10) + b"\x00" * 4, struct_pack(-1, 0)):
+        with pytest.raises(ValueError):
+            rv.rpm_header_fields(blob)
+
+
+def struct_pack(index_count: int, data_length: int) -> bytes:
+    import struct
+
+    return struct.pack(">ii", index_count, data_length)
 
 
 # ---------------------------------------------------------------------------------------------

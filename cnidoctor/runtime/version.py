@@ -10,8 +10,10 @@ from the most direct source that names it):
    read too.
 2. The package database under the host root: dpkg's ``/var/lib/dpkg/status`` ``Version:`` and
    ``Built-Using:`` (Debian's containerd names its libcni as ``golang-github-appc-cni (=
-   1.1.2-1)``), for the package that owns the binary (``/var/lib/dpkg/info/<pkg>.list``). An
-   rpm database is reported but not read (its header format is not parsed and rpm is not run).
+   1.1.2-1)``), for the package that owns the binary (``/var/lib/dpkg/info/<pkg>.list``); or
+   the sqlite rpm database (rpm >= 4.16), read with ``sqlite3`` without running rpm: name,
+   version and file list (rpm records no libcni). Berkeley DB / ndb rpm databases are
+   reported, not read.
 3. CRI-O's version file (``cri-o/cri-o:internal/version/version.go@v1.36.3``
    ``writeVersionFile``: the version as a JSON string, default ``/var/run/crio/version``).
 4. RKE2's data-dir name ``<data-dir>/data/<tag>-<12 hex>`` (``rancher/rke2:pkg/bootstrap/
@@ -33,6 +35,7 @@ import os
 import re
 import selectors
 import signal
+import struct
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -42,6 +45,7 @@ from .. import gobuild
 from .model import Evidence, LibcniSource, RuntimeName, RuntimeVersion, VersionSource
 
 if TYPE_CHECKING:  # pragma: no cover
+    import sqlite3
     from types import ModuleType
 
 __all__ = [
@@ -49,6 +53,9 @@ __all__ = [
     "version_from_build_info",
     "read_dpkg_package",
     "DpkgPackage",
+    "read_rpm_package",
+    "RpmPackage",
+    "rpm_header_fields",
     "parse_version_output",
     "libcni_for_release",
     "modelled_libcni",
@@ -97,8 +104,16 @@ LIBCNI_SOURCES = ("golang-github-containernetworking-cni", "golang-github-appc-c
 GO_CNI_SOURCES = ("golang-github-containerd-go-cni",)
 CRIO_VERSION_FILES = ("/var/run/crio/version", "/run/crio/version", "/var/lib/crio/version")
 DATA_DIRS = {"k3s": "/var/lib/rancher/k3s", "rke2": "/var/lib/rancher/rke2"}
-RPM_DATABASES = ("/var/lib/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm/rpmdb.sqlite",
-                 "/usr/lib/sysimage/rpm/Packages.db", "/usr/lib/sysimage/rpm/Packages")
+RPM_PACKAGES: Dict[str, Tuple[str, ...]] = {
+    "containerd": ("containerd.io", "containerd"),
+    "crio": ("cri-o",),
+    "cri-dockerd": ("cri-dockerd",),
+    "k3s": (),
+    "rke2": (),
+}
+RPM_SQLITE = ("/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite")
+RPM_OTHER_FORMATS = ("/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm/Packages.db",
+                     "/usr/lib/sysimage/rpm/Packages")
 _RKE2_DATA = re.compile(r"^(v\d+\.\d+\.\d+)-(rke2r\d+)-[0-9a-f]{12}$")
 _NUMERIC = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -346,11 +361,8 @@ def _from_package(found: _Found, runtime: RuntimeName, root: str, binary: Option
     package = read_dpkg_package(root, DPKG_PACKAGES.get(runtime, ()), binary)
     if package is not None:
         _use_dpkg(found, runtime, package, binary)
-    for db in RPM_DATABASES:
-        if os.path.exists(resolve_in_root(root, db)):
-            found.evidence.append(Evidence("package", db, "rpm database present; not read "
-                                           "(cnidoctor neither runs rpm nor parses rpm headers)"))
-            break
+    if found.version is None:
+        _from_rpm(found, runtime, root, binary)
 
 
 def _use_dpkg(found: _Found, runtime: RuntimeName, package: DpkgPackage, binary: Optional[str]) -> None:
@@ -370,6 +382,154 @@ def _use_dpkg(found: _Found, runtime: RuntimeName, package: DpkgPackage, binary:
     found.set_version(_release(runtime, _upstream(package.version)), "package")
     if libcni is not None:
         found.set_libcni(_upstream(libcni[1]), "package")
+
+
+# rpm: the sqlite database (rpm >= 4.16) read with the standard library, never by running rpm.
+# Header blob layout (rpm-software-management/rpm:lib/header.c@rpm-4.18.0 ``headerImport``):
+# int32 index count, int32 data length (big endian), 16-byte entries (tag, type, offset,
+# count), then the data. Tags from rpm's include/rpm/rpmtag.h.
+RPMTAG_NAME, RPMTAG_VERSION, RPMTAG_RELEASE, RPMTAG_EPOCH = 1000, 1001, 1002, 1003
+RPMTAG_DIRINDEXES, RPMTAG_BASENAMES, RPMTAG_DIRNAMES = 1116, 1117, 1118
+RPM_INT32, RPM_STRING, RPM_STRING_ARRAY, RPM_I18NSTRING = 4, 6, 8, 9
+RPM_MAX_INDEX, RPM_MAX_DATA = 0xFFFF, 0x0FFFFFFF  # rpm's hdrchkTags / hdrchkData bounds
+
+
+@dataclass(frozen=True)
+class RpmPackage:
+    """One installed rpm: name, [epoch:]version-release, and whether it owns the binary."""
+
+    name: str
+    version: str
+    release: str
+    epoch: Optional[int]
+    owns_binary: Optional[bool]  # None when no binary was asked about
+
+
+def _rpm_strings(data: bytes, offset: int, count: int) -> List[str]:
+    out: List[str] = []
+    for _ in range(count):
+        end = data.find(b"\0", offset)
+        if end < 0:
+            raise ValueError("unterminated string")
+        out.append(data[offset:end].decode("utf-8", "replace"))
+        offset = end + 1
+    return out
+
+
+def rpm_header_fields(blob: bytes) -> Dict[int, List[object]]:
+    """The string and int32 tags of one rpm header blob; ValueError when it is malformed."""
+    if len(blob) < 8:
+        raise ValueError("short header")
+    index_count, data_length = struct.unpack(">ii", blob[:8])
+    if not (0 < index_count <= RPM_MAX_INDEX and 0 <= data_length <= RPM_MAX_DATA):
+        raise ValueError("header counts out of range")
+    data = blob[8 + 16 * index_count:8 + 16 * index_count + data_length]
+    if len(data) != data_length:
+        raise ValueError("truncated header")
+    fields: Dict[int, List[object]] = {}
+    for entry in range(index_count):
+        tag, kind, offset, count = struct.unpack(">iiii", blob[8 + 16 * entry:24 + 16 * entry])
+        if not 0 <= offset < data_length or count < 0:
+            continue
+        if kind in (RPM_STRING, RPM_STRING_ARRAY, RPM_I18NSTRING):
+            fields[tag] = list(_rpm_strings(data, offset, 1 if kind == RPM_STRING else count))
+        elif kind == RPM_INT32 and offset + 4 * count <= data_length:
+            fields[tag] = list(struct.unpack(f">{count}i", data[offset:offset + 4 * count]))
+    return fields
+
+
+def _rpm_owns(fields: Dict[int, List[object]], binary: Optional[str]) -> Optional[bool]:
+    if binary is None:
+        return None
+    dirs, bases, index = (fields.get(t, []) for t in (RPMTAG_DIRNAMES, RPMTAG_BASENAMES, RPMTAG_DIRINDEXES))
+    paths = set()
+    for base, number in zip(bases, index):
+        if isinstance(number, int) and 0 <= number < len(dirs):
+            paths.add(f"{dirs[number]}{base}")
+    aliases = {binary, "/usr" + binary, binary[4:] if binary.startswith("/usr/") else binary}
+    return bool(paths & aliases)
+
+
+def _rpm_connect(path: str) -> "sqlite3.Connection":
+    """Open read-only; a database on a read-only mount without its -shm file needs immutable."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        connection.execute("SELECT 1 FROM Packages LIMIT 1").fetchall()
+        return connection
+    except sqlite3.Error:
+        return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+
+
+def _rpm_blobs(path: str, names: Sequence[str]) -> List[bytes]:
+    """Header blobs of the packages named ``names`` (through the Name index when present)."""
+    import sqlite3
+
+    connection = _rpm_connect(path)
+    try:
+        try:
+            rows = connection.execute(
+                f"SELECT p.blob FROM Packages p JOIN Name n ON n.hnum = p.hnum WHERE n.key IN "
+                f"({','.join('?' * len(names))})", list(names)).fetchall()
+        except sqlite3.Error:
+            rows = connection.execute("SELECT blob FROM Packages").fetchall()
+        return [bytes(row[0]) for row in rows]
+    finally:
+        connection.close()
+
+
+def read_rpm_package(root: str, names: Sequence[str],
+                     binary: Optional[str] = None) -> Tuple[Optional[RpmPackage], Optional[str], str]:
+    """(first of ``names`` installed per the host's sqlite rpmdb or None, that database's node
+    path or None when there is none, why it could not be read or "")."""
+    for db in RPM_SQLITE:
+        path = resolve_in_root(root, db)
+        if not os.path.isfile(path):
+            continue
+        if not names:
+            return None, db, ""
+        try:
+            blobs = _rpm_blobs(path, names)
+        except Exception as exc:  # noqa: BLE001 - sqlite3.Error and a locked/corrupt file
+            return None, db, f"cannot be read ({exc})"
+        return _first_named(blobs, names, binary), db, ""
+    return None, None, ""
+
+
+def _first_named(blobs: Sequence[bytes], names: Sequence[str], binary: Optional[str]) -> Optional[RpmPackage]:
+    for blob in blobs:
+        try:
+            fields = rpm_header_fields(blob)
+        except (ValueError, struct.error):
+            continue
+        name = str((fields.get(RPMTAG_NAME) or [""])[0])
+        if name in names:
+            epoch = (fields.get(RPMTAG_EPOCH) or [None])[0]
+            return RpmPackage(name, str((fields.get(RPMTAG_VERSION) or [""])[0]),
+                              str((fields.get(RPMTAG_RELEASE) or [""])[0]),
+                              epoch if isinstance(epoch, int) else None, _rpm_owns(fields, binary))
+    return None
+
+
+def _from_rpm(found: _Found, runtime: RuntimeName, root: str, binary: Optional[str]) -> None:
+    package, db, error = read_rpm_package(root, RPM_PACKAGES.get(runtime, ()), binary)
+    if db is None:
+        other = next((o for o in RPM_OTHER_FORMATS if os.path.exists(resolve_in_root(root, o))), None)
+        if other is not None:
+            found.evidence.append(Evidence("package", other, "rpm database in the Berkeley DB/ndb "
+                                           "format; not read (cnidoctor does not run rpm)"))
+        return
+    if error:
+        found.notes.append(f"{db}: {error}")
+    if package is None:
+        return
+    full = f"{package.name} {package.version}-{package.release}"
+    if package.owns_binary is False:
+        found.evidence.append(Evidence("package", db, f"{full} is installed but does not own {binary}; not used"))
+        return
+    found.evidence.append(Evidence("package", db, f"{full} (rpm)"))
+    found.set_version(_release(runtime, package.version), "package")
 
 
 # ---------------------------------------------------------------------------------------------
