@@ -20,15 +20,17 @@ Nothing is executed. Two steps, each following Go's source:
 
 Reads are bounded (the ELF headers, at most 64 KiB of data, and the two strings, which must lie
 inside that window or one ``PT_LOAD`` segment). Results are remembered per file identity for the
-process, like ``elfinfo.inspect``. Failures are returned as a reason, never raised.
+process and, after ``enable_disk_cache()``, across runs in the probe cache directory, as
+``elfinfo.inspect`` does. Failures are returned as a reason, never raised.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO, Dict, List, Optional, Sequence, Tuple
+from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple
 
 __all__ = [
     "BuildInfo",
@@ -43,6 +45,8 @@ __all__ = [
     "ldflags_values",
     "ldflags_version",
     "go_unquote",
+    "enable_disk_cache",
+    "save_disk_cache",
 ]
 
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
@@ -396,13 +400,80 @@ def parse_modinfo(text: str, go_version: str = "") -> BuildInfo:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading a file (cached per identity)
+# Reading a file (cached per identity: in the process, and on disk next to the probe cache)
 
 
-_SEEN: Dict[Tuple[str, int, int, int, int], Tuple[Optional[BuildInfo], str]] = {}
+Identity = Tuple[str, int, int, int, int]
+_SEEN: Dict[Identity, Tuple[Optional[BuildInfo], str]] = {}
+
+# Like elfinfo's exec verdicts: kept in the probe cache directory under the same identity key
+# (realpath, st_dev, st_ino, st_size, st_mtime_ns), so a periodic run on an unchanged node
+# neither imports nor runs the ELF parser. Off unless the caller enables it (not with --no-cache).
+_DISK_NAME = "buildinfo.json"
+_DISK_FORMAT = 1
+_disk: Optional[Dict[str, Any]] = None
+_disk_dirty = False
 
 
-def _identity(path: str) -> Optional[Tuple[str, int, int, int, int]]:
+def enable_disk_cache() -> None:
+    """Load remembered build info from the cache dir (a missing or foreign file is ignored)."""
+    global _disk
+    from . import probecache
+
+    try:
+        with open(os.path.join(probecache.cache_dir(), _DISK_NAME), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        data = None
+    ok = isinstance(data, dict) and data.get("format") == _DISK_FORMAT and isinstance(data.get("entries"), dict)
+    _disk = dict(data["entries"]) if ok else {}
+
+
+def save_disk_cache() -> None:
+    """Write the cache atomically when something new was read (errors are ignored)."""
+    global _disk_dirty
+    if _disk is None or not _disk_dirty:
+        return
+    from . import probecache
+
+    probecache.write_json_atomically(_DISK_NAME, {"format": _DISK_FORMAT, "entries": _disk})
+    _disk_dirty = False
+
+
+def _module_to_json(module: Optional[Module]) -> Optional[List[Any]]:
+    if module is None:
+        return None
+    return [module.path, module.version, module.sum, _module_to_json(module.replace)]
+
+
+def _module_from_json(data: Any) -> Optional[Module]:
+    if data is None:
+        return None
+    path, version, sum_, replace = data
+    return Module(str(path), str(version), str(sum_), _module_from_json(replace))
+
+
+def _to_json(entry: Tuple[Optional[BuildInfo], str]) -> Dict[str, Any]:
+    info, reason = entry
+    if info is None:
+        return {"reason": reason}
+    return {"go": info.go_version, "path": info.path, "main": _module_to_json(info.main),
+            "deps": [_module_to_json(dep) for dep in info.deps], "settings": [list(s) for s in info.settings]}
+
+
+def _from_json(data: Any) -> Optional[Tuple[Optional[BuildInfo], str]]:
+    """An entry written by _to_json, or None when it is not one (then the file is read again)."""
+    try:
+        if "reason" in data:
+            return None, str(data["reason"])
+        deps = tuple(m for m in (_module_from_json(d) for d in data["deps"]) if m is not None)
+        settings = tuple((str(k), str(v)) for k, v in data["settings"])
+        return BuildInfo(str(data["go"]), str(data["path"]), _module_from_json(data["main"]), deps, settings), ""
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _identity(path: str) -> Optional[Identity]:
     try:
         real = os.path.realpath(path)
         info = os.stat(real)
@@ -431,13 +502,27 @@ def _read_file(path: str) -> Tuple[Optional[BuildInfo], str]:
         return None, str(exc)
 
 
+def _cached_read(path: str, key: Identity) -> Tuple[Optional[BuildInfo], str]:
+    global _disk_dirty
+    disk_key = json.dumps(list(key))
+    if _disk is not None and disk_key in _disk:
+        found = _from_json(_disk[disk_key])
+        if found is not None:
+            return found
+    found = _read_file(path)
+    if _disk is not None:
+        _disk[disk_key] = _to_json(found)
+        _disk_dirty = True
+    return found
+
+
 def inspect_build_info(path: str) -> Tuple[Optional[BuildInfo], str]:
     """(build info, "") or (None, why not) for the ELF file at ``path``. Never raises."""
     key = _identity(path)
     if key is None:
         return None, "cannot stat the file"
     if key not in _SEEN:
-        _SEEN[key] = _read_file(path)
+        _SEEN[key] = _cached_read(path, key)
     return _SEEN[key]
 
 

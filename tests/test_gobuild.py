@@ -496,3 +496,37 @@ def test_runtime_version_k3s_shaped_binary(vendored_binary: Path, tmp_path: Path
     launcher.chmod(0o755)
     got = read_runtime_version("k3s", "/usr/local/bin/k3s", str(root), allow_exec=False)
     assert (got.version, got.libcni, got.containerd_version) == (None, "1.1.2", "1.7.13-k3s1")
+
+
+# ---------------------------------------------------------------------------------------------
+# The disk cache (as elfinfo's): the same answers, and no ELF parsing on an unchanged node
+
+
+def test_disk_cache_round_trip(vendored_binary: Path, tmp_path: Path) -> None:
+    import sys
+
+    env = dict(os.environ, CNIDOCTOR_CACHE_DIR=str(tmp_path / "cache"))
+    script = (
+        "import sys, json\n"
+        "from cnidoctor import gobuild\n"
+        "gobuild.enable_disk_cache()\n"
+        f"paths = [{str(vendored_binary)!r}, '/nonexistent', {str(tmp_path)!r}]\n"
+        "out = [repr(gobuild.inspect_build_info(p)) for p in paths]\n"
+        "gobuild.save_disk_cache()\n"
+        "print(json.dumps([out, 'elftools' in sys.modules]))\n"
+    )
+    import json
+
+    repo = Path(__file__).resolve().parent.parent  # python -c puts the cwd first: this checkout
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, cwd=repo,
+                                      text=True, timeout=60, check=True).stdout) for _ in range(2)]
+    assert runs[0][0] == runs[1][0]
+    assert runs[0][0][0] == repr(gobuild.inspect_build_info(str(vendored_binary)))
+    assert (runs[0][1], runs[1][1]) == (True, False)  # second run: answered from the cache
+    assert (tmp_path / "cache" / "buildinfo.json").is_file()
+    # A changed binary (new mtime/size) is read again.
+    copy = tmp_path / "copy.bin"
+    shutil.copy2(vendored_binary, copy)
+    with open(copy, "ab") as handle:
+        handle.write(b"\0")
+    assert gobuild.read_build_info(str(copy)) == gobuild.read_build_info(str(vendored_binary))
