@@ -198,7 +198,7 @@ class BuildInfoVersion:
     release_from: str  # "-X <symbol>", "mod <path>" or ""
     libcni: Optional[str]
     go_cni: Optional[str]
-    containerd: Optional[str]  # an embedded containerd's release (k3s), "" when none
+    containerd: Optional[str]  # the release of a containerd linked in (k3s), else None
 
 
 def version_from_build_info(runtime: RuntimeName, info: gobuild.BuildInfo) -> BuildInfoVersion:
@@ -620,8 +620,11 @@ def _run_capped(argv: Sequence[str], timeout: float) -> Tuple[Optional[str], str
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
+            proc.kill()
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass  # unkillable by us (another uid): leave it rather than hang the check
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
