@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "read_runtime_version",
     "version_from_build_info",
+    "BuildInfoVersion",
     "read_dpkg_package",
     "DpkgPackage",
     "read_rpm_package",
