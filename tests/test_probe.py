@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from plugin_helpers import REAL, REAL_NAMES, fake, real_plugins_present
 
-from cnidoctor.plugins import probecache
+from cnidoctor import cache as probecache
 from cnidoctor.plugins.probe import probe_all, probe_one
 from cnidoctor.plugins.probedecode import decode_version_reply, go_quote, go_syntax_error, plugin_error
 from cnidoctor.rules.binaries import generation_findings

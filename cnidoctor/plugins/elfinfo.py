@@ -233,7 +233,7 @@ _disk_dirty = False
 
 def enable_disk_cache() -> None:
     global _disk
-    from . import probecache
+    from .. import cache as probecache
 
     try:
         with open(os.path.join(probecache.cache_dir(), _DISK_NAME), encoding="utf-8") as handle:
@@ -249,7 +249,7 @@ def save_disk_cache() -> None:
     global _disk_dirty
     if _disk is None or not _disk_dirty:
         return
-    from . import probecache
+    from .. import cache as probecache
 
     probecache.write_json_atomically(_DISK_NAME, {"format": _DISK_FORMAT, "entries": _disk})
     _disk_dirty = False

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import probecache
+from .. import cache as probecache
 from .probedecode import UNKNOWN_VERSION_COMMAND, decode_version_reply, exit_text, plugin_error
 
 __all__ = ["CURRENT_LIB_VERSION", "DEFAULT_TIMEOUT", "OUTPUT_CAP", "ProbeResult", "probe_all", "probe_env", "probe_one"]

@@ -14,7 +14,9 @@ from ..model import Finding
 
 RuntimeName = Literal["containerd", "crio", "k3s", "rke2", "cri-dockerd"]
 # Where a value came from, as the JSON report's ``runtime.source`` names it.
-VersionSource = Literal["buildinfo", "package", "version-file", "exec", "flag", "default"]
+VersionSource = Literal["buildinfo", "package", "version-file", "data-dir", "exec", "flag", "default"]
+# Where the libcni version came from: read directly, or mapped from the release by the matrix.
+LibcniSource = Literal["buildinfo", "package", "matrix", "flag"]
 DirsSource = Literal["config", "default", "flag"]
 
 
@@ -35,6 +37,12 @@ class RuntimeVersion:
     libcni: Optional[str]  # "1.1.2" (no leading v); None when unknown
     source: VersionSource
     evidence: Tuple[Evidence, ...] = ()
+    libcni_source: Optional[LibcniSource] = None
+    # k3s/RKE2: the release of the containerd they run ("2.0.2-k3s2"); None otherwise/unknown.
+    containerd_version: Optional[str] = None
+    # Sentences for the report: a release or libcni modelled as a neighbour, a source that
+    # could not be used ("cannot run … from here", "--no-probe").
+    notes: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
