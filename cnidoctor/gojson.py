@@ -21,9 +21,11 @@ Go behaviour modelled (go/src/encoding/json, Go >= 1.20):
 * duplicate keys: the last value wins, silently.
 * numbers decoded into ``interface{}`` are float64: a literal outside float64's range is
   ``json: cannot unmarshal number <lit> into Go value of type float64``.
-* struct decoding (``unmarshal_struct``): exact field name first, else case-insensitive match;
-  ``null`` leaves a field unchanged (maps and slices become nil); the first type error wins and
-  reads ``json: cannot unmarshal <kind> into Go struct field <Struct>.<a.b> of type <T>``.
+* struct decoding (``unmarshal``): every key that case-folds to a field's name is decoded into
+  that field, in the order the decoder reads them, so the last one wins and any of them can
+  raise the type error (``field_members``); ``null`` leaves a field unchanged (maps and slices
+  become nil); the first type error wins and reads
+  ``json: cannot unmarshal <kind> into Go struct field <Struct>.<a.b> of type <T>``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .gofmt import go_type_name, json_kind
 
@@ -41,12 +43,17 @@ __all__ = [
     "MAX_DEPTH",
     "Decoded",
     "DuplicateKeyDict",
+    "GoField",
     "GoSyntaxError",
     "GoType",
     "Locator",
     "ScanResult",
     "StructResult",
     "decode",
+    "field_key",
+    "field_members",
+    "field_value",
+    "fold_key",
     "go_type_name",
     "line_column",
     "pointer_join",
@@ -590,18 +597,33 @@ class Locator:
 
 @dataclass(frozen=True)
 class GoType:
-    """Enough of a Go type to decode into it the way encoding/json does.
+    """A Go type as encoding/json decodes into it (one model for libcni's types and the plugins').
 
-    ``kind``: "string", "bool", "any", "map" (map[string]elem), "slice" ([]elem), "struct".
-    ``name`` is reflect's Type.String() (``types.IPAM``, ``map[string]bool``); ``struct_name``
-    its Name() (``IPAM``), used as the Struct of a field error.
+    ``kind``: "string", "bool", "int", "uint", "float", "any", "map" (map[string]elem), "slice"
+    ([]elem), "struct"; plus the address types the reference plugins parse after decoding: "ip"
+    (net.IP UnmarshalText: "" means nil, anything else must parse), "cidr" (cni types.IPNet
+    UnmarshalJSON: a JSON string, then net.ParseCIDR; null reaches ParseCIDR("") and fails) and
+    "static-cidr" (the static plugin's Address.address string, ParseCIDR'd after decoding).
+    ``unmarshal`` decodes the kinds libcni's own structs use (string, bool, any, map, slice,
+    struct); config/plugin_check.py walks all of them.
+    ``name`` is reflect's Type.String() (``types.IPAM``, ``map[string]bool``), the ``of type T``
+    of Go's error; ``struct_name`` its Name() (``IPAM``), the Struct of a field error.
     """
 
     kind: str
     name: str
-    elem: Optional[GoType] = None
-    fields: Tuple[Tuple[str, GoType], ...] = ()
+    elem: Optional[GoType] = None  # slice / map element
+    fields: Tuple[GoField, ...] = ()  # struct: its JSON fields (embedded structs flattened)
     struct_name: str = ""
+
+
+@dataclass(frozen=True)
+class GoField:
+    """One struct field: its JSON name (the tag, or the Go field name when there is no tag)."""
+
+    name: str
+    type: GoType
+    since: str = ""  # first release of the program whose struct has this field ("" = always)
 
 
 @dataclass
@@ -623,6 +645,38 @@ def fold_key(text: str) -> str:
 
 
 _FOLD_TO_ASCII = {"\u017f": "S", "\u212a": "K"}
+
+
+def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Tuple[Tuple[str, Any], ...]:
+    """The members of ``obj`` that encoding/json decodes into struct field ``field``, in the
+    order it decodes them: every key that case-folds to the field's name (decode.go object:
+    cachedTypeFields' byExactName, else byFoldedName). The last one's value is what the field
+    holds; any of them can raise the decode's (first) type error.
+
+    ``sort_keys``: the object reached the decoder through json.Marshal of a map, which writes
+    each key once, in sorted order (encode.go mapEncoder) - what every plugin object is after
+    libcni (cni@v1.1.2 libcni/conf.go ConfListFromBytes and InjectConf, which
+    api.go buildOneConfig calls before every plugin call). Otherwise the
+    members in document order, duplicates included.
+
+    The exact-name-first lookup only matters for structs with two fields that differ in case
+    alone; none of the structs modelled here has such a pair.
+    """
+    wanted = fold_key(field)
+    ordered = sorted(obj.items()) if sort_keys else members(obj)
+    return tuple((key, value) for key, value in ordered if isinstance(key, str) and fold_key(key) == wanted)
+
+
+def field_key(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Optional[str]:
+    """The key whose value struct field ``field`` ends up with (the last of ``field_members``)."""
+    found = field_members(obj, field, sort_keys)
+    return found[-1][0] if found else None
+
+
+def field_value(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Any:
+    """The value struct field ``field`` ends up with (None when no key reaches it)."""
+    found = field_members(obj, field, sort_keys)
+    return found[-1][1] if found else None
 
 
 class _StructDecoder:
@@ -706,7 +760,7 @@ def _field_maps(gotype: GoType) -> Tuple[Dict[str, GoType], Dict[str, str]]:
     dataclass on every plugin object cost more than the decode itself."""
     cached = _FIELD_MAPS.get(id(gotype))
     if cached is None or cached[0] is not gotype:
-        cached = (gotype, dict(gotype.fields), {fold_key(name): name for name, _ in gotype.fields})
+        cached = (gotype, {f.name: f.type for f in gotype.fields}, {fold_key(f.name): f.name for f in gotype.fields})
         _FIELD_MAPS[id(gotype)] = cached
     return cached[1], cached[2]
 
@@ -720,24 +774,3 @@ def unmarshal(value: Any, gotype: GoType, pointer: str = "", sort_keys: bool = F
     decoder = _StructDecoder(sort_keys)
     decoder.result.value = decoder.decode(value, None, gotype, pointer, "", ())
     return decoder.result
-
-
-def iter_strings(value: Any, pointer: str = "") -> Iterator[Tuple[str, str]]:
-    """(pointer, text) of every key and string value, in document order; iterative."""
-    todo: List[Tuple[str, Any]] = [(pointer, value)]
-    while todo:
-        where, item = todo.pop()
-        if isinstance(item, str):
-            yield where, item
-        elif isinstance(item, list):
-            todo.extend(reversed([(pointer_join(where, i), v) for i, v in enumerate(item)]))
-        elif isinstance(item, dict):
-            children = []
-            for key, child in item.items():
-                member = pointer_join(where, key)
-                children.append((member, key))
-                children.append((member, child))
-            todo.extend(reversed(children))
-
-
-Callback = Callable[[str], None]

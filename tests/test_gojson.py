@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cnidoctor import gojson
-from cnidoctor.gojson import GoSyntaxError, GoType, Locator
+from cnidoctor.gojson import GoField, GoSyntaxError, GoType, Locator
 
 
 def go_error(data: bytes) -> GoSyntaxError:
@@ -192,9 +192,12 @@ NETCONF_LIKE = GoType(
     "struct",
     "types.NetConf",
     fields=(
-        ("type", GoType("string", "string")),
-        ("capabilities", GoType("map", "map[string]bool", elem=GoType("bool", "bool"))),
-        ("ipam", GoType("struct", "types.IPAM", fields=(("type", GoType("string", "string")),), struct_name="IPAM")),
+        GoField("type", GoType("string", "string")),
+        GoField("capabilities", GoType("map", "map[string]bool", elem=GoType("bool", "bool"))),
+        GoField(
+            "ipam",
+            GoType("struct", "types.IPAM", fields=(GoField("type", GoType("string", "string")),), struct_name="IPAM"),
+        ),
     ),
     struct_name="NetConf",
 )
@@ -211,7 +214,8 @@ def test_struct_fields_match_case_insensitively_and_later_wins() -> None:
 def test_struct_fold_includes_kelvin_and_long_s() -> None:
     # fold.go: U+212A KELVIN SIGN folds with k, U+017F LONG S with s.
     result = gojson.unmarshal(
-        {"\u017fype": "x"}, GoType("struct", "T", fields=(("sype", GoType("string", "string")),), struct_name="T")
+        {"\u017fype": "x"},
+        GoType("struct", "T", fields=(GoField("sype", GoType("string", "string")),), struct_name="T"),
     )
     assert result.value == {"sype": "x"}
 
@@ -261,3 +265,46 @@ def test_struct_null_leaves_fields_unchanged_and_first_error_wins() -> None:
     assert result.value["type"] == "a"
     result = gojson.unmarshal({"type": 1, "ipam": 2}, NETCONF_LIKE)
     assert result.error_pointer == "/type"
+
+
+# --- field_members: the one model of which keys fill a struct field ------------------------------
+
+
+def test_field_members_are_every_case_variant_in_document_order() -> None:
+    # The real host-local v1.1.1, fed this ipam object directly (CNI_COMMAND=DEL), fails with
+    # "invalid range set 0: Network 10.0.0.0/31 too small to allocate from": both keys fill
+    # Subnet, the last one in the bytes wins.
+    doc = gojson.decode(b'{"subnet": "10.0.0.0/24", "type": "host-local", "Subnet": "10.0.0.0/31"}').value
+    assert gojson.field_members(doc, "subnet") == (("subnet", "10.0.0.0/24"), ("Subnet", "10.0.0.0/31"))
+    assert gojson.field_key(doc, "subnet") == "Subnet"
+    assert gojson.field_value(doc, "subnet") == "10.0.0.0/31"
+
+
+def test_field_members_keep_repeated_keys_in_document_order() -> None:
+    doc = gojson.decode(b'{"type": "a", "TYPE": "b", "type": "c"}').value
+    assert gojson.field_members(doc, "type") == (("type", "a"), ("TYPE", "b"), ("type", "c"))
+
+
+def test_field_members_after_libcni_are_sorted_and_deduplicated() -> None:
+    # libcni re-marshals every plugin object from a map (keys once, sorted): through the real
+    # libcni 1.1.2 the host-local object above gets 10.0.0.2/24 (differential test, fixture
+    # fields-host-local-subnet-case-variants), because "Subnet" < "subnet".
+    doc = gojson.decode(b'{"subnet": "10.0.0.0/24", "Subnet": "10.0.0.0/31", "subnet": "10.1.0.0/24"}').value
+    assert gojson.field_members(doc, "subnet", sort_keys=True) == (("Subnet", "10.0.0.0/31"), ("subnet", "10.1.0.0/24"))
+    # an exact spelling is not preferred: "rangeStart" < "rangestart", so the variant wins
+    doc = {"rangeStart": "10.0.0.10", "rangestart": "10.9.0.10"}
+    assert gojson.field_key(doc, "rangeStart", sort_keys=True) == "rangestart"
+
+
+def test_field_members_fold_like_go() -> None:
+    doc = {"\u212aey": 1, "key": 2, "kez": 3, "k\u00e9y": 4}
+    assert gojson.field_members(doc, "KEY") == (("\u212aey", 1), ("key", 2))
+    assert gojson.field_value({}, "key") is None and gojson.field_key({}, "key") is None
+
+
+def test_field_members_agree_with_struct_decoding() -> None:
+    for raw in (b'{"TYPE": "a", "type": "b"}', b'{"type": "b", "Type": "a", "tYPE": "c"}', b'{"Type": "a"}'):
+        doc = gojson.decode(raw).value
+        for sort_keys in (False, True):
+            decoded = gojson.unmarshal(doc, NETCONF_LIKE, sort_keys=sort_keys).value
+            assert decoded["type"] == gojson.field_value(doc, "type", sort_keys), (raw, sort_keys)

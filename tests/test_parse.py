@@ -1,6 +1,6 @@
 """parse: libcni ConfListFromBytes / ConfFromBytes + ConfListFromConf modelled on bytes.
 
-Expected load errors are libcni's texts (cni-facts.md §3.2 #1-#12, cni@v1.1.2 libcni/conf.go)
+Expected load errors are libcni's texts (cni@v1.1.2 libcni/conf.go ConfListFromBytes :70-113, ConfFromBytes)
 and Go's (%T names, UnmarshalTypeError); codes follow docs/design.md's allocation.
 """
 

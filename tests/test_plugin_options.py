@@ -406,3 +406,32 @@ def test_host_local_gateway_outside_the_subnet_is_accepted() -> None:
 
     ipam = {"type": "host-local", "ranges": [[{"subnet": "10.1.2.0/24", "gateway": "10.1.3.1"}]]}
     assert list(host_local_range_problems(ipam, "ipam")) == []
+
+
+@pytest.mark.parametrize(
+    "ipam, path, texts",
+    [
+        # Through libcni 1.1.2 + plugins 1.1.1 (fixture fields-host-local-subnet-case-variants):
+        # keys re-marshalled sorted, "Subnet" < "subnet", so /24 is decoded last: ADD succeeds.
+        ({"subnet": "10.0.0.0/24", "Subnet": "10.0.0.0/31"}, None, []),
+        # values swapped: /31 is decoded last (host-local's own text, range.go Canonicalize)
+        (
+            {"Subnet": "10.0.0.0/24", "subnet": "10.0.0.0/31"},
+            ("ipam", "subnet"),
+            ["invalid range set 0: Network 10.0.0.0/31 too small to allocate from"],
+        ),
+        # "rangeStart" < "rangestart": the variant wins over the exact spelling (fixture
+        # fields-host-local-sorted-variant-wins, same text from libcni 1.1.2 + host-local 1.1.1)
+        (
+            {"subnet": "10.0.0.0/24", "rangeStart": "10.0.0.10", "rangestart": "10.9.0.10"},
+            ("ipam", "rangestart"),
+            ["invalid range set 0: RangeStart 10.9.0.10 not in network 10.0.0.0/24"],
+        ),
+    ],
+)
+def test_host_local_reads_case_variants_in_libcni_order(ipam: dict, path: Optional[tuple], texts: list) -> None:
+    from cnidoctor.config.plugin_check import host_local_range_problems
+
+    problems = list(host_local_range_problems(dict(ipam, type="host-local"), "ipam"))
+    assert [p.text for p in problems] == texts
+    assert [p.path for p in problems] == ([path] if path else [])

@@ -320,3 +320,28 @@ def test_runtime_errors_are_the_fact_base_texts() -> None:
             continue
         for text in rule.runtime_errors:
             assert text in facts, text  # exact texts from cni-facts §3
+
+
+@pytest.mark.parametrize(
+    "plugin, where",
+    [
+        # every member that folds to ipMasq is decoded, so the string fails bridge whichever
+        # comes last (real bridge 1.1.1, both orders, and libcni 1.1.2: fixture
+        # fields-bridge-ipmasq-case-variants)
+        ({"type": "bridge", "ipMasq": True, "IPMASQ": "x"}, "/plugins/0/IPMASQ"),
+        ({"type": "bridge", "IPMASQ": "x", "ipMasq": True}, "/plugins/0/IPMASQ"),
+        # the exact spelling is the one replaced here ("ipMasq" < "ipmasq" after libcni's sort)
+        ({"type": "bridge", "ipmasq": True, "ipMasq": "x"}, "/plugins/0/ipMasq"),
+    ],
+)
+def test_every_case_variant_of_a_field_can_fail_the_decode(plugin: Dict[str, Any], where: str) -> None:
+    (finding,) = V.validate(parsed(bridge_list("1.0.0", plugin)))
+    assert (finding.code, finding.pointer) == ("CNI201", where)
+    assert finding.predicts == (
+        'plugin type="bridge" failed (add): failed to load netconf: json: cannot unmarshal string '
+        "into Go struct field NetConf.ipMasq of type bool"
+    )
+
+
+def test_case_variants_of_the_right_type_are_quiet() -> None:
+    assert keys(bridge_list("1.0.0", {"type": "bridge", "ipMasq": True, "IPMASQ": False})) == []

@@ -10,24 +10,23 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional, Sequence
 
 from ..gofmt import go_quote
+from ..gojson import field_key, field_value
 from ..model import ParsedFile, PluginConf
 
 
-def go_key(mapping: Mapping[str, Any], name: str) -> Optional[str]:
-    """The key encoding/json would decode into struct field ``name``: the last key that matches
-    case-insensitively (an exact match is one of them)."""
-    found = None
-    wanted = name.lower()
-    for key in mapping:
-        if isinstance(key, str) and key.lower() == wanted:
-            found = key
-    return found
+def go_key(mapping: Mapping[str, Any], name: str, sort_keys: bool = True) -> Optional[str]:
+    """The key whose value encoding/json leaves in struct field ``name`` (gojson.field_key).
+
+    ``sort_keys`` (the default) reads a plugin object as libcni hands it to every reader after
+    loading: re-marshalled from a map, keys sorted (cni@v1.1.2 libcni/conf.go ConfListFromBytes,
+    InjectConf). Pass False for a ``.conf`` file's own top level, which ConfFromBytes decodes
+    from the file's bytes (conf.go:44-52), in document order."""
+    return field_key(mapping, name, sort_keys)
 
 
 def plugin_description(plugin: PluginConf) -> str:
     """libcni pluginDescription: type="X" plus name="N" when the plugin object has its own name."""
-    name_key = go_key(plugin.raw, "name")
-    name = plugin.raw.get(name_key) if name_key else None
+    name = field_value(plugin.raw, "name", sort_keys=True)
     out = f"type={go_quote(plugin.type or '')}"
     if isinstance(name, str) and name:
         out += f" name={go_quote(name)}"
@@ -39,8 +38,7 @@ def capabilities_of(plugin: PluginConf) -> Mapping[str, Any]:
     the fallback, matched like Go's struct field)."""
     if plugin.capabilities:
         return plugin.capabilities
-    key = go_key(plugin.raw, "capabilities")
-    value = plugin.raw.get(key) if key else None
+    value = field_value(plugin.raw, "capabilities", sort_keys=True)
     return value if isinstance(value, dict) else {}
 
 
@@ -48,12 +46,10 @@ def ipam_type_of(plugin: PluginConf) -> Optional[str]:
     """``ipam.type`` as libcni's IPAM struct reads it (parse fills ``PluginConf.ipam_type``)."""
     if plugin.ipam_type:
         return plugin.ipam_type
-    key = go_key(plugin.raw, "ipam")
-    ipam = plugin.raw.get(key) if key else None
+    ipam = field_value(plugin.raw, "ipam", sort_keys=True)
     if not isinstance(ipam, dict):
         return None
-    type_key = go_key(ipam, "type")
-    value = ipam.get(type_key) if type_key else None
+    value = field_value(ipam, "type", sort_keys=True)
     return value if isinstance(value, str) and value else None
 
 

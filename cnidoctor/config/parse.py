@@ -5,7 +5,7 @@
   keys with exact case, then json.Marshal every plugin (sorted keys) and decode it into libcni's
   ``NetConf`` struct (case-insensitive fields) with ``ConfFromBytes``.
 * ``.conf`` / ``.json``: ``ConfFromBytes`` (conf.go:44-52) then ``ConfListFromConf``, which
-  builds the list from the object's own name/cniVersion (cni-facts.md §1.8, §4.1).
+  builds the list from the object's own name/cniVersion (cni@v1.1.2 libcni/conf.go ConfListFromConf).
 
 A file libcni rejects gets exactly one error finding (no cascade) and ``network=None``;
 ``load_error`` is libcni's exact text. An unrendered template gets exactly one CNI108 and
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import gojson
-from ..gojson import GoType, Locator
+from ..gojson import GoField, GoType, Locator
 from ..model import Candidate, Finding, NetworkList, ParsedFile, PluginConf, Rule
 from ..rules import syntax as R
 
@@ -29,36 +29,36 @@ __all__ = ["LIST_KEYS", "NETCONF", "find_template", "parse"]
 # libcni pkg/types/types.go NetConf (cni@v1.1.2 :60-71; PluginConf with the NetConf alias in
 # cni@v1.3.0 :62-80; ValidAttachments since v1.2.0). Only these keys are decoded by libcni.
 _STRING = GoType("string", "string")
-_IPAM = GoType("struct", "types.IPAM", fields=(("type", _STRING),), struct_name="IPAM")
+_IPAM = GoType("struct", "types.IPAM", fields=(GoField("type", _STRING),), struct_name="IPAM")
 _DNS = GoType(
     "struct",
     "types.DNS",
     fields=(
-        ("nameservers", GoType("slice", "[]string", elem=_STRING)),
-        ("domain", _STRING),
-        ("search", GoType("slice", "[]string", elem=_STRING)),
-        ("options", GoType("slice", "[]string", elem=_STRING)),
+        GoField("nameservers", GoType("slice", "[]string", elem=_STRING)),
+        GoField("domain", _STRING),
+        GoField("search", GoType("slice", "[]string", elem=_STRING)),
+        GoField("options", GoType("slice", "[]string", elem=_STRING)),
     ),
     struct_name="DNS",
 )
 _ATTACHMENT = GoType(
     "struct",
     "types.GCAttachment",
-    fields=(("containerID", _STRING), ("ifname", _STRING)),
+    fields=(GoField("containerID", _STRING), GoField("ifname", _STRING)),
     struct_name="GCAttachment",
 )
 NETCONF = GoType(
     "struct",
     "types.NetConf",
     fields=(
-        ("cniVersion", _STRING),
-        ("name", _STRING),
-        ("type", _STRING),
-        ("capabilities", GoType("map", "map[string]bool", elem=GoType("bool", "bool"))),
-        ("ipam", _IPAM),
-        ("dns", _DNS),
-        ("prevResult", GoType("map", "map[string]interface {}", elem=GoType("any", "interface {}"))),
-        ("cni.dev/valid-attachments", GoType("slice", "[]types.GCAttachment", elem=_ATTACHMENT)),
+        GoField("cniVersion", _STRING),
+        GoField("name", _STRING),
+        GoField("type", _STRING),
+        GoField("capabilities", GoType("map", "map[string]bool", elem=GoType("bool", "bool"))),
+        GoField("ipam", _IPAM),
+        GoField("dns", _DNS),
+        GoField("prevResult", GoType("map", "map[string]interface {}", elem=GoType("any", "interface {}"))),
+        GoField("cni.dev/valid-attachments", GoType("slice", "[]types.GCAttachment", elem=_ATTACHMENT)),
     ),
     struct_name="NetConf",
 )
@@ -172,7 +172,8 @@ def _syntax_failure(file: _File, err: gojson.GoSyntaxError, template: Optional[T
 
 
 def _classify(data: bytes, err: gojson.GoSyntaxError) -> Tuple[Rule, str]:
-    """The most specific rule for a syntax error (scanner.go texts, cni-facts.md §3.2 #12)."""
+    """The most specific rule for a syntax error (go/src/encoding/json/scanner.go texts, wrapped by
+    cni@v1.1.2 libcni/conf.go ConfListFromBytes as ``error parsing configuration list: ...``)."""
     at, rest = err.offset, data[err.offset :]
     message = err.message
     if at == 0 and data.startswith(gojson.BOM):
@@ -340,7 +341,8 @@ def _load_list(file: _File, decoded: gojson.Decoded) -> Tuple[Optional[NetworkLi
 
 
 def _list_keys_failure(doc: Mapping[str, Any]) -> Optional[_Failure]:
-    """name and cniVersion as ConfListFromBytes reads them (cni-facts.md §3.2 #1-#3)."""
+    """name and cniVersion as ConfListFromBytes reads them (cni@v1.1.2 libcni/conf.go:70-84:
+    ``no name``, ``invalid name type %T``, ``invalid cniVersion type %T``)."""
     if "name" not in doc:
         variant = _case_variant(doc, "name")
         detail = (
@@ -374,7 +376,8 @@ def _unquoted(value: Any) -> str:
 
 
 def _plugins_failure(doc: Mapping[str, Any]) -> Optional[_Failure]:
-    """The plugins key (cni-facts.md §3.2 #4, #7, #8)."""
+    """The plugins key (cni@v1.1.2 libcni/conf.go:104-113: ``no 'plugins' key``,
+    ``invalid 'plugins' type %T``, ``no plugins in list``)."""
     if "plugins" not in doc:
         text = LIST_PREFIX + "no 'plugins' key"
         v13 = (
@@ -408,8 +411,8 @@ def _plugins_failure(doc: Mapping[str, Any]) -> Optional[_Failure]:
 
 
 def _case_variant(doc: Mapping[str, Any], key: str) -> Optional[str]:
-    folded = gojson.fold_key(key)
-    return next((k for k in doc if k != key and gojson.fold_key(k) == folded), None)
+    """A key a Go struct field ``key`` would take but libcni's exact-case map lookup does not."""
+    return next((k for k, _ in gojson.field_members(doc, key) if k != key), None)
 
 
 def _load_plugin(file: _File, raw: Any, index: int) -> Tuple[Optional[PluginConf], Optional[_Failure]]:

@@ -24,12 +24,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from ..gojson import GoField, GoType, field_key
 from ..gojson import fold_key as go_fold
 from ..gojson import pointer as json_pointer
 from ..model import Finding, PluginConf
 from ..rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
 from .netconf import did_you_mean, plugin_description
-from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, Field, GoType, PluginSpec
+from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, PluginSpec
 from .schemas import any_version_list_keys
 
 PathPart = Union[str, int]
@@ -47,7 +48,7 @@ class Problem:
     candidates: Tuple[str, ...] = ()  # unknown: the struct's field names
 
 
-def check(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) -> List[Finding]:
+def reference_plugin_findings(path: str, plugins: Sequence[PluginConf], spec_keys: Sequence[str]) -> List[Finding]:
     """CNI204/CNI205 findings for the reference plugins of one loadable file."""
     skipped = _skipped_keys(tuple(spec_keys))
     out: List[Finding] = []
@@ -138,10 +139,10 @@ def _skipped_keys(spec_keys: Tuple[str, ...]) -> FrozenSet[str]:
 
 _IPAM_SKIPPED = frozenset({go_fold("type")})
 _NOTHING: FrozenSet[str] = frozenset()
-_FIELD_MAPS: Dict[int, Tuple[Dict[str, Field], Dict[str, Field]]] = {}
+_FIELD_MAPS: Dict[int, Tuple[Dict[str, GoField], Dict[str, GoField]]] = {}
 
 
-def field_maps(struct: GoType) -> Tuple[Dict[str, Field], Dict[str, Field]]:
+def field_maps(struct: GoType) -> Tuple[Dict[str, GoField], Dict[str, GoField]]:
     """({json name: field}, {folded name: field}) of a struct, built once per table entry."""
     maps = _FIELD_MAPS.get(id(struct))
     if maps is None:
@@ -151,12 +152,9 @@ def field_maps(struct: GoType) -> Tuple[Dict[str, Field], Dict[str, Field]]:
 
 
 def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
-    """The key Go decodes into ``field`` (exact spelling first, else the last case variant)."""
-    if field in obj:
-        return field
-    folded = go_fold(field)
-    found = [k for k in obj if go_fold(k) == folded]
-    return found[-1] if found else None
+    """The key whose value the plugin's struct field ends up with: the plugin reads its stdin
+    as libcni re-marshalled it, keys sorted (gojson.field_members)."""
+    return field_key(obj, field, sort_keys=True)
 
 
 # --- walking a value as encoding/json decodes it -------------------------------------------
@@ -175,7 +173,7 @@ def walk_object(
         if field is None:
             yield Problem(path + (key,), "unknown", "", candidates=tuple(exact))
             continue
-        yield from walk(value, field.type, path + (key,), struct.struct, fields + (field.name,))
+        yield from walk(value, field.type, path + (key,), struct.struct_name, fields + (field.name,))
 
 
 def walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...]) -> Iterator[Problem]:
@@ -190,7 +188,7 @@ def walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...
     if kind == "struct":
         if isinstance(value, dict):
             inner = walk_object(value, go, path, fields, _NOTHING)
-            yield from (p if go.struct != "Route" else _inexact(p) for p in inner)
+            yield from (p if go.struct_name != "Route" else _inexact(p) for p in inner)
         else:
             yield _decode(value, go, path, struct, fields)
     elif kind in ("slice", "map"):
@@ -347,8 +345,8 @@ def unknown_finding(
 
 
 def _has_field(struct: GoType, key: str) -> bool:
-    lowered = key.lower()
-    return any(fld.name.lower() == lowered for fld in struct.fields)
+    folded = go_fold(key)
+    return any(go_fold(fld.name) == folded for fld in struct.fields)
 
 
 def invalid_finding(
@@ -372,4 +370,4 @@ def libcni_prefix(plugin: PluginConf) -> str:
     return f"plugin {plugin_description(plugin)} failed (add): "
 
 
-__all__ = ["check", "is_go_cidr", "is_go_ip", "walk"]
+__all__ = ["is_go_cidr", "is_go_ip", "reference_plugin_findings", "walk"]

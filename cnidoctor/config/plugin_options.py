@@ -11,7 +11,7 @@ type, capabilities, ipam, dns, prevResult, args, runtimeConfig, cni.dev/*) and t
 their types. Only these reference plugin types are described: other vendors reuse option names
 with other types (aws-cni's string ``mtu``), so nothing here applies to them.
 
-Go type names (``GoType.name``) are spelled as Go prints them in
+Go type names (``gojson.GoType.name``) are spelled as Go prints them in
 ``json: cannot unmarshal X into Go struct field S.f of type T`` (checked against the real
 /usr/lib/cni binaries: e.g. ``net.IP``, ``main.Address``, ``uint64``, ``map[string]interface {}``).
 """
@@ -21,37 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional, Tuple
 
-# GoType.kind values. "cidr" is cni's types.IPNet (UnmarshalJSON: a JSON string, then
-# net.ParseCIDR; null reaches ParseCIDR("") and fails); "ip" is net.IP (UnmarshalText:
-# "" means nil, anything else must parse); "static-cidr" is the static plugin's
-# Address.address string, parsed with net.ParseCIDR after decoding.
-KINDS = frozenset(
-    {"string", "bool", "int", "uint", "float", "ip", "cidr", "static-cidr", "struct", "slice", "map", "any"}
-)
+from ..gojson import GoField, GoType
 
 INT_RANGES: Mapping[str, Tuple[int, int]] = {
     "int": (-(2**63), 2**63 - 1),  # Go int on the 64-bit builds the distributions ship
     "uint32": (0, 2**32 - 1),
     "uint64": (0, 2**64 - 1),
 }
-
-
-@dataclass(frozen=True)
-class GoType:
-    """A Go type as encoding/json decodes into it."""
-
-    kind: str
-    name: str  # as %v of reflect.Type prints it (the `of type T` of Go's error)
-    fields: Tuple[Field, ...] = ()  # struct: its JSON fields (embedded structs flattened)
-    elem: Optional[GoType] = None  # slice / map element
-    struct: str = ""  # struct: the name Go's error puts before the field path
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str  # the JSON name (tag, or the Go field name when there is no tag)
-    type: GoType
-    since: str = ""  # first plugins release with this field ("" = v1.1.1 or earlier)
 
 
 @dataclass(frozen=True)
@@ -79,16 +55,16 @@ UINT32 = _t("uint", "uint32")
 UINT64 = _t("uint", "uint64")
 IP = _t("ip", "net.IP")
 CIDR = _t("cidr", "string")  # a non-string fails inside types.IPNet.UnmarshalJSON decoding a string
-ANY_MAP = _t("any", "map[string]interface {}")
 STRINGS = GoType("slice", "[]string", elem=STRING)
 
 
-def struct(struct_name: str, go_name: str, *fields: Field) -> GoType:
-    return GoType("struct", go_name, fields=tuple(fields), struct=struct_name)
+def struct(struct_name: str, go_name: str, *fields: GoField) -> GoType:
+    return GoType("struct", go_name, fields=tuple(fields), struct_name=struct_name)
 
 
-def f(name: str, type_: GoType, since: str = "") -> Field:
-    return Field(name, type_, since)
+def f(name: str, type_: GoType, since: str = "") -> GoField:
+    """A field; ``since``: the first plugins release whose struct has it ("" = v1.1.1 or earlier)."""
+    return GoField(name, type_, since)
 
 
 # --- main plugins ---------------------------------------------------------------------------
@@ -360,4 +336,4 @@ IPAM_PLUGINS: Mapping[str, PluginSpec] = {
 # and typed per plugin above).
 IPAM_SPEC_KEYS = ("type",)
 
-__all__ = ["INT_RANGES", "IPAM_PLUGINS", "IPAM_SPEC_KEYS", "PLUGINS", "Field", "GoType", "PluginSpec"]
+__all__ = ["INT_RANGES", "IPAM_PLUGINS", "IPAM_SPEC_KEYS", "PLUGINS", "PluginSpec"]

@@ -22,12 +22,26 @@ from __future__ import annotations
 import fnmatch
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..gofmt import json_kind as go_json_kind
-from ..gojson import escape_token, pointer
+from ..gojson import escape_token, field_key, field_members, pointer, pointer_join
 from ..gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
 from ..model import Finding, ParsedFile
 from ..rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
@@ -63,11 +77,38 @@ def spec_findings(
     findings: List[Finding] = []
     if kind == "conflist":
         findings.extend(unknown_list_keys(parsed.path, document, version))
+    findings.extend(schema_findings_of(parsed.path, document, kind, version))
+    findings.extend(replaced_member_findings(parsed.path, document, kind, version, findings))
+    return findings
+
+
+def schema_findings_of(path: str, document: Mapping[str, Any], kind: str, version: str) -> List[Finding]:
+    """CNI201/CNI203 for the values Go leaves in the fields (the last member of each)."""
     instance, renames = prepare(document, kind, version)
     if schemas.quick_check(kind, version)(instance):
-        return findings  # provably what jsonschema would say: no schema error at all
-    findings.extend(schema_findings(parsed.path, instance, renames, kind, version))
-    return findings
+        return []  # provably what jsonschema would say: no schema error at all
+    return schema_findings(path, instance, renames, kind, version)
+
+
+def replaced_member_findings(
+    path: str, document: Mapping[str, Any], kind: str, version: str, found: Sequence[Finding]
+) -> List[Finding]:
+    """CNI201/CNI203 for members Go decodes and then overwrites with a later case variant.
+
+    encoding/json decodes every member that folds to a field, so `"ipMasq": true, "IPMASQ":
+    "x"` fails bridge although the kept value is fine (gojson.field_members; checked on the
+    real plugins v1.1.1). Each such member is validated in a copy of the document from which
+    the members after it are removed; only what that copy says about the member is kept.
+    """
+    seen = {(f.pointer, f.code) for f in found}
+    out: List[Finding] = []
+    for member, variant in replaced_member_variants(document, kind):
+        for finding in schema_findings_of(path, variant, kind, version):
+            inside = finding.pointer == member or finding.pointer.startswith(member + "/")
+            if inside and (finding.pointer, finding.code) not in seen:
+                seen.add((finding.pointer, finding.code))
+                out.append(finding)
+    return out
 
 
 def plugin_option_findings(parsed: ParsedFile, spec_level: Sequence[Finding]) -> List[Finding]:
@@ -79,7 +120,7 @@ def plugin_option_findings(parsed: ParsedFile, spec_level: Sequence[Finding]) ->
     """
 
     assert parsed.network is not None
-    found = plugin_check.check(parsed.path, parsed.network.plugins, PLUGIN_FIELDS)
+    found = plugin_check.reference_plugin_findings(parsed.path, parsed.network.plugins, PLUGIN_FIELDS)
     if not found or not spec_level:
         return found
     taken = [f.pointer for f in spec_level if f.pointer]
@@ -91,8 +132,10 @@ def plugin_option_findings(parsed: ParsedFile, spec_level: Sequence[Finding]) ->
 # Go's encoding/json matches JSON keys to struct fields case-insensitively, and libcni (and the
 # plugins) decode every plugin object into a struct (cni@v1.3.0 pkg/types/types.go PluginConf,
 # IPAM, DNS; plugins' own NetConf for ipMasq/args/runtimeConfig). So the Windows spelling
-# `"DNS": {"Nameservers": [...]}` reaches the typed `dns` field: we rename such keys to their
-# canonical spelling before validating, and map error paths back to the original spelling.
+# `"DNS": {"Nameservers": [...]}` reaches the typed `dns` field: the member Go keeps (the last
+# one of gojson.field_members, keys sorted as libcni re-marshals them) is validated under the
+# canonical name and error paths are mapped back to its spelling; the members it overwrites
+# are validated too (replaced_member_findings), since each of them is decoded.
 # The *list* level is read with map lookups (libcni/conf.go NetworkConfFromBytes) and is
 # case-sensitive: it is never renamed.
 PLUGIN_FIELDS = (
@@ -117,24 +160,13 @@ ROUTE_FIELDS = ("dst", "gw")  # cni pkg/types Route{Dst, GW}, as host-local/stat
 ATTACHMENT_FIELDS = ("containerID", "ifname")
 
 
-@functools.cache
-def _folded_fields(fields: Tuple[str, ...]) -> Dict[str, str]:
-    return {go_fold(f): f for f in fields}
-
-
 def canonical_keys(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Dict[str, str]:
-    """{canonical: original} for keys that reach ``fields`` only through case-folding.
-
-    An exact spelling always wins; among several folded spellings the last one (in document
-    order) is taken, as Go's decoder assigns keys in order.
-    """
-    folded = _folded_fields(fields)
+    """{field: key} for fields whose value Go takes from a key spelt differently: the last of
+    the field's members as the plugin reads the object, keys sorted (gojson.field_members)."""
     out: Dict[str, str] = {}
-    for key in obj:
-        if key in fields:
-            continue
-        field = folded.get(go_fold(key))
-        if field is not None and field not in obj:
+    for field in fields:
+        key = field_key(obj, field, sort_keys=True)
+        if key is not None and key != field:
             out[field] = key
     return out
 
@@ -144,10 +176,57 @@ def _renamed(obj: Mapping[str, Any], fields: Tuple[str, ...], path: Path, rename
     if not mapping:
         return dict(obj)
     renames[path] = mapping
-    originals = set(mapping.values())
-    out = {k: v for k, v in obj.items() if k not in originals}
+    replaced = {key for field in mapping for key, _ in field_members(obj, field)}
+    out = {k: v for k, v in obj.items() if k not in replaced}
     out.update({field: obj[original] for field, original in mapping.items()})
     return out
+
+
+def replaced_member_variants(document: Mapping[str, Any], kind: str) -> Iterator[Tuple[str, Dict[str, Any]]]:
+    """(pointer of a replaced member, a copy of ``document`` in which it is the last one)."""
+    if kind == "plugin":
+        yield from _plugin_variants(document, "", lambda plugin: dict(plugin))
+        return
+    plugins = document.get("plugins")
+    for index, plugin in enumerate(plugins if isinstance(plugins, list) else []):
+        if isinstance(plugin, dict):
+            yield from _plugin_variants(plugin, f"/plugins/{index}", _in_list(document, index))
+
+
+def _in_list(document: Mapping[str, Any], index: int) -> Callable[[Dict[str, Any]], Dict[str, Any]]:
+    def rebuild(plugin: Dict[str, Any]) -> Dict[str, Any]:
+        plugins = list(document["plugins"])
+        plugins[index] = plugin
+        return {**document, "plugins": plugins}
+
+    return rebuild
+
+
+def _plugin_variants(
+    plugin: Mapping[str, Any], base: str, rebuild: Callable[[Dict[str, Any]], Dict[str, Any]]
+) -> Iterator[Tuple[str, Dict[str, Any]]]:
+    for key, later in _replaced_members(plugin, PLUGIN_FIELDS):
+        yield pointer_join(base, key), rebuild(_without(plugin, later))
+    for field, nested in NESTED_FIELDS.items():
+        outer = field_key(plugin, field, sort_keys=True)
+        inner = plugin.get(outer) if outer is not None else None
+        if outer is None or not isinstance(inner, dict):
+            continue
+        for key, later in _replaced_members(inner, nested):
+            where = pointer_join(pointer_join(base, outer), key)
+            yield where, rebuild({**plugin, outer: _without(inner, later)})
+
+
+def _replaced_members(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Iterator[Tuple[str, Tuple[str, ...]]]:
+    """(key, the keys decoded after it) for each member a later case variant overwrites."""
+    for field in fields:
+        keys = [key for key, _ in field_members(obj, field, sort_keys=True)]
+        for index, key in enumerate(keys[:-1]):
+            yield key, tuple(keys[index + 1 :])
+
+
+def _without(obj: Mapping[str, Any], keys: Tuple[str, ...]) -> Dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in keys}
 
 
 def normalise_plugin(obj: Any, path: Path, renames: Renames) -> Any:

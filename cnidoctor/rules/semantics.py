@@ -471,7 +471,7 @@ def add_error(plugin: PluginConf, text: str) -> str:
 
 def _top_key_pointer(parsed: ParsedFile, name: str) -> str:
     doc = _doc(parsed)
-    key = name if _is_list(parsed) else go_key(doc, name)
+    key = name if _is_list(parsed) else go_key(doc, name, sort_keys=False)
     return "/" + escape_pointer(key) if key is not None and key in doc else ""
 
 
@@ -948,8 +948,8 @@ def _check_hybrid(parsed: ParsedFile) -> Iterator[Finding]:
             "/type",
             f'top-level "type": {doc["type"]!r} is ignored: a .conflist runs only its plugins list',
         )
-    elif not _is_list(parsed) and go_key(doc, "plugins") is not None:
-        key = go_key(doc, "plugins") or "plugins"
+    elif not _is_list(parsed) and go_key(doc, "plugins", sort_keys=False) is not None:
+        key = go_key(doc, "plugins", sort_keys=False) or "plugins"
         yield HYBRID_LIST.at(
             parsed.path,
             "/" + escape_pointer(key),
