@@ -44,7 +44,7 @@ class Rule:
     """One entry of the catalog. The catalog is the documentation (``cnidoctor rules``/``explain``).
 
     ``code`` is permanent and never reused. ``runtime_errors`` are the exact texts the runtime
-    prints when this problem bites (from cni-facts.md §3); explain matches them back to the rule.
+    prints when this problem bites (from containernetworking/cni:libcni@v1.3.0; containernetworking/cni:pkg/skel/skel.go@v1.3.0); explain matches them back to the rule.
     """
 
     code: str

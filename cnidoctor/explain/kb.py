@@ -1,7 +1,7 @@
 """The knowledge base: ``kb.json`` loaded into typed records, compiled once, on first use.
 
-``kb.json`` is the one reviewable place that says, for every runtime error family (cni-facts.md
-§3, ecosystem-anchors.md §4): its patterns, who prints it, its causes (most likely first, each
+``kb.json`` is the one reviewable place that says, for every runtime error family (the texts libcni, the
+plugins and the runtimes print, cited per entry): its patterns, who prints it, its causes (most likely first, each
 with the rule codes it corresponds to and an optional condition on the extracted variables), the
 fix and the runtime releases concerned. Nothing about a particular error lives in code.
 """

@@ -1,6 +1,6 @@
 """SARIF 2.1.0 reporter, shaped for GitHub code scanning.
 
-What GitHub needs (docs "SARIF support for code scanning"; ecosystem-anchors §2.1):
+What GitHub needs (docs "SARIF support for code scanning"):
 ``tool.driver.name`` and ``rules[]`` with id/shortDescription/fullDescription/help; results with a
 stable ``ruleId``, ``message.text`` and one physical location whose ``artifactLocation.uri`` is
 relative to the repository root and whose ``region`` has ``startLine`` (Microsoft's validator rule

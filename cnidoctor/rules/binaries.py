@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FIND_GO = "cni@v1.1.2 pkg/invoke/find.go:25-49 (FindInPath)"
 RAW_EXEC_GO = "cni@v0.8.0 pkg/invoke/raw_exec.go:72-84 (pluginErr wraps exec errors)"
-FACTS_LOOKUP = "cni-facts.md §5 (plugin binary lookup), §10.8 (measured)"
+LOOKUP_ORDER = "containernetworking/cni:pkg/invoke/find.go@v1.3.0 (dirs in order, first regular file wins; the exec bit is not checked)"
 
 PLUGIN_NOT_FOUND = Rule(
     code="CNI401",
@@ -43,7 +43,7 @@ PLUGIN_NOT_FOUND = Rule(
         "`bin_dir`/`bin_dirs`, CRI-O `plugin_dirs`), or correct the `type`."
     ),
     runtime_errors=('failed to find plugin "X" in path [d1 d2]',),
-    references=(FIND_GO, FACTS_LOOKUP, "cni-facts.md §3.2 #17, §8 #21, #27"),
+    references=(FIND_GO, LOOKUP_ORDER),
 )
 
 PLUGIN_SHADOWED = Rule(
@@ -60,7 +60,7 @@ PLUGIN_SHADOWED = Rule(
     example="--bin-dir /opt/cni/bin --bin-dir /usr/lib/cni   # bridge in both",
     fix="Keep one copy: remove the stale one, or order the bin dirs so that the intended copy comes first.",
     runtime_errors=(),
-    references=(FIND_GO, "cni-facts.md §8 #22"),
+    references=(FIND_GO, "containernetworking/cni:pkg/invoke/find.go@v1.3.0 (FindInPath)"),
 )
 
 PLUGIN_NOT_REGULAR = Rule(
@@ -78,7 +78,7 @@ PLUGIN_NOT_REGULAR = Rule(
     example="/opt/cni/bin/bridge -> /usr/libexec/cni/bridge   (target removed)",
     fix="Replace the entry with the plugin binary, or fix the symlink target.",
     runtime_errors=('failed to find plugin "X" in path [d1 d2]',),
-    references=(FIND_GO, FACTS_LOOKUP, "cni-facts.md §8 #23"),
+    references=(FIND_GO, LOOKUP_ORDER),
 )
 
 PLUGIN_NOT_EXECUTABLE = Rule(
@@ -88,8 +88,8 @@ PLUGIN_NOT_EXECUTABLE = Rule(
     summary="The plugin file has no execute bit, or lives on a noexec mount",
     meaning=(
         "FindInPath does not check the execute bit: the first regular file wins even when it "
-        "cannot be executed, and libcni does not fall back to later dirs (measured, cni-facts "
-        "§10.8). execve then fails with EACCES even for root. The same happens for a bin dir on a "
+        "cannot be executed, and libcni does not fall back to later dirs (measured, "
+        "containernetworking/cni:pkg/invoke/find.go@v1.3.0; containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2)). execve then fails with EACCES even for root. The same happens for a bin dir on a "
         "filesystem mounted `noexec` (some hardened images mount /opt or /var that way). libcni "
         ">= v0.8.0 prints the error with the prefix `netplugin failed with no error message: `; "
         'v0.7.x prints the bare `fork/exec` text; libcni >= v1.0 adds `plugin type="X" failed '
@@ -101,7 +101,7 @@ PLUGIN_NOT_EXECUTABLE = Rule(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: permission denied",
         "fork/exec /opt/cni/bin/X: permission denied",
     ),
-    references=(RAW_EXEC_GO, FACTS_LOOKUP, "cni-facts.md §3.2 #20, §8 #24"),
+    references=(RAW_EXEC_GO, LOOKUP_ORDER, "containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0"),
 )
 
 WRONG_ARCHITECTURE = Rule(
@@ -122,7 +122,10 @@ WRONG_ARCHITECTURE = Rule(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: exec format error",
         "fork/exec /opt/cni/bin/X: exec format error",
     ),
-    references=("cni-facts.md §3.2 #21, §8 #25, §10.8", "execve(2) ENOEXEC"),
+    references=(
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2) ENOEXEC; containernetworking/cni:pkg/invoke/find.go@v1.3.0; execve(2)",
+        "execve(2) ENOEXEC",
+    ),
 )
 
 MISSING_INTERPRETER_OR_LOADER = Rule(
@@ -147,7 +150,10 @@ MISSING_INTERPRETER_OR_LOADER = Rule(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: no such file or directory",
         "fork/exec /opt/cni/bin/X: no such file or directory",
     ),
-    references=("cni-facts.md §3.2 #22, §8 #26, §10.8", "execve(2) ENOENT, binfmt_script"),
+    references=(
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2) ENOENT; containernetworking/cni:pkg/invoke/find.go@v1.3.0; execve(2)",
+        "execve(2) ENOENT, binfmt_script",
+    ),
 )
 
 UNKNOWN_EXECUTABLE_FORMAT = Rule(
@@ -167,7 +173,10 @@ UNKNOWN_EXECUTABLE_FORMAT = Rule(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: exec format error",
         "fork/exec /opt/cni/bin/X: exec format error",
     ),
-    references=("cni-facts.md §3.2 #21, §8 #25, §10.8", "execve(2) ENOEXEC"),
+    references=(
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2) ENOEXEC; containernetworking/cni:pkg/invoke/find.go@v1.3.0; execve(2)",
+        "execve(2) ENOEXEC",
+    ),
 )
 
 BIN_DIR_MISSING = Rule(
@@ -184,7 +193,7 @@ BIN_DIR_MISSING = Rule(
     example='containerd bin_dir = "/opt/cni/bin" but the distro package installed to /usr/lib/cni',
     fix="Create/populate the directory or configure the runtime with the directory that holds the plugins.",
     runtime_errors=(),
-    references=(FIND_GO, FACTS_LOOKUP),
+    references=(FIND_GO, LOOKUP_ORDER),
 )
 
 MIXED_PLUGIN_GENERATIONS = Rule(
@@ -202,7 +211,10 @@ MIXED_PLUGIN_GENERATIONS = Rule(
     example="/opt/cni/bin/bridge replies 1.0.0, /opt/cni/bin/portmap replies 0.4.0",
     fix="Reinstall one complete plugins release into the directory (all binaries from the same tarball).",
     runtime_errors=('incompatible CNI versions; config is "X", plugin supports [...]',),
-    references=("cni-facts.md §6.2 (reference plugin releases)", "cni-facts.md §2.2, §10.7"),
+    references=(
+        "containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions) (reference plugin releases)",
+        "containernetworking/cni:pkg/skel/skel.go@v1.3.0 (VERSION); containernetworking/cni:pkg/version/version.go@v1.3.0 (ParsePrevResult)",
+    ),
 )
 
 RUNTIME_LOOPBACK_MISSING = Rule(
@@ -215,7 +227,7 @@ RUNTIME_LOOPBACK_MISSING = Rule(
         "interface by running the CNI `loopback` plugin from the same bin dirs, before the "
         "default network. No config in net.d names it, so a node whose bin dir lacks it looks "
         "fine until the first sandbox: every pod then fails with the runtime's not-found error. "
-        "containerd 2.x can skip it with `use_internal_loopback = true` (cni-facts §4.2)."
+        "containerd 2.x can skip it with `use_internal_loopback = true` (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9)."
     ),
     example="ls /opt/cni/bin   # bridge host-local portmap ... but no loopback",
     fix=(

@@ -47,7 +47,7 @@ SCHEMA_VIOLATION = Rule(
         '`"args": {...}`, routes as `[{"dst": "10.0.0.0/8"}]`.'
     ),
     runtime_errors=(
-        # cni-facts §3 #11; plugins print it after "failed to load netconf: " (bridge, ptp, tuning, tap).
+        # containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); Go encoding/json (UnmarshalTypeError); plugins print it after "failed to load netconf: " (bridge, ptp, tuning, tap).
         "…: json: cannot unmarshal <T> into Go struct field NetConf.<field> of type <U>",
     ),
     references=(
@@ -180,7 +180,7 @@ PLUGIN_OPTION_INVALID = Rule(
         "for booleans), full IP addresses (`10.89.8.1`) and CIDRs (`10.89.8.0/24`), and static "
         'addresses as `[{"address": "10.1.2.3/24", "gateway": "10.1.2.1"}]`.'
     ),
-    # cni-facts §3 #11 (Go's type error) and #37 (libcni's wrapper) plus Go net's
+    # containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); Go encoding/json (UnmarshalTypeError) (Go's type error) and #37 (libcni's wrapper) plus Go net's
     # `invalid IP address: X` / `invalid CIDR address: X`; explain's KB maps each to CNI205.
     runtime_errors=(
         'plugin type="bridge" failed (add): invalid IP address: 10.89.8',

@@ -2,7 +2,7 @@
 
 ``check(parsed)`` runs only on files with ``parsed.network is not None`` (a file libcni rejects
 already has its one load finding). Every finding predicts the text the runtime or plugin prints,
-with the file's real values; texts come from cni-facts.md §3 and the sources cited per rule.
+with the file's real values; texts come from containernetworking/cni:libcni@v1.3.0; containernetworking/cni:pkg/skel/skel.go@v1.3.0 and the sources cited per rule.
 
 List-level keys of a ``.conflist`` are looked up exactly as libcni does (a ``map[string]interface{}``
 with exact keys, cni@v1.3.0 libcni/conf.go:92-200); plugin-object keys are matched the way Go's
@@ -22,11 +22,9 @@ from ..gofmt import go_type_name as go_type
 from ..gojson import escape_token as escape_pointer
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
 
-_SPEC = "cni-facts.md"
-
 # Reference meta plugins that need a previous result on ADD and the text each prints without it
 # (plugins@v1.9.1: portmap main.go:102, bandwidth main.go:175, tuning tuning.go:352,
-# firewall firewall.go:145, vrf main.go:58, sbr main.go:168; cni-facts.md §3.2 #44).
+# firewall firewall.go:145, vrf main.go:58, sbr main.go:168; containernetworking/plugins:plugins/meta/{portmap,bandwidth,tuning,firewall,vrf,sbr}@v1.9.1).
 META_PLUGIN_ERRORS: Mapping[str, str] = {
     "portmap": "must be called as chained plugin",
     "bandwidth": "must be called as chained plugin",
@@ -37,10 +35,10 @@ META_PLUGIN_ERRORS: Mapping[str, str] = {
 }
 
 # Reference plugins that refuse old config versions: VersionsStartingFrom(min) since plugins
-# v1.0.1 (cni-facts.md §6.2; plugins@v1.9.1 bandwidth/main.go:250, firewall.go:195, vrf/main.go:48).
+# v1.0.1 (containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions); plugins@v1.9.1 bandwidth/main.go:250, firewall.go:195, vrf/main.go:48).
 PLUGIN_MIN_VERSION: Mapping[str, str] = {"bandwidth": "0.3.0", "vrf": "0.3.1", "firewall": "0.4.0"}
 
-# Capabilities some runtime supplies (cni-facts.md §7 table; cni@v1.3.0 CONVENTIONS.md:57-69).
+# Capabilities some runtime supplies (containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0 table; cni@v1.3.0 CONVENTIONS.md:57-69).
 KNOWN_CAPABILITIES: Tuple[str, ...] = (
     "portMappings",
     "bandwidth",
@@ -58,10 +56,12 @@ KNOWN_CAPABILITIES: Tuple[str, ...] = (
 # libcni pkg/utils/utils.go cniValidNameChars; Go's "$" (no multiline) is end of text.
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*\Z")
 
-# Plugins whose ADD result carries no IP address (cni-facts.md §3.2 #33, §8 #35).
+# Plugins whose ADD result carries no IP address (containernetworking/cni:pkg/types/current/types.go@v0.8.1; containerd/go-cni#28).
 _NO_IP_PLUGINS = ("loopback", "host-device")
 
-_CURRENT_LIB = "1.1.0"  # libcni >= v1.2.0 version.Current() (cni-facts.md §6.1)
+_CURRENT_LIB = (
+    "1.1.0"  # libcni >= v1.2.0 version.Current() (containernetworking/cni:pkg/version/version.go at each release tag)
+)
 
 
 def _rule(
@@ -89,8 +89,8 @@ MISSING_CNI_VERSION = _rule(
     "containerd 1.3-1.6.3 and dockershim 1.16-1.23, and CRI-O 1.17-1.23.3 fails pod creation "
     "through its post-ADD status check. libcni 0.7.x ValidateNetworkList (dockershim 1.16-1.18) "
     "rejects the config outright ('plugin X does not support config version \"\"'). bandwidth, "
-    "firewall and vrf refuse the 0.1.0 they are told on every runtime. (cni-facts.md §3.1, §6.4, "
-    "§8 #10-#12; cni#882, kubernetes#82997, flannel#1178.)",
+    "firewall and vrf refuse the 0.1.0 they are told on every runtime (containernetworking/cni#882, "
+    "kubernetes/kubernetes#82997, flannel-io/flannel#1178; fixed in libcni v1.1.0 by containernetworking/cni#893).",
     '{"name": "mynet", "plugins": [{"type": "bridge"}]}',
     'Add "cniVersion" with a version every plugin supports (e.g. "0.4.0" or "1.0.0").',
     (
@@ -114,7 +114,7 @@ UNPARSEABLE_CNI_VERSION = _rule(
     "Loading never validates the version, so ADD reaches the plugin, which rejects it ('incompatible "
     "CNI versions; config is \"v1.0.0\" ...'); DEL/CHECK fail inside libcni's ParseVersion "
     '(\'failed to convert major version part "v1": ...\', \'invalid version "1.0.0.0": too many '
-    "parts'), so teardown fails too (cni-facts.md §3.1, §10 #4; cni pkg/version/plugin.go ParseVersion).",
+    "parts'), so teardown fails too (containernetworking/cni:pkg/version/plugin.go@v0.8.1 (ParseVersion); containernetworking/cni#882).",
     '{"cniVersion": "v1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
     "Use one of the spec versions 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0.",
     (
@@ -134,7 +134,7 @@ UNKNOWN_SPEC_VERSION = _rule(
     '"1.0" is not "1.0.0" and every plugin answers \'incompatible CNI versions; config is '
     '"1.0" ...\' on ADD. "1.0.1"-style values are containernetworking/plugins release numbers, '
     "not spec versions (plugins#668). Spec versions: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0 "
-    "(cni pkg/version/version.go All; cni-facts.md §1.8, §8 #13).",
+    "(cni pkg/version/version.go All; containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:pkg/version/plugin.go@v0.8.1 (ParseVersion); containernetworking/cni:pkg/version/version.go@v1.3.0 (All)).",
     '{"cniVersion": "1.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
     'Write the full spec version, e.g. "1.0.0".',
     ('incompatible CNI versions; config is "%s", plugin supports %s', 'plugin %s does not support config version "%s"'),
@@ -148,8 +148,8 @@ INVALID_NETWORK_NAME = _rule(
     "The network name has characters libcni rejects.",
     "libcni >= v0.8.0 validates the network name on ADD against ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$ and "
     "plugins built on skel >= v0.8.0 do the same, so every pod ADD fails with 'invalid characters "
-    "found in network name; <name>' (spec 1.0.0 naming rule; cni pkg/utils/utils.go; cni-facts.md "
-    "§1.4, §3.2 #39).",
+    "found in network name; <name>' (spec 1.0.0 naming rule; cni pkg/utils/utils.go; "
+    "containernetworking/cni:pkg/utils/utils.go@v1.3.0; containernetworking/cni:SPEC.md@spec-v1.0.0 (network name); containernetworking/cni:pkg/utils/utils.go@v1.3.0 (ValidateNetworkName)).",
     '{"cniVersion": "0.4.0", "name": "bridge@123", "plugins": [{"type": "bridge"}]}',
     "Rename the network using letters, digits, '_', '.' and '-' (first character alphanumeric).",
     ("invalid characters found in network name; %s",),
@@ -164,7 +164,7 @@ MISSING_NETWORK_NAME = _rule(
     'libcni up-converts a .conf using its own name; an absent or empty name reaches ADD as "" and '
     "libcni >= v0.8.0 fails with 'missing network name:' (plugins print 'missing network name'). "
     "CRI-O (ocicni) names such a network after its file, so it only breaks on containerd and "
-    "dockershim (cni-facts.md §1.4, §3.2 #40; cri-o PR #6273, kubernetes-the-hard-way PR #387).",
+    "dockershim (containernetworking/cni:pkg/utils/utils.go@v1.3.0; containernetworking/cni:SPEC.md@spec-v1.0.0 (network name); containernetworking/cni:pkg/skel/skel.go@v1.3.0; cri-o PR #6273, kubernetes-the-hard-way PR #387).",
     '{"cniVersion": "0.3.1", "type": "loopback"}',
     'Add a "name", e.g. "lo".',
     ("missing network name:", "missing network name"),
@@ -179,7 +179,7 @@ NEWER_SPEC_KEY = _rule(
     "disableCheck is defined from spec 0.4.0 (CHECK does not run for older lists, so the key has "
     "no effect); disableGC from 1.1.0 (GC only runs for >= 1.1.0 lists); loadOnlyInlinedPlugins "
     "from the 1.1.0 text of libcni 1.3.0, which honours it whatever the version while older libcni "
-    "ignore it (cni-facts.md §1.1, §1.2).",
+    "ignore it (containernetworking/cni:SPEC.md at the spec-v0.1.0 ... spec-v1.1.0 tags; containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists)).",
     '{"cniVersion": "0.3.1", "name": "n", "disableCheck": true, "plugins": [{"type": "bridge"}]}',
     "Raise cniVersion to the spec that defines the key, or drop the key.",
     (),
@@ -194,7 +194,7 @@ RESERVED_KEY = _rule(
     "Spec 1.0.0 reserves these keys for the runtime: libcni replaces runtimeConfig when it injects "
     "a capability and prevResult for every chained plugin, so a static value is overwritten or, "
     "worse, reaches the plugin when nothing is injected (spec@1.0.0 'Protocol parameters'; "
-    "cni@v1.3.0 libcni/api.go:155-212; cni-facts.md §1.3).",
+    "cni@v1.3.0 libcni/api.go:155-212; containernetworking/cni:SPEC.md@spec-v1.0.0 (plugin configuration); containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf)).",
     '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "runtimeConfig": {}}]}',
     "Remove the key; use capabilities so the runtime supplies the value.",
     (),
@@ -211,7 +211,7 @@ CNI_VERSIONS_SELECTION = _rule(
     'cniVersion, or "" when absent. The same file thus runs at two versions across a fleet. A '
     "malformed entry (not a string, not parseable) or a chosen value that is no spec version makes "
     "this an error: libcni >= v1.2.2 refuses to load the list ('invalid cniVersions entry ...') "
-    "(cni@v1.3.0 libcni/conf.go:119-160; cni-facts.md §3.1, §6.4, §8 #17).",
+    "(cni@v1.3.0 libcni/conf.go:119-160; containernetworking/cni:pkg/version/plugin.go@v0.8.1 (ParseVersion); containernetworking/cni#882; fixed in v1.1.0 by containernetworking/cni#893; containernetworking/cni:pkg/version/version.go at each release tag; containernetworking/plugins:go.mod at each release tag; containernetworking/cni:libcni/conf.go@v1.3.0 (cniVersions)).",
     '{"cniVersions": ["1.0.0", "1.1.0"], "name": "n", "plugins": [{"type": "bridge"}]}',
     "Keep cniVersion equal to a version every runtime in the fleet supports, and list only spec "
     "versions in cniVersions.",
@@ -231,7 +231,7 @@ DISABLE_CHECK_STRING = _rule(
     "Spec 0.4.0 describes disableCheck as a string, but libcni <= v1.1.x accepts only a boolean and "
     "rejects the whole list ('invalid disableCheck type string'): containerd <= 1.7 stops its CNI "
     'load, CRI-O <= 1.30 skips the file. libcni >= v1.2 accepts "true"/"false" strings '
-    "(cni@v1.1.2 libcni/conf.go:92; cni@v1.3.0 conf.go:162-185; cni-facts.md §1.2, §3.2 #13).",
+    "(cni@v1.1.2 libcni/conf.go:92; cni@v1.3.0 conf.go:162-185; containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists); containernetworking/cni:libcni/conf.go@v1.1.2 (disableCheck); containernetworking/cni:libcni/conf.go@v1.3.0).",
     '{"cniVersion": "0.4.0", "name": "n", "disableCheck": "true", "plugins": [{"type": "bridge"}]}',
     'Write "disableCheck": true (no quotes).',
     (
@@ -248,7 +248,7 @@ PLUGIN_LEVEL_VERSION = _rule(
     "A plugin inside a list sets its own cniVersion or name, which libcni overwrites.",
     "When it executes a list, libcni injects the list's name and cniVersion into every plugin "
     "object, replacing per-plugin values (spec@0.3.0 lists; cni@v1.3.0 libcni/api.go:155-177 "
-    "buildOneConfig; cni-facts.md §1.2). The per-plugin value is dead configuration and misleads "
+    "buildOneConfig; containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists)). The per-plugin value is dead configuration and misleads "
     "readers about the version the plugin really gets.",
     '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge", "cniVersion": "0.3.1"}]}',
     "Remove cniVersion/name from plugin objects; set them once at the list level.",
@@ -264,7 +264,7 @@ INVALID_PLUGIN_TYPE = _rule(
     "type names a binary in the plugin directories; since libcni v0.8.1 (CVE-2021-20206) FindInPath "
     "rejects a type containing '/' with 'invalid plugin name: X' (older runtimes executed the path: "
     "containerd < 1.5, CRI-O < 1.21). The same lookup runs inside the plugin for ipam.type. Spec "
-    "1.0.0 also forbids '\\' (cni@v0.8.1 pkg/invoke/find.go:30-32; cni-facts.md §1.4, §5, §3.2 #18).",
+    "1.0.0 also forbids '\\' (cni@v0.8.1 pkg/invoke/find.go:30-32; containernetworking/cni:pkg/utils/utils.go@v1.3.0; containernetworking/cni:SPEC.md@spec-v1.0.0 (network name); containernetworking/cni:pkg/invoke/find.go@v1.3.0 (FindInPath); containernetworking/cni:pkg/invoke/find.go@v0.8.1 (CVE-2021-20206)).",
     '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "/opt/cni/bin/bridge"}]}',
     'Use the bare binary name ("bridge") and put the binary in a configured plugin directory.',
     ("invalid plugin name: %s",),
@@ -278,7 +278,7 @@ META_PLUGIN_FIRST = _rule(
     "A chained-only plugin (portmap, bandwidth, tuning, firewall, sbr, vrf) runs first or alone.",
     "These plugins modify the result of an earlier interface plugin (prevResult); as the first "
     "plugin of a list or as a single .conf they get none and every ADD fails (plugins@v1.9.1 "
-    "meta/*; cni-facts.md §3.2 #44, §7, §8 #28).",
+    "meta/*; containernetworking/plugins:plugins/meta/{portmap,bandwidth,tuning,firewall,vrf,sbr}@v1.9.1; containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0).",
     '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "portmap"}, {"type": "bridge"}]}',
     "Put an interface plugin (bridge, ptp, macvlan, the add-on's own plugin) first in the list.",
     tuple(sorted(set(META_PLUGIN_ERRORS.values()))),
@@ -292,8 +292,8 @@ CHAINING_BEFORE_030 = _rule(
     "A list chains several plugins but declares a version before 0.3.0.",
     "Network configuration lists and prevResult chaining were introduced in spec 0.3.0; a list "
     "declaring 0.1.0/0.2.0 hands chained plugins a 0.2.0-format prevResult (ip4/ip6, one address "
-    "per family, no interfaces), which meta plugins cannot use fully (spec@0.3.0; cni-facts.md §1.1, "
-    "§7; flannel 2019 v0.2.0 conflist).",
+    "per family, no interfaces), which meta plugins cannot use fully (spec@0.3.0; containernetworking/cni:SPEC.md at the spec-v0.1.0 ... spec-v1.1.0 tags, "
+    "containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0; flannel 2019 v0.2.0 conflist).",
     '{"cniVersion": "0.2.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
     "Declare cniVersion 0.3.1 or newer.",
     (),
@@ -307,7 +307,7 @@ MISSING_CAPABILITY = _rule(
     "portmap without capabilities.portMappings, or bandwidth without capabilities.bandwidth.",
     "libcni passes the pod's hostPorts / bandwidth annotations in runtimeConfig only to plugins that "
     "declare the capability as true; without it portmap maps nothing and bandwidth applies no "
-    "per-pod limit, silently (cni@v1.3.0 libcni/api.go:191-212; cni-facts.md §7, §8 #29).",
+    "per-pod limit, silently (cni@v1.3.0 libcni/api.go:191-212; containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0).",
     '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
     'Add "capabilities": {"portMappings": true} (or {"bandwidth": true}) to the plugin.',
     (),
@@ -321,8 +321,8 @@ PLUGIN_MIN_VERSION_RULE = _rule(
     "bandwidth needs >= 0.3.0, vrf >= 0.3.1, firewall >= 0.4.0.",
     "These reference plugins support only versions from their minimum on (VersionsStartingFrom "
     "since plugins v1.0.1; firewall was exactly 0.4.0 in v0.8.x), so a list declaring an older "
-    "version fails every ADD in that plugin with 'incompatible CNI versions' (cni-facts.md §6.2, "
-    "§6.4, §3.2 #27; plugins#690).",
+    "version fails every ADD in that plugin with 'incompatible CNI versions' (containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions), "
+    "containernetworking/cni:pkg/version/version.go at each release tag; containernetworking/plugins:go.mod at each release tag; containernetworking/cni:pkg/skel/skel.go@v1.3.0; containernetworking/cni:pkg/version/reconcile.go@v1.3.0; plugins#690).",
     '{"cniVersion": "0.3.1", "name": "n", "plugins": [{"type": "bridge"}, {"type": "firewall"}]}',
     "Raise cniVersion to at least the plugin's minimum (0.4.0 covers all three).",
     ('incompatible CNI versions; config is "%s", plugin supports %s',),
@@ -341,7 +341,7 @@ UNKNOWN_CAPABILITY = _rule(
     "dockershim: portMappings, bandwidth, ipRanges, dns, cgroupPath, io.kubernetes.cri.pod-"
     "annotations, aliases; generic: mac, ips, deviceID, infinibandGUID). Any other key does nothing; "
     'often a plugin option was put inside capabilities by mistake (kube-router\'s "snat": true) '
-    "(cni-facts.md §7 capability table; cni@v1.3.0 CONVENTIONS.md).",
+    "(containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0 capability table; cni@v1.3.0 CONVENTIONS.md).",
     '{"type": "portmap", "capabilities": {"portMappings": true, "snat": true}}',
     'Move plugin options out of capabilities ("snat": true belongs at the plugin level).',
     (),
@@ -355,7 +355,7 @@ HOST_LOCAL_RANGES_OLD = _rule(
     "host-local has more than one range set per address family with cniVersion < 0.3.0.",
     "0.1.0/0.2.0 results carry one IPv4 and one IPv6 address, so host-local refuses several range "
     "sets of one family: 'CNI version X does not support more than 1 address per family' "
-    "(plugins@v1.9.1 plugins/ipam/host-local/backend/allocator/config.go:150-154; cni-facts.md §3.2 #45).",
+    "(plugins@v1.9.1 plugins/ipam/host-local/backend/allocator/config.go:150-154; containernetworking/plugins:plugins/ipam/host-local/backend/allocator/config.go@v1.9.1).",
     '{"cniVersion": "0.2.0", "name": "n", "type": "bridge", "ipam": {"type": "host-local", '
     '"ranges": [[{"subnet": "10.1.0.0/24"}], [{"subnet": "10.2.0.0/24"}]]}}',
     "Declare cniVersion 0.3.1 or newer.",
@@ -372,7 +372,7 @@ NO_IP_RESULT_OLD = _rule(
     "any IP address cannot be converted: 'cannot convert: no valid IP addresses' (containerd ADD, "
     "go-cni#28, multus#335/containerd#2540). Only the default network's result is converted by "
     "the runtimes, so this is reported for the default network (or for files checked on their own) "
-    "(cni@v0.8.1 pkg/types/current/types.go:176; cni-facts.md §3.2 #33, §8 #35).",
+    "(cni@v0.8.1 pkg/types/current/types.go:176; containernetworking/cni:pkg/types/current/types.go@v0.8.1; containerd/go-cni#28).",
     '{"cniVersion": "0.2.0", "name": "lo", "type": "loopback"}  (the only file in net.d)',
     "Declare cniVersion 0.3.1 or newer, and make an interface plugin with IPAM the default network.",
     ("cannot convert: no valid IP addresses",),
@@ -386,7 +386,7 @@ HYBRID_LIST = _rule(
     'One document has both a top-level plugin "type" and a "plugins" list.',
     "A .conflist is read as a list: the top-level type (and its plugin options) is ignored. A "
     ".conf is read as one plugin: the plugins list is ignored and passed to that plugin as an "
-    "unknown key. Which half runs depends on the extension (go-cni#53; cni-facts.md §1.8).",
+    "unknown key. Which half runs depends on the extension (go-cni#53; containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf)).",
     '{"cniVersion": "0.4.0", "name": "n", "type": "bridge", "plugins": [{"type": "bridge"}]}',
     "Keep only the list form (in a .conflist) or only the single-plugin form (in a .conf).",
     (),
@@ -402,7 +402,7 @@ DELEGATE_VERSION_MISMATCH = _rule(
     "a delegate < 0.4.0 CRI-O's CHECK reaches a delegate that cannot do CHECK and multus >= 4 "
     "refuses the delegate ('delegate cni version is X while top level cni version is Y'); that "
     "case is an error. Other differences mean delegate and runtime disagree on the result format "
-    "(multus#737, calico#12965; cni-facts.md §2.4, ecosystem-anchors §4 #8).",
+    "(k8snetworkplumbingwg/multus-cni#737, projectcalico/calico#12965; multus-cni pkg/server/config/generator.go CheckVersionCompatibility).",
     '{"cniVersion": "0.4.0", "name": "multus", "type": "multus", "delegates": [{"cniVersion": "0.3.1", ...}]}',
     "Declare the same cniVersion at the top level and in every delegate.",
     (
@@ -425,7 +425,7 @@ SINGLE_CONF_DEPRECATED = _rule(
     "one-plugin list with the object's own name and cniVersion (libcni ConfListFromConf; the "
     "function is marked deprecated in libcni v1.3.0), so it works today, but a file declaring a "
     "1.x version in a removed format depends on that compatibility path and cannot chain plugins "
-    "(cni-facts.md §1.1, §1.8, §4.1).",
+    "(containernetworking/cni:SPEC.md at the spec-v0.1.0 ... spec-v1.1.0 tags; containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf)).",
     '/etc/cni/net.d/99-loopback.conf: {"cniVersion": "1.1.0", "name": "lo", "type": "loopback"}',
     'Write it as a `.conflist`: {"cniVersion": "1.1.0", "name": "lo", "plugins": [{"type": "loopback"}]}.',
     (),

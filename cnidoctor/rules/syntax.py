@@ -1,6 +1,6 @@
 """CNI1xx: JSON syntax (Go's encoding/json) and libcni load errors, emitted by parse.py.
 
-Sources: cni-facts.md §1.2, §1.3, §1.8, §3.2 #1-#12 and #49 (go-cni wrapper), §4.5, §10 #9/#12;
+Sources: containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists); containernetworking/cni:SPEC.md@spec-v1.0.0 (plugin configuration); containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni/conf.go@v1.3.0; Go encoding/json (UnmarshalTypeError); Go encoding/json (src/encoding/json/scanner.go) and #49 (go-cni wrapper), containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); containernetworking/cni:libcni@v0.7.1;
 go/src/encoding/json scanner.go and decode.go; cni@v1.1.2 and cni@v1.3.0 libcni/conf.go.
 A file libcni rejects gets exactly one of the error rules below; CNI107, CNI115 and CNI117 are
 warnings that can accompany a loadable file.
@@ -16,14 +16,14 @@ _CONF_GO = "cni@v1.1.2 libcni/conf.go:44-130 ConfFromBytes/ConfListFromBytes"
 _CONF_GO_13 = "cni@v1.3.0 libcni/conf.go:51-245 NetworkPluginConfFromBytes/NetworkConfFromBytes"
 _SCANNER_GO = "go/src/encoding/json/scanner.go (checkValid, stateBeginValue, quoteChar)"
 _DECODE_GO = "go/src/encoding/json/decode.go (object, literalStore, UnmarshalTypeError)"
-_GO_CNI = "go-cni@v1.1.13 opts.go:236-241 loadFromConfDir (cni-facts.md §3.2 #49, §4.2)"
-_OCICNI = "ocicni@v0.5.1 pkg/ocicni/ocicni.go:335-396 (file skipped, logged; cni-facts.md §4.3)"
+_GO_CNI = "go-cni@v1.1.13 opts.go:236-241 loadFromConfDir (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9)"
+_OCICNI = "ocicni@v0.5.1 pkg/ocicni/ocicni.go:335-396 (file skipped, logged; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))"
 _TYPES_GO = "cni@v1.1.2 pkg/types/types.go:60-90 NetConf, IPAM, DNS"
 
 _WHO_BREAKS = (
     " containerd (go-cni) stops loading at the first file that fails, so when this file sorts "
     "before the intended one the node has no pod network ('cni plugin not initialized'); CRI-O "
-    "and the kubelet log the error and skip the file (cni-facts.md §4.5, §10 #9)."
+    "and the kubelet log the error and skip the file (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
 )
 _WRAP_LIST = "failed to load CNI config list file %s: %s: invalid cni config"
 _WRAP_CONF = "failed to load CNI config file %s: %s: invalid cni config"
@@ -45,7 +45,7 @@ INVALID_JSON = Rule(
         "libcni decodes every config file with Go's encoding/json, whose scanner checks the whole "
         "input before decoding anything. Any syntax error (missing comma, unquoted key, single "
         "quotes, truncated file) makes the load fail with 'error parsing configuration list: "
-        "invalid character ...' or '... unexpected end of JSON input' (cni-facts.md §3.2 #12)."
+        "invalid character ...' or '... unexpected end of JSON input' (Go encoding/json (src/encoding/json/scanner.go))."
         + _WHO_BREAKS
         + " More specific codes exist for a BOM (CNI102), comments (CNI103), "
         "trailing commas (CNI104), NaN/Infinity (CNI105) and several values (CNI106)."
@@ -60,7 +60,7 @@ INVALID_JSON = Rule(
         "invalid character %s looking for beginning of value",
         "unexpected end of JSON input",
     ),
-    references=(_SCANNER_GO, _CONF_GO, _GO_CNI, _OCICNI, "cni-facts.md §3.2 #12"),
+    references=(_SCANNER_GO, _CONF_GO, _GO_CNI, _OCICNI, "Go encoding/json (src/encoding/json/scanner.go)"),
 )
 
 UTF8_BOM = Rule(
@@ -108,7 +108,12 @@ JSON_COMMENT = Rule(
         _WRAP_LIST,
         _WRAP_CONF,
     ),
-    references=(_SCANNER_GO, _CONF_GO, "cni-facts.md §3.2 #12", "SPEC.md examples (```jsonc)"),
+    references=(
+        _SCANNER_GO,
+        _CONF_GO,
+        "Go encoding/json (src/encoding/json/scanner.go)",
+        "SPEC.md examples (```jsonc)",
+    ),
 )
 
 TRAILING_COMMA = Rule(
@@ -135,7 +140,7 @@ TRAILING_COMMA = Rule(
     ),
     references=(
         _SCANNER_GO,
-        "cni-facts.md §3.2 #12",
+        "Go encoding/json (src/encoding/json/scanner.go)",
         "https://github.com/kubernetes/kubernetes/issues/53536",
         "https://github.com/containernetworking/plugins/pull/551",
     ),
@@ -240,7 +245,11 @@ UNRENDERED_TEMPLATE = Rule(
     fix="Let the installer render the file (check the add-on's install container/DaemonSet logs), "
     "or substitute the placeholders yourself; lint the rendered output, not the template.",
     runtime_errors=_SYNTAX_ERRORS,
-    references=("../shared/corpus/real-world/README.md ('template' rows)", "cni-facts.md §3.2 #12", _GO_CNI),
+    references=(
+        "projectcalico/calico:cni-plugin/pkg/install/install.go (__CNI_MTU__ substitution)",
+        "Go encoding/json (src/encoding/json/scanner.go)",
+        _GO_CNI,
+    ),
 )
 
 WRONG_JSON_TYPE = Rule(
@@ -251,7 +260,7 @@ WRONG_JSON_TYPE = Rule(
     meaning=(
         "libcni checks the types of the list keys it reads: a non-string name or cniVersion "
         "(\"cniVersion\": 1.0) fails with 'invalid name type float64' / 'invalid cniVersion type "
-        "float64', a non-array plugins with 'invalid 'plugins' type ...' (cni-facts.md §3.2 #2, "
+        "float64', a non-array plugins with 'invalid 'plugins' type ...' (containernetworking/cni:libcni/conf.go@v0.8.1, "
         "#3, #7). Every plugin object is decoded into libcni's NetConf struct, so a wrong type for "
         "type, name, cniVersion, capabilities (map of booleans), ipam (object with a string "
         "type), dns (object with string arrays) or prevResult fails the whole file with Go's "
@@ -275,7 +284,13 @@ WRONG_JSON_TYPE = Rule(
         _WRAP_LIST,
         _WRAP_CONF,
     ),
-    references=(_CONF_GO, _CONF_GO_13, _TYPES_GO, _DECODE_GO, "cni-facts.md §1.3, §3.2 #2, #3, #7, #11"),
+    references=(
+        _CONF_GO,
+        _CONF_GO_13,
+        _TYPES_GO,
+        _DECODE_GO,
+        "containernetworking/cni:SPEC.md@spec-v1.0.0 (plugin configuration); containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); containernetworking/cni:libcni/conf.go@v0.8.1; Go encoding/json (UnmarshalTypeError)",
+    ),
 )
 
 MISSING_PLUGINS_KEY = Rule(
@@ -285,7 +300,7 @@ MISSING_PLUGINS_KEY = Rule(
     summary='A .conflist has no "plugins" key.',
     meaning=(
         'A network configuration list needs a "plugins" array. libcni up to v1.2.3 fails with '
-        "'error parsing configuration list: no 'plugins' key' (cni-facts.md §3.2 #4); libcni "
+        "'error parsing configuration list: no 'plugins' key' (containernetworking/cni:libcni/conf.go@v0.8.1); libcni "
         "v1.3.0 instead looks for plugin files in <dir>/<name>/*.conf and, when there are none, "
         "fails with 'no plugin configs found' (#6). A key spelt with different case (\"Plugins\") "
         "does not count: list keys are read with exact case." + _WHO_BREAKS
@@ -297,7 +312,11 @@ MISSING_PLUGINS_KEY = Rule(
         "no plugin configs found",
         _WRAP_LIST,
     ),
-    references=(_CONF_GO, _CONF_GO_13, "cni-facts.md §1.2, §3.2 #4, #6"),
+    references=(
+        _CONF_GO,
+        _CONF_GO_13,
+        "containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists); containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni/conf.go@v1.3.0",
+    ),
 )
 
 EMPTY_PLUGINS = Rule(
@@ -307,7 +326,8 @@ EMPTY_PLUGINS = Rule(
     summary='"plugins" is an empty array.',
     meaning=(
         "libcni refuses a list without plugins: 'error parsing configuration list: no plugins in "
-        "list' (cni-facts.md §3.2 #8; podman's containers-common invalid-noplugin fixture)." + _WHO_BREAKS
+        "list' (containernetworking/cni:libcni/conf.go@v0.8.1; podman's containers-common invalid-noplugin fixture)."
+        + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": []}',
     fix="Add at least one plugin (an interface plugin such as bridge, ptp or the add-on's own).",
@@ -316,7 +336,10 @@ EMPTY_PLUGINS = Rule(
         "CNI config list in config file %s has no networks, skipping: invalid cni config",
         _WRAP_LIST,
     ),
-    references=(_CONF_GO, "cni-facts.md §3.2 #8, #52"),
+    references=(
+        _CONF_GO,
+        "containernetworking/cni:libcni/conf.go@v0.8.1; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir)",
+    ),
 )
 
 MISSING_TYPE = Rule(
@@ -327,8 +350,9 @@ MISSING_TYPE = Rule(
     meaning=(
         '"type" names the plugin binary; libcni rejects a plugin object whose type is absent, '
         "empty or null: 'failed to parse plugin config N: error parsing configuration: missing "
-        "'type'' in a list, 'error parsing configuration: missing 'type'' in a .conf (cni-facts.md "
-        "§3.2 #9, #10; libcni 0.7.x writes 'Failed' with a capital F, §10 #12)." + _WHO_BREAKS
+        "'type'' in a list, 'error parsing configuration: missing 'type'' in a .conf ("
+        "containernetworking/cni:libcni/conf.go@v0.8.1; libcni 0.7.x writes 'Failed' with a capital F, containernetworking/cni:libcni@v0.7.1)."
+        + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"bridge": "cni0"}]}',
     fix='Add "type": "<plugin binary name>" to the plugin object.',
@@ -339,7 +363,7 @@ MISSING_TYPE = Rule(
         _WRAP_LIST,
         _WRAP_CONF,
     ),
-    references=(_CONF_GO, "cni-facts.md §3.2 #9, #10, §10 #12"),
+    references=(_CONF_GO, "containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni@v0.7.1"),
 )
 
 LIST_IN_CONF_FILE = Rule(
@@ -351,7 +375,7 @@ LIST_IN_CONF_FILE = Rule(
         "The runtimes pick the parser by extension: .conf and .json are read as ONE plugin "
         "configuration (libcni ConfFromFile), .conflist as a list. A list saved as .conf has no "
         "top-level \"type\", so loading fails with 'error parsing configuration: missing 'type'' "
-        "(cni-facts.md §3.2 #10, §4.5). Real case: CRI-O's RPM spec installed its bridge and "
+        "(containernetworking/cni:libcni/conf.go@v0.8.1; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks)). Real case: CRI-O's RPM spec installed its bridge and "
         "loopback lists as 100-crio-bridge.conf and 200-loopback.conf." + _WHO_BREAKS
     ),
     example='10-mynet.conf:\n{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
@@ -360,7 +384,11 @@ LIST_IN_CONF_FILE = Rule(
         "error parsing configuration: missing 'type'",
         _WRAP_CONF,
     ),
-    references=(_CONF_GO, _GO_CNI, "cni-facts.md §3.2 #10, §4.5"),
+    references=(
+        _CONF_GO,
+        _GO_CNI,
+        "containernetworking/cni:libcni/conf.go@v0.8.1; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks)",
+    ),
 )
 
 MISSING_LIST_NAME = Rule(
@@ -371,7 +399,8 @@ MISSING_LIST_NAME = Rule(
     meaning=(
         'libcni requires the key "name" in every list and fails with \'error parsing '
         'configuration list: no name\' when it is absent ("name": "" passes this check; '
-        'cni-facts.md §1.8, §3.2 #1). A differently cased key ("Name") does not count.' + _WHO_BREAKS
+        'containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:libcni/conf.go@v0.8.1). A differently cased key ("Name") does not count.'
+        + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "plugins": [{"type": "bridge", "bridge": "cni0"}]}',
     fix='Add "name": "<network name>" (letters, digits, _ . -; unique per node).',
@@ -379,7 +408,10 @@ MISSING_LIST_NAME = Rule(
         "error parsing configuration list: no name",
         _WRAP_LIST,
     ),
-    references=(_CONF_GO, "cni-facts.md §1.8, §3.2 #1"),
+    references=(
+        _CONF_GO,
+        "containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:libcni/conf.go@v0.8.1",
+    ),
 )
 
 KEY_CASE_MISMATCH = Rule(
@@ -400,7 +432,12 @@ KEY_CASE_MISMATCH = Rule(
     fix="Spell the key exactly as the spec does: cniVersion, name, plugins, disableCheck, type, "
     "ipam, dns, capabilities.",
     runtime_errors=(),
-    references=(_DECODE_GO + " (byExactName, then byFoldedName)", _CONF_GO, _TYPES_GO, "cni-facts.md §1.2, §1.3"),
+    references=(
+        _DECODE_GO + " (byExactName, then byFoldedName)",
+        _CONF_GO,
+        _TYPES_GO,
+        "containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists); containernetworking/cni:SPEC.md@spec-v1.0.0 (plugin configuration); containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf)",
+    ),
 )
 
 NOT_AN_OBJECT = Rule(
@@ -413,7 +450,8 @@ NOT_AN_OBJECT = Rule(
         "Otherwise Go reports 'json: cannot unmarshal array into Go value of type "
         "map[string]interface {}' (a list), '... into Go value of type types.NetConf' (a .conf or "
         'a plugin entry; types.PluginConf in libcni v1.3.0); a null plugin reads as "missing '
-        "'type'\" (cni-facts.md §3.2 #11)." + _WHO_BREAKS
+        "'type'\" (containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); Go encoding/json (UnmarshalTypeError))."
+        + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": ["bridge", "portmap"]}',
     fix='Write each plugin as an object: "plugins": [{"type": "bridge"}, {"type": "portmap"}].',
@@ -456,7 +494,8 @@ SINGLE_CONF_IN_CONFLIST = Rule(
         ".conflist files are parsed as lists, so a single plugin object saved under that extension "
         "fails with 'error parsing configuration list: no 'plugins' key' (libcni <= v1.2.3; "
         "v1.3.0: 'no plugin configs found' unless <dir>/<name>/*.conf exist). Real case: multus "
-        "issue 146 (70-multus.conflist without plugins). cni-facts.md §3.2 #4, #6." + _WHO_BREAKS
+        "issue 146 (70-multus.conflist without plugins). containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni/conf.go@v1.3.0."
+        + _WHO_BREAKS
     ),
     example='10-mynet.conflist:\n{"cniVersion": "0.4.0", "name": "mynet", "type": "bridge", "bridge": "cni0"}',
     fix='Rename the file to .conf, or wrap the object: {"cniVersion", "name", "plugins": [ {...} ]}.',
@@ -468,7 +507,7 @@ SINGLE_CONF_IN_CONFLIST = Rule(
     references=(
         _CONF_GO,
         _CONF_GO_13,
-        "cni-facts.md §3.2 #4, #6",
+        "containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni/conf.go@v1.3.0",
         "https://github.com/k8snetworkplumbingwg/multus-cni/issues/146",
     ),
 )
