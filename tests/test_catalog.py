@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import List, Set
+from typing import Any, Dict, List, Optional, Set
 
 import pytest
 from conftest import FIXTURES, ROOT, run_cli
@@ -16,10 +16,6 @@ from cnidoctor.report import catalog as catalog_render
 from cnidoctor.rules import CODE_PATTERN, FAMILIES, catalog
 
 RULES = list(catalog().values())
-
-# The design's code ranges (docs/design.md): family module -> first digit(s) of the code.
-RANGES = ("CNI0", "CNI1", "CNI2", "CNI3", "CNI4", "CNI50", "CNI5", "CNI9")
-
 
 # Codes no fixture scenario can show when the suite runs as root (as CI does), each with the
 # test that exercises it instead.
@@ -36,7 +32,7 @@ def fixture_codes() -> Set[str]:
 
 
 def test_codes_are_well_formed_and_unique() -> None:
-    codes = [rule.code for family in FAMILIES for rule in family]
+    codes = [rule.code for family in FAMILIES for rule in family.rules]
     assert len(codes) == len(set(codes))
     assert all(CODE_PATTERN.match(code) for code in codes)
     names = [rule.name for rule in RULES]
@@ -45,9 +41,11 @@ def test_codes_are_well_formed_and_unique() -> None:
 
 
 def test_each_family_stays_in_its_range() -> None:
-    for family, prefix in zip(FAMILIES, RANGES):
-        for rule in family:
-            assert rule.code.startswith(prefix), (rule.code, prefix)
+    # the ranges docs/design.md documents, in family order
+    assert [f.prefix for f in FAMILIES] == ["CNI0", "CNI1", "CNI2", "CNI3", "CNI4", "CNI50", "CNI5", "CNI9"]
+    for family in FAMILIES:
+        for rule in family.rules:
+            assert rule.code.startswith(family.prefix), (rule.code, family.prefix)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
@@ -150,3 +148,41 @@ def test_explanation_of_empty_version_points_only_at_explainable_codes() -> None
     assert pointed
     for code in pointed:
         assert run_cli(["explain", code]).exit_code == 0, code
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_rule_has_correct_example_and_when_to_ignore(rule) -> None:  # type: ignore[no-untyped-def]
+    assert len(rule.correct_example.strip()) >= 10, rule.code
+    assert rule.correct_example != rule.example, rule.code
+    assert len(rule.when_to_ignore.strip()) >= 20, rule.code
+
+
+def config_in(example: str) -> Optional[Dict[str, Any]]:
+    """The JSON config an example shows, without a leading file name or a trailing remark."""
+    text = re.sub(r"^[\w./-]+\.(conf|conflist|json): ", "", example.strip())
+    text = re.sub(r"\s+\(.*\)\s*$", "", text, flags=re.DOTALL)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+JSON_CORRECT = [r for r in RULES if config_in(r.correct_example) is not None]
+
+
+@pytest.mark.parametrize("rule", JSON_CORRECT, ids=[r.code for r in JSON_CORRECT])
+def test_correct_example_is_not_reported_by_its_rule(rule, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = config_in(rule.correct_example)
+    assert config is not None
+    path = tmp_path / ("10-example.conflist" if "plugins" in config else "10-example.conf")
+    path.write_text(json.dumps(config))
+    result = run_cli(["check", "--no-probe", "--format", "json", str(path)])
+    assert result.exit_code in (0, 1), result.output
+    codes = [f["code"] for f in json.loads(result.stdout)["findings"]]
+    assert rule.code not in codes, codes
+
+
+def test_most_config_rules_have_a_checkable_correct_example() -> None:
+    # The check above is only worth something if it covers the config families.
+    assert len(JSON_CORRECT) >= 40, [r.code for r in JSON_CORRECT]

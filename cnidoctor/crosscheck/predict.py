@@ -52,7 +52,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
-from ..model import Finding, NetworkList, ParsedFile, PluginConf
+from ..model import Finding, NetworkList, ParsedFile, PluginConf, PluginRefusal
+from ..rules import catalog
 from ..runtime.matrix import Libcni, Modelled, RuntimeRelease
 from ..versions import VersionError, parse_version, try_parse
 from .compare import (
@@ -182,33 +183,10 @@ def _sees_for(binary: Executed, sees: str) -> str:
 # what static findings already know a plugin refuses
 
 
-@dataclass(frozen=True)
-class PluginSide:
-    """A plugin-side refusal a static finding establishes: the verbs it breaks and where in the
-    plugin it happens ("body": the plugin's own code after skel's checks; "ipam": inside its
-    IPAM plugin, relayed by the plugin as its own error; "decode": either, by where the
-    finding points - inside the plugin's `ipam` object or not)."""
-
-    verbs: Tuple[str, ...]
-    stage: str
-    why: str
-
-
-# A plugin decodes its whole config first thing in cmdAdd, cmdCheck and cmdDel (bridge/ptp/tuning
-# loadNetConf, host-local/static LoadIPAMConfig; plugins@v1.1.1), so a decode error breaks every
-# verb - measured: bridge's on ADD and CHECK, tuning's on DEL (docs/differential.md).
-_DECODE = ("add", "check", "del")
-
-PLUGIN_SIDE_FINDINGS: Mapping[str, PluginSide] = {
-    # only findings with a `predicts` carry the exact text; the others make the verbs "unknown"
-    "CNI201": PluginSide(_DECODE, "decode", "the plugin decodes this field into a typed Go field"),
-    "CNI205": PluginSide(_DECODE, "decode", "the plugin cannot decode this option"),
-    # portmap/bandwidth/tuning/firewall/vrf/sbr refuse a missing prevResult in cmdAdd only; their
-    # cmdDel does not need one (plugins@v1.9.1 meta/portmap/main.go:102).
-    "CNI312": PluginSide(("add",), "body", "a meta plugin needs the previous plugin's result"),
-    # host-local's allocator.LoadIPAMConfig runs in cmdAdd, cmdCheck and cmdDel (plugins@v1.9.1
-    # plugins/ipam/host-local/backend/allocator/config.go:150-154); the main plugin relays it.
-    "CNI317": PluginSide(_DECODE, "ipam", "host-local refuses several ranges per family below 0.3.0"),
+# What static findings establish the plugin itself refuses: the rules' ``plugin_side`` field.
+PluginSide = PluginRefusal
+PLUGIN_SIDE_FINDINGS: Mapping[str, PluginRefusal] = {
+    code: rule.plugin_side for code, rule in catalog().items() if rule.plugin_side is not None
 }
 
 

@@ -107,13 +107,6 @@ def entries() -> Tuple[Entry, ...]:
     return loaded
 
 
-def by_id(entry_id: str) -> Entry:
-    for entry in entries():
-        if entry.id == entry_id:
-            return entry
-    raise KeyError(entry_id)
-
-
 def for_code(code: str) -> Tuple[Entry, ...]:
     """The families whose causes correspond to rule ``code`` (for `cnidoctor explain CODE`)."""
     return tuple(e for e in entries() if code in e.codes)

@@ -37,6 +37,8 @@ PLUGIN_NOT_FOUND = Rule(
         "(`flannel` left the reference plugins in v1.0.0), or a typo in `type`."
     ),
     example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "flannnel"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "flannel"}]}   (/opt/cni/bin/flannel installed)',
+    when_to_ignore="When cnidoctor runs where the bin dirs differ from the node's (inside a container without the host's /opt/cni/bin mounted): pass --bin-dir.",
     fix=(
         "Install the plugin into one of the bin dirs (e.g. the reference plugins release tarball "
         "into /opt/cni/bin), or point the runtime at the directory that has it (containerd "
@@ -58,6 +60,8 @@ PLUGIN_SHADOWED = Rule(
         "differ between the copies). Reported as info when the copies are byte-identical."
     ),
     example="--bin-dir /opt/cni/bin --bin-dir /usr/lib/cni   # bridge in both",
+    correct_example="--bin-dir /opt/cni/bin   # one copy of each plugin",
+    when_to_ignore="When both copies are the same build (same VERSION reply) and the duplicate is a package manager's.",
     fix="Keep one copy: remove the stale one, or order the bin dirs so that the intended copy comes first.",
     runtime_errors=(),
     references=(FIND_GO, "containernetworking/cni:pkg/invoke/find.go@v1.3.0 (FindInPath)"),
@@ -76,6 +80,8 @@ PLUGIN_NOT_REGULAR = Rule(
         "copy runs instead (reported as a warning)."
     ),
     example="/opt/cni/bin/bridge -> /usr/libexec/cni/bridge   (target removed)",
+    correct_example="/opt/cni/bin/bridge -> /usr/libexec/cni/bridge   (target present)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Replace the entry with the plugin binary, or fix the symlink target.",
     runtime_errors=('failed to find plugin "X" in path [d1 d2]',),
     references=(FIND_GO, LOOKUP_ORDER),
@@ -96,6 +102,8 @@ PLUGIN_NOT_EXECUTABLE = Rule(
         "(add): ` in front on ADD."
     ),
     example="-rw-r--r-- root root /opt/cni/bin/portmap   (copied without -p, or unpacked by a tool that dropped modes)",
+    correct_example="-rwxr-xr-x root root /opt/cni/bin/portmap",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="`chmod 0755` the plugin (and check the bin dir's mount options: `findmnt -T /opt/cni/bin`).",
     runtime_errors=(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: permission denied",
@@ -117,6 +125,8 @@ WRONG_ARCHITECTURE = Rule(
         "report it."
     ),
     example="/opt/cni/bin/bridge: ELF aarch64 on an x86_64 node",
+    correct_example="/opt/cni/bin/bridge: ELF x86-64 on an x86_64 node",
+    when_to_ignore="When binfmt_misc emulation (qemu-user) is registered on purpose for that architecture.",
     fix="Install the plugins release built for this node's architecture (cni-plugins-linux-<arch>-vX.tgz).",
     runtime_errors=(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: exec format error",
@@ -142,6 +152,8 @@ MISSING_INTERPRETER_OR_LOADER = Rule(
         "itself."
     ),
     example="/opt/cni/bin/my-wrapper starts with '#!/bin/bash' on a node that has only /bin/sh",
+    correct_example="/opt/cni/bin/my-wrapper starts with '#!/bin/sh' (an interpreter present on the node)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix=(
         "Install the interpreter or loader, use a statically linked build, or fix the `#!` line "
         "(convert CRLF to LF with `sed -i 's/\\r$//'`)."
@@ -168,6 +180,8 @@ UNKNOWN_EXECUTABLE_FORMAT = Rule(
         "named like the plugin all fail with ENOEXEC."
     ),
     example="/opt/cni/bin/bridge is 0 bytes (disk filled up during the installer's copy)",
+    correct_example="/opt/cni/bin/bridge: ELF 64-bit executable (reinstalled from the release tarball)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Reinstall the plugin from its release; add `#!/bin/sh` to shell plugins.",
     runtime_errors=(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: exec format error",
@@ -191,6 +205,8 @@ BIN_DIR_MISSING = Rule(
         "(/opt/cni/bin vs /usr/libexec/cni vs /usr/lib/cni)."
     ),
     example='containerd bin_dir = "/opt/cni/bin" but the distro package installed to /usr/lib/cni',
+    correct_example='containerd bin_dir = "/usr/lib/cni" (where the package installed the plugins)',
+    when_to_ignore="When no config uses a plugin from that directory (another listed bin dir holds them all).",
     fix="Create/populate the directory or configure the runtime with the directory that holds the plugins.",
     runtime_errors=(),
     references=(FIND_GO, LOOKUP_ORDER),
@@ -209,6 +225,8 @@ MIXED_PLUGIN_GENERATIONS = Rule(
         "(`incompatible CNI versions`), and chained results mismatch on libcni >= 1.0."
     ),
     example="/opt/cni/bin/bridge replies 1.0.0, /opt/cni/bin/portmap replies 0.4.0",
+    correct_example="/opt/cni/bin/bridge and /opt/cni/bin/portmap both from plugins v1.1.1 (both reply 1.0.0)",
+    when_to_ignore="When the older plugin is a vendor plugin on its own release cycle and supports the configured versions.",
     fix="Reinstall one complete plugins release into the directory (all binaries from the same tarball).",
     runtime_errors=('incompatible CNI versions; config is "X", plugin supports [...]',),
     references=(
@@ -230,6 +248,8 @@ RUNTIME_LOOPBACK_MISSING = Rule(
         "containerd 2.x can skip it with `use_internal_loopback = true` (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9)."
     ),
     example="ls /opt/cni/bin   # bridge host-local portmap ... but no loopback",
+    correct_example="ls /opt/cni/bin   # bridge host-local loopback portmap ...",
+    when_to_ignore="On containerd 2.x with use_internal_loopback = true, which does not run the loopback binary.",
     fix=(
         "Install the reference plugins (they include `loopback`) into the runtime's bin dir, or "
         "on containerd >= 2.0 set `use_internal_loopback = true` in the CRI plugin's cni section."

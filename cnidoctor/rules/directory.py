@@ -35,6 +35,8 @@ NO_CONFIG_FILES = Rule(
         "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23))."
     ),
     example="/etc/cni/net.d/ containing only 10-calico.conflist.bak",
+    correct_example="/etc/cni/net.d/10-calico.conflist (the add-on's installer wrote it; the .bak copy may stay or go)",
+    when_to_ignore="When the node is not meant to run pods yet (the network add-on's DaemonSet has not started); the runtime reports NotReady until it writes its config.",
     fix="Install or start the network add-on, or point the runtime's conf_dir/network_dir at "
     "the directory that holds the config.",
     runtime_errors=(
@@ -59,6 +61,8 @@ CONFIG_DIR_MISSING = Rule(
         + "; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1)."
     ),
     example='containerd conf_dir = "/etc/cni/net.d" on a node where the directory was never created',
+    correct_example="mkdir -p /etc/cni/net.d   # or point conf_dir at the directory the add-on writes to",
+    when_to_ignore="On a node whose runtime does not use CNI (for example a runtime configured with a different network backend).",
     fix="Create the directory and install the network add-on, or fix the runtime's conf_dir / "
     "network_dir / --cni-conf-dir setting.",
     runtime_errors=(
@@ -82,6 +86,8 @@ UNREADABLE_ENTRY = Rule(
         "initialized'); CRI-O and the kubelet skip it (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="10-flannel.conflist -> /run/flannel/cni.conflist (target removed)",
+    correct_example="10-flannel.conflist -> /run/flannel/cni.conflist (target present), or the link removed",
+    when_to_ignore="Never for a config extension: containerd fails the whole load on it. A link outside the config extensions is not reported.",
     fix="Remove the broken entry or restore its target; make the file readable by the runtime.",
     runtime_errors=(
         "error reading %s: open %s: no such file or directory",
@@ -107,6 +113,8 @@ NOT_REGULAR_FILE = Rule(
         "entries (containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))."
     ),
     example="mkfifo /etc/cni/net.d/10-debug.conf",
+    correct_example="/etc/cni/net.d/10-debug.conf as a regular file, or the FIFO moved out of the directory",
+    when_to_ignore="Never: the runtime tries to read the entry as a config file.",
     fix="Remove the special file from the config directory.",
     runtime_errors=("error reading %s: open %s: no such device or address",),
     references=(_CONFFILES,),
@@ -124,6 +132,8 @@ FILE_TOO_LARGE = Rule(
         "directory by mistake and will fail to load (fatal for containerd if it sorts first)."
     ),
     example="/etc/cni/net.d/00-debug.json (a 40 MB log file)",
+    correct_example="/etc/cni/net.d/ holding only the network configs; logs kept in /var/log",
+    when_to_ignore="If the large file really is a config (a generated one with many plugins) and its size is expected.",
     fix="Move the file out of the config directory.",
     references=(_CONFFILES,),
 )
@@ -142,6 +152,8 @@ BROKEN_FILE_SHADOWS = Rule(
         "loads (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="00-multus.conf with a trailing comma next to a valid 10-calico.conflist",
+    correct_example="00-multus.conf repaired (trailing comma removed), or deleted, next to 10-calico.conflist",
+    when_to_ignore="If the node runs only CRI-O or dockershim, which skip the broken file; containerd fails the whole load.",
     fix="Fix or remove the broken file (or rename it so it no longer has a config extension).",
     runtime_errors=(
         "failed to load CNI config list file %s: %s: invalid cni config",
@@ -166,6 +178,8 @@ SHADOWED_CONFIG = Rule(
         "loopback-only config (CRI-O's 99-loopback layout) is reported as info."
     ),
     example="87-podman-bridge.conflist next to 10-calico.conflist: calico is the default network",
+    correct_example="only 10-calico.conflist in /etc/cni/net.d (the podman sample config removed or moved to podman's own directory)",
+    when_to_ignore="When the first file is the network you intend to be the default, and the later ones are kept on purpose (for example networks selected by name through Multus).",
     fix="Remove configs of networks you no longer use; name the intended config so it sorts first.",
     references=(_GO_CNI, _OCICNI),
 )
@@ -182,6 +196,8 @@ CONF_AND_CONFLIST = Rule(
         "is never used (projectcalico/calico#1388; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="10-calico.conf and 10-calico.conflist in /etc/cni/net.d",
+    correct_example="only 10-calico.conflist in /etc/cni/net.d",
+    when_to_ignore="If both files are the same network on purpose during a migration, and you have checked which one each runtime picks.",
     fix="Delete the file of the old format.",
     references=("https://github.com/projectcalico/calico/issues/1388", _GO_CNI),
 )
@@ -198,6 +214,8 @@ BACKUP_FILE = Rule(
         "and may become the default network (containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))."
     ),
     example="10-flannel.conflist.orig.conflist",
+    correct_example="10-flannel.conflist only; the backup kept outside /etc/cni/net.d",
+    when_to_ignore="If the file only looks like a backup and is really meant to be loaded.",
     fix="Move backups out of the config directory or give them an extension the runtimes ignore "
     "(e.g. '.bak' as the last suffix).",
     references=(_CONFFILES,),
@@ -214,6 +232,8 @@ UNPADDED_PREFIX = Rule(
         "default network (containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))."
     ),
     example="100-crio-bridge.conflist and 20-flannel.conflist: crio-bridge wins",
+    correct_example="020-flannel.conflist and 100-crio-bridge.conflist (same width), or 20-/90- prefixes",
+    when_to_ignore="If the lexical order already puts the intended default network first.",
     fix="Use zero-padded prefixes of equal width (e.g. '020-', '100-') or rename the file.",
     references=(_CONFFILES, _GO_CNI),
 )
@@ -230,6 +250,8 @@ DUPLICATE_NETWORK_NAME = Rule(
         "<ifname> is keyed by network name as well (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1)."
     ),
     example='10-bridge.conflist and 20-bridge.conflist both with "name": "bridge"',
+    correct_example='10-bridge.conflist with "name": "bridge" and 20-bridge2.conflist with "name": "bridge2"',
+    when_to_ignore="When the duplicate sorts after the file containerd uses and no runtime is told to select networks by name.",
     fix="Give every network a unique name or remove the duplicate file.",
     runtime_errors=("Ignored CNI network %s (type=%v) at %s because already exists",),
     references=(_OCICNI,),
@@ -247,6 +269,8 @@ IGNORED_EXTENSION = Rule(
         "(containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))."
     ),
     example="05-cilium.conflist.cilium_bak",
+    correct_example="05-cilium.conflist.cilium_bak moved out of /etc/cni/net.d",
+    when_to_ignore="When the file was renamed on purpose to disable it (Cilium does this with .cilium_bak) and you keep it for rollback.",
     fix="Nothing to do if the file is meant to be inactive; delete it to avoid confusion.",
     references=(_CONFFILES,),
 )
@@ -265,6 +289,8 @@ NETWORK_SUBDIRECTORY = Rule(
         "(cni@v1.3.0 libcni/conf.go:66-90, 247-272; containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf); containernetworking/cni:libcni/conf.go@v1.3.0)."
     ),
     example="/etc/cni/net.d/10-mynet.conflist (name mynet) and /etc/cni/net.d/mynet/50-tuning.conf",
+    correct_example="/etc/cni/net.d/10-mynet.conflist carrying tuning in its own plugins list, no mynet/ directory",
+    when_to_ignore="When the runtime vendors libcni v1.3.0 or later and the subdirectory's plugins are meant to be appended to the chain.",
     fix='Set "loadOnlyInlinedPlugins": true or move the directory away if the extra plugins '
     "are not intended; otherwise make sure every runtime in the fleet is >= the 1.3.0 line.",
     runtime_errors=(
@@ -287,6 +313,8 @@ NO_LOADABLE_CONFIG = Rule(
         "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23))."
     ),
     example="/etc/cni/net.d/10-flannel.conflist with a syntax error and nothing else",
+    correct_example="/etc/cni/net.d/10-flannel.conflist that parses (the syntax error fixed)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Fix the file(s) reported in the other findings.",
     runtime_errors=(
         "failed to load CNI config list file %s: %s: invalid cni config",

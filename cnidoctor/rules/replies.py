@@ -38,6 +38,8 @@ VERSION_PROBE_FAILED = Rule(
         "scripts that only handle ADD/DEL."
     ),
     example='#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] && exec /opt/vendor/real-plugin\nexit 0   # VERSION prints nothing',
+    correct_example='#!/bin/sh\nexec /opt/vendor/real-plugin "$@"   # VERSION answered by the real plugin',
+    when_to_ignore="On containerd only, which never sends VERSION; CRI-O and dockershim skip the file.",
     fix=(
         "Make the plugin (or wrapper) answer VERSION like skel does, e.g. "
         '`{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}`, or '
@@ -72,6 +74,8 @@ PROBE_TIMEOUT = Rule(
         "cnidoctor killed the plugin's whole process group after --probe-timeout."
     ),
     example="a plugin wrapper that runs `helperd &` without redirecting its output before answering",
+    correct_example="a plugin wrapper that runs `helperd >/dev/null 2>&1 &` before answering",
+    when_to_ignore="Never: the runtime waits for the same stdout to close.",
     fix=(
         "Fix the plugin to answer VERSION without side effects; daemons it starts must detach "
         "stdin/stdout/stderr (`helperd </dev/null >/dev/null 2>&1 &`). Raise --probe-timeout only "
@@ -96,6 +100,8 @@ LEGACY_VERSION_REPLY = Rule(
         "by libcni validation, and the plugin cannot take part in a chain."
     ),
     example='$ CNI_COMMAND=VERSION /opt/cni/bin/old-plugin\n{"cniVersion":"0.2.0"}',
+    correct_example='$ CNI_COMMAND=VERSION /opt/cni/bin/plugin\n{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}',
+    when_to_ignore="When every config using the plugin declares 0.1.0 or 0.2.0.",
     fix="Upgrade the plugin to a release built on a current libcni (reference plugins >= v1.0).",
     runtime_errors=('plugin X does not support config version "V"',),
     references=(
@@ -117,6 +123,8 @@ VERSION_COMMAND_UNKNOWN = Rule(
         "spec 0.2.0 or use their own command dispatcher."
     ),
     example='$ CNI_COMMAND=VERSION /opt/cni/bin/ancient\n{"code":100,"msg":"unknown CNI_COMMAND: VERSION"}',
+    correct_example='$ CNI_COMMAND=VERSION /opt/cni/bin/plugin\n{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}',
+    when_to_ignore="When every config using the plugin declares 0.1.0 and the runtime is containerd.",
     fix="Upgrade the plugin, or have it implement VERSION.",
     runtime_errors=("unknown CNI_COMMAND: VERSION", 'plugin X does not support config version "V"'),
     references=(
@@ -136,6 +144,8 @@ PROBE_NOT_RUN = Rule(
         "version cross-checks for this plugin are then incomplete."
     ),
     example="-rwx------ root root /opt/cni/bin/bridge, cnidoctor run as an ordinary user",
+    correct_example="run cnidoctor as root (or as the runtime's user) so it can execute the plugins",
+    when_to_ignore="When you cannot run as root and accept that VERSION-based checks are skipped.",
     fix="Run cnidoctor as root (e.g. `sudo cnidoctor check`) or in the node's privileged debug pod.",
     runtime_errors=(),
     references=(
@@ -155,6 +165,8 @@ NONSTANDARD_SUPPORTED_VERSIONS = Rule(
         "usually reveal a hand-written VERSION reply."
     ),
     example='{"cniVersion":"1.0.0","supportedVersions":["0.4","1.0"]}',
+    correct_example='{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}',
+    when_to_ignore="When no config ever declares a version the plugin lists only in a nonstandard spelling.",
     fix='Reply the exact spec version strings ("0.4.0", "1.0.0").',
     runtime_errors=('plugin X does not support config version "V"',),
     references=(

@@ -1,8 +1,8 @@
 """CNI51x-59x: version cross-checks between configs, plugin binaries and the runtime's libcni.
 
-Emitted by node.py (probing) and node.check_static (runtime-library checks only). Each finding
-names the affected runtime releases as compact ranges (runtimes.compact_ranges), from the
-support matrix in containernetworking/cni:pkg/version/version.go and the go.mod of containernetworking/plugins, containerd/containerd and cri-o/cri-o at each release tag
+Emitted by crosscheck/facts.py (probing, and check_static for the runtime-library checks). Each
+finding names the affected runtime releases as compact ranges (runtime.matrix.compact_ranges),
+from the support matrix in runtime/matrix.py (the go.mod of each runtime and plugins release).
 
 CNI514 (runtime-empty-version-teardown) is reserved and not emitted: a missing or empty
 cniVersion is already CNI301 (rules/semantics.py); the prediction carries the DEL text
@@ -37,6 +37,8 @@ PLUGIN_REJECTS_CONFIG_VERSION = Rule(
         "bandwidth needs >= 0.3.0, vrf >= 0.3.1, firewall >= 0.4.0 (containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions))."
     ),
     example='{"cniVersion": "0.3.1", "name": "k8s", "plugins": [{"type": "bridge"}, {"type": "firewall"}]}',
+    correct_example='{"cniVersion": "0.4.0", "name": "k8s", "plugins": [{"type": "bridge"}, {"type": "firewall"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix=(
         "Set cniVersion to a version every executed plugin lists (probe with "
         "`echo '{}' | CNI_COMMAND=VERSION /opt/cni/bin/<type>`), or upgrade the plugins."
@@ -72,6 +74,8 @@ CHAIN_RESULT_VERSION_MISMATCH = Rule(
         '{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "legacy-vendor-cni"}, '
         '{"type": "portmap", "capabilities": {"portMappings": true}}]}'
     ),
+    correct_example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "vendor-cni-2.x"}, {"type": "portmap", "capabilities": {"portMappings": true}}]}   (vendor plugin that answers in the list version)',
+    when_to_ignore="When the runtime's libcni is 0.x, which re-types results by the list version.",
     fix="Upgrade the plugin that answers in the old version, or put the list at the version it prints.",
     runtime_errors=(
         'could not parse prevResult: result type supports [1.0.0] but unmarshalled CNIVersion is "0.3.1"',
@@ -97,6 +101,8 @@ RUNTIME_RESULT_VERSION_UNSUPPORTED = Rule(
         "< 1.2 ignores `cniVersions`, so only `cniVersion` counts there."
     ),
     example='{"cniVersion": "1.1.0", "name": "k8s", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "bridge"}]}   (or a runtime with libcni >= v1.2.0)',
+    when_to_ignore="When no node running this config uses the affected runtime releases (pass --runtime to model the right one).",
     fix=(
         "Lower cniVersion to the newest version the oldest runtime in the fleet supports (1.0.0 for "
         "containerd 1.6/1.7), or list several in `cniVersions` with a compatible `cniVersion`, or "
@@ -122,6 +128,8 @@ STATUS_GC_OLD_PLUGIN = Rule(
         "reply 0.4.0/1.0.0) answers `missing containerID`, older skel `unknown CNI_COMMAND: STATUS`."
     ),
     example='{"cniVersion": "1.1.0", "name": "k8s", "plugins": [{"type": "bridge"}]}   # bridge from plugins v1.1.1',
+    correct_example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "bridge"}]}   (or bridge from plugins >= v1.6.0)',
+    when_to_ignore="When the runtime does not send STATUS/GC (containerd < 2.0.1, CRI-O < 1.32).",
     fix="Upgrade the plugins to a release whose VERSION reply is 1.1.0 (plugins >= v1.6.0), or keep cniVersion at 1.0.0.",
     runtime_errors=("missing containerID", "unknown CNI_COMMAND: STATUS"),
     references=(
@@ -143,6 +151,8 @@ RUNTIME_LOOPBACK_SKEW = Rule(
         "pod sandbox fails, whatever the configs in net.d say."
     ),
     example="containerd 1.6.3 with /opt/cni/bin/loopback from plugins v0.9.1 (supports up to 0.4.0)",
+    correct_example="containerd 1.6.4+ (or /opt/cni/bin/loopback from plugins >= v1.0.0)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Upgrade the CNI plugins to >= v1.0.0, or containerd to >= 1.6.4 (loopback back at 0.3.1).",
     runtime_errors=(
         'plugin type="loopback" failed (add): incompatible CNI versions; config is "1.0.0", plugin supports [...]',
@@ -165,6 +175,8 @@ UNKNOWN_RUNTIME = Rule(
         "every known containerd and CRI-O release."
     ),
     example="cnidoctor check --runtime containrd@1.7",
+    correct_example="cnidoctor check --runtime containerd@1.7",
+    when_to_ignore="Never: pick a runtime cnidoctor knows, or leave --runtime out.",
     fix="Use e.g. containerd@1.6.3, crio@1.28, dockershim@1.20 or libcni@1.1.2.",
     references=("go.mod (or vendor/) of containerd/containerd and cri-o/cri-o at each release tag",),
 )

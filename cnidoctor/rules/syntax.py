@@ -51,6 +51,8 @@ INVALID_JSON = Rule(
         "trailing commas (CNI104), NaN/Infinity (CNI105) and several values (CNI106)."
     ),
     example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet"\n  "plugins": [{"type": "bridge"}]\n}',
+    correct_example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "plugins": [{"type": "bridge"}]\n}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Fix the JSON at the reported line and column (here: add the missing comma after "
     '"mynet"); check the file with a strict JSON parser such as `python3 -m json.tool`.',
     runtime_errors=_SYNTAX_ERRORS
@@ -75,6 +77,8 @@ UTF8_BOM = Rule(
         "'invalid character 'ï' looking for beginning of value'." + _WHO_BREAKS
     ),
     example='<EF BB BF>{"cniVersion": "1.0.0", "name": "mynet", "plugins": [...]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [...]}   (saved as UTF-8 without BOM)',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Save the file as UTF-8 without BOM, e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' FILE` or "
     "PowerShell `[IO.File]::WriteAllText(path, text)`.",
     runtime_errors=(
@@ -98,6 +102,8 @@ JSON_COMMENT = Rule(
         "configs copied from the spec break this way (corpus cni--spec-*)." + _WHO_BREAKS
     ),
     example='{\n  "cniVersion": "1.0.0", // the spec version\n  "name": "dbnet",\n  "plugins": [...]\n}',
+    correct_example='{\n  "cniVersion": "1.0.0",\n  "name": "dbnet",\n  "plugins": [...]\n}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Delete the comments. To keep notes in a config, use an extra key that the plugins "
     'ignore (e.g. "_comment": "...") inside a plugin object.',
     runtime_errors=(
@@ -129,6 +135,8 @@ TRAILING_COMMA = Rule(
         "plugins PR #551 (dhcp README)." + _WHO_BREAKS
     ),
     example='{\n  "type": "bridge",\n  "ipam": {"type": "dhcp",}\n}',
+    correct_example='{\n  "type": "bridge",\n  "ipam": {"type": "dhcp"}\n}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Remove the comma before the closing bracket.",
     runtime_errors=(
         "error parsing configuration list: invalid character '}' looking for beginning of object key string",
@@ -160,6 +168,8 @@ NON_FINITE_NUMBER = Rule(
         "error appears in ConfListFromConf (go-cni: 'failed to convert CNI config file ...')." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "ingressRate": Infinity}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "ingressRate": 1000000}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Write a finite number (or remove the key); when generating the file from Python use "
     "json.dumps(..., allow_nan=False).",
     runtime_errors=(
@@ -193,6 +203,8 @@ MULTIPLE_JSON_VALUES = Rule(
     ),
     example='{"cniVersion": "1.0.0", "name": "a", "plugins": [{"type": "bridge"}]}\n'
     '{"cniVersion": "1.0.0", "name": "b", "plugins": [{"type": "macvlan"}]}',
+    correct_example='10-a.conflist: {"cniVersion": "1.0.0", "name": "a", "plugins": [{"type": "bridge"}]}\n20-b.conflist: {"cniVersion": "1.0.0", "name": "b", "plugins": [{"type": "macvlan"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Keep one network per file: split the values into separate files (their names decide the "
     "order the runtime reads them) or merge the plugins into one list.",
     runtime_errors=(
@@ -217,6 +229,8 @@ DUPLICATE_KEY = Rule(
         "merged; Go used 0.3.1 (corpus flannel--kube-flannel-2019-duplicate-cniversion)."
     ),
     example='{"name": "cbr0", "cniVersion": "0.2.0", "cniVersion": "0.3.1", "plugins": [...]}',
+    correct_example='{"name": "cbr0", "cniVersion": "0.3.1", "plugins": [...]}',
+    when_to_ignore="If you have checked that the last value is the one you mean: Go keeps the last, so the config works, but readers see the first.",
     fix="Delete the occurrence you do not mean; keep exactly one.",
     runtime_errors=(),
     references=(
@@ -242,6 +256,8 @@ UNRENDERED_TEMPLATE = Rule(
     ),
     example='{"name": "k8s-pod-network", "cniVersion": "0.3.1",\n'
     ' "plugins": [{"type": "calico", "mtu": __CNI_MTU__, "ipam": {"type": "calico-ipam"}}]}',
+    correct_example='{"name": "k8s-pod-network", "cniVersion": "0.3.1",\n "plugins": [{"type": "calico", "mtu": 1440, "ipam": {"type": "calico-ipam"}}]}',
+    when_to_ignore="When linting the template itself in a repository; lint the rendered file instead, or ignore the path of the template.",
     fix="Let the installer render the file (check the add-on's install container/DaemonSet logs), "
     "or substitute the placeholders yourself; lint the rendered output, not the template.",
     runtime_errors=_SYNTAX_ERRORS,
@@ -269,6 +285,8 @@ WRONG_JSON_TYPE = Rule(
     ),
     example='{"cniVersion": "1.0.0", "name": "n", "plugins": [\n'
     '  {"type": "portmap", "capabilities": {"portMappings": "true"}}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [\n  {"type": "portmap", "capabilities": {"portMappings": true}}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Use the JSON type the spec defines: quote versions and names, use true/false without "
     "quotes in capabilities, make ipam and dns objects and plugins an array.",
     runtime_errors=(
@@ -306,6 +324,8 @@ MISSING_PLUGINS_KEY = Rule(
         "does not count: list keys are read with exact case." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "Plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Add "plugins": [ {...plugin...} ] (exact case).',
     runtime_errors=(
         "error parsing configuration list: no 'plugins' key",
@@ -330,6 +350,8 @@ EMPTY_PLUGINS = Rule(
         + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": []}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Add at least one plugin (an interface plugin such as bridge, ptp or the add-on's own).",
     runtime_errors=(
         "error parsing configuration list: no plugins in list",
@@ -355,6 +377,8 @@ MISSING_TYPE = Rule(
         + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"bridge": "cni0"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge", "bridge": "cni0"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Add "type": "<plugin binary name>" to the plugin object.',
     runtime_errors=(
         "failed to parse plugin config %d: error parsing configuration: missing 'type'",
@@ -379,6 +403,8 @@ LIST_IN_CONF_FILE = Rule(
         "loopback lists as 100-crio-bridge.conf and 200-loopback.conf." + _WHO_BREAKS
     ),
     example='10-mynet.conf:\n{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    correct_example='10-mynet.conflist: {"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Rename the file to .conflist (keep the numeric prefix so the order stays the same).",
     runtime_errors=(
         "error parsing configuration: missing 'type'",
@@ -403,6 +429,8 @@ MISSING_LIST_NAME = Rule(
         + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "plugins": [{"type": "bridge", "bridge": "cni0"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge", "bridge": "cni0"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Add "name": "<network name>" (letters, digits, _ . -; unique per node).',
     runtime_errors=(
         "error parsing configuration list: no name",
@@ -429,6 +457,8 @@ KEY_CASE_MISMATCH = Rule(
         "disableCheck at all."
     ),
     example='{"CNIVersion": "1.0.0", "name": "mynet", "plugins": [{"Type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Rarely: Go matches keys case-insensitively, so it may load, but other tools (and the plugin's own decoding of other keys) may not.",
     fix="Spell the key exactly as the spec does: cniVersion, name, plugins, disableCheck, type, "
     "ipam, dns, capabilities.",
     runtime_errors=(),
@@ -454,6 +484,8 @@ NOT_AN_OBJECT = Rule(
         + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": ["bridge", "portmap"]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Write each plugin as an object: "plugins": [{"type": "bridge"}, {"type": "portmap"}].',
     runtime_errors=(
         "error parsing configuration list: json: cannot unmarshal %s into Go value of type map[string]interface {}",
@@ -480,6 +512,8 @@ INVALID_UTF8 = Rule(
         "reject the file. Outside strings such bytes are syntax errors (CNI101)."
     ),
     example='{"cniVersion": "1.0.0", "name": "r<E9>seau", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "reseau", "plugins": [{"type": "bridge"}]}   (file saved as UTF-8)',
+    when_to_ignore="If the invalid bytes sit in a value nothing reads (Go replaces them with U+FFFD rather than failing).",
     fix="Re-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`) or use ASCII values.",
     runtime_errors=(),
     references=(_DECODE_GO + " unquote (utf8.RuneError -> U+FFFD)", "RFC 8259 §8.1"),
@@ -498,6 +532,8 @@ SINGLE_CONF_IN_CONFLIST = Rule(
         + _WHO_BREAKS
     ),
     example='10-mynet.conflist:\n{"cniVersion": "0.4.0", "name": "mynet", "type": "bridge", "bridge": "cni0"}',
+    correct_example='10-mynet.conf: {"cniVersion": "0.4.0", "name": "mynet", "type": "bridge", "bridge": "cni0"}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Rename the file to .conf, or wrap the object: {"cniVersion", "name", "plugins": [ {...} ]}.',
     runtime_errors=(
         "error parsing configuration list: no 'plugins' key",
@@ -523,6 +559,8 @@ NESTING_TOO_DEEP = Rule(
         "is generated garbage or corrupted." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "n", "plugins": [[[[[[ ... 10000 levels ... ]]]]]]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Regenerate the file from its source.",
     runtime_errors=(
         "error parsing configuration list: invalid character '[' exceeded max depth",
