@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from .config import discover, parse, validate
 from .model import Candidate, Finding, ParsedFile, Report, Selection
+from .rules import catalog, semantics
 from .rules import directory as discovery_rules
-from .rules import semantics
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -108,9 +108,8 @@ def run(options: Options, settings: Settings) -> Report:
     )
 
 
-# A static expectation yields to the measured fact at the same place: CNI315 assumes the
-# reference plugins' minimum versions, CNI511 names the list the probed binary really replied.
-SUPERSEDED_BY: Dict[str, str] = {"CNI315": "CNI511"}
+# A static expectation yields to the measured fact at the same place (the rules' superseded_by).
+SUPERSEDED_BY: Dict[str, str] = {code: r.superseded_by for code, r in catalog().items() if r.superseded_by}
 
 
 def drop_superseded(findings: Sequence[Finding]) -> List[Finding]:

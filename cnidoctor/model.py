@@ -16,6 +16,7 @@ __all__ = [
     "NetworkList",
     "ParsedFile",
     "PluginConf",
+    "PluginRefusal",
     "Report",
     "Rule",
     "Selection",
@@ -40,11 +41,28 @@ class Severity(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class PluginRefusal:
+    """What a rule's finding establishes the plugin itself refuses (the prediction turns it into
+    a plugin-side failure): the verbs it breaks and where in the plugin it happens ("body": the
+    plugin's own code after skel's checks; "ipam": inside its IPAM plugin, relayed by the plugin
+    as its own error; "decode": either, by where the finding points - inside `ipam` or not)."""
+
+    verbs: Tuple[str, ...]
+    stage: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Rule:
     """One entry of the catalog. The catalog is the documentation (``cnidoctor rules``/``explain``).
 
     ``code`` is permanent and never reused. ``runtime_errors`` are the exact texts the runtime
-    prints when this problem bites (from cni-facts.md §3); explain matches them back to the rule.
+    prints when this problem bites (``references`` name the upstream source); explain matches
+    them back to the rule. ``example`` is the problem, ``correct_example`` the same config done
+    right, ``when_to_ignore`` when suppressing the finding is reasonable (ShellCheck's and ruff's
+    rule pages are the model). ``superseded_by``: a probe-based rule whose finding at the same
+    file and pointer replaces this static one. ``plugin_side``: a finding of this rule means the
+    plugin itself refuses the config (the prediction uses it).
     """
 
     code: str
@@ -56,6 +74,10 @@ class Rule:
     fix: str
     runtime_errors: Tuple[str, ...] = ()
     references: Tuple[str, ...] = ()
+    correct_example: str = ""
+    when_to_ignore: str = ""
+    superseded_by: Optional[str] = None
+    plugin_side: Optional[PluginRefusal] = None
 
     def at(
         self,

@@ -1,7 +1,7 @@
 """CNI version strings, parsed and compared exactly as libcni does (not as PEP 440 does).
 
 Sources: cni@v0.8.1 and cni@v1.3.0 pkg/version/plugin.go ``ParseVersion`` and
-``GreaterThanOrEqualTo``; pkg/version/version.go ``All`` (cni-facts.md §1.8, §3.1).
+``GreaterThanOrEqualTo``; pkg/version/version.go ``All`` (containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:pkg/version/plugin.go@v0.8.1 (ParseVersion); containernetworking/cni#882; fixed in v1.1.0 by containernetworking/cni#893).
 Support decisions (skel's reconciler, libcni ``validatePlugin``) compare strings *exactly*;
 only the ParseVersion-based gates (CHECK/DEL/GC/STATUS, cniVersions ordering) are numeric.
 """

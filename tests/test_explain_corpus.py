@@ -1,8 +1,8 @@
 """`cnidoctor explain` against real and reference error lines.
 
-tests/data/explain/reports.txt: the lines users posted in the threads of ecosystem-anchors.md §4
-(each block names its thread). tests/data/explain/families.txt: one line per family of
-cni-facts.md §3, as the component prints it. Expectations (family, cause codes, variables) come
+tests/data/explain/reports.txt: the lines users posted in public issue threads (each block names
+its thread). tests/data/explain/families.txt: one line per runtime error family, as the component
+(libcni, skel, go-cni, ocicni, the runtime) prints it. Expectations (family, cause codes, variables) come
 from those documents' diagnoses, not from running explain.
 """
 

@@ -2,7 +2,7 @@
 
 For a directory this is libcni ``ConfFiles(dir, [".conf", ".conflist", ".json"])`` followed by
 ``sort.Strings`` as go-cni (containerd), ocicni (CRI-O) and the kubelet call it
-(cni@v1.3.0 libcni/conf.go:298-324; go-cni opts.go ``loadFromConfDir``; cni-facts.md §4.1-4.4):
+(cni@v1.3.0 libcni/conf.go:298-324; go-cni opts.go ``loadFromConfDir``; containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf)-4.4):
 
 * entries come from ``os.ReadDir`` (sorted by name = Go string order = byte order of the name);
 * an entry whose *directory entry* is a directory is skipped; a symlink to a directory is kept
@@ -184,7 +184,7 @@ def _path_kind(path: str) -> str:
 
 def _missing_dir(path: str) -> Finding:
     # libcni ConfFiles returns no files and no error for a missing dir, so the runtimes print
-    # their "no config" texts (cni@v1.3.0 libcni/conf.go:302-306; go-cni opts.go, §3.2 #48/#58).
+    # their "no config" texts (cni@v1.3.0 libcni/conf.go:302-306; go-cni opts.go, containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1).
     return rules.CONFIG_DIR_MISSING.at(
         path,
         "",

@@ -83,11 +83,11 @@ class BinaryFacts:
     @property
     def negotiates(self) -> bool:
         """skel-style plugin: it rejects an unsupported config version itself (code 1).
-        A legacy replier predates skel's reconciler, so libcni's ADD is not gated (§10.6)."""
+        A legacy replier predates skel's reconciler, so libcni's ADD is not gated (containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo))."""
         return self.probed and self.probe_ok and not self.legacy
 
     def lookup_error(self, lib: Libcni) -> Optional[str]:
-        """The find/exec error as ``lib`` prints it (0.7.x: bare exec errors, §10.12)."""
+        """The find/exec error as ``lib`` prints it (0.7.x: bare exec errors, containernetworking/cni:libcni@v0.7.1)."""
         if self.problem is None:
             return None
         if self.problem not in ("not-found", "invalid-name") and not lib.wraps_exec_errors:
@@ -101,7 +101,7 @@ def go_dirs(dirs: Sequence[str]) -> str:
 
 
 def plugin_sees(version: str) -> str:
-    """skel's reconciler and validatePlugin (>= 0.8.0) map "" to "0.1.0" (cni-facts §2.1)."""
+    """skel's reconciler and validatePlugin (>= 0.8.0) map "" to "0.1.0" (containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList))."""
     return version if version else "0.1.0"
 
 
@@ -242,7 +242,7 @@ def _select_cni_versions(raw: Any, declared: str, lib: Libcni) -> Tuple[str, Opt
 
 
 def _read_bool(doc: Mapping[str, Any], key: str, lib: Libcni) -> Tuple[bool, Optional[str]]:
-    """disableCheck/disableGC decoding per release (cni-facts §3.2 #13; conf.go readBool)."""
+    """disableCheck/disableGC decoding per release (containernetworking/cni:libcni/conf.go@v1.1.2 (disableCheck); containernetworking/cni:libcni/conf.go@v1.3.0; conf.go readBool)."""
     prefix = "error parsing configuration list: "
     if key not in doc:
         return False, None
@@ -327,7 +327,7 @@ def prev_result_family(sees: str, next_reply: Optional[str]) -> Optional[Tuple[s
 
 
 def prev_result_error(family: Tuple[str, ...], got: str) -> str:
-    """Measured text (cni-facts §10.7): Go %v of the []string, no quotes."""
+    """Measured text (containernetworking/cni:pkg/version/version.go@v1.3.0 (ParsePrevResult)): Go %v of the []string, no quotes."""
     return f"could not parse prevResult: result type supports [{' '.join(family)}] but unmarshalled CNIVersion is {go_quote(got)}"
 
 

@@ -142,8 +142,8 @@ def _gather(
 
 def _weigh_probe_failure(finding: Finding, binary: Executed, scope: _Scope) -> Finding:
     """A rejected VERSION reply (CNI501) only hurts where the runtime asks VERSION: CRI-O and
-    dockershim validate the *top-level* plugins of each file (ValidateNetworkList, cni-facts
-    §2.1); containerd never asks, and nobody asks IPAM or delegate binaries."""
+    dockershim validate the *top-level* plugins of each file (ValidateNetworkList,
+    containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList)); containerd never asks, and nobody asks IPAM or delegate binaries."""
     if finding.code != "CNI501":
         return finding
     if binary.role != "plugin":
@@ -208,7 +208,7 @@ def _rejections(
 
 def _refusal_kind(binary: Executed, sees: str, info: BinaryFacts, modelled: runtimes.Modelled) -> Optional[str]:
     """ "validate" when the runtime's ValidateNetworkList rejects the file at load (top-level
-    plugins only, cni-facts §2.1), "add" when the plugin's skel refuses the verb, else None."""
+    plugins only, containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList)), "add" when the plugin's skel refuses the verb, else None."""
     if sees in info.supported:
         return None
     if binary.role == "plugin" and modelled.release.validates_on_load:
@@ -415,7 +415,7 @@ def runtime_file(
     ``selection`` (rules/discovery.py) is the first file that loads: what CRI-O and dockershim
     use, as they skip broken files. containerd (go-cni) and a bare libcni caller take the
     lexically first config file of the directory and stop there, so a broken first file is what
-    they "select" (its load step fails; cni-facts §4.2, §4.5, §10.9). Without any loadable file
+    they "select" (its load step fails; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks)). Without any loadable file
     they still read that first file; only CRI-O/dockershim then have nothing to predict for.
     Files named one by one (no directory) are predicted only when one of them is the selection.
     """

@@ -8,8 +8,8 @@ Representation (the report's "prediction"):
 
 * ``selected_file``: the file this runtime's loader ends up with (node.py picks it per runtime).
   containerd (go-cni) and a bare libcni caller take the lexically FIRST config file and stop
-  there: if it does not load, the load step fails and nothing else runs (cni-facts §4.2, §4.5,
-  §10.9); ``selection`` is then "first-file". CRI-O (ocicni) and dockershim skip files that do
+  there: if it does not load, the load step fails and nothing else runs (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks),
+  containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir)); ``selection`` is then "first-file". CRI-O (ocicni) and dockershim skip files that do
   not load and use the first one that does (``selection``: "first-loadable"); a file their
   VERSION validation rejects is reported as a failed load step (they skip it too).
 
@@ -24,7 +24,7 @@ Representation (the report's "prediction"):
   (e.g. a meta plugin relaying its delegate's error).
 * ``detail``: why, in words; ``plugin``: the plugin type the failure is blamed on.
 
-Ground truth: cni-facts.md §10 (measured): libcni >= 1.0 wraps ADD/DEL per-plugin errors as
+Ground truth: measured with libcni in network namespaces (docs/differential.md) (measured): libcni >= 1.0 wraps ADD/DEL per-plugin errors as
 `plugin type="X" failed (add|delete): `, CHECK/STATUS errors and the version gate before the
 plugin loop are bare; DEL runs in reverse; IPAM skew is reported through the main plugin.
 
@@ -52,7 +52,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
-from ..model import Finding, NetworkList, ParsedFile, PluginConf
+from ..model import Finding, NetworkList, ParsedFile, PluginConf, PluginRefusal
+from ..rules import catalog
 from ..runtime.matrix import Libcni, Modelled, RuntimeRelease
 from ..versions import VersionError, parse_version, try_parse
 from .compare import (
@@ -75,7 +76,7 @@ __all__ = ["FIRST_FILE_RUNTIMES", "PLUGIN_SIDE_FINDINGS", "Step", "predict", "pr
 # because Go's `$` (no multi-line flag) matches only at the very end, unlike Python's.
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*")
 
-# Runtimes whose loader stops at the lexically first config file (cni-facts §4.2, §10.9).
+# Runtimes whose loader stops at the lexically first config file (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9).
 FIRST_FILE_RUNTIMES = ("containerd", "libcni")
 SANDBOX = "<sandbox-id>"
 
@@ -151,7 +152,7 @@ def _loopback_prefix(verb: str, lib: Libcni) -> str:
 
 
 def _parse_gate(version: str, lib: Libcni) -> Optional[str]:
-    """version.GreaterThanOrEqualTo's ParseVersion error, as DEL/CHECK meet it (§3.1)."""
+    """version.GreaterThanOrEqualTo's ParseVersion error, as DEL/CHECK meet it (containernetworking/cni:pkg/version/plugin.go@v0.8.1 (ParseVersion); containernetworking/cni#882; fixed in v1.1.0 by containernetworking/cni#893)."""
     try:
         parse_version(version, empty_is_010=not lib.empty_version_breaks_teardown)
     except VersionError as exc:
@@ -182,33 +183,10 @@ def _sees_for(binary: Executed, sees: str) -> str:
 # what static findings already know a plugin refuses
 
 
-@dataclass(frozen=True)
-class PluginSide:
-    """A plugin-side refusal a static finding establishes: the verbs it breaks and where in the
-    plugin it happens ("body": the plugin's own code after skel's checks; "ipam": inside its
-    IPAM plugin, relayed by the plugin as its own error; "decode": either, by where the
-    finding points - inside the plugin's `ipam` object or not)."""
-
-    verbs: Tuple[str, ...]
-    stage: str
-    why: str
-
-
-# A plugin decodes its whole config first thing in cmdAdd, cmdCheck and cmdDel (bridge/ptp/tuning
-# loadNetConf, host-local/static LoadIPAMConfig; plugins@v1.1.1), so a decode error breaks every
-# verb - measured: bridge's on ADD and CHECK, tuning's on DEL (docs/differential.md).
-_DECODE = ("add", "check", "del")
-
-PLUGIN_SIDE_FINDINGS: Mapping[str, PluginSide] = {
-    # only findings with a `predicts` carry the exact text; the others make the verbs "unknown"
-    "CNI201": PluginSide(_DECODE, "decode", "the plugin decodes this field into a typed Go field"),
-    "CNI205": PluginSide(_DECODE, "decode", "the plugin cannot decode this option"),
-    # portmap/bandwidth/tuning/firewall/vrf/sbr refuse a missing prevResult in cmdAdd only; their
-    # cmdDel does not need one (plugins@v1.9.1 meta/portmap/main.go:102).
-    "CNI312": PluginSide(("add",), "body", "a meta plugin needs the previous plugin's result"),
-    # host-local's allocator.LoadIPAMConfig runs in cmdAdd, cmdCheck and cmdDel (plugins@v1.9.1
-    # plugins/ipam/host-local/backend/allocator/config.go:150-154); the main plugin relays it.
-    "CNI317": PluginSide(_DECODE, "ipam", "host-local refuses several ranges per family below 0.3.0"),
+# What static findings establish the plugin itself refuses: the rules' ``plugin_side`` field.
+PluginSide = PluginRefusal
+PLUGIN_SIDE_FINDINGS: Mapping[str, PluginRefusal] = {
+    code: rule.plugin_side for code, rule in catalog().items() if rule.plugin_side is not None
 }
 
 
@@ -282,7 +260,7 @@ def _apply_known(
 
 def network_name(network: NetworkList, parsed: ParsedFile, release: RuntimeRelease) -> str:
     """The name plugins are given: ocicni names a nameless network after its file (path.Base,
-    cni-facts §4.3); everyone else passes the list's name as is."""
+    cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks)); everyone else passes the list's name as is."""
     name = network.name or ""
     if not name and release.runtime == "crio":
         return os.path.basename(parsed.path)
@@ -360,7 +338,7 @@ def check_refusal(info: Optional[BinaryFacts], sees: str) -> Optional[str]:
 
 def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
     """libcni's `error reading <path>: <op> <path>: <errno>` (ConfListFromFile/ConfFromFile,
-    cni-facts §3.2 #16) for a file discovery could not read, or (None, why) when the load's
+    containernetworking/cni:libcni/conf.go@v0.8.1 (ConfFromFile, ConfListFromFile)) for a file discovery could not read, or (None, why) when the load's
     outcome is unknowable: a FIFO blocks os.ReadFile, a device would be read, a too-large file
     was not analysed."""
     candidate = parsed.candidate
@@ -492,7 +470,7 @@ def _dependents_walk(
     lib: Libcni,
     refuse: Refusal = rejection,
 ) -> None:
-    """IPAM and delegates run from inside the plugin; their errors surface through it (§10.5)."""
+    """IPAM and delegates run from inside the plugin; their errors surface through it (containernetworking/cni:pkg/invoke/delegate.go@v1.3.0; containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList))."""
     for dep in deps:
         dep_facts = facts.get(dep.type)
         if dep_facts is None:
@@ -560,7 +538,7 @@ def _add_plugin(
                 )
     _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, prefix, sees, lib)
     _apply_known(walk, ctx.known, plugin, "ipam", "add", prefix)
-    # the runtime types this plugin's stdout (cni-facts §1.7)
+    # the runtime types this plugin's stdout (containernetworking/cni:pkg/invoke/exec.go@v1.1.2 (fixupResultVersion); containernetworking/cni#895)
     result = _known_result_version(info, sees)
     typed = (ctx.version or "0.1.0") if lib.result_typed_by_config else result
     if typed is not None and typed not in lib.result_versions and try_parse(typed) is not None:
@@ -713,7 +691,7 @@ def _del(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx:
     if lib.has_check:
         gate = _parse_gate(loaded.version, lib)
         if gate:
-            # DelNetworkList's gate precedes the plugin loop: no prefix in any release (§10.2)
+            # DelNetworkList's gate precedes the plugin loop: no prefix in any release (containernetworking/cni:libcni/api.go@v1.3.0 (plugin type=... failed wrapper))
             walk.fail(gate, None, "teardown stops before any plugin runs: the IP lease and cache file leak")
             return walk.result(wrap)
     if not ctx.probed:
@@ -730,7 +708,7 @@ def _del(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx:
 
 
 def status_error(info: BinaryFacts) -> Tuple[Optional[str], bool]:
-    """What an old skel answers to CNI_COMMAND=STATUS (cni-facts §3.2 #41/#42): skel 0.8-1.1
+    """What an old skel answers to CNI_COMMAND=STATUS (containernetworking/cni:pkg/skel/skel.go@v1.1.2; containernetworking/cni:pkg/skel/skel.go@v1.3.0): skel 0.8-1.1
     (VERSION reply 0.4.0 from plugins >= 0.8.7, or 1.0.0) says `missing containerID`; skel <= 0.7
     `unknown CNI_COMMAND: STATUS`. A 0.4.0 reply can be either (plugins 0.8.0-0.8.6 vendor 0.7)."""
     reply = info.reply_version

@@ -1,7 +1,7 @@
 """The knowledge base: ``kb.json`` loaded into typed records, compiled once, on first use.
 
-``kb.json`` is the one reviewable place that says, for every runtime error family (cni-facts.md
-§3, ecosystem-anchors.md §4): its patterns, who prints it, its causes (most likely first, each
+``kb.json`` is the one reviewable place that says, for every runtime error family (the texts libcni, the
+plugins and the runtimes print, cited per entry): its patterns, who prints it, its causes (most likely first, each
 with the rule codes it corresponds to and an optional condition on the extracted variables), the
 fix and the runtime releases concerned. Nothing about a particular error lives in code.
 """
@@ -105,13 +105,6 @@ def entries() -> Tuple[Entry, ...]:
     if len(ids) != len(set(ids)):
         raise ValueError("kb.json: duplicate entry id")
     return loaded
-
-
-def by_id(entry_id: str) -> Entry:
-    for entry in entries():
-        if entry.id == entry_id:
-            return entry
-    raise KeyError(entry_id)
 
 
 def for_code(code: str) -> Tuple[Entry, ...]:

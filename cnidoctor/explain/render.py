@@ -42,11 +42,14 @@ def rule_blocks(rule: Rule, heading: str = "#") -> List[Block]:
         ("p", rule.summary),
         (sub, "What it means"),
         ("p", rule.meaning),
-        (sub, "Example"),
+        (sub, "Problematic example"),
         ("code", rule.example),
-        (sub, "Fix"),
-        ("p", rule.fix),
     ]
+    if rule.correct_example:
+        blocks += [(sub, "Correct example"), ("code", rule.correct_example)]
+    blocks += [(sub, "Fix"), ("p", rule.fix)]
+    if rule.when_to_ignore:
+        blocks += [(sub, "When to ignore"), ("p", rule.when_to_ignore)]
     if rule.runtime_errors:
         blocks += [(sub, "Runtime errors"), ("list", [f"`{e}`" for e in rule.runtime_errors])]
     families = _families_for(rule.code)
@@ -74,7 +77,9 @@ def rule_dict(rule: Rule) -> Dict[str, Any]:
         "summary": rule.summary,
         "meaning": rule.meaning,
         "example": rule.example,
+        "correct_example": rule.correct_example,
         "fix": rule.fix,
+        "when_to_ignore": rule.when_to_ignore,
         "runtime_errors": list(rule.runtime_errors),
         "references": list(rule.references),
         "help": f"cnidoctor explain {rule.code}",

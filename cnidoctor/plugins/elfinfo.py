@@ -3,10 +3,10 @@
 Go's ``os/exec`` calls execve(2) directly (no shell fallback), so the outcomes are the kernel's:
 
 * ELF for another machine, malformed ELF, unknown format without ``#!`` -> ENOEXEC
-  ``exec format error`` (cni-facts §3.2 #21, §10.8).
+  ``exec format error`` (containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2) ENOEXEC; containernetworking/cni:pkg/invoke/find.go@v1.3.0; execve(2)).
 * ELF whose ``PT_INTERP`` dynamic loader is absent, script whose ``#!`` interpreter is absent
   (including ``/bin/sh\\r`` from a CRLF file) -> ENOENT ``no such file or directory`` although the
-  plugin exists (§3.2 #22, §10.8).
+  plugin exists (containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2) ENOENT; containernetworking/cni:pkg/invoke/find.go@v1.3.0; execve(2)).
 * interpreter that is a directory or lacks the execute bit -> EACCES ``permission denied``.
 
 The kernel's ``binfmt_script`` reads at most 256 bytes (BINPRM_BUF_SIZE) of the ``#!`` line and

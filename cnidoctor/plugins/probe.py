@@ -1,6 +1,6 @@
 """The VERSION probe, as the runtime's libcni does it, and nothing more.
 
-libcni ``invoke.GetVersionInfo`` (cni@v1.1.2 pkg/invoke/exec.go:151-173, cni-facts §2.1):
+libcni ``invoke.GetVersionInfo`` (cni@v1.1.2 pkg/invoke/exec.go:151-173, containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList)):
 stdin ``{"cniVersion":"<lib Current()>"}`` and the environment ``CNI_COMMAND=VERSION``,
 ``CNI_CONTAINERID=``, ``CNI_NETNS=dummy``, ``CNI_IFNAME=dummy``, ``CNI_ARGS=``,
 ``CNI_PATH=dummy``. The runtime's own environment sits underneath; cnidoctor passes none of
@@ -10,7 +10,7 @@ Safety (every child): only ``CNI_COMMAND=VERSION`` is ever sent; argv is the abs
 (no shell); cwd ``/``; own session/process group; close_fds; stdout and stderr read up to
 64 KiB each (the rest is drained and discarded so a chatty plugin cannot block); a deadline
 after which the whole process group is SIGKILLed and the pipes closed without waiting for
-grandchildren that hold them open (libcni itself would hang there, cni-facts §10.10). A file
+grandchildren that hold them open (libcni itself would hang there, containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0; Go os/exec (Wait waits for stdout to close)). A file
 cnidoctor already knows cannot exec (resolve.py) is not executed at all; a type containing
 ``/`` never reaches this module (resolve.find_in_path rejects it, CVE-2021-20206).
 """
@@ -35,7 +35,7 @@ __all__ = ["CURRENT_LIB_VERSION", "DEFAULT_TIMEOUT", "OUTPUT_CAP", "ProbeResult"
 DEFAULT_TIMEOUT = 5.0
 OUTPUT_CAP = 64 * 1024
 MAX_PARALLEL = 8
-# What libcni >= v1.2.0 sends (version.Current(), cni-facts §6.1); skel ignores it for VERSION.
+# What libcni >= v1.2.0 sends (version.Current(), containernetworking/cni:pkg/version/version.go at each release tag); skel ignores it for VERSION.
 CURRENT_LIB_VERSION = "1.1.0"
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -284,7 +284,7 @@ def _interpret(path: str, run: _Run) -> ProbeResult:
     base: Dict[str, Any] = dict(path=path, stdout=_text(stdout), stderr=_text(stderr), truncated=truncated)
     if status is None:
         # libcni's context kill yields "signal: killed" (a child still holding stdout makes
-        # the runtime wait past its own timeout, cni-facts §10.10).
+        # the runtime wait past its own timeout, containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0; Go os/exec (Wait waits for stdout to close)).
         error = plugin_error(stdout, stderr, "signal: killed")
         detail = (
             "the plugin exited but a process it started kept stdout/stderr open; the "

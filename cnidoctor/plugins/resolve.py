@@ -1,6 +1,6 @@
 """Binary resolution as libcni's ``invoke.FindInPath`` does it, plus the exec outcome it leads to.
 
-FindInPath (cni@v1.1.2 pkg/invoke/find.go:25-49, cni-facts §5):
+FindInPath (cni@v1.1.2 pkg/invoke/find.go:25-49, containernetworking/cni:pkg/invoke/find.go@v1.3.0 (FindInPath)):
 
 1. ``""`` -> ``no plugin name provided``; a type containing ``/`` -> ``invalid plugin name: X``
    (CVE-2021-20206, libcni >= v0.8.1; such a type is never joined onto a directory here);
@@ -8,7 +8,7 @@ FindInPath (cni@v1.1.2 pkg/invoke/find.go:25-49, cni-facts §5):
 2. for each dir in order: ``filepath.Join(dir, type)``, ``os.Stat`` (follows symlinks), accept
    the first **regular file**. Directories, dangling symlinks and FIFOs are skipped, so the
    search falls through to later dirs. The execute bit is NOT checked: a non-executable file is
-   "found" and then fails at exec, with no fallback to later dirs (§10.8).
+   "found" and then fails at exec, with no fallback to later dirs (containernetworking/cni:pkg/invoke/find.go@v1.3.0; containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2)).
 3. nothing found -> ``failed to find plugin "X" in path [d1 d2]``.
 
 Exec failures are predicted from the found file (mode, mount options, ELF/#! content, see
@@ -36,7 +36,7 @@ __all__ = [
 
 # libcni >= v0.8.0 RawExec.pluginErr wraps an exec failure (no stdout, no stderr) as
 # "netplugin failed with no error message: <err>" (cni@v0.8.0 pkg/invoke/raw_exec.go:76);
-# v0.7.x returns the bare "fork/exec ..." error (cni-facts §3.2 #20, §10.12).
+# v0.7.x returns the bare "fork/exec ..." error (containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; containernetworking/cni:libcni@v0.7.1).
 EXEC_ERROR_PREFIX = "netplugin failed with no error message: "
 
 PROBLEMS = (
@@ -149,7 +149,7 @@ def _mounts(mountinfo: str) -> List[Tuple[str, Tuple[str, ...]]]:
 def noexec_mount(path: str, mountinfo: Optional[str] = None) -> Optional[str]:
     """The mount point when ``path`` (resolved) lives on a ``noexec`` mount, else None.
 
-    The kernel refuses execve on such a mount with EACCES even for root (cni-facts §3.2 #20).
+    The kernel refuses execve on such a mount with EACCES even for root (containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0).
     """
     if mountinfo is None:
         try:

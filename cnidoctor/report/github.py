@@ -2,8 +2,8 @@
 
 ``::error file=F,line=L,col=C,title=CNI301::message`` per finding (``::warning`` /
 ``::notice`` by severity). Escaping follows @actions/core: in data ``%``, CR and LF become
-``%25``, ``%0D``, ``%0A``; property values additionally escape ``:`` and ``,`` (ecosystem-anchors
-§2.2). GitHub shows at most 10 annotations per severity per step, so the complete report
+``%25``, ``%0D``, ``%0A``; property values additionally escape ``:`` and ``,`` (actions/toolkit:
+packages/core/src/command.ts). GitHub shows at most 10 annotations per severity per step, so the complete report
 follows inside ``::group::`` (with workflow commands paused, see ``render``).
 """
 

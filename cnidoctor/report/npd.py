@@ -2,7 +2,7 @@
 
 NPD trims the plugin's stdout and cuts it to ``max_output_length`` bytes (default 80) to make the
 node condition's message; the exit code decides the condition: 0 OK, 1 problem, anything else
-Unknown (node-problem-detector docs/custom_plugin_monitor.md; ecosystem-anchors §3.1). So the
+Unknown (node-problem-detector docs/custom_plugin_monitor.md). So the
 line names the worst finding first and always fits 80 bytes whole, with "(+N more)" kept.
 """
 

@@ -1,6 +1,6 @@
 """SARIF 2.1.0 reporter, shaped for GitHub code scanning.
 
-What GitHub needs (docs "SARIF support for code scanning"; ecosystem-anchors §2.1):
+What GitHub needs (docs "SARIF support for code scanning"):
 ``tool.driver.name`` and ``rules[]`` with id/shortDescription/fullDescription/help; results with a
 stable ``ruleId``, ``message.text`` and one physical location whose ``artifactLocation.uri`` is
 relative to the repository root and whose ``region`` has ``startLine`` (Microsoft's validator rule
@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import quote
 
 from ..model import Finding, Report, Rule, Severity
+from ..rules import family_of
 from . import INFORMATION_URI, TOOL_NAME, RenderOptions, relative_path
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -30,15 +31,6 @@ PROBLEM_SEVERITY: Mapping[Severity, str] = {
     Severity.ERROR: "error",
     Severity.WARNING: "warning",
     Severity.INFO: "recommendation",
-}
-FAMILY_TAGS: Mapping[str, str] = {
-    "0": "discovery",
-    "1": "syntax",
-    "2": "schema",
-    "3": "semantics",
-    "4": "binaries",
-    "5": "versions",
-    "9": "settings",
 }
 
 
@@ -85,7 +77,7 @@ def rule_descriptor(rule: Rule) -> Dict[str, Any]:
         "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {
-            "tags": ["cni", FAMILY_TAGS.get(rule.code[3:4], "other")],
+            "tags": ["cni", family_of(rule.code).tag],
             "precision": "very-high",
             "problem.severity": PROBLEM_SEVERITY[rule.severity],
         },
@@ -105,7 +97,11 @@ def _help_markdown(rule: Rule) -> str:
     if rule.example:
         language = "toml" if rule.code.startswith("CNI9") else "json"
         parts.append(f"Example:\n\n```{language}\n{rule.example}\n```")
+    if rule.correct_example:
+        parts.append(f"Correct example:\n\n```{language}\n{rule.correct_example}\n```")
     parts.append(f"**Fix:** {rule.fix}")
+    if rule.when_to_ignore:
+        parts.append(f"**When to ignore:** {rule.when_to_ignore}")
     if rule.runtime_errors:
         parts.append("Runtime errors this predicts:\n\n" + "\n".join(f"- `{e}`" for e in rule.runtime_errors))
     if rule.references:

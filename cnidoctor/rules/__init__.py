@@ -1,36 +1,40 @@
 """The rule catalog: an explicit list of rule families, assembled on first use.
 
-Code ranges (permanent; a retired code is never reused):
-  CNI0xx discovery and selection of config files (rules/discovery.py)
-  CNI1xx JSON syntax and libcni load errors        (rules/syntax.py)
-  CNI2xx per-version JSON Schema                   (rules/schema.py)
-  CNI3xx static semantics: versions, names, keys, chains (rules/semantics.py)
-  CNI4xx plugin binaries: resolution and exec      (rules/binaries.py)
-  CNI50x VERSION probe replies                     (rules/probe.py)
-  CNI51x+ version cross-checks, runtime library    (rules/skew.py)
-  CNI9xx cnidoctor's own configuration             (rules/tool.py)
+Each family carries its permanent code range and the tag reporters give its rules (SARIF
+``properties.tags``); a retired code is never reused. The families, in code order:
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Mapping, Tuple
 
 from ..model import Rule
-from . import binaries, schema, semantics, skew, syntax, tool
-from . import directory as discovery
-from . import replies as probe
+from . import binaries, directory, replies, schema, semantics, skew, syntax, tool
 
-FAMILIES: Tuple[Tuple[Rule, ...], ...] = (
-    discovery.RULES,
-    syntax.RULES,
-    schema.RULES,
-    semantics.RULES,
-    binaries.RULES,
-    probe.RULES,
-    skew.RULES,
-    tool.RULES,
+
+@dataclass(frozen=True)
+class Family:
+    """A module of rules: ``prefix`` is the code range every rule's code starts with (CNI0 =
+    CNI000-CNI099), ``tag`` what reporters call the family."""
+
+    name: str
+    prefix: str
+    tag: str
+    rules: Tuple[Rule, ...]
+
+
+FAMILIES: Tuple[Family, ...] = (
+    Family("discovery and selection of config files", "CNI0", "discovery", directory.RULES),
+    Family("JSON syntax and libcni load errors", "CNI1", "syntax", syntax.RULES),
+    Family("per-version JSON Schema and plugin options", "CNI2", "schema", schema.RULES),
+    Family("static semantics: versions, names, keys, chains", "CNI3", "semantics", semantics.RULES),
+    Family("plugin binaries: resolution and exec", "CNI4", "binaries", binaries.RULES),
+    Family("VERSION probe replies", "CNI50", "versions", replies.RULES),
+    Family("version cross-checks and the runtime library", "CNI5", "versions", skew.RULES),
+    Family("cnidoctor's own configuration", "CNI9", "settings", tool.RULES),
 )
 
 CODE_PATTERN = re.compile(r"^CNI\d{3}$")
@@ -42,12 +46,21 @@ def catalog() -> Mapping[str, Rule]:
     rules: dict[str, Rule] = {}
     names: set[str] = set()
     for family in FAMILIES:
-        for rule in family:
+        for rule in family.rules:
             if rule.code in rules or rule.name in names:
                 raise RuntimeError(f"duplicate rule {rule.code} {rule.name}")
             rules[rule.code] = rule
             names.add(rule.name)
     return dict(sorted(rules.items()))
+
+
+@functools.cache
+def family_of(code: str) -> Family:
+    """The family that declares ``code``; KeyError if none does."""
+    for family in FAMILIES:
+        if any(rule.code == code for rule in family.rules):
+            return family
+    raise KeyError(code)
 
 
 def get(code: str) -> Rule:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FIND_GO = "cni@v1.1.2 pkg/invoke/find.go:25-49 (FindInPath)"
 RAW_EXEC_GO = "cni@v0.8.0 pkg/invoke/raw_exec.go:72-84 (pluginErr wraps exec errors)"
-FACTS_LOOKUP = "cni-facts.md §5 (plugin binary lookup), §10.8 (measured)"
+LOOKUP_ORDER = "containernetworking/cni:pkg/invoke/find.go@v1.3.0 (dirs in order, first regular file wins; the exec bit is not checked)"
 
 PLUGIN_NOT_FOUND = Rule(
     code="CNI401",
@@ -37,13 +37,15 @@ PLUGIN_NOT_FOUND = Rule(
         "(`flannel` left the reference plugins in v1.0.0), or a typo in `type`."
     ),
     example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "flannnel"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "flannel"}]}   (/opt/cni/bin/flannel installed)',
+    when_to_ignore="When cnidoctor runs where the bin dirs differ from the node's (inside a container without the host's /opt/cni/bin mounted): pass --bin-dir.",
     fix=(
         "Install the plugin into one of the bin dirs (e.g. the reference plugins release tarball "
         "into /opt/cni/bin), or point the runtime at the directory that has it (containerd "
         "`bin_dir`/`bin_dirs`, CRI-O `plugin_dirs`), or correct the `type`."
     ),
     runtime_errors=('failed to find plugin "X" in path [d1 d2]',),
-    references=(FIND_GO, FACTS_LOOKUP, "cni-facts.md §3.2 #17, §8 #21, #27"),
+    references=(FIND_GO, LOOKUP_ORDER),
 )
 
 PLUGIN_SHADOWED = Rule(
@@ -58,9 +60,11 @@ PLUGIN_SHADOWED = Rule(
         "differ between the copies). Reported as info when the copies are byte-identical."
     ),
     example="--bin-dir /opt/cni/bin --bin-dir /usr/lib/cni   # bridge in both",
+    correct_example="--bin-dir /opt/cni/bin   # one copy of each plugin",
+    when_to_ignore="When both copies are the same build (same VERSION reply) and the duplicate is a package manager's.",
     fix="Keep one copy: remove the stale one, or order the bin dirs so that the intended copy comes first.",
     runtime_errors=(),
-    references=(FIND_GO, "cni-facts.md §8 #22"),
+    references=(FIND_GO, "containernetworking/cni:pkg/invoke/find.go@v1.3.0 (FindInPath)"),
 )
 
 PLUGIN_NOT_REGULAR = Rule(
@@ -76,9 +80,11 @@ PLUGIN_NOT_REGULAR = Rule(
         "copy runs instead (reported as a warning)."
     ),
     example="/opt/cni/bin/bridge -> /usr/libexec/cni/bridge   (target removed)",
+    correct_example="/opt/cni/bin/bridge -> /usr/libexec/cni/bridge   (target present)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Replace the entry with the plugin binary, or fix the symlink target.",
     runtime_errors=('failed to find plugin "X" in path [d1 d2]',),
-    references=(FIND_GO, FACTS_LOOKUP, "cni-facts.md §8 #23"),
+    references=(FIND_GO, LOOKUP_ORDER),
 )
 
 PLUGIN_NOT_EXECUTABLE = Rule(
@@ -88,20 +94,22 @@ PLUGIN_NOT_EXECUTABLE = Rule(
     summary="The plugin file has no execute bit, or lives on a noexec mount",
     meaning=(
         "FindInPath does not check the execute bit: the first regular file wins even when it "
-        "cannot be executed, and libcni does not fall back to later dirs (measured, cni-facts "
-        "§10.8). execve then fails with EACCES even for root. The same happens for a bin dir on a "
+        "cannot be executed, and libcni does not fall back to later dirs (measured, "
+        "containernetworking/cni:pkg/invoke/find.go@v1.3.0; containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2)). execve then fails with EACCES even for root. The same happens for a bin dir on a "
         "filesystem mounted `noexec` (some hardened images mount /opt or /var that way). libcni "
         ">= v0.8.0 prints the error with the prefix `netplugin failed with no error message: `; "
         'v0.7.x prints the bare `fork/exec` text; libcni >= v1.0 adds `plugin type="X" failed '
         "(add): ` in front on ADD."
     ),
     example="-rw-r--r-- root root /opt/cni/bin/portmap   (copied without -p, or unpacked by a tool that dropped modes)",
+    correct_example="-rwxr-xr-x root root /opt/cni/bin/portmap",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="`chmod 0755` the plugin (and check the bin dir's mount options: `findmnt -T /opt/cni/bin`).",
     runtime_errors=(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: permission denied",
         "fork/exec /opt/cni/bin/X: permission denied",
     ),
-    references=(RAW_EXEC_GO, FACTS_LOOKUP, "cni-facts.md §3.2 #20, §8 #24"),
+    references=(RAW_EXEC_GO, LOOKUP_ORDER, "containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0"),
 )
 
 WRONG_ARCHITECTURE = Rule(
@@ -117,12 +125,17 @@ WRONG_ARCHITECTURE = Rule(
         "report it."
     ),
     example="/opt/cni/bin/bridge: ELF aarch64 on an x86_64 node",
+    correct_example="/opt/cni/bin/bridge: ELF x86-64 on an x86_64 node",
+    when_to_ignore="When binfmt_misc emulation (qemu-user) is registered on purpose for that architecture.",
     fix="Install the plugins release built for this node's architecture (cni-plugins-linux-<arch>-vX.tgz).",
     runtime_errors=(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: exec format error",
         "fork/exec /opt/cni/bin/X: exec format error",
     ),
-    references=("cni-facts.md §3.2 #21, §8 #25, §10.8", "execve(2) ENOEXEC"),
+    references=(
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2) ENOEXEC; containernetworking/cni:pkg/invoke/find.go@v1.3.0; execve(2)",
+        "execve(2) ENOEXEC",
+    ),
 )
 
 MISSING_INTERPRETER_OR_LOADER = Rule(
@@ -139,6 +152,8 @@ MISSING_INTERPRETER_OR_LOADER = Rule(
         "itself."
     ),
     example="/opt/cni/bin/my-wrapper starts with '#!/bin/bash' on a node that has only /bin/sh",
+    correct_example="/opt/cni/bin/my-wrapper starts with '#!/bin/sh' (an interpreter present on the node)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix=(
         "Install the interpreter or loader, use a statically linked build, or fix the `#!` line "
         "(convert CRLF to LF with `sed -i 's/\\r$//'`)."
@@ -147,7 +162,10 @@ MISSING_INTERPRETER_OR_LOADER = Rule(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: no such file or directory",
         "fork/exec /opt/cni/bin/X: no such file or directory",
     ),
-    references=("cni-facts.md §3.2 #22, §8 #26, §10.8", "execve(2) ENOENT, binfmt_script"),
+    references=(
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2) ENOENT; containernetworking/cni:pkg/invoke/find.go@v1.3.0; execve(2)",
+        "execve(2) ENOENT, binfmt_script",
+    ),
 )
 
 UNKNOWN_EXECUTABLE_FORMAT = Rule(
@@ -162,12 +180,17 @@ UNKNOWN_EXECUTABLE_FORMAT = Rule(
         "named like the plugin all fail with ENOEXEC."
     ),
     example="/opt/cni/bin/bridge is 0 bytes (disk filled up during the installer's copy)",
+    correct_example="/opt/cni/bin/bridge: ELF 64-bit executable (reinstalled from the release tarball)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Reinstall the plugin from its release; add `#!/bin/sh` to shell plugins.",
     runtime_errors=(
         "netplugin failed with no error message: fork/exec /opt/cni/bin/X: exec format error",
         "fork/exec /opt/cni/bin/X: exec format error",
     ),
-    references=("cni-facts.md §3.2 #21, §8 #25, §10.8", "execve(2) ENOEXEC"),
+    references=(
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0; execve(2) ENOEXEC; containernetworking/cni:pkg/invoke/find.go@v1.3.0; execve(2)",
+        "execve(2) ENOEXEC",
+    ),
 )
 
 BIN_DIR_MISSING = Rule(
@@ -182,9 +205,11 @@ BIN_DIR_MISSING = Rule(
         "(/opt/cni/bin vs /usr/libexec/cni vs /usr/lib/cni)."
     ),
     example='containerd bin_dir = "/opt/cni/bin" but the distro package installed to /usr/lib/cni',
+    correct_example='containerd bin_dir = "/usr/lib/cni" (where the package installed the plugins)',
+    when_to_ignore="When no config uses a plugin from that directory (another listed bin dir holds them all).",
     fix="Create/populate the directory or configure the runtime with the directory that holds the plugins.",
     runtime_errors=(),
-    references=(FIND_GO, FACTS_LOOKUP),
+    references=(FIND_GO, LOOKUP_ORDER),
 )
 
 MIXED_PLUGIN_GENERATIONS = Rule(
@@ -200,9 +225,14 @@ MIXED_PLUGIN_GENERATIONS = Rule(
         "(`incompatible CNI versions`), and chained results mismatch on libcni >= 1.0."
     ),
     example="/opt/cni/bin/bridge replies 1.0.0, /opt/cni/bin/portmap replies 0.4.0",
+    correct_example="/opt/cni/bin/bridge and /opt/cni/bin/portmap both from plugins v1.1.1 (both reply 1.0.0)",
+    when_to_ignore="When the older plugin is a vendor plugin on its own release cycle and supports the configured versions.",
     fix="Reinstall one complete plugins release into the directory (all binaries from the same tarball).",
     runtime_errors=('incompatible CNI versions; config is "X", plugin supports [...]',),
-    references=("cni-facts.md §6.2 (reference plugin releases)", "cni-facts.md §2.2, §10.7"),
+    references=(
+        "containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions) (reference plugin releases)",
+        "containernetworking/cni:pkg/skel/skel.go@v1.3.0 (VERSION); containernetworking/cni:pkg/version/version.go@v1.3.0 (ParsePrevResult)",
+    ),
 )
 
 RUNTIME_LOOPBACK_MISSING = Rule(
@@ -215,9 +245,11 @@ RUNTIME_LOOPBACK_MISSING = Rule(
         "interface by running the CNI `loopback` plugin from the same bin dirs, before the "
         "default network. No config in net.d names it, so a node whose bin dir lacks it looks "
         "fine until the first sandbox: every pod then fails with the runtime's not-found error. "
-        "containerd 2.x can skip it with `use_internal_loopback = true` (cni-facts §4.2)."
+        "containerd 2.x can skip it with `use_internal_loopback = true` (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9)."
     ),
     example="ls /opt/cni/bin   # bridge host-local portmap ... but no loopback",
+    correct_example="ls /opt/cni/bin   # bridge host-local loopback portmap ...",
+    when_to_ignore="On containerd 2.x with use_internal_loopback = true, which does not run the loopback binary.",
     fix=(
         "Install the reference plugins (they include `loopback`) into the runtime's bin dir, or "
         "on containerd >= 2.0 set `use_internal_loopback = true` in the CRI plugin's cni section."

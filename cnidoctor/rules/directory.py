@@ -2,8 +2,8 @@
 
 Per-entry findings (CNI002-CNI005, CNI012) come from ``discover.py``; this module owns the rule
 definitions and the directory-level analysis ``check_directories`` (CNI001, CNI006-CNI011,
-CNI013, CNI014). Sources: cni-facts.md §4 (libcni ConfFiles, go-cni loadFromConfDir, ocicni
-loadNetworks, dockershim), §3.2 #16, #47-#49, #58, #59, #63, #64.
+CNI013, CNI014). Sources: containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles); containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (libcni ConfFiles, go-cni loadFromConfDir, ocicni
+loadNetworks, dockershim), containernetworking/cni:libcni/conf.go@v0.8.1 (ConfFromFile, ConfListFromFile); containerd/go-cni:cni.go@v1.1.13 (Status); containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from ..model import Finding, ParsedFile, Rule, Selection, Severity
 from . import semantics
 
-_GO_CNI = "go-cni opts.go loadFromConfDir (cni-facts.md §4.2)"
-_OCICNI = "ocicni pkg/ocicni/ocicni.go loadNetworks (cni-facts.md §4.3)"
-_CONFFILES = "cni@v1.3.0 libcni/conf.go:298-324 ConfFiles (cni-facts.md §4.1)"
+_GO_CNI = "go-cni opts.go loadFromConfDir (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9)"
+_OCICNI = "ocicni pkg/ocicni/ocicni.go loadNetworks (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))"
+_CONFFILES = "cni@v1.3.0 libcni/conf.go:298-324 ConfFiles (containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))"
 
 NO_CONFIG_FILES = Rule(
     code="CNI001",
@@ -33,9 +33,11 @@ NO_CONFIG_FILES = Rule(
         "not initialized' (go-cni), CRI-O 'no CNI configuration file in <dir>. Has your network "
         "provider started?' (ocicni) and the kubelet (dockershim) 'cni config uninitialized'. "
         "Usually the network add-on has not started yet or wrote its config elsewhere "
-        "(cni-facts.md §8 #1, §3.2 #48/#58/#63)."
+        "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23))."
     ),
     example="/etc/cni/net.d/ containing only 10-calico.conflist.bak",
+    correct_example="/etc/cni/net.d/10-calico.conflist (the add-on's installer wrote it; the .bak copy may stay or go)",
+    when_to_ignore="When the node is not meant to run pods yet (the network add-on's DaemonSet has not started); the runtime reports NotReady until it writes its config.",
     fix="Install or start the network add-on, or point the runtime's conf_dir/network_dir at "
     "the directory that holds the config.",
     runtime_errors=(
@@ -55,9 +57,13 @@ CONFIG_DIR_MISSING = Rule(
     meaning=(
         "libcni ConfFiles treats a missing directory as empty (no error), so the runtime reports "
         "the same 'no network config' condition as an empty directory and the node stays "
-        "NotReady (" + _CONFFILES + "; cni-facts.md §3.2 #48/#58)."
+        "NotReady ("
+        + _CONFFILES
+        + "; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1)."
     ),
     example='containerd conf_dir = "/etc/cni/net.d" on a node where the directory was never created',
+    correct_example="mkdir -p /etc/cni/net.d   # or point conf_dir at the directory the add-on writes to",
+    when_to_ignore="On a node whose runtime does not use CNI (for example a runtime configured with a different network backend).",
     fix="Create the directory and install the network add-on, or fix the runtime's conf_dir / "
     "network_dir / --cni-conf-dir setting.",
     runtime_errors=(
@@ -76,11 +82,13 @@ UNREADABLE_ENTRY = Rule(
         "ConfFiles keeps every entry with a config extension that is not itself a directory, so a "
         "dangling symlink, a symlink loop, an unreadable file or a symlink pointing at a directory "
         "is handed to the loader, which fails with 'error reading <f>: ...' (libcni ConfFromFile/"
-        "ConfListFromFile, cni-facts.md §3.2 #16). containerd stops at the first file that fails "
+        "ConfListFromFile, containernetworking/cni:libcni/conf.go@v0.8.1 (ConfFromFile, ConfListFromFile)). containerd stops at the first file that fails "
         "to load, so if this entry sorts first the whole CNI load fails ('cni plugin not "
-        "initialized'); CRI-O and the kubelet skip it (cni-facts.md §4.5, §10 #9)."
+        "initialized'); CRI-O and the kubelet skip it (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="10-flannel.conflist -> /run/flannel/cni.conflist (target removed)",
+    correct_example="10-flannel.conflist -> /run/flannel/cni.conflist (target present), or the link removed",
+    when_to_ignore="Never for a config extension: containerd fails the whole load on it. A link outside the config extensions is not reported.",
     fix="Remove the broken entry or restore its target; make the file readable by the runtime.",
     runtime_errors=(
         "error reading %s: open %s: no such file or directory",
@@ -103,9 +111,11 @@ NOT_REGULAR_FILE = Rule(
         "libcni reads config entries with os.ReadFile. On a FIFO that call blocks until a writer "
         "appears, hanging containerd's CNI (re)load; a socket fails with 'no such device or "
         "address'; a device node is read as if it were the config. cnidoctor never opens such "
-        "entries (cni-facts.md §4.1)."
+        "entries (containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))."
     ),
     example="mkfifo /etc/cni/net.d/10-debug.conf",
+    correct_example="/etc/cni/net.d/10-debug.conf as a regular file, or the FIFO moved out of the directory",
+    when_to_ignore="Never: the runtime tries to read the entry as a config file.",
     fix="Remove the special file from the config directory.",
     runtime_errors=("error reading %s: open %s: no such device or address",),
     references=(_CONFFILES,),
@@ -123,6 +133,8 @@ FILE_TOO_LARGE = Rule(
         "directory by mistake and will fail to load (fatal for containerd if it sorts first)."
     ),
     example="/etc/cni/net.d/00-debug.json (a 40 MB log file)",
+    correct_example="/etc/cni/net.d/ holding only the network configs; logs kept in /var/log",
+    when_to_ignore="If the large file really is a config (a generated one with many plugins) and its size is expected.",
     fix="Move the file out of the config directory.",
     references=(_CONFFILES,),
 )
@@ -138,9 +150,11 @@ BROKEN_FILE_SHADOWS = Rule(
         "disables pod networking ('failed to load CNI config list file <f>: ...: invalid cni "
         "config', then NetworkReady=false 'cni plugin not initialized'), even though a good config "
         "follows. CRI-O (ocicni) and the kubelet skip the broken file and use the first one that "
-        "loads (cni-facts.md §4.2, §4.5, §8 #3, §10 #9)."
+        "loads (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="00-multus.conf with a trailing comma next to a valid 10-calico.conflist",
+    correct_example="00-multus.conf repaired (trailing comma removed), or deleted, next to 10-calico.conflist",
+    when_to_ignore="If the node runs only CRI-O or dockershim, which skip the broken file; containerd fails the whole load.",
     fix="Fix or remove the broken file (or rename it so it no longer has a config extension).",
     runtime_errors=(
         "failed to load CNI config list file %s: %s: invalid cni config",
@@ -161,10 +175,12 @@ SHADOWED_CONFIG = Rule(
         "kubelet use the first file that loads as the default network; CRI-O uses the others only "
         "when a pod explicitly asks for them. Leftover configs from a previous network add-on or "
         "the runtime's own sample bridge therefore silently win or lose depending on their names "
-        "(cni-facts.md §4.5, §8 #2/#40; calico#1388, minikube#8480, bootkube#698). A shadowed "
+        "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); containerd/containerd:pkg/cri/config/config.go@v1.6.39 (max_conf_num); calico#1388, minikube#8480, bootkube#698). A shadowed "
         "loopback-only config (CRI-O's 99-loopback layout) is reported as info."
     ),
     example="87-podman-bridge.conflist next to 10-calico.conflist: calico is the default network",
+    correct_example="only 10-calico.conflist in /etc/cni/net.d (the podman sample config removed or moved to podman's own directory)",
+    when_to_ignore="When the first file is the network you intend to be the default, and the later ones are kept on purpose (for example networks selected by name through Multus).",
     fix="Remove configs of networks you no longer use; name the intended config so it sorts first.",
     references=(_GO_CNI, _OCICNI),
 )
@@ -178,9 +194,11 @@ CONF_AND_CONFLIST = Rule(
         "Add-ons that moved from a single-plugin .conf to a .conflist (Calico's 10-calico.conf -> "
         "10-calico.conflist) left the old file behind; '.conf' sorts before '.conflist' for the "
         "same stem, so the old single-plugin config wins and the new chain (portmap, bandwidth) "
-        "is never used (projectcalico/calico#1388; cni-facts.md §4.5)."
+        "is never used (projectcalico/calico#1388; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="10-calico.conf and 10-calico.conflist in /etc/cni/net.d",
+    correct_example="only 10-calico.conflist in /etc/cni/net.d",
+    when_to_ignore="If both files are the same network on purpose during a migration, and you have checked which one each runtime picks.",
     fix="Delete the file of the old format.",
     references=("https://github.com/projectcalico/calico/issues/1388", _GO_CNI),
 )
@@ -194,9 +212,11 @@ BACKUP_FILE = Rule(
         "The runtimes select files by extension only (filepath.Ext), so '10-calico.conf.bak.conf', "
         "'old-10-x.conflist', '10-x.conflist~.conflist' or a hidden '.10-x.conflist' are read like "
         "any other config; hidden files and 'old-'/'00-' names even sort before the real config "
-        "and may become the default network (cni-facts.md §4.1, §8 #4)."
+        "and may become the default network (containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))."
     ),
     example="10-flannel.conflist.orig.conflist",
+    correct_example="10-flannel.conflist only; the backup kept outside /etc/cni/net.d",
+    when_to_ignore="If the file only looks like a backup and is really meant to be loaded.",
     fix="Move backups out of the config directory or give them an extension the runtimes ignore "
     "(e.g. '.bak' as the last suffix).",
     references=(_CONFFILES,),
@@ -210,9 +230,11 @@ UNPADDED_PREFIX = Rule(
     meaning=(
         "Runtimes order files with Go's sort.Strings (byte order), so '100-x.conflist' sorts "
         "before '20-y.conflist' although 100 > 20. The file meant to be low priority becomes the "
-        "default network (cni-facts.md §4.1, §8 #4)."
+        "default network (containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))."
     ),
     example="100-crio-bridge.conflist and 20-flannel.conflist: crio-bridge wins",
+    correct_example="020-flannel.conflist and 100-crio-bridge.conflist (same width), or 20-/90- prefixes",
+    when_to_ignore="If the lexical order already puts the intended default network first.",
     fix="Use zero-padded prefixes of equal width (e.g. '020-', '100-') or rename the file.",
     references=(_CONFFILES, _GO_CNI),
 )
@@ -226,9 +248,11 @@ DUPLICATE_NETWORK_NAME = Rule(
         "CRI-O (ocicni) keys networks by name: the first file wins and the later one is logged as "
         "'Ignored CNI network <name> (type=...) at <file> because already exists'. containerd "
         "with max_conf_num > 1 attaches both; the result cache /var/lib/cni/results/<name>-<id>-"
-        "<ifname> is keyed by network name as well (cni-facts.md §4.3, §8 #39)."
+        "<ifname> is keyed by network name as well (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1)."
     ),
     example='10-bridge.conflist and 20-bridge.conflist both with "name": "bridge"',
+    correct_example='10-bridge.conflist with "name": "bridge" and 20-bridge2.conflist with "name": "bridge2"',
+    when_to_ignore="When the duplicate sorts after the file containerd uses and no runtime is told to select networks by name.",
     fix="Give every network a unique name or remove the duplicate file.",
     runtime_errors=("Ignored CNI network %s (type=%v) at %s because already exists",),
     references=(_OCICNI,),
@@ -243,9 +267,11 @@ IGNORED_EXTENSION = Rule(
         "Only .conf, .conflist and .json entries are read (case-sensitive filepath.Ext). Files "
         "such as '05-cilium.conflist.cilium_bak', '10-calico.conflist.bak', '10-x.conf.disabled' "
         "or a '.yaml' manifest are ignored; this note tells the operator they have no effect "
-        "(cni-facts.md §4.1)."
+        "(containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf))."
     ),
     example="05-cilium.conflist.cilium_bak",
+    correct_example="05-cilium.conflist.cilium_bak moved out of /etc/cni/net.d",
+    when_to_ignore="When the file was renamed on purpose to disable it (Cilium does this with .cilium_bak) and you keep it for rollback.",
     fix="Nothing to do if the file is meant to be inactive; delete it to avoid confusion.",
     references=(_CONFFILES,),
 )
@@ -261,9 +287,11 @@ NETWORK_SUBDIRECTORY = Rule(
         '"loadOnlyInlinedPlugins": true; one unparsable file there fails the whole list. Older '
         "runtimes ignore the directory, so the chain differs between runtime releases. A "
         "non-directory entry with the network's name makes the list fail to load on 1.3.0 "
-        "(cni@v1.3.0 libcni/conf.go:66-90, 247-272; cni-facts.md §4.1, §8 #38)."
+        "(cni@v1.3.0 libcni/conf.go:66-90, 247-272; containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf); containernetworking/cni:libcni/conf.go@v1.3.0)."
     ),
     example="/etc/cni/net.d/10-mynet.conflist (name mynet) and /etc/cni/net.d/mynet/50-tuning.conf",
+    correct_example="/etc/cni/net.d/10-mynet.conflist carrying tuning in its own plugins list, no mynet/ directory",
+    when_to_ignore="When the runtime vendors libcni v1.3.0 or later and the subdirectory's plugins are meant to be appended to the chain.",
     fix='Set "loadOnlyInlinedPlugins": true or move the directory away if the extra plugins '
     "are not intended; otherwise make sure every runtime in the fleet is >= the 1.3.0 line.",
     runtime_errors=(
@@ -283,9 +311,11 @@ NO_LOADABLE_CONFIG = Rule(
         "at the first ('failed to load CNI config ... invalid cni config' -> 'cni plugin not "
         "initialized'), CRI-O skips them all and reports 'no CNI configuration file in <dir>. Has "
         "your network provider started?', the kubelet 'cni config uninitialized' "
-        "(cni-facts.md §4.5, §3.2 #49/#58/#63)."
+        "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23))."
     ),
     example="/etc/cni/net.d/10-flannel.conflist with a syntax error and nothing else",
+    correct_example="/etc/cni/net.d/10-flannel.conflist that parses (the syntax error fixed)",
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Fix the file(s) reported in the other findings.",
     runtime_errors=(
         "failed to load CNI config list file %s: %s: invalid cni config",
@@ -314,12 +344,12 @@ RULES: Tuple[Rule, ...] = (
 
 
 def no_config_text(directory: str) -> str:
-    """go-cni's text for a directory without config files (go-cni opts.go, §3.2 #48)."""
+    """go-cni's text for a directory without config files (go-cni opts.go, containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir))."""
     return f"no network config found in {directory}: cni plugin not initialized"
 
 
 def load_failure_text(path: str, load_error: str) -> str:
-    """go-cni's wrapper around a libcni load error (§3.2 #49); '.conflist' vs other files."""
+    """go-cni's wrapper around a libcni load error (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir)); '.conflist' vs other files."""
     what = "config list file" if path.endswith(".conflist") else "config file"
     return f"failed to load CNI {what} {path}: {load_error}: invalid cni config"
 

@@ -3,7 +3,7 @@
 Emitted by the node stage through ``probe_findings`` (probe.py has the probe, probedecode.py
 the decoding). Who asks VERSION in production: CRI-O/ocicni and kubelet dockershim (>= 1.16)
 validate every config file with it and skip the file when it fails; containerd/go-cni never
-asks (cni-facts §2.1). Version cross-checks against configs are CNI51x (rules/skew.py).
+asks (containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList)). Version cross-checks against configs are CNI51x (rules/skew.py).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ VERSION_PROBE_FAILED = Rule(
         "scripts that only handle ADD/DEL."
     ),
     example='#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] && exec /opt/vendor/real-plugin\nexit 0   # VERSION prints nothing',
+    correct_example='#!/bin/sh\nexec /opt/vendor/real-plugin "$@"   # VERSION answered by the real plugin',
+    when_to_ignore="On containerd only, which never sends VERSION; CRI-O and dockershim skip the file.",
     fix=(
         "Make the plugin (or wrapper) answer VERSION like skel does, e.g. "
         '`{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}`, or '
@@ -51,7 +53,11 @@ VERSION_PROBE_FAILED = Rule(
         'netplugin failed: "<stderr>"',
         'netplugin failed but error parsing its diagnostic message "<stdout>": <json error>',
     ),
-    references=(DECODER_GO, RAW_EXEC_GO, "cni-facts.md §2.3, §3.2 #23-#26, §8 #16"),
+    references=(
+        DECODER_GO,
+        RAW_EXEC_GO,
+        "containernetworking/cni:pkg/version/plugin.go@v1.3.0 (PluginDecoder); containernetworking/cni:pkg/invoke/raw_exec.go@v0.8.0",
+    ),
 )
 
 PROBE_TIMEOUT = Rule(
@@ -63,18 +69,23 @@ PROBE_TIMEOUT = Rule(
         "VERSION needs no network state and returns instantly for every reference plugin. A "
         "plugin that blocks (waiting on a daemon socket), loops printing, or starts a helper "
         "that inherits stdout makes the runtime's call wait: Go's exec waits for stdout to "
-        "close, so a helper holding it keeps the runtime waiting past its own timeout (cni-facts "
-        "§10.10); when the runtime's context does kill it the error ends in `signal: killed`. "
+        "close, so a helper holding it keeps the runtime waiting past its own timeout ("
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0; Go os/exec (Wait waits for stdout to close)); when the runtime's context does kill it the error ends in `signal: killed`. "
         "cnidoctor killed the plugin's whole process group after --probe-timeout."
     ),
     example="a plugin wrapper that runs `helperd &` without redirecting its output before answering",
+    correct_example="a plugin wrapper that runs `helperd >/dev/null 2>&1 &` before answering",
+    when_to_ignore="Never: the runtime waits for the same stdout to close.",
     fix=(
         "Fix the plugin to answer VERSION without side effects; daemons it starts must detach "
         "stdin/stdout/stderr (`helperd </dev/null >/dev/null 2>&1 &`). Raise --probe-timeout only "
         "if the node is known to be overloaded."
     ),
     runtime_errors=("netplugin failed with no error message: signal: killed",),
-    references=(RAW_EXEC_GO, "cni-facts.md §10.10"),
+    references=(
+        RAW_EXEC_GO,
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0; Go os/exec (Wait waits for stdout to close)",
+    ),
 )
 
 LEGACY_VERSION_REPLY = Rule(
@@ -89,9 +100,14 @@ LEGACY_VERSION_REPLY = Rule(
         "by libcni validation, and the plugin cannot take part in a chain."
     ),
     example='$ CNI_COMMAND=VERSION /opt/cni/bin/old-plugin\n{"cniVersion":"0.2.0"}',
+    correct_example='$ CNI_COMMAND=VERSION /opt/cni/bin/plugin\n{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}',
+    when_to_ignore="When every config using the plugin declares 0.1.0 or 0.2.0.",
     fix="Upgrade the plugin to a release built on a current libcni (reference plugins >= v1.0).",
     runtime_errors=('plugin X does not support config version "V"',),
-    references=(DECODER_GO, "cni-facts.md §2.3, §6.2"),
+    references=(
+        DECODER_GO,
+        "containernetworking/cni:pkg/version/plugin.go@v1.3.0 (PluginDecoder); containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions)",
+    ),
 )
 
 VERSION_COMMAND_UNKNOWN = Rule(
@@ -103,13 +119,18 @@ VERSION_COMMAND_UNKNOWN = Rule(
         "When a plugin fails VERSION with exactly the error `unknown CNI_COMMAND: VERSION` (and "
         'no details), libcni treats it as supporting ["0.1.0"] only (an exact string match). '
         "Configs declaring any later cniVersion then fail libcni validation (CRI-O, dockershim) "
-        "although ADD may still work on containerd (cni-facts §10.6). Such plugins predate CNI "
+        "although ADD may still work on containerd (containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo)). Such plugins predate CNI "
         "spec 0.2.0 or use their own command dispatcher."
     ),
     example='$ CNI_COMMAND=VERSION /opt/cni/bin/ancient\n{"code":100,"msg":"unknown CNI_COMMAND: VERSION"}',
+    correct_example='$ CNI_COMMAND=VERSION /opt/cni/bin/plugin\n{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}',
+    when_to_ignore="When every config using the plugin declares 0.1.0 and the runtime is containerd.",
     fix="Upgrade the plugin, or have it implement VERSION.",
     runtime_errors=("unknown CNI_COMMAND: VERSION", 'plugin X does not support config version "V"'),
-    references=(GETVERSION_GO, "cni-facts.md §2.3, §3.2 #42, §10.6"),
+    references=(
+        GETVERSION_GO,
+        "containernetworking/cni:pkg/version/plugin.go@v1.3.0 (PluginDecoder); containernetworking/cni:pkg/skel/skel.go@v1.3.0; containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo)",
+    ),
 )
 
 PROBE_NOT_RUN = Rule(
@@ -123,9 +144,13 @@ PROBE_NOT_RUN = Rule(
         "version cross-checks for this plugin are then incomplete."
     ),
     example="-rwx------ root root /opt/cni/bin/bridge, cnidoctor run as an ordinary user",
+    correct_example="run cnidoctor as root (or as the runtime's user) so it can execute the plugins",
+    when_to_ignore="When you cannot run as root and accept that VERSION-based checks are skipped.",
     fix="Run cnidoctor as root (e.g. `sudo cnidoctor check`) or in the node's privileged debug pod.",
     runtime_errors=(),
-    references=("cni-facts.md §2.1",),
+    references=(
+        "containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList)",
+    ),
 )
 
 NONSTANDARD_SUPPORTED_VERSIONS = Rule(
@@ -140,9 +165,14 @@ NONSTANDARD_SUPPORTED_VERSIONS = Rule(
         "usually reveal a hand-written VERSION reply."
     ),
     example='{"cniVersion":"1.0.0","supportedVersions":["0.4","1.0"]}',
+    correct_example='{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}',
+    when_to_ignore="When no config ever declares a version the plugin lists only in a nonstandard spelling.",
     fix='Reply the exact spec version strings ("0.4.0", "1.0.0").',
     runtime_errors=('plugin X does not support config version "V"',),
-    references=(DECODER_GO, "cni-facts.md §2.1 (validatePlugin compares strings exactly), §1.1"),
+    references=(
+        DECODER_GO,
+        "containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList) (validatePlugin compares strings exactly), containernetworking/cni:SPEC.md at the spec-v0.1.0 ... spec-v1.1.0 tags",
+    ),
 )
 
 RULES: Tuple[Rule, ...] = (

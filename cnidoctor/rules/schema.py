@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from ..model import Rule, Severity
+from ..model import PluginRefusal, Rule, Severity
+
+# A plugin decodes its whole config first thing in cmdAdd, cmdCheck and cmdDel (bridge/ptp/tuning
+# loadNetConf, host-local/static LoadIPAMConfig; containernetworking/plugins@v1.1.1), so a decode
+# error breaks every verb - measured: bridge's on ADD and CHECK, tuning's on DEL (docs/differential.md).
+DECODE_VERBS = ("add", "check", "del")
 
 SPEC_1_0_CONFIG = "https://github.com/containernetworking/cni/blob/spec-v1.0.0/SPEC.md#configuration-format"
 SPEC_0_4_CONFIG = "https://github.com/containernetworking/cni/blob/spec-v0.4.0/SPEC.md#network-configuration"
 LIBCNI_CONF = "https://github.com/containernetworking/cni/blob/v1.3.0/libcni/conf.go"
-LIBCNI_TYPES = "https://github.com/containernetworking/cni/blob/v1.3.0/pkg/types/types.go"
 SCHEMAS = "schemas/<version>/{conflist,plugin}.schema.json (listed in schemas/index.json)"
 
 SCHEMA_VIOLATION = Rule(
@@ -42,12 +46,15 @@ SCHEMA_VIOLATION = Rule(
         '    {"type": "bridge", "bridge": "cni0", "ipMasq": "true",\n'
         '     "ipam": {"type": "host-local", "subnet": "10.244.1.0/24"}}\n  ]\n}'
     ),
+    correct_example='{\n  "cniVersion": "1.0.0",\n  "name": "k8s-pod-network",\n  "plugins": [\n    {"type": "bridge", "bridge": "cni0", "ipMasq": true,\n     "ipam": {"type": "host-local", "subnet": "10.22.0.0/16"}}\n  ]\n}',
+    when_to_ignore="When a third-party plugin documents its own meaning for the key; the schema only knows the spec and the reference plugins.",
+    plugin_side=PluginRefusal(DECODE_VERBS, "decode", "the plugin decodes this field into a typed Go field"),
     fix=(
         'Write the value with the JSON type the spec gives it: `"ipMasq": true` (no quotes), '
         '`"args": {...}`, routes as `[{"dst": "10.0.0.0/8"}]`.'
     ),
     runtime_errors=(
-        # cni-facts §3 #11; plugins print it after "failed to load netconf: " (bridge, ptp, tuning, tap).
+        # containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); Go encoding/json (UnmarshalTypeError); plugins print it after "failed to load netconf: " (bridge, ptp, tuning, tap).
         "…: json: cannot unmarshal <T> into Go struct field NetConf.<field> of type <U>",
     ),
     references=(
@@ -78,6 +85,8 @@ UNKNOWN_LIST_KEY = Rule(
         "`type` beside `plugins` is the hybrid document of CNI319."
     ),
     example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "disableChecks": true,\n  "plugins": [{"type": "bridge"}]\n}',
+    correct_example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "disableCheck": true,\n  "plugins": [{"type": "bridge"}]\n}',
+    when_to_ignore="When the key is read by a tool other than libcni (an installer or operator annotation kept in the file).",
     fix="Rename the key to the spec spelling (the message suggests one), move a plugin setting into the plugin object, or delete it.",
     runtime_errors=(),
     references=(SPEC_1_0_CONFIG, LIBCNI_CONF, SCHEMAS),
@@ -101,6 +110,8 @@ SPEC_DEVIATION = Rule(
         '{\n  "cniVersion": "0.3.1",\n  "name": "k8s-pod-network",\n  "plugins": [\n'
         '    {"type": "calico", "ipMasq": "true", "ipam": {"type": "calico-ipam"}}\n  ]\n}'
     ),
+    correct_example='{\n  "cniVersion": "0.3.1",\n  "name": "k8s-pod-network",\n  "plugins": [\n    {"type": "calico", "ipMasq": true, "ipam": {"type": "calico-ipam"}}\n  ]\n}',
+    when_to_ignore="When the plugin is known to accept the deviating form (many vendor plugins decode loosely); the finding is about the spec, not a runtime failure.",
     fix="Use the type and shape the spec defines for the key (see the message), or drop the key if the plugin does not use it.",
     runtime_errors=(),
     references=(
@@ -111,7 +122,7 @@ SPEC_DEVIATION = Rule(
     ),
 )
 
-PLUGIN_OPTIONS = "cnidoctor/plugin_options.py (the reference plugins' NetConf/IPAM structs, plugins@v1.1.1..v1.9.1)"
+PLUGIN_OPTIONS = "cnidoctor/config/plugin_options.py (the reference plugins' NetConf/IPAM structs, plugins@v1.1.1..v1.9.1)"
 PLUGINS_MAIN = "https://github.com/containernetworking/plugins/tree/v1.9.1/plugins"
 GO_JSON = "https://pkg.go.dev/encoding/json#Unmarshal"
 
@@ -139,6 +150,8 @@ PLUGIN_OPTION_UNKNOWN = Rule(
         '    {"type": "bridge", "bridge": "cni0", "addIf": "true", "hairpinmode": true,\n'
         '     "ipam": {"type": "host-local", "subnet": "10.244.0.0/16", "gatway": "10.244.0.1"}}\n  ]\n}'
     ),
+    correct_example='{\n  "cniVersion": "0.4.0",\n  "name": "bridge",\n  "plugins": [\n    {"type": "bridge", "bridge": "cni0", "hairpinMode": true,\n     "ipam": {"type": "host-local", "subnet": "10.88.0.0/16"}}\n  ]\n}',
+    when_to_ignore="When the option belongs to a newer release of the plugin than cnidoctor models, or to a fork with extra options.",
     fix=(
         "Rename the key to the plugin's option (see the suggestion and the plugin's README), "
         "move it to the plugin that has that option, or delete it."
@@ -175,12 +188,15 @@ PLUGIN_OPTION_INVALID = Rule(
         '     "ipam": {"type": "host-local",\n'
         '              "ranges": [[{"subnet": "10.89.8.0/24", "gateway": "10.89.8"}]]}}\n  ]\n}'
     ),
+    correct_example='{\n  "cniVersion": "0.4.0",\n  "name": "podman",\n  "plugins": [\n    {"type": "bridge", "bridge": "cni-podman0", "mtu": 1500,\n     "ipam": {"type": "host-local", "subnet": "10.88.0.0/16"}}\n  ]\n}',
+    when_to_ignore="Never for a reference plugin on the modelled release: its decoder fails on every ADD.",
+    plugin_side=PluginRefusal(DECODE_VERBS, "decode", "the plugin cannot decode this option"),
     fix=(
         "Write the value with the Go type the plugin declares (a JSON number for `mtu`, true/false "
         "for booleans), full IP addresses (`10.89.8.1`) and CIDRs (`10.89.8.0/24`), and static "
         'addresses as `[{"address": "10.1.2.3/24", "gateway": "10.1.2.1"}]`.'
     ),
-    # cni-facts §3 #11 (Go's type error) and #37 (libcni's wrapper) plus Go net's
+    # containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); Go encoding/json (UnmarshalTypeError) (Go's type error) and #37 (libcni's wrapper) plus Go net's
     # `invalid IP address: X` / `invalid CIDR address: X`; explain's KB maps each to CNI205.
     runtime_errors=(
         'plugin type="bridge" failed (add): invalid IP address: 10.89.8',

@@ -2,7 +2,7 @@
 
 ``check(parsed)`` runs only on files with ``parsed.network is not None`` (a file libcni rejects
 already has its one load finding). Every finding predicts the text the runtime or plugin prints,
-with the file's real values; texts come from cni-facts.md §3 and the sources cited per rule.
+with the file's real values; texts come from containernetworking/cni:libcni@v1.3.0; containernetworking/cni:pkg/skel/skel.go@v1.3.0 and the sources cited per rule.
 
 List-level keys of a ``.conflist`` are looked up exactly as libcni does (a ``map[string]interface{}``
 with exact keys, cni@v1.3.0 libcni/conf.go:92-200); plugin-object keys are matched the way Go's
@@ -20,13 +20,12 @@ from .. import versions
 from ..config.netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
 from ..gofmt import go_type_name as go_type
 from ..gojson import escape_token as escape_pointer
-from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
-
-_SPEC = "cni-facts.md"
+from ..model import Finding, ParsedFile, PluginConf, PluginRefusal, Rule, Severity
+from .schema import DECODE_VERBS
 
 # Reference meta plugins that need a previous result on ADD and the text each prints without it
 # (plugins@v1.9.1: portmap main.go:102, bandwidth main.go:175, tuning tuning.go:352,
-# firewall firewall.go:145, vrf main.go:58, sbr main.go:168; cni-facts.md §3.2 #44).
+# firewall firewall.go:145, vrf main.go:58, sbr main.go:168; containernetworking/plugins:plugins/meta/{portmap,bandwidth,tuning,firewall,vrf,sbr}@v1.9.1).
 META_PLUGIN_ERRORS: Mapping[str, str] = {
     "portmap": "must be called as chained plugin",
     "bandwidth": "must be called as chained plugin",
@@ -37,10 +36,10 @@ META_PLUGIN_ERRORS: Mapping[str, str] = {
 }
 
 # Reference plugins that refuse old config versions: VersionsStartingFrom(min) since plugins
-# v1.0.1 (cni-facts.md §6.2; plugins@v1.9.1 bandwidth/main.go:250, firewall.go:195, vrf/main.go:48).
+# v1.0.1 (containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions); plugins@v1.9.1 bandwidth/main.go:250, firewall.go:195, vrf/main.go:48).
 PLUGIN_MIN_VERSION: Mapping[str, str] = {"bandwidth": "0.3.0", "vrf": "0.3.1", "firewall": "0.4.0"}
 
-# Capabilities some runtime supplies (cni-facts.md §7 table; cni@v1.3.0 CONVENTIONS.md:57-69).
+# Capabilities some runtime supplies (containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0 table; cni@v1.3.0 CONVENTIONS.md:57-69).
 KNOWN_CAPABILITIES: Tuple[str, ...] = (
     "portMappings",
     "bandwidth",
@@ -58,378 +57,425 @@ KNOWN_CAPABILITIES: Tuple[str, ...] = (
 # libcni pkg/utils/utils.go cniValidNameChars; Go's "$" (no multiline) is end of text.
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*\Z")
 
-# Plugins whose ADD result carries no IP address (cni-facts.md §3.2 #33, §8 #35).
+# Plugins whose ADD result carries no IP address (containernetworking/cni:pkg/types/current/types.go@v0.8.1; containerd/go-cni#28).
 _NO_IP_PLUGINS = ("loopback", "host-device")
 
-_CURRENT_LIB = "1.1.0"  # libcni >= v1.2.0 version.Current() (cni-facts.md §6.1)
+# libcni >= v1.2.0 version.Current() (containernetworking/cni:pkg/version/version.go@v1.2.0)
+_CURRENT_LIB = "1.1.0"
 
 
-def _rule(
-    code: str,
-    name: str,
-    severity: Severity,
-    summary: str,
-    meaning: str,
-    example: str,
-    fix: str,
-    runtime_errors: Tuple[str, ...] = (),
-    references: Tuple[str, ...] = (),
-) -> Rule:
-    return Rule(code, name, severity, summary, meaning, example, fix, runtime_errors, references)
-
-
-MISSING_CNI_VERSION = _rule(
-    "CNI301",
-    "missing-cni-version",
-    Severity.ERROR,
-    "cniVersion is absent or empty: pod teardown fails on libcni 0.7.0-1.0.1.",
-    'libcni treats an absent or empty cniVersion as "". ADD works everywhere (plugins are told '
+MISSING_CNI_VERSION = Rule(
+    code="CNI301",
+    name="missing-cni-version",
+    severity=Severity.ERROR,
+    summary="cniVersion is absent or empty: pod teardown fails on libcni 0.7.0-1.0.1.",
+    meaning='libcni treats an absent or empty cniVersion as "". ADD works everywhere (plugins are told '
     "0.1.0), but libcni v0.7.0-v1.0.1 parse the version on DEL/CHECK and stop with 'invalid version "
     '"": the version is empty\' before any plugin runs: pods stick in Terminating and IPs leak on '
     "containerd 1.3-1.6.3 and dockershim 1.16-1.23, and CRI-O 1.17-1.23.3 fails pod creation "
     "through its post-ADD status check. libcni 0.7.x ValidateNetworkList (dockershim 1.16-1.18) "
     "rejects the config outright ('plugin X does not support config version \"\"'). bandwidth, "
-    "firewall and vrf refuse the 0.1.0 they are told on every runtime. (cni-facts.md §3.1, §6.4, "
-    "§8 #10-#12; cni#882, kubernetes#82997, flannel#1178.)",
-    '{"name": "mynet", "plugins": [{"type": "bridge"}]}',
-    'Add "cniVersion" with a version every plugin supports (e.g. "0.4.0" or "1.0.0").',
-    (
+    "firewall and vrf refuse the 0.1.0 they are told on every runtime (containernetworking/cni#882, "
+    "kubernetes/kubernetes#82997, flannel-io/flannel#1178; fixed in libcni v1.1.0 by containernetworking/cni#893).",
+    example='{"name": "mynet", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Only if every runtime that reads the file vendors libcni v1.1.0 or later (containerd >= 1.6.4, CRI-O >= 1.23.4) and no plugin in it needs more than 0.1.0.",
+    fix='Add "cniVersion" with a version every plugin supports (e.g. "0.4.0" or "1.0.0").',
+    runtime_errors=(
         'invalid version "": the version is empty',
         'plugin %s does not support config version ""',
         'failed to convert major version part "": strconv.Atoi: parsing "": invalid syntax',
         'incompatible CNI versions; config is "0.1.0", plugin supports %s',
     ),
-    (
+    references=(
         "cni@v0.8.1 pkg/version/plugin.go:89-113",
         "https://github.com/containernetworking/cni/pull/893",
         "https://github.com/containernetworking/cni/issues/882",
     ),
 )
 
-UNPARSEABLE_CNI_VERSION = _rule(
-    "CNI302",
-    "unparseable-cni-version",
-    Severity.ERROR,
-    'cniVersion is not a version libcni can parse ("v1.0.0", "1.0.0.0").',
-    "Loading never validates the version, so ADD reaches the plugin, which rejects it ('incompatible "
+UNPARSEABLE_CNI_VERSION = Rule(
+    code="CNI302",
+    name="unparseable-cni-version",
+    severity=Severity.ERROR,
+    summary='cniVersion is not a version libcni can parse ("v1.0.0", "1.0.0.0").',
+    meaning="Loading never validates the version, so ADD reaches the plugin, which rejects it ('incompatible "
     "CNI versions; config is \"v1.0.0\" ...'); DEL/CHECK fail inside libcni's ParseVersion "
     '(\'failed to convert major version part "v1": ...\', \'invalid version "1.0.0.0": too many '
-    "parts'), so teardown fails too (cni-facts.md §3.1, §10 #4; cni pkg/version/plugin.go ParseVersion).",
-    '{"cniVersion": "v1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
-    "Use one of the spec versions 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0.",
-    (
+    "parts'), so teardown fails too (containernetworking/cni:pkg/version/plugin.go@v0.8.1 (ParseVersion); containernetworking/cni#882).",
+    example='{"cniVersion": "v1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
+    fix="Use one of the spec versions 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0.",
+    runtime_errors=(
         'incompatible CNI versions; config is "%s", plugin supports %s',
         'failed to convert major version part "%s": strconv.Atoi: parsing "%s": invalid syntax',
         'invalid version "%s": too many parts',
     ),
-    ("cni@v1.3.0 pkg/version/plugin.go:87-118", "cni@v1.3.0 pkg/skel/skel.go:190-198"),
+    references=("cni@v1.3.0 pkg/version/plugin.go:87-118", "cni@v1.3.0 pkg/skel/skel.go:190-198"),
 )
 
-UNKNOWN_SPEC_VERSION = _rule(
-    "CNI303",
-    "unknown-spec-version",
-    Severity.ERROR,
-    'cniVersion parses but is not a spec version ("1.0", "0.1", "1.0.1", "0.5.0").',
-    "Plugins compare the config version as an exact string against their supported list, so "
+UNKNOWN_SPEC_VERSION = Rule(
+    code="CNI303",
+    name="unknown-spec-version",
+    severity=Severity.ERROR,
+    summary='cniVersion parses but is not a spec version ("1.0", "0.1", "1.0.1", "0.5.0").',
+    meaning="Plugins compare the config version as an exact string against their supported list, so "
     '"1.0" is not "1.0.0" and every plugin answers \'incompatible CNI versions; config is '
     '"1.0" ...\' on ADD. "1.0.1"-style values are containernetworking/plugins release numbers, '
     "not spec versions (plugins#668). Spec versions: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0 "
-    "(cni pkg/version/version.go All; cni-facts.md §1.8, §8 #13).",
-    '{"cniVersion": "1.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
-    'Write the full spec version, e.g. "1.0.0".',
-    ('incompatible CNI versions; config is "%s", plugin supports %s', 'plugin %s does not support config version "%s"'),
-    ("https://github.com/containernetworking/plugins/issues/668", "cni@v1.3.0 pkg/version/version.go"),
+    "(containernetworking/cni:pkg/version/version.go@v1.3.0 All; pkg/version/plugin.go@v0.8.1 ParseVersion).",
+    example='{"cniVersion": "1.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="When a vendor plugin documents a private version string and is the only plugin in the list.",
+    fix='Write the full spec version, e.g. "1.0.0".',
+    runtime_errors=(
+        'incompatible CNI versions; config is "%s", plugin supports %s',
+        'plugin %s does not support config version "%s"',
+    ),
+    references=("https://github.com/containernetworking/plugins/issues/668", "cni@v1.3.0 pkg/version/version.go"),
 )
 
-INVALID_NETWORK_NAME = _rule(
-    "CNI304",
-    "invalid-network-name",
-    Severity.ERROR,
-    "The network name has characters libcni rejects.",
-    "libcni >= v0.8.0 validates the network name on ADD against ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$ and "
+INVALID_NETWORK_NAME = Rule(
+    code="CNI304",
+    name="invalid-network-name",
+    severity=Severity.ERROR,
+    summary="The network name has characters libcni rejects.",
+    meaning="libcni >= v0.8.0 validates the network name on ADD against ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$ and "
     "plugins built on skel >= v0.8.0 do the same, so every pod ADD fails with 'invalid characters "
-    "found in network name; <name>' (spec 1.0.0 naming rule; cni pkg/utils/utils.go; cni-facts.md "
-    "§1.4, §3.2 #39).",
-    '{"cniVersion": "0.4.0", "name": "bridge@123", "plugins": [{"type": "bridge"}]}',
-    "Rename the network using letters, digits, '_', '.' and '-' (first character alphanumeric).",
-    ("invalid characters found in network name; %s",),
-    ("cni@v1.3.0 pkg/utils/utils.go:29-57", "cni@v1.3.0 libcni/api.go:490-504"),
+    "found in network name; <name>' (spec 1.0.0 naming rule; cni pkg/utils/utils.go; "
+    "containernetworking/cni:pkg/utils/utils.go@v1.3.0 ValidateNetworkName; SPEC.md@spec-v1.0.0 network name).",
+    example='{"cniVersion": "0.4.0", "name": "bridge@123", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "0.4.0", "name": "bridge-123", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Only for runtimes with libcni older than v0.8.0 and plugins built on skel older than v0.8.0, which do not check the name.",
+    fix="Rename the network using letters, digits, '_', '.' and '-' (first character alphanumeric).",
+    runtime_errors=("invalid characters found in network name; %s",),
+    references=("cni@v1.3.0 pkg/utils/utils.go:29-57", "cni@v1.3.0 libcni/api.go:490-504"),
 )
 
-MISSING_NETWORK_NAME = _rule(
-    "CNI305",
-    "missing-network-name",
-    Severity.ERROR,
-    'The network has no name (a single .conf without "name", or "name": "").',
-    'libcni up-converts a .conf using its own name; an absent or empty name reaches ADD as "" and '
+MISSING_NETWORK_NAME = Rule(
+    code="CNI305",
+    name="missing-network-name",
+    severity=Severity.ERROR,
+    summary='The network has no name (a single .conf without "name", or "name": "").',
+    meaning='libcni up-converts a .conf using its own name; an absent or empty name reaches ADD as "" and '
     "libcni >= v0.8.0 fails with 'missing network name:' (plugins print 'missing network name'). "
     "CRI-O (ocicni) names such a network after its file, so it only breaks on containerd and "
-    "dockershim (cni-facts.md §1.4, §3.2 #40; cri-o PR #6273, kubernetes-the-hard-way PR #387).",
-    '{"cniVersion": "0.3.1", "type": "loopback"}',
-    'Add a "name", e.g. "lo".',
-    ("missing network name:", "missing network name"),
-    ("cni@v1.3.0 pkg/utils/utils.go:50-57", "cni@v1.3.0 pkg/skel/skel.go:224"),
+    "dockershim (containernetworking/cni:pkg/skel/skel.go@v1.3.0; cri-o/cri-o#6273, kubernetes-the-hard-way#387).",
+    example='{"cniVersion": "0.3.1", "type": "loopback"}',
+    correct_example='{"cniVersion": "0.3.1", "name": "lo", "type": "loopback"}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
+    fix='Add a "name", e.g. "lo".',
+    runtime_errors=("missing network name:", "missing network name"),
+    references=("cni@v1.3.0 pkg/utils/utils.go:50-57", "cni@v1.3.0 pkg/skel/skel.go:224"),
 )
 
-NEWER_SPEC_KEY = _rule(
-    "CNI306",
-    "newer-spec-key",
-    Severity.WARNING,
-    "A list key that only exists in a newer spec than the declared cniVersion.",
-    "disableCheck is defined from spec 0.4.0 (CHECK does not run for older lists, so the key has "
+NEWER_SPEC_KEY = Rule(
+    code="CNI306",
+    name="newer-spec-key",
+    severity=Severity.WARNING,
+    summary="A list key that only exists in a newer spec than the declared cniVersion.",
+    meaning="disableCheck is defined from spec 0.4.0 (CHECK does not run for older lists, so the key has "
     "no effect); disableGC from 1.1.0 (GC only runs for >= 1.1.0 lists); loadOnlyInlinedPlugins "
     "from the 1.1.0 text of libcni 1.3.0, which honours it whatever the version while older libcni "
-    "ignore it (cni-facts.md §1.1, §1.2).",
-    '{"cniVersion": "0.3.1", "name": "n", "disableCheck": true, "plugins": [{"type": "bridge"}]}',
-    "Raise cniVersion to the spec that defines the key, or drop the key.",
-    (),
-    ("cni@v1.3.0 libcni/conf.go:162-200", "cni@v1.3.0 libcni/api.go CheckNetworkList/GCNetworkList"),
+    "ignore it (containernetworking/cni:libcni/conf.go@v1.3.0 ConfListFromBytes; SPEC.md at the spec-v* tags).",
+    example='{"cniVersion": "0.3.1", "name": "n", "disableCheck": true, "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "0.4.0", "name": "n", "disableCheck": true, "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="When the key is there for a later version bump: libcni reads it whatever the declared version.",
+    fix="Raise cniVersion to the spec that defines the key, or drop the key.",
+    runtime_errors=(),
+    references=("cni@v1.3.0 libcni/conf.go:162-200", "cni@v1.3.0 libcni/api.go CheckNetworkList/GCNetworkList"),
 )
 
-RESERVED_KEY = _rule(
-    "CNI307",
-    "reserved-key",
-    Severity.WARNING,
-    "A key the runtime generates (args, runtimeConfig, prevResult, cni.dev/*) is set in a >= 1.0.0 config.",
-    "Spec 1.0.0 reserves these keys for the runtime: libcni replaces runtimeConfig when it injects "
+RESERVED_KEY = Rule(
+    code="CNI307",
+    name="reserved-key",
+    severity=Severity.WARNING,
+    summary="A key the runtime generates (args, runtimeConfig, prevResult, cni.dev/*) is set in a >= 1.0.0 config.",
+    meaning="Spec 1.0.0 reserves these keys for the runtime: libcni replaces runtimeConfig when it injects "
     "a capability and prevResult for every chained plugin, so a static value is overwritten or, "
     "worse, reaches the plugin when nothing is injected (spec@1.0.0 'Protocol parameters'; "
-    "cni@v1.3.0 libcni/api.go:155-212; cni-facts.md §1.3).",
-    '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "runtimeConfig": {}}]}',
-    "Remove the key; use capabilities so the runtime supplies the value.",
-    (),
-    ("spec@1.0.0 SPEC.md reserved keys", "cni@v1.3.0 libcni/conf.go:392-417"),
+    "cni@v1.3.0 libcni/api.go:155-212; containernetworking/cni:SPEC.md@spec-v1.0.0 (plugin configuration); containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf)).",
+    example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "runtimeConfig": {}}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "capabilities": {"bandwidth": true}}]}',
+    when_to_ignore="When a plugin predating spec 1.0.0 documents the key as static input and the runtime never injects it.",
+    fix="Remove the key; use capabilities so the runtime supplies the value.",
+    runtime_errors=(),
+    references=("spec@1.0.0 SPEC.md reserved keys", "cni@v1.3.0 libcni/conf.go:392-417"),
 )
 
-CNI_VERSIONS_SELECTION = _rule(
-    "CNI308",
-    "cni-versions-selection",
-    Severity.WARNING,
-    "cniVersions makes old and new runtimes use different config versions (error if malformed).",
-    "libcni >= v1.2.0 (containerd >= 2.0, CRI-O >= 1.31) takes the highest cniVersions entry it "
+CNI_VERSIONS_SELECTION = Rule(
+    code="CNI308",
+    name="cni-versions-selection",
+    severity=Severity.WARNING,
+    summary="cniVersions makes old and new runtimes use different config versions (error if malformed).",
+    meaning="libcni >= v1.2.0 (containerd >= 2.0, CRI-O >= 1.31) takes the highest cniVersions entry it "
     "implements (<= 1.1.0), merged with cniVersion; older libcni ignore cniVersions and use "
     'cniVersion, or "" when absent. The same file thus runs at two versions across a fleet. A '
     "malformed entry (not a string, not parseable) or a chosen value that is no spec version makes "
     "this an error: libcni >= v1.2.2 refuses to load the list ('invalid cniVersions entry ...') "
-    "(cni@v1.3.0 libcni/conf.go:119-160; cni-facts.md §3.1, §6.4, §8 #17).",
-    '{"cniVersions": ["1.0.0", "1.1.0"], "name": "n", "plugins": [{"type": "bridge"}]}',
-    "Keep cniVersion equal to a version every runtime in the fleet supports, and list only spec "
+    "(containernetworking/cni:libcni/conf.go@v1.3.0, cniVersions handling).",
+    example='{"cniVersions": ["1.0.0", "1.1.0"], "name": "n", "plugins": [{"type": "bridge"}]}',
+    correct_example=(
+        '{"cniVersion": "1.0.0", "cniVersions": ["0.4.0", "1.0.0"], "name": "n", "plugins": [{"type": "bridge"}]}'
+        "   (every libcni runs it at 1.0.0)"
+    ),
+    when_to_ignore="When every runtime that reads the file vendors libcni v1.2.0 or later, which picks from cniVersions.",
+    fix="Keep cniVersion equal to a version every runtime in the fleet supports, and list only spec "
     "versions in cniVersions.",
-    (
+    runtime_errors=(
         "error parsing configuration list: invalid cniVersions entry %s at index %d: %s",
         "error parsing configuration list: invalid type for cniVersions index %d: %T",
         "error parsing configuration list: invalid type for cniVersions: []interface {}",
     ),
-    ("cni@v1.3.0 libcni/conf.go:119-160",),
+    references=("cni@v1.3.0 libcni/conf.go:119-160",),
 )
 
-DISABLE_CHECK_STRING = _rule(
-    "CNI309",
-    "disable-check-string",
-    Severity.ERROR,
-    "disableCheck is not a JSON boolean: libcni <= 1.1.x cannot load the list.",
-    "Spec 0.4.0 describes disableCheck as a string, but libcni <= v1.1.x accepts only a boolean and "
+DISABLE_CHECK_STRING = Rule(
+    code="CNI309",
+    name="disable-check-string",
+    severity=Severity.ERROR,
+    summary="disableCheck is not a JSON boolean: libcni <= 1.1.x cannot load the list.",
+    meaning="Spec 0.4.0 describes disableCheck as a string, but libcni <= v1.1.x accepts only a boolean and "
     "rejects the whole list ('invalid disableCheck type string'): containerd <= 1.7 stops its CNI "
     'load, CRI-O <= 1.30 skips the file. libcni >= v1.2 accepts "true"/"false" strings '
-    "(cni@v1.1.2 libcni/conf.go:92; cni@v1.3.0 conf.go:162-185; cni-facts.md §1.2, §3.2 #13).",
-    '{"cniVersion": "0.4.0", "name": "n", "disableCheck": "true", "plugins": [{"type": "bridge"}]}',
-    'Write "disableCheck": true (no quotes).',
-    (
+    "(containernetworking/cni:libcni/conf.go@v1.1.2 and @v1.3.0, disableCheck).",
+    example='{"cniVersion": "0.4.0", "name": "n", "disableCheck": "true", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "0.4.0", "name": "n", "disableCheck": true, "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="When every runtime reading the file vendors libcni v1.2.0 or later, which accepts the string.",
+    fix='Write "disableCheck": true (no quotes).',
+    runtime_errors=(
         "error parsing configuration list: invalid disableCheck type string",
         "error parsing configuration list: invalid disableCheck type %T",
     ),
-    ("cni@v1.1.2 libcni/conf.go:92",),
+    references=("cni@v1.1.2 libcni/conf.go:92",),
 )
 
-PLUGIN_LEVEL_VERSION = _rule(
-    "CNI310",
-    "plugin-level-version-ignored",
-    Severity.INFO,
-    "A plugin inside a list sets its own cniVersion or name, which libcni overwrites.",
-    "When it executes a list, libcni injects the list's name and cniVersion into every plugin "
+PLUGIN_LEVEL_VERSION = Rule(
+    code="CNI310",
+    name="plugin-level-version-ignored",
+    severity=Severity.INFO,
+    summary="A plugin inside a list sets its own cniVersion or name, which libcni overwrites.",
+    meaning="When it executes a list, libcni injects the list's name and cniVersion into every plugin "
     "object, replacing per-plugin values (spec@0.3.0 lists; cni@v1.3.0 libcni/api.go:155-177 "
-    "buildOneConfig; cni-facts.md §1.2). The per-plugin value is dead configuration and misleads "
+    "buildOneConfig; containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists)). The per-plugin value is dead configuration and misleads "
     "readers about the version the plugin really gets.",
-    '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge", "cniVersion": "0.3.1"}]}',
-    "Remove cniVersion/name from plugin objects; set them once at the list level.",
-    (),
-    ("cni@v1.3.0 libcni/api.go:155-177",),
+    example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge", "cniVersion": "0.3.1"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="When the per-plugin value equals the list's and is kept for tools that read plugins separately.",
+    fix="Remove cniVersion/name from plugin objects; set them once at the list level.",
+    runtime_errors=(),
+    references=("cni@v1.3.0 libcni/api.go:155-177",),
 )
 
-INVALID_PLUGIN_TYPE = _rule(
-    "CNI311",
-    "invalid-plugin-type",
-    Severity.ERROR,
-    "A plugin or IPAM type contains a path separator.",
-    "type names a binary in the plugin directories; since libcni v0.8.1 (CVE-2021-20206) FindInPath "
+INVALID_PLUGIN_TYPE = Rule(
+    code="CNI311",
+    name="invalid-plugin-type",
+    severity=Severity.ERROR,
+    summary="A plugin or IPAM type contains a path separator.",
+    meaning="type names a binary in the plugin directories; since libcni v0.8.1 (CVE-2021-20206) FindInPath "
     "rejects a type containing '/' with 'invalid plugin name: X' (older runtimes executed the path: "
     "containerd < 1.5, CRI-O < 1.21). The same lookup runs inside the plugin for ipam.type. Spec "
-    "1.0.0 also forbids '\\' (cni@v0.8.1 pkg/invoke/find.go:30-32; cni-facts.md §1.4, §5, §3.2 #18).",
-    '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "/opt/cni/bin/bridge"}]}',
-    'Use the bare binary name ("bridge") and put the binary in a configured plugin directory.',
-    ("invalid plugin name: %s",),
-    ("cni@v0.8.1 pkg/invoke/find.go:30-32", "https://github.com/kubernetes/kubernetes/issues/101759"),
+    "1.0.0 also forbids '\\' (containernetworking/cni:pkg/invoke/find.go@v0.8.1, CVE-2021-20206).",
+    example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "/opt/cni/bin/bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}]}   (with /opt/cni/bin in the runtime\'s bin dirs)',
+    when_to_ignore="Never: every runtime fails on this file as written.",
+    fix='Use the bare binary name ("bridge") and put the binary in a configured plugin directory.',
+    runtime_errors=("invalid plugin name: %s",),
+    references=("cni@v0.8.1 pkg/invoke/find.go:30-32", "https://github.com/kubernetes/kubernetes/issues/101759"),
 )
 
-META_PLUGIN_FIRST = _rule(
-    "CNI312",
-    "meta-plugin-first",
-    Severity.ERROR,
-    "A chained-only plugin (portmap, bandwidth, tuning, firewall, sbr, vrf) runs first or alone.",
-    "These plugins modify the result of an earlier interface plugin (prevResult); as the first "
+META_PLUGIN_FIRST = Rule(
+    code="CNI312",
+    name="meta-plugin-first",
+    severity=Severity.ERROR,
+    summary="A chained-only plugin (portmap, bandwidth, tuning, firewall, sbr, vrf) runs first or alone.",
+    meaning="These plugins modify the result of an earlier interface plugin (prevResult); as the first "
     "plugin of a list or as a single .conf they get none and every ADD fails (plugins@v1.9.1 "
-    "meta/*; cni-facts.md §3.2 #44, §7, §8 #28).",
-    '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "portmap"}, {"type": "bridge"}]}',
-    "Put an interface plugin (bridge, ptp, macvlan, the add-on's own plugin) first in the list.",
-    tuple(sorted(set(META_PLUGIN_ERRORS.values()))),
-    ("plugins@v1.9.1 plugins/meta/portmap/main.go:102",),
+    "meta/*; containernetworking/cni:libcni/api.go@v1.3.0 buildOneConfig).",
+    example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "portmap"}, {"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
+    when_to_ignore="When the meta plugin is a vendor plugin that also works standalone (cnidoctor only knows the reference meta plugins).",
+    # portmap/bandwidth/tuning/firewall/vrf/sbr refuse a missing prevResult in cmdAdd only; their
+    # cmdDel does not need one (containernetworking/plugins:plugins/meta/portmap/main.go@v1.9.1).
+    plugin_side=PluginRefusal(("add",), "body", "a meta plugin needs the previous plugin's result"),
+    fix="Put an interface plugin (bridge, ptp, macvlan, the add-on's own plugin) first in the list.",
+    runtime_errors=tuple(sorted(set(META_PLUGIN_ERRORS.values()))),
+    references=("plugins@v1.9.1 plugins/meta/portmap/main.go:102",),
 )
 
-CHAINING_BEFORE_030 = _rule(
-    "CNI313",
-    "chaining-before-0.3.0",
-    Severity.WARNING,
-    "A list chains several plugins but declares a version before 0.3.0.",
-    "Network configuration lists and prevResult chaining were introduced in spec 0.3.0; a list "
+CHAINING_BEFORE_030 = Rule(
+    code="CNI313",
+    name="chaining-before-0.3.0",
+    severity=Severity.WARNING,
+    summary="A list chains several plugins but declares a version before 0.3.0.",
+    meaning="Network configuration lists and prevResult chaining were introduced in spec 0.3.0; a list "
     "declaring 0.1.0/0.2.0 hands chained plugins a 0.2.0-format prevResult (ip4/ip6, one address "
-    "per family, no interfaces), which meta plugins cannot use fully (spec@0.3.0; cni-facts.md §1.1, "
-    "§7; flannel 2019 v0.2.0 conflist).",
-    '{"cniVersion": "0.2.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
-    "Declare cniVersion 0.3.1 or newer.",
-    (),
-    ("spec@0.3.0 SPEC.md network configuration lists",),
+    "per family, no interfaces), which meta plugins cannot use fully (spec@0.3.0; containernetworking/cni:SPEC.md at the spec-v0.1.0 ... spec-v1.1.0 tags, "
+    "containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0; flannel 2019 v0.2.0 conflist).",
+    example='{"cniVersion": "0.2.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
+    correct_example='{"cniVersion": "0.3.1", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
+    when_to_ignore="When the chained plugins accept the 0.2.0 result form (few do); the spec defines chaining from 0.3.0.",
+    fix="Declare cniVersion 0.3.1 or newer.",
+    runtime_errors=(),
+    references=("spec@0.3.0 SPEC.md network configuration lists",),
 )
 
-MISSING_CAPABILITY = _rule(
-    "CNI314",
-    "missing-capability",
-    Severity.WARNING,
-    "portmap without capabilities.portMappings, or bandwidth without capabilities.bandwidth.",
-    "libcni passes the pod's hostPorts / bandwidth annotations in runtimeConfig only to plugins that "
+MISSING_CAPABILITY = Rule(
+    code="CNI314",
+    name="missing-capability",
+    severity=Severity.WARNING,
+    summary="portmap without capabilities.portMappings, or bandwidth without capabilities.bandwidth.",
+    meaning="libcni passes the pod's hostPorts / bandwidth annotations in runtimeConfig only to plugins that "
     "declare the capability as true; without it portmap maps nothing and bandwidth applies no "
-    "per-pod limit, silently (cni@v1.3.0 libcni/api.go:191-212; cni-facts.md §7, §8 #29).",
-    '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
-    'Add "capabilities": {"portMappings": true} (or {"bandwidth": true}) to the plugin.',
-    (),
-    ("cni@v1.3.0 libcni/api.go:191-212", "cni@v1.3.0 CONVENTIONS.md"),
+    "per-pod limit, silently (cni@v1.3.0 libcni/api.go:191-212; containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0).",
+    example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"},\n  {"type": "portmap", "capabilities": {"portMappings": true}}]}',
+    when_to_ignore="When the plugin is configured statically on purpose (for example portmap with fixed mappings in the file).",
+    fix='Add "capabilities": {"portMappings": true} (or {"bandwidth": true}) to the plugin.',
+    runtime_errors=(),
+    references=("cni@v1.3.0 libcni/api.go:191-212", "cni@v1.3.0 CONVENTIONS.md"),
 )
 
-PLUGIN_MIN_VERSION_RULE = _rule(
-    "CNI315",
-    "plugin-min-version",
-    Severity.ERROR,
-    "bandwidth needs >= 0.3.0, vrf >= 0.3.1, firewall >= 0.4.0.",
-    "These reference plugins support only versions from their minimum on (VersionsStartingFrom "
+PLUGIN_MIN_VERSION_RULE = Rule(
+    code="CNI315",
+    name="plugin-min-version",
+    severity=Severity.ERROR,
+    summary="bandwidth needs >= 0.3.0, vrf >= 0.3.1, firewall >= 0.4.0.",
+    meaning="These reference plugins support only versions from their minimum on (VersionsStartingFrom "
     "since plugins v1.0.1; firewall was exactly 0.4.0 in v0.8.x), so a list declaring an older "
-    "version fails every ADD in that plugin with 'incompatible CNI versions' (cni-facts.md §6.2, "
-    "§6.4, §3.2 #27; plugins#690).",
-    '{"cniVersion": "0.3.1", "name": "n", "plugins": [{"type": "bridge"}, {"type": "firewall"}]}',
-    "Raise cniVersion to at least the plugin's minimum (0.4.0 covers all three).",
-    ('incompatible CNI versions; config is "%s", plugin supports %s',),
-    (
+    "version fails every ADD in that plugin with 'incompatible CNI versions' (containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions), "
+    "containernetworking/plugins go.mod at each release tag; containernetworking/plugins#690).",
+    example='{"cniVersion": "0.3.1", "name": "n", "plugins": [{"type": "bridge"}, {"type": "firewall"}]}',
+    correct_example='{"cniVersion": "0.4.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "firewall"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
+    # A static expectation yields to the measured fact at the same place: this rule assumes the
+    # reference plugins' minimum versions, CNI511 names the list the probed binary really replied.
+    superseded_by="CNI511",
+    fix="Raise cniVersion to at least the plugin's minimum (0.4.0 covers all three).",
+    runtime_errors=('incompatible CNI versions; config is "%s", plugin supports %s',),
+    references=(
         "plugins@v1.9.1 plugins/meta/firewall/firewall.go:195",
         "https://github.com/containernetworking/plugins/issues/690",
     ),
 )
 
-UNKNOWN_CAPABILITY = _rule(
-    "CNI316",
-    "unknown-capability",
-    Severity.WARNING,
-    "A capabilities key that no runtime supplies.",
-    "libcni injects runtimeConfig[k] only for capabilities the runtime supplies (containerd, CRI-O, "
+UNKNOWN_CAPABILITY = Rule(
+    code="CNI316",
+    name="unknown-capability",
+    severity=Severity.WARNING,
+    summary="A capabilities key that no runtime supplies.",
+    meaning="libcni injects runtimeConfig[k] only for capabilities the runtime supplies (containerd, CRI-O, "
     "dockershim: portMappings, bandwidth, ipRanges, dns, cgroupPath, io.kubernetes.cri.pod-"
     "annotations, aliases; generic: mac, ips, deviceID, infinibandGUID). Any other key does nothing; "
     'often a plugin option was put inside capabilities by mistake (kube-router\'s "snat": true) '
-    "(cni-facts.md §7 capability table; cni@v1.3.0 CONVENTIONS.md).",
-    '{"type": "portmap", "capabilities": {"portMappings": true, "snat": true}}',
-    'Move plugin options out of capabilities ("snat": true belongs at the plugin level).',
-    (),
-    ("cni@v1.3.0 CONVENTIONS.md:57-69",),
+    "(containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0 capability table; cni@v1.3.0 CONVENTIONS.md).",
+    example='{"type": "portmap", "capabilities": {"portMappings": true, "snat": true}}',
+    correct_example='{"type": "portmap", "capabilities": {"portMappings": true}}',
+    when_to_ignore="When a third-party runtime or a future release supplies that capability.",
+    fix='Move plugin options out of capabilities ("snat": true belongs at the plugin level).',
+    runtime_errors=(),
+    references=("cni@v1.3.0 CONVENTIONS.md:57-69",),
 )
 
-HOST_LOCAL_RANGES_OLD = _rule(
-    "CNI317",
-    "host-local-ranges-old-version",
-    Severity.ERROR,
-    "host-local has more than one range set per address family with cniVersion < 0.3.0.",
-    "0.1.0/0.2.0 results carry one IPv4 and one IPv6 address, so host-local refuses several range "
+HOST_LOCAL_RANGES_OLD = Rule(
+    code="CNI317",
+    name="host-local-ranges-old-version",
+    severity=Severity.ERROR,
+    summary="host-local has more than one range set per address family with cniVersion < 0.3.0.",
+    meaning="0.1.0/0.2.0 results carry one IPv4 and one IPv6 address, so host-local refuses several range "
     "sets of one family: 'CNI version X does not support more than 1 address per family' "
-    "(plugins@v1.9.1 plugins/ipam/host-local/backend/allocator/config.go:150-154; cni-facts.md §3.2 #45).",
-    '{"cniVersion": "0.2.0", "name": "n", "type": "bridge", "ipam": {"type": "host-local", '
+    "(plugins@v1.9.1 plugins/ipam/host-local/backend/allocator/config.go:150-154; containernetworking/plugins:plugins/ipam/host-local/backend/allocator/config.go@v1.9.1).",
+    example='{"cniVersion": "0.2.0", "name": "n", "type": "bridge", "ipam": {"type": "host-local", '
     '"ranges": [[{"subnet": "10.1.0.0/24"}], [{"subnet": "10.2.0.0/24"}]]}}',
-    "Declare cniVersion 0.3.1 or newer.",
-    ("CNI version %v does not support more than 1 address per family",),
-    ("plugins@v1.9.1 plugins/ipam/host-local/backend/allocator/config.go:150-154",),
+    correct_example='{"cniVersion": "0.3.1", "name": "n", "type": "bridge", "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.1.0.0/24"}], [{"subnet": "10.2.0.0/24"}]]}}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
+    # host-local's allocator.LoadIPAMConfig runs in cmdAdd, cmdCheck and cmdDel
+    # (containernetworking/plugins:plugins/ipam/host-local/backend/allocator/config.go@v1.9.1).
+    plugin_side=PluginRefusal(DECODE_VERBS, "ipam", "host-local refuses several ranges per family below 0.3.0"),
+    fix="Declare cniVersion 0.3.1 or newer.",
+    runtime_errors=("CNI version %v does not support more than 1 address per family",),
+    references=("plugins@v1.9.1 plugins/ipam/host-local/backend/allocator/config.go:150-154",),
 )
 
-NO_IP_RESULT_OLD = _rule(
-    "CNI318",
-    "no-ip-result-old-version",
-    Severity.WARNING,
-    "The default network is loopback/host-device at cniVersion 0.1.0/0.2.0 (or none).",
-    "0.1.0/0.2.0 results are converted to and from the 0.3+ format by libcni, and a result without "
+NO_IP_RESULT_OLD = Rule(
+    code="CNI318",
+    name="no-ip-result-old-version",
+    severity=Severity.WARNING,
+    summary="The default network is loopback/host-device at cniVersion 0.1.0/0.2.0 (or none).",
+    meaning="0.1.0/0.2.0 results are converted to and from the 0.3+ format by libcni, and a result without "
     "any IP address cannot be converted: 'cannot convert: no valid IP addresses' (containerd ADD, "
     "go-cni#28, multus#335/containerd#2540). Only the default network's result is converted by "
     "the runtimes, so this is reported for the default network (or for files checked on their own) "
-    "(cni@v0.8.1 pkg/types/current/types.go:176; cni-facts.md §3.2 #33, §8 #35).",
-    '{"cniVersion": "0.2.0", "name": "lo", "type": "loopback"}  (the only file in net.d)',
-    "Declare cniVersion 0.3.1 or newer, and make an interface plugin with IPAM the default network.",
-    ("cannot convert: no valid IP addresses",),
-    ("https://github.com/containerd/go-cni/pull/28", "https://github.com/k8snetworkplumbingwg/multus-cni/issues/335"),
+    "(cni@v0.8.1 pkg/types/current/types.go:176; containernetworking/cni:pkg/types/current/types.go@v0.8.1; containerd/go-cni#28).",
+    example='{"cniVersion": "0.2.0", "name": "lo", "type": "loopback"}  (the only file in net.d)',
+    correct_example='{"cniVersion": "0.3.1", "name": "lo", "type": "loopback"}',
+    when_to_ignore="When the file is not the default network and no runtime ever converts its result.",
+    fix="Declare cniVersion 0.3.1 or newer, and make an interface plugin with IPAM the default network.",
+    runtime_errors=("cannot convert: no valid IP addresses",),
+    references=(
+        "https://github.com/containerd/go-cni/pull/28",
+        "https://github.com/k8snetworkplumbingwg/multus-cni/issues/335",
+    ),
 )
 
-HYBRID_LIST = _rule(
-    "CNI319",
-    "hybrid-list",
-    Severity.WARNING,
-    'One document has both a top-level plugin "type" and a "plugins" list.',
-    "A .conflist is read as a list: the top-level type (and its plugin options) is ignored. A "
+HYBRID_LIST = Rule(
+    code="CNI319",
+    name="hybrid-list",
+    severity=Severity.WARNING,
+    summary='One document has both a top-level plugin "type" and a "plugins" list.',
+    meaning="A .conflist is read as a list: the top-level type (and its plugin options) is ignored. A "
     ".conf is read as one plugin: the plugins list is ignored and passed to that plugin as an "
-    "unknown key. Which half runs depends on the extension (go-cni#53; cni-facts.md §1.8).",
-    '{"cniVersion": "0.4.0", "name": "n", "type": "bridge", "plugins": [{"type": "bridge"}]}',
-    "Keep only the list form (in a .conflist) or only the single-plugin form (in a .conf).",
-    (),
-    ("https://github.com/containerd/go-cni/issues/53",),
+    "unknown key. Which half runs depends on the extension (go-cni#53; containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf)).",
+    example='{"cniVersion": "0.4.0", "name": "n", "type": "bridge", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "0.4.0", "name": "n", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: which half runs depends on the extension, so one of them is always dead.",
+    fix="Keep only the list form (in a .conflist) or only the single-plugin form (in a .conf).",
+    runtime_errors=(),
+    references=("https://github.com/containerd/go-cni/issues/53",),
 )
 
-DELEGATE_VERSION_MISMATCH = _rule(
-    "CNI320",
-    "delegate-version-mismatch",
-    Severity.WARNING,
-    "A delegate (multus delegates, flannel delegate) declares a cniVersion different from the top level.",
-    "Meta plugins hand the runtime's verbs to their delegates. With a top-level version >= 0.4.0 and "
+DELEGATE_VERSION_MISMATCH = Rule(
+    code="CNI320",
+    name="delegate-version-mismatch",
+    severity=Severity.WARNING,
+    summary="A delegate (multus delegates, flannel delegate) declares a cniVersion different from the top level.",
+    meaning="Meta plugins hand the runtime's verbs to their delegates. With a top-level version >= 0.4.0 and "
     "a delegate < 0.4.0 CRI-O's CHECK reaches a delegate that cannot do CHECK and multus >= 4 "
     "refuses the delegate ('delegate cni version is X while top level cni version is Y'); that "
     "case is an error. Other differences mean delegate and runtime disagree on the result format "
-    "(multus#737, calico#12965; cni-facts.md §2.4, ecosystem-anchors §4 #8).",
-    '{"cniVersion": "0.4.0", "name": "multus", "type": "multus", "delegates": [{"cniVersion": "0.3.1", ...}]}',
-    "Declare the same cniVersion at the top level and in every delegate.",
-    (
+    "(k8snetworkplumbingwg/multus-cni#737, projectcalico/calico#12965; multus-cni pkg/server/config/generator.go CheckVersionCompatibility).",
+    example='{"cniVersion": "0.4.0", "name": "multus", "type": "multus", "delegates": [{"cniVersion": "0.3.1", ...}]}',
+    correct_example='{"cniVersion": "0.4.0", "name": "multus", "type": "multus", "delegates": [{"cniVersion": "0.4.0", ...}]}',
+    when_to_ignore="When the node runs containerd (no CHECK) and the delegate plugins convert results both ways.",
+    fix="Declare the same cniVersion at the top level and in every delegate.",
+    runtime_errors=(
         "delegate cni version is %s while top level cni version is %s",
         'configuration version "%s" does not support the CHECK command',
     ),
-    (
+    references=(
         "https://github.com/k8snetworkplumbingwg/multus-cni/issues/737",
         "https://github.com/projectcalico/calico/issues/12965",
     ),
 )
 
-SINGLE_CONF_DEPRECATED = _rule(
-    "CNI321",
-    "single-conf-deprecated",
-    Severity.WARNING,
-    "A single-plugin .conf declares cniVersion >= 1.0.0, a format spec 1.0.0 removed.",
-    "Spec 1.0.0 defines configuration only as a list ('non-List configurations are removed'). "
+SINGLE_CONF_DEPRECATED = Rule(
+    code="CNI321",
+    name="single-conf-deprecated",
+    severity=Severity.WARNING,
+    summary="A single-plugin .conf declares cniVersion >= 1.0.0, a format spec 1.0.0 removed.",
+    meaning="Spec 1.0.0 defines configuration only as a list ('non-List configurations are removed'). "
     "libcni, go-cni and ocicni still read a single-plugin `.conf`/`.json` and wrap it into a "
     "one-plugin list with the object's own name and cniVersion (libcni ConfListFromConf; the "
     "function is marked deprecated in libcni v1.3.0), so it works today, but a file declaring a "
     "1.x version in a removed format depends on that compatibility path and cannot chain plugins "
-    "(cni-facts.md §1.1, §1.8, §4.1).",
-    '/etc/cni/net.d/99-loopback.conf: {"cniVersion": "1.1.0", "name": "lo", "type": "loopback"}',
-    'Write it as a `.conflist`: {"cniVersion": "1.1.0", "name": "lo", "plugins": [{"type": "loopback"}]}.',
-    (),
-    (
+    "(containernetworking/cni:libcni/conf.go@v1.3.0 ConfFiles, ConfListFromConf; SPEC.md@spec-v1.0.0).",
+    example='/etc/cni/net.d/99-loopback.conf: {"cniVersion": "1.1.0", "name": "lo", "type": "loopback"}',
+    correct_example='/etc/cni/net.d/99-loopback.conflist: {"cniVersion": "1.1.0", "name": "lo", "plugins": [{"type": "loopback"}]}',
+    when_to_ignore="While every runtime in use still loads .conf files (all of them do today); the form is deprecated, not removed.",
+    fix='Write it as a `.conflist`: {"cniVersion": "1.1.0", "name": "lo", "plugins": [{"type": "loopback"}]}.',
+    runtime_errors=(),
+    references=(
         "https://github.com/containernetworking/cni/blob/main/SPEC.md (spec 1.0.0 changelog)",
         "cni@v1.3.0 libcni/conf.go ConfListFromConf",
     ),

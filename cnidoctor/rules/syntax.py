@@ -1,6 +1,6 @@
 """CNI1xx: JSON syntax (Go's encoding/json) and libcni load errors, emitted by parse.py.
 
-Sources: cni-facts.md §1.2, §1.3, §1.8, §3.2 #1-#12 and #49 (go-cni wrapper), §4.5, §10 #9/#12;
+Sources: containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists); containernetworking/cni:SPEC.md@spec-v1.0.0 (plugin configuration); containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni/conf.go@v1.3.0; Go encoding/json (UnmarshalTypeError); Go encoding/json (src/encoding/json/scanner.go) and #49 (go-cni wrapper), containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); containernetworking/cni:libcni@v0.7.1;
 go/src/encoding/json scanner.go and decode.go; cni@v1.1.2 and cni@v1.3.0 libcni/conf.go.
 A file libcni rejects gets exactly one of the error rules below; CNI107, CNI115 and CNI117 are
 warnings that can accompany a loadable file.
@@ -16,14 +16,14 @@ _CONF_GO = "cni@v1.1.2 libcni/conf.go:44-130 ConfFromBytes/ConfListFromBytes"
 _CONF_GO_13 = "cni@v1.3.0 libcni/conf.go:51-245 NetworkPluginConfFromBytes/NetworkConfFromBytes"
 _SCANNER_GO = "go/src/encoding/json/scanner.go (checkValid, stateBeginValue, quoteChar)"
 _DECODE_GO = "go/src/encoding/json/decode.go (object, literalStore, UnmarshalTypeError)"
-_GO_CNI = "go-cni@v1.1.13 opts.go:236-241 loadFromConfDir (cni-facts.md §3.2 #49, §4.2)"
-_OCICNI = "ocicni@v0.5.1 pkg/ocicni/ocicni.go:335-396 (file skipped, logged; cni-facts.md §4.3)"
+_GO_CNI = "go-cni@v1.1.13 opts.go:236-241 loadFromConfDir (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9)"
+_OCICNI = "ocicni@v0.5.1 pkg/ocicni/ocicni.go:335-396 (file skipped, logged; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))"
 _TYPES_GO = "cni@v1.1.2 pkg/types/types.go:60-90 NetConf, IPAM, DNS"
 
 _WHO_BREAKS = (
     " containerd (go-cni) stops loading at the first file that fails, so when this file sorts "
     "before the intended one the node has no pod network ('cni plugin not initialized'); CRI-O "
-    "and the kubelet log the error and skip the file (cni-facts.md §4.5, §10 #9)."
+    "and the kubelet log the error and skip the file (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
 )
 _WRAP_LIST = "failed to load CNI config list file %s: %s: invalid cni config"
 _WRAP_CONF = "failed to load CNI config file %s: %s: invalid cni config"
@@ -45,12 +45,14 @@ INVALID_JSON = Rule(
         "libcni decodes every config file with Go's encoding/json, whose scanner checks the whole "
         "input before decoding anything. Any syntax error (missing comma, unquoted key, single "
         "quotes, truncated file) makes the load fail with 'error parsing configuration list: "
-        "invalid character ...' or '... unexpected end of JSON input' (cni-facts.md §3.2 #12)."
+        "invalid character ...' or '... unexpected end of JSON input' (Go encoding/json (src/encoding/json/scanner.go))."
         + _WHO_BREAKS
         + " More specific codes exist for a BOM (CNI102), comments (CNI103), "
         "trailing commas (CNI104), NaN/Infinity (CNI105) and several values (CNI106)."
     ),
     example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet"\n  "plugins": [{"type": "bridge"}]\n}',
+    correct_example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "plugins": [{"type": "bridge"}]\n}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Fix the JSON at the reported line and column (here: add the missing comma after "
     '"mynet"); check the file with a strict JSON parser such as `python3 -m json.tool`.',
     runtime_errors=_SYNTAX_ERRORS
@@ -60,7 +62,7 @@ INVALID_JSON = Rule(
         "invalid character %s looking for beginning of value",
         "unexpected end of JSON input",
     ),
-    references=(_SCANNER_GO, _CONF_GO, _GO_CNI, _OCICNI, "cni-facts.md §3.2 #12"),
+    references=(_SCANNER_GO, _CONF_GO, _GO_CNI, _OCICNI, "Go encoding/json (src/encoding/json/scanner.go)"),
 )
 
 UTF8_BOM = Rule(
@@ -75,6 +77,8 @@ UTF8_BOM = Rule(
         "'invalid character 'ï' looking for beginning of value'." + _WHO_BREAKS
     ),
     example='<EF BB BF>{"cniVersion": "1.0.0", "name": "mynet", "plugins": [...]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [...]}   (saved as UTF-8 without BOM)',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Save the file as UTF-8 without BOM, e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' FILE` or "
     "PowerShell `[IO.File]::WriteAllText(path, text)`.",
     runtime_errors=(
@@ -98,6 +102,8 @@ JSON_COMMENT = Rule(
         "configs copied from the spec break this way (corpus cni--spec-*)." + _WHO_BREAKS
     ),
     example='{\n  "cniVersion": "1.0.0", // the spec version\n  "name": "dbnet",\n  "plugins": [...]\n}',
+    correct_example='{\n  "cniVersion": "1.0.0",\n  "name": "dbnet",\n  "plugins": [...]\n}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Delete the comments. To keep notes in a config, use an extra key that the plugins "
     'ignore (e.g. "_comment": "...") inside a plugin object.',
     runtime_errors=(
@@ -108,7 +114,12 @@ JSON_COMMENT = Rule(
         _WRAP_LIST,
         _WRAP_CONF,
     ),
-    references=(_SCANNER_GO, _CONF_GO, "cni-facts.md §3.2 #12", "SPEC.md examples (```jsonc)"),
+    references=(
+        _SCANNER_GO,
+        _CONF_GO,
+        "Go encoding/json (src/encoding/json/scanner.go)",
+        "SPEC.md examples (```jsonc)",
+    ),
 )
 
 TRAILING_COMMA = Rule(
@@ -124,6 +135,8 @@ TRAILING_COMMA = Rule(
         "plugins PR #551 (dhcp README)." + _WHO_BREAKS
     ),
     example='{\n  "type": "bridge",\n  "ipam": {"type": "dhcp",}\n}',
+    correct_example='{\n  "type": "bridge",\n  "ipam": {"type": "dhcp"}\n}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Remove the comma before the closing bracket.",
     runtime_errors=(
         "error parsing configuration list: invalid character '}' looking for beginning of object key string",
@@ -135,7 +148,7 @@ TRAILING_COMMA = Rule(
     ),
     references=(
         _SCANNER_GO,
-        "cni-facts.md §3.2 #12",
+        "Go encoding/json (src/encoding/json/scanner.go)",
         "https://github.com/kubernetes/kubernetes/issues/53536",
         "https://github.com/containernetworking/plugins/pull/551",
     ),
@@ -155,6 +168,8 @@ NON_FINITE_NUMBER = Rule(
         "error appears in ConfListFromConf (go-cni: 'failed to convert CNI config file ...')." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "ingressRate": Infinity}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bandwidth", "ingressRate": 1000000}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Write a finite number (or remove the key); when generating the file from Python use "
     "json.dumps(..., allow_nan=False).",
     runtime_errors=(
@@ -188,6 +203,8 @@ MULTIPLE_JSON_VALUES = Rule(
     ),
     example='{"cniVersion": "1.0.0", "name": "a", "plugins": [{"type": "bridge"}]}\n'
     '{"cniVersion": "1.0.0", "name": "b", "plugins": [{"type": "macvlan"}]}',
+    correct_example='10-a.conflist: {"cniVersion": "1.0.0", "name": "a", "plugins": [{"type": "bridge"}]}\n20-b.conflist: {"cniVersion": "1.0.0", "name": "b", "plugins": [{"type": "macvlan"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Keep one network per file: split the values into separate files (their names decide the "
     "order the runtime reads them) or merge the plugins into one list.",
     runtime_errors=(
@@ -212,6 +229,8 @@ DUPLICATE_KEY = Rule(
         "merged; Go used 0.3.1 (corpus flannel--kube-flannel-2019-duplicate-cniversion)."
     ),
     example='{"name": "cbr0", "cniVersion": "0.2.0", "cniVersion": "0.3.1", "plugins": [...]}',
+    correct_example='{"name": "cbr0", "cniVersion": "0.3.1", "plugins": [...]}',
+    when_to_ignore="If you have checked that the last value is the one you mean: Go keeps the last, so the config works, but readers see the first.",
     fix="Delete the occurrence you do not mean; keep exactly one.",
     runtime_errors=(),
     references=(
@@ -237,10 +256,16 @@ UNRENDERED_TEMPLATE = Rule(
     ),
     example='{"name": "k8s-pod-network", "cniVersion": "0.3.1",\n'
     ' "plugins": [{"type": "calico", "mtu": __CNI_MTU__, "ipam": {"type": "calico-ipam"}}]}',
+    correct_example='{"name": "k8s-pod-network", "cniVersion": "0.3.1",\n "plugins": [{"type": "calico", "mtu": 1440, "ipam": {"type": "calico-ipam"}}]}',
+    when_to_ignore="When linting the template itself in a repository; lint the rendered file instead, or ignore the path of the template.",
     fix="Let the installer render the file (check the add-on's install container/DaemonSet logs), "
     "or substitute the placeholders yourself; lint the rendered output, not the template.",
     runtime_errors=_SYNTAX_ERRORS,
-    references=("../shared/corpus/real-world/README.md ('template' rows)", "cni-facts.md §3.2 #12", _GO_CNI),
+    references=(
+        "projectcalico/calico:cni-plugin/pkg/install/install.go (__CNI_MTU__ substitution)",
+        "Go encoding/json (src/encoding/json/scanner.go)",
+        _GO_CNI,
+    ),
 )
 
 WRONG_JSON_TYPE = Rule(
@@ -251,7 +276,7 @@ WRONG_JSON_TYPE = Rule(
     meaning=(
         "libcni checks the types of the list keys it reads: a non-string name or cniVersion "
         "(\"cniVersion\": 1.0) fails with 'invalid name type float64' / 'invalid cniVersion type "
-        "float64', a non-array plugins with 'invalid 'plugins' type ...' (cni-facts.md §3.2 #2, "
+        "float64', a non-array plugins with 'invalid 'plugins' type ...' (containernetworking/cni:libcni/conf.go@v0.8.1, "
         "#3, #7). Every plugin object is decoded into libcni's NetConf struct, so a wrong type for "
         "type, name, cniVersion, capabilities (map of booleans), ipam (object with a string "
         "type), dns (object with string arrays) or prevResult fails the whole file with Go's "
@@ -260,6 +285,8 @@ WRONG_JSON_TYPE = Rule(
     ),
     example='{"cniVersion": "1.0.0", "name": "n", "plugins": [\n'
     '  {"type": "portmap", "capabilities": {"portMappings": "true"}}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [\n  {"type": "portmap", "capabilities": {"portMappings": true}}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Use the JSON type the spec defines: quote versions and names, use true/false without "
     "quotes in capabilities, make ipam and dns objects and plugins an array.",
     runtime_errors=(
@@ -275,7 +302,13 @@ WRONG_JSON_TYPE = Rule(
         _WRAP_LIST,
         _WRAP_CONF,
     ),
-    references=(_CONF_GO, _CONF_GO_13, _TYPES_GO, _DECODE_GO, "cni-facts.md §1.3, §3.2 #2, #3, #7, #11"),
+    references=(
+        _CONF_GO,
+        _CONF_GO_13,
+        _TYPES_GO,
+        _DECODE_GO,
+        "containernetworking/cni:SPEC.md@spec-v1.0.0 (plugin configuration); containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); containernetworking/cni:libcni/conf.go@v0.8.1; Go encoding/json (UnmarshalTypeError)",
+    ),
 )
 
 MISSING_PLUGINS_KEY = Rule(
@@ -285,19 +318,25 @@ MISSING_PLUGINS_KEY = Rule(
     summary='A .conflist has no "plugins" key.',
     meaning=(
         'A network configuration list needs a "plugins" array. libcni up to v1.2.3 fails with '
-        "'error parsing configuration list: no 'plugins' key' (cni-facts.md §3.2 #4); libcni "
+        "'error parsing configuration list: no 'plugins' key' (containernetworking/cni:libcni/conf.go@v0.8.1); libcni "
         "v1.3.0 instead looks for plugin files in <dir>/<name>/*.conf and, when there are none, "
         "fails with 'no plugin configs found' (#6). A key spelt with different case (\"Plugins\") "
         "does not count: list keys are read with exact case." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "Plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Add "plugins": [ {...plugin...} ] (exact case).',
     runtime_errors=(
         "error parsing configuration list: no 'plugins' key",
         "no plugin configs found",
         _WRAP_LIST,
     ),
-    references=(_CONF_GO, _CONF_GO_13, "cni-facts.md §1.2, §3.2 #4, #6"),
+    references=(
+        _CONF_GO,
+        _CONF_GO_13,
+        "containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists); containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni/conf.go@v1.3.0",
+    ),
 )
 
 EMPTY_PLUGINS = Rule(
@@ -307,16 +346,22 @@ EMPTY_PLUGINS = Rule(
     summary='"plugins" is an empty array.',
     meaning=(
         "libcni refuses a list without plugins: 'error parsing configuration list: no plugins in "
-        "list' (cni-facts.md §3.2 #8; podman's containers-common invalid-noplugin fixture)." + _WHO_BREAKS
+        "list' (containernetworking/cni:libcni/conf.go@v0.8.1; podman's containers-common invalid-noplugin fixture)."
+        + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": []}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Add at least one plugin (an interface plugin such as bridge, ptp or the add-on's own).",
     runtime_errors=(
         "error parsing configuration list: no plugins in list",
         "CNI config list in config file %s has no networks, skipping: invalid cni config",
         _WRAP_LIST,
     ),
-    references=(_CONF_GO, "cni-facts.md §3.2 #8, #52"),
+    references=(
+        _CONF_GO,
+        "containernetworking/cni:libcni/conf.go@v0.8.1; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir)",
+    ),
 )
 
 MISSING_TYPE = Rule(
@@ -327,10 +372,13 @@ MISSING_TYPE = Rule(
     meaning=(
         '"type" names the plugin binary; libcni rejects a plugin object whose type is absent, '
         "empty or null: 'failed to parse plugin config N: error parsing configuration: missing "
-        "'type'' in a list, 'error parsing configuration: missing 'type'' in a .conf (cni-facts.md "
-        "§3.2 #9, #10; libcni 0.7.x writes 'Failed' with a capital F, §10 #12)." + _WHO_BREAKS
+        "'type'' in a list, 'error parsing configuration: missing 'type'' in a .conf ("
+        "containernetworking/cni:libcni/conf.go@v0.8.1; libcni 0.7.x writes 'Failed' with a capital F, containernetworking/cni:libcni@v0.7.1)."
+        + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"bridge": "cni0"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge", "bridge": "cni0"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Add "type": "<plugin binary name>" to the plugin object.',
     runtime_errors=(
         "failed to parse plugin config %d: error parsing configuration: missing 'type'",
@@ -339,7 +387,7 @@ MISSING_TYPE = Rule(
         _WRAP_LIST,
         _WRAP_CONF,
     ),
-    references=(_CONF_GO, "cni-facts.md §3.2 #9, #10, §10 #12"),
+    references=(_CONF_GO, "containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni@v0.7.1"),
 )
 
 LIST_IN_CONF_FILE = Rule(
@@ -351,16 +399,22 @@ LIST_IN_CONF_FILE = Rule(
         "The runtimes pick the parser by extension: .conf and .json are read as ONE plugin "
         "configuration (libcni ConfFromFile), .conflist as a list. A list saved as .conf has no "
         "top-level \"type\", so loading fails with 'error parsing configuration: missing 'type'' "
-        "(cni-facts.md §3.2 #10, §4.5). Real case: CRI-O's RPM spec installed its bridge and "
+        "(containernetworking/cni:libcni/conf.go@v0.8.1; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks)). Real case: CRI-O's RPM spec installed its bridge and "
         "loopback lists as 100-crio-bridge.conf and 200-loopback.conf." + _WHO_BREAKS
     ),
     example='10-mynet.conf:\n{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    correct_example='10-mynet.conflist: {"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Rename the file to .conflist (keep the numeric prefix so the order stays the same).",
     runtime_errors=(
         "error parsing configuration: missing 'type'",
         _WRAP_CONF,
     ),
-    references=(_CONF_GO, _GO_CNI, "cni-facts.md §3.2 #10, §4.5"),
+    references=(
+        _CONF_GO,
+        _GO_CNI,
+        "containernetworking/cni:libcni/conf.go@v0.8.1; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks)",
+    ),
 )
 
 MISSING_LIST_NAME = Rule(
@@ -371,15 +425,21 @@ MISSING_LIST_NAME = Rule(
     meaning=(
         'libcni requires the key "name" in every list and fails with \'error parsing '
         'configuration list: no name\' when it is absent ("name": "" passes this check; '
-        'cni-facts.md §1.8, §3.2 #1). A differently cased key ("Name") does not count.' + _WHO_BREAKS
+        'containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:libcni/conf.go@v0.8.1). A differently cased key ("Name") does not count.'
+        + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "plugins": [{"type": "bridge", "bridge": "cni0"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge", "bridge": "cni0"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Add "name": "<network name>" (letters, digits, _ . -; unique per node).',
     runtime_errors=(
         "error parsing configuration list: no name",
         _WRAP_LIST,
     ),
-    references=(_CONF_GO, "cni-facts.md §1.8, §3.2 #1"),
+    references=(
+        _CONF_GO,
+        "containernetworking/cni:libcni/conf.go@v0.8.1 (ConfListFromBytes, ConfListFromConf); containernetworking/cni:libcni/conf.go@v0.8.1",
+    ),
 )
 
 KEY_CASE_MISMATCH = Rule(
@@ -397,10 +457,17 @@ KEY_CASE_MISMATCH = Rule(
         "disableCheck at all."
     ),
     example='{"CNIVersion": "1.0.0", "name": "mynet", "plugins": [{"Type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Rarely: Go matches keys case-insensitively, so it may load, but other tools (and the plugin's own decoding of other keys) may not.",
     fix="Spell the key exactly as the spec does: cniVersion, name, plugins, disableCheck, type, "
     "ipam, dns, capabilities.",
     runtime_errors=(),
-    references=(_DECODE_GO + " (byExactName, then byFoldedName)", _CONF_GO, _TYPES_GO, "cni-facts.md §1.2, §1.3"),
+    references=(
+        _DECODE_GO + " (byExactName, then byFoldedName)",
+        _CONF_GO,
+        _TYPES_GO,
+        "containernetworking/cni:libcni/conf.go@v1.3.0 (ConfListFromBytes); containernetworking/cni:SPEC.md@spec-v1.1.0 (network configuration lists); containernetworking/cni:SPEC.md@spec-v1.0.0 (plugin configuration); containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf)",
+    ),
 )
 
 NOT_AN_OBJECT = Rule(
@@ -413,9 +480,12 @@ NOT_AN_OBJECT = Rule(
         "Otherwise Go reports 'json: cannot unmarshal array into Go value of type "
         "map[string]interface {}' (a list), '... into Go value of type types.NetConf' (a .conf or "
         'a plugin entry; types.PluginConf in libcni v1.3.0); a null plugin reads as "missing '
-        "'type'\" (cni-facts.md §3.2 #11)." + _WHO_BREAKS
+        "'type'\" (containernetworking/cni:pkg/types/types.go@v1.3.0 (NetConf); Go encoding/json (UnmarshalTypeError))."
+        + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": ["bridge", "portmap"]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "mynet", "plugins": [{"type": "bridge"}, {"type": "portmap"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Write each plugin as an object: "plugins": [{"type": "bridge"}, {"type": "portmap"}].',
     runtime_errors=(
         "error parsing configuration list: json: cannot unmarshal %s into Go value of type map[string]interface {}",
@@ -442,6 +512,8 @@ INVALID_UTF8 = Rule(
         "reject the file. Outside strings such bytes are syntax errors (CNI101)."
     ),
     example='{"cniVersion": "1.0.0", "name": "r<E9>seau", "plugins": [{"type": "bridge"}]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "reseau", "plugins": [{"type": "bridge"}]}   (file saved as UTF-8)',
+    when_to_ignore="If the invalid bytes sit in a value nothing reads (Go replaces them with U+FFFD rather than failing).",
     fix="Re-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`) or use ASCII values.",
     runtime_errors=(),
     references=(_DECODE_GO + " unquote (utf8.RuneError -> U+FFFD)", "RFC 8259 §8.1"),
@@ -456,9 +528,12 @@ SINGLE_CONF_IN_CONFLIST = Rule(
         ".conflist files are parsed as lists, so a single plugin object saved under that extension "
         "fails with 'error parsing configuration list: no 'plugins' key' (libcni <= v1.2.3; "
         "v1.3.0: 'no plugin configs found' unless <dir>/<name>/*.conf exist). Real case: multus "
-        "issue 146 (70-multus.conflist without plugins). cni-facts.md §3.2 #4, #6." + _WHO_BREAKS
+        "issue 146 (70-multus.conflist without plugins). containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni/conf.go@v1.3.0."
+        + _WHO_BREAKS
     ),
     example='10-mynet.conflist:\n{"cniVersion": "0.4.0", "name": "mynet", "type": "bridge", "bridge": "cni0"}',
+    correct_example='10-mynet.conf: {"cniVersion": "0.4.0", "name": "mynet", "type": "bridge", "bridge": "cni0"}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix='Rename the file to .conf, or wrap the object: {"cniVersion", "name", "plugins": [ {...} ]}.',
     runtime_errors=(
         "error parsing configuration list: no 'plugins' key",
@@ -468,7 +543,7 @@ SINGLE_CONF_IN_CONFLIST = Rule(
     references=(
         _CONF_GO,
         _CONF_GO_13,
-        "cni-facts.md §3.2 #4, #6",
+        "containernetworking/cni:libcni/conf.go@v0.8.1; containernetworking/cni:libcni/conf.go@v1.3.0",
         "https://github.com/k8snetworkplumbingwg/multus-cni/issues/146",
     ),
 )
@@ -484,6 +559,8 @@ NESTING_TOO_DEEP = Rule(
         "is generated garbage or corrupted." + _WHO_BREAKS
     ),
     example='{"cniVersion": "1.0.0", "name": "n", "plugins": [[[[[[ ... 10000 levels ... ]]]]]]}',
+    correct_example='{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}]}',
+    when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Regenerate the file from its source.",
     runtime_errors=(
         "error parsing configuration list: invalid character '[' exceeded max depth",

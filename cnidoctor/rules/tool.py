@@ -28,6 +28,8 @@ UNUSED_IGNORE = Rule(
         'codes = ["CNI301"]\n'
         'reason = "legacy flannel config, removed in Q3"'
     ),
+    correct_example='# .cnidoctor.toml: only entries that still match something\n[[ignore]]\npath = "net.d/10-flannel.conflist"\ncodes = ["CNI301"]\nreason = "flannel config rewritten by the operator on upgrade"',
+    when_to_ignore="When the same settings file serves several nodes and the entry matches on some of them.",
     fix="Delete the ignore entry, or correct its `path`/`codes` so it matches what it was meant to silence.",
     references=(
         "cnidoctor settings: the `cnidoctor.settings` module docstring (keys and glob rules)",
@@ -60,6 +62,16 @@ INVALID_SETTINGS = Rule(
         'path = "net.d/*.conf"\n'
         'codes = ["CNI999"]          # no such rule, and no reason'
     ),
+    correct_example=(
+        "# .cnidoctor.toml\n"
+        "[severity]\n"
+        'CNI007 = "info"\n'
+        "[[ignore]]\n"
+        'path = "net.d/*.conf"\n'
+        'codes = ["CNI009"]\n'
+        'reason = "sample configs shipped by the distribution"'
+    ),
+    when_to_ignore="Never: cnidoctor cannot apply the entry as written.",
     fix=(
         "Correct the entry: keys select, ignore, severity, fail-on; codes listed by `cnidoctor rules`; "
         "severities error, warning, info; every [[ignore]] entry with a `reason` and a `path`, `codes` or both."

@@ -1,8 +1,8 @@
 """The support matrix as data: which libcni each runtime release vendors, and what that libcni
 (and the runtime glue around it: containerd's go-cni, CRI-O's ocicni, kubelet dockershim) does.
 
-Sources: cni-facts.md §6.1 (libcni releases), §6.3 (runtime -> libcni), §4.2-§4.4 (load and
-CHECK/STATUS behaviour of go-cni/ocicni/dockershim), §3.1 (empty cniVersion), §10 (measured).
+Sources: containernetworking/cni:pkg/version/version.go at each release tag (libcni releases), go.mod (or vendor/) of containerd/containerd and cri-o/cri-o at each release tag (runtime -> libcni), containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23) (load and
+CHECK/STATUS behaviour of go-cni/ocicni/dockershim), containernetworking/cni:pkg/version/plugin.go@v0.8.1 (ParseVersion); containernetworking/cni#882; fixed in v1.1.0 by containernetworking/cni#893 (empty cniVersion), measured with libcni in network namespaces (docs/differential.md) (measured).
 A runtime release row covers a range of patch releases that vendor the same libraries; ranges
 are written the way the release notes are read ("1.6.5" .. "1.6.39"; a two-part bound such as
 "1.25" .. "1.30" covers whole minor series).
@@ -51,7 +51,7 @@ def _key(text: str, *, upper: bool = False) -> VersionKey:
 
 @dataclass(frozen=True)
 class Libcni:
-    """One libcni release and the behaviours cnidoctor models (cni-facts.md §6.1, §1.7, §3.1).
+    """One libcni release and the behaviours cnidoctor models (containernetworking/cni:pkg/version/version.go at each release tag; containernetworking/cni:pkg/invoke/exec.go@v1.1.2 (fixupResultVersion); containernetworking/cni#895; containernetworking/cni:pkg/version/plugin.go@v0.8.1 (ParseVersion); containernetworking/cni#882; fixed in v1.1.0 by containernetworking/cni#893).
 
     ``version`` is the tag without "v" ("0.7.2-pre" = the 2020-03 snapshot CRI-O 1.17.5/1.18
     vendor: it already maps "" to 0.1.0 in validatePlugin but still rejects "" in ParseVersion).
@@ -111,7 +111,7 @@ class Libcni:
     @functools.cached_property
     def result_typed_by_config(self) -> bool:
         """<= v0.8.x type a plugin's stdout by the *config's* cniVersion (re-typing any chained
-        result); v1.0+ keep the result's own version (cni-facts.md §1.7)."""
+        result); v1.0+ keep the result's own version (containernetworking/cni:pkg/invoke/exec.go@v1.1.2 (fixupResultVersion); containernetworking/cni#895)."""
         return not self.at_least("1.0.0")
 
     @functools.cached_property
@@ -145,7 +145,7 @@ class Libcni:
 
     @functools.cached_property
     def load_error_capital(self) -> bool:
-        """v0.7.x wrote `Failed to parse plugin config` (cni-facts.md §10.12)."""
+        """v0.7.x wrote `Failed to parse plugin config` (containernetworking/cni:libcni@v0.7.1)."""
         return self.at_least("0.7.0") and not self.at_least("0.8.0")
 
 
@@ -206,7 +206,7 @@ L = Libcni
 
 
 def _containerd() -> Tuple[RuntimeRelease, ...]:
-    """cni-facts.md §6.3 containerd table; go-cni never runs VERSION or CHECK (§2.1, §4.2);
+    """go.mod (or vendor/) of containerd/containerd and cri-o/cri-o at each release tag containerd table; go-cni never runs VERSION or CHECK (containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList); containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9);
     the built-in loopback is 0.3.1 except go-cni v1.1.4 = containerd 1.6.3 (1.0.0)."""
     rows = (
         ("1.3.0", "1.3", "0.7.1", "go-cni 49fbd9b", False),
@@ -239,9 +239,9 @@ def _containerd() -> Tuple[RuntimeRelease, ...]:
 
 
 def _crio() -> Tuple[RuntimeRelease, ...]:
-    """cni-facts.md §6.3 CRI-O table; ocicni validates each file (VERSION probe of top-level
+    """go.mod (or vendor/) of containerd/containerd and cri-o/cri-o at each release tag CRI-O table; ocicni validates each file (VERSION probe of top-level
     plugins) except the 1.17.0 snapshot, and checks pod status after every ADD (CHECK for lists
-    >= 0.4.0, ocicni@v0.5.1 :909-983); STATUS + GC from 1.32 (§4.3)."""
+    >= 0.4.0, ocicni@v0.5.1 :909-983); STATUS + GC from 1.32 (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."""
     rows = (
         ("1.17.0", "1.17.4", "0.7.1", "ocicni 7762645", False, False),
         ("1.17.5", "1.18", "0.7.2-pre", "ocicni 2020-04", True, False),
@@ -275,7 +275,7 @@ def _crio() -> Tuple[RuntimeRelease, ...]:
 
 
 def _dockershim() -> Tuple[RuntimeRelease, ...]:
-    """cni-facts.md §6.3 (from PR history, not release go.mod files: marked unverified) and §4.4:
+    """go.mod (or vendor/) of containerd/containerd and cri-o/cri-o at each release tag (from PR history, not release go.mod files: marked unverified) and kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23):
     validation from 1.16, built-in loopback 0.2.0; dockershim never calls CHECK."""
     rows = (
         ("1.9.0", "1.15", "0.6.0", False),
