@@ -122,7 +122,9 @@ SPEC_DEVIATION = Rule(
     ),
 )
 
-PLUGIN_OPTIONS = "cnidoctor/config/plugin_options.py (the reference plugins' NetConf/IPAM structs, plugins@v1.1.1..v1.9.1)"
+PLUGIN_OPTIONS = (
+    "cnidoctor/config/plugin_options.py (the reference plugins' NetConf/IPAM structs, plugins@v1.1.1..v1.9.1)"
+)
 PLUGINS_MAIN = "https://github.com/containernetworking/plugins/tree/v1.9.1/plugins"
 GO_JSON = "https://pkg.go.dev/encoding/json#Unmarshal"
 
