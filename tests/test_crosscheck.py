@@ -104,12 +104,12 @@ def test_static_result_version_finding_names_ranges(tmp_path: Path) -> None:
     # cni-facts §6.4: 1.1.0 fails on libcni <= 1.1.x = containerd <= 1.7, CRI-O <= 1.30 (§6.3)
     parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "n", "plugins": [{"type": "bridge"}]})
     every = Options(runtimes=("containerd", "crio"))
-    result = node.check_static([parsed], Selection(parsed.path, "n", "1.1.0"), every)
+    result = node.check_configs_only([parsed], Selection(parsed.path, "n", "1.1.0"), every)
     found = [(f.code, f.pointer, f.severity.label) for f in result.findings]
     assert found == [("CNI513", "/cniVersion", "error")]
     assert "containerd 1.3-1.7.34, CRI-O 1.17-1.30" in result.findings[0].message
     # without --runtime only the lines in use are in scope and the finding is a warning
-    default = node.check_static([parsed], Selection(parsed.path, "n", "1.1.0"), Options())
+    default = node.check_configs_only([parsed], Selection(parsed.path, "n", "1.1.0"), Options())
     assert [(f.code, f.severity.label) for f in default.findings] == [("CNI513", "warning")]
     assert "containerd 1.7-1.7.34" in default.findings[0].message
     assert result.findings[0].predicts == 'plugin type="bridge" failed (add): unsupported CNI result version "1.1.0"'
@@ -117,7 +117,7 @@ def test_static_result_version_finding_names_ranges(tmp_path: Path) -> None:
 
 def test_static_runtime_option(tmp_path: Path) -> None:
     parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "n", "plugins": [{"type": "bridge"}]})
-    result = node.check_static([parsed], None, Options(runtimes=("containerd@2.1",)))
+    result = node.check_configs_only([parsed], None, Options(runtimes=("containerd@2.1",)))
     assert result.findings == ()
-    bad = node.check_static([parsed], None, Options(runtimes=("containrd@2.1",)))
+    bad = node.check_configs_only([parsed], None, Options(runtimes=("containrd@2.1",)))
     assert [f.code for f in bad.findings] == ["CNI519", "CNI513"]

@@ -49,10 +49,20 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
-from ..model import Finding, NetworkList, ParsedFile, PluginConf
+from ..model import (
+    Finding,
+    ModelledRuntime,
+    NetworkList,
+    ParsedFile,
+    PluginConf,
+    Prediction,
+    SelectionRule,
+    Step,
+    StepName,
+)
 from ..runtime.matrix import Libcni, Modelled, RuntimeRelease
 from ..versions import VersionError, parse_version, try_parse
 from .compare import (
@@ -69,7 +79,7 @@ from .compare import (
     validate_error,
 )
 
-__all__ = ["FIRST_FILE_RUNTIMES", "PLUGIN_SIDE_FINDINGS", "Step", "predict", "prediction_dict"]
+__all__ = ["FIRST_FILE_RUNTIMES", "PLUGIN_SIDE_FINDINGS", "Step", "predict", "prediction"]
 
 # utils.ValidateNetworkName's cniReg (cni@v1.1.2 pkg/utils/utils.go:25); used with fullmatch
 # because Go's `$` (no multi-line flag) matches only at the very end, unlike Python's.
@@ -78,31 +88,6 @@ NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*")
 # Runtimes whose loader stops at the lexically first config file (cni-facts §4.2, §10.9).
 FIRST_FILE_RUNTIMES = ("containerd", "libcni")
 SANDBOX = "<sandbox-id>"
-
-
-@dataclass(frozen=True)
-class Step:
-    outcome: str
-    error: Optional[str] = None
-    wrapped: Optional[str] = None
-    called: bool = True
-    exact: bool = True
-    plugin: Optional[str] = None
-    detail: str = ""
-
-    def as_dict(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"outcome": self.outcome, "error": self.error}
-        if self.wrapped is not None:
-            out["wrapped"] = self.wrapped
-        if not self.called:
-            out["called"] = False
-        if not self.exact:
-            out["exact"] = False
-        if self.plugin is not None:
-            out["plugin"] = self.plugin
-        if self.detail:
-            out["detail"] = self.detail
-        return out
 
 
 OK = Step("ok")
@@ -140,13 +125,13 @@ class _Walk:
 # helpers
 
 
-def _prefix(plugin: PluginConf, verb: str, lib: Libcni) -> str:
+def plugin_prefix(plugin: PluginConf, verb: str, lib: Libcni) -> str:
     if not lib.wraps_plugin_errors:
         return ""
     return f"plugin {plugin_description(plugin)} failed ({verb}): "
 
 
-def _loopback_prefix(verb: str, lib: Libcni) -> str:
+def loopback_prefix(verb: str, lib: Libcni) -> str:
     return f'plugin type="loopback" failed ({verb}): ' if lib.wraps_plugin_errors else ""
 
 
@@ -159,7 +144,7 @@ def _parse_gate(version: str, lib: Libcni) -> Optional[str]:
     return None
 
 
-def _known_result_version(facts: Optional[BinaryFacts], sees: str) -> Optional[str]:
+def known_result_version(facts: Optional[BinaryFacts], sees: str) -> Optional[str]:
     """The version a plugin's ADD result carries: the config's for negotiating plugins (skel
     plugins print `types.PrintResult(result, conf.CNIVersion)`); a legacy 0.2.0 replier prints
     0.2.0; anything else is unknowable without running it (None)."""
@@ -464,7 +449,7 @@ def _loopback(walk: _Walk, release: RuntimeRelease, facts: Mapping[str, BinaryFa
     lo = facts.get("loopback")
     if lo is None:
         return
-    prefix = _loopback_prefix(verb, lib)
+    prefix = loopback_prefix(verb, lib)
     error = lo.lookup_error(lib)
     if error:
         walk.fail(prefix + error, "loopback", "the runtime's built-in loopback network runs first")
@@ -528,7 +513,7 @@ def _add_plugin(
     """One plugin's ADD, in code order; returns the result version it hands on (None: unknowable)."""
     lib, sees = ctx.lib, ctx.sees
     ptype = plugin.type or ""
-    prefix = _prefix(plugin, "add", lib)
+    prefix = plugin_prefix(plugin, "add", lib)
     info = ctx.facts.get(ptype)
     _lookup(walk, info, ptype, prefix, lib, ctx.probed)
     if lib.at_least("0.8.0") and ctx.name_problem:
@@ -561,7 +546,7 @@ def _add_plugin(
     _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, prefix, sees, lib)
     _apply_known(walk, ctx.known, plugin, "ipam", "add", prefix)
     # the runtime types this plugin's stdout (cni-facts §1.7)
-    result = _known_result_version(info, sees)
+    result = known_result_version(info, sees)
     typed = (ctx.version or "0.1.0") if lib.result_typed_by_config else result
     if typed is not None and typed not in lib.result_versions and try_parse(typed) is not None:
         walk.fail(
@@ -690,7 +675,7 @@ def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ct
 
 def _del_plugin(walk: _Walk, plugin: PluginConf, ctx: _Context) -> None:
     info = ctx.facts.get(plugin.type or "")
-    prefix = _prefix(plugin, "delete", ctx.lib)
+    prefix = plugin_prefix(plugin, "delete", ctx.lib)
     if info is not None:  # not probed: the doubt is recorded once by _del
         _lookup(walk, info, plugin.type or "", prefix, ctx.lib, True)
     _skel_name(walk, info, plugin, ctx.name_problem, prefix)
@@ -784,7 +769,7 @@ def predict(
     *,
     probed: bool,
     static: Sequence[Finding] = (),
-) -> Dict[str, Step]:
+) -> Dict[StepName, Step]:
     """Every step for ``parsed`` on ``modelled`` (facts: by type; empty when not probed).
     ``static``: the file's static findings; those in PLUGIN_SIDE_FINDINGS feed the verbs."""
     release = modelled.release
@@ -799,7 +784,7 @@ def predict(
             rest = Step("fail", detail="not reached: the config does not load")
         return {"load": load, "add": rest, "check": rest, "del": rest}
     ctx = _context(parsed, network, loaded, release, facts, probed, static)
-    steps = {
+    steps: Dict[StepName, Step] = {
         "load": load,
         "add": _add(network, release, ctx),
         "check": _check(network, loaded, release, ctx),
@@ -810,29 +795,30 @@ def predict(
     return steps
 
 
-def prediction_dict(
+def prediction(
     parsed: ParsedFile,
     modelled: Modelled,
     facts: Mapping[str, BinaryFacts],
     *,
     probed: bool,
     static: Sequence[Finding] = (),
-) -> Dict[str, Any]:
-    """The report's "prediction" object for ``parsed``, the file the runtime's loader ends up
-    with (see the module docstring for what that is per runtime)."""
+) -> Prediction:
+    """The report's prediction for ``parsed``, the file the runtime's loader ends up with (see
+    the module docstring for what that is per runtime)."""
     release = modelled.release
     steps = predict(parsed, modelled, facts, probed=probed, static=static)
     loaded = list_version(parsed.network, parsed.document, release.libcni) if parsed.network is not None else None
-    return {
-        "runtime": {
-            "name": release.runtime,
-            "version": modelled.version,
-            "libcni": release.libcni.version,
-            "release": release.label,
-            "glue": release.glue,
-        },
-        "selected_file": parsed.path,
-        "selection": "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable",
-        "list_version": loaded.version if loaded is not None else None,
-        "steps": {name: step.as_dict() for name, step in steps.items()},
-    }
+    selection: SelectionRule = "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable"
+    return Prediction(
+        runtime=ModelledRuntime(
+            name=release.runtime,
+            version=modelled.version,
+            libcni=release.libcni.version,
+            release=release.label,
+            glue=release.glue,
+        ),
+        selected_file=parsed.path,
+        selection=selection,
+        list_version=loaded.version if loaded is not None else None,
+        steps=tuple(steps.items()),
+    )
