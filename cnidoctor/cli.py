@@ -61,7 +61,7 @@ def cli() -> None:
     """Find out why CNI networking on a node will break, before a pod fails."""
 
 
-@cli.command(epilog=EPILOG)
+@cli.command("check", epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--example", is_flag=True, help="Check the broken example net.d that ships with cnidoctor (implies --no-probe)."
@@ -119,7 +119,7 @@ def cli() -> None:
     help="Settings file (default: .cnidoctor.toml or [tool.cnidoctor] in pyproject.toml, found upwards).",
 )
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-def check(
+def check_command(
     paths: Tuple[str, ...],
     example: bool,
     probe: bool,

@@ -140,9 +140,9 @@ def test_every_format_renders_both_a_busy_and_a_clean_report() -> None:
 
 
 def test_cli_offers_exactly_the_registered_formats() -> None:
-    from cnidoctor.cli import check
+    from cnidoctor.cli import check_command
 
-    option = next(p for p in check.params if p.name == "fmt")
+    option = next(p for p in check_command.params if p.name == "fmt")
     assert sorted(option.type.choices) == sorted(FORMATS)  # type: ignore[attr-defined]
 
 

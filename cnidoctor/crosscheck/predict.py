@@ -1,12 +1,12 @@
 """Predict a pod's network life on one modelled runtime: config load, ADD, CHECK, DEL (+ STATUS
 where the runtime runs it), each with outcome ok | fail | unknown and, for fail, the exact text.
 
-Representation (the report's "prediction"):
+Representation (model.Prediction, serialised by report/jsonreport.py as the report's "prediction"):
 
     {"runtime": {"name", "version", "libcni", "release", "glue"}, "selected_file", "selection",
      "list_version", "steps": {"load"|"add"|"check"|"del"[|"status"]: {"outcome", "error", ...}}}
 
-* ``selected_file``: the file this runtime's loader ends up with (node.py picks it per runtime).
+* ``selected_file``: the file this runtime's loader ends up with (facts.runtime_file picks it per runtime).
   containerd (go-cni) and a bare libcni caller take the lexically FIRST config file and stop
   there: if it does not load, the load step fails and nothing else runs (cni-facts §4.2, §4.5,
   §10.9); ``selection`` is then "first-file". CRI-O (ocicni) and dockershim skip files that do
@@ -49,7 +49,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
 from ..model import (
@@ -167,6 +167,10 @@ def _sees_for(binary: Executed, sees: str) -> str:
 # what static findings already know a plugin refuses
 
 
+# Where in the plugin a known refusal happens: its own code, or inside its IPAM plugin.
+RefusalStage = Literal["body", "ipam"]
+
+
 @dataclass(frozen=True)
 class PluginSide:
     """A plugin-side refusal a static finding establishes: the verbs it breaks and where in the
@@ -175,7 +179,7 @@ class PluginSide:
     finding points - inside the plugin's `ipam` object or not)."""
 
     verbs: Tuple[str, ...]
-    stage: str
+    stage: Literal["body", "ipam", "decode"]
     why: str
 
 
@@ -205,7 +209,7 @@ class KnownRefusal:
     side: PluginSide
     code: str
     text: Optional[str]  # the plugin's own text (no libcni prefix); None when not modelled
-    stage: str  # "body" or "ipam"
+    stage: RefusalStage
 
 
 def _plugin_index(network: NetworkList, pointer: str) -> Optional[int]:
@@ -247,7 +251,7 @@ def _in_ipam(plugin: PluginConf, pointer: str) -> bool:
 
 
 def _apply_known(
-    walk: _Walk, known: Sequence[KnownRefusal], plugin: PluginConf, stage: str, verb: str, prefix: str
+    walk: _Walk, known: Sequence[KnownRefusal], plugin: PluginConf, stage: RefusalStage, verb: str, prefix: str
 ) -> None:
     for item in known:
         if item.index != plugin.index or item.stage != stage or verb not in item.side.verbs:
@@ -367,7 +371,7 @@ def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
     return None, why
 
 
-def _load(
+def _load_step(
     parsed: ParsedFile,
     release: RuntimeRelease,
     loaded: Optional[LoadedList],
@@ -595,7 +599,7 @@ def _context(
     )
 
 
-def _add(network: NetworkList, release: RuntimeRelease, ctx: _Context) -> Step:
+def _add_step(network: NetworkList, release: RuntimeRelease, ctx: _Context) -> Step:
     walk = _Walk()
     _loopback(walk, release, ctx.facts, "add")
     previous: Tuple[Optional[str], Optional[str]] = (None, None)
@@ -633,7 +637,7 @@ def _check_plugins(walk: _Walk, network: NetworkList, ctx: _Context) -> None:
             return
 
 
-def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
+def _check_step(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
     lib = release.libcni
     if not release.calls_check or not lib.has_check:
         who = release.display
@@ -687,7 +691,7 @@ def _del_plugin(walk: _Walk, plugin: PluginConf, ctx: _Context) -> None:
     _apply_known(walk, ctx.known, plugin, "ipam", "del", prefix)
 
 
-def _del(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
+def _del_step(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
     lib = release.libcni
     walk = _Walk()
     wrap = {
@@ -729,7 +733,7 @@ def status_error(info: BinaryFacts) -> Tuple[Optional[str], bool]:
     return "unknown CNI_COMMAND: STATUS", True
 
 
-def _status(
+def _status_step(
     network: NetworkList, loaded: LoadedList, release: RuntimeRelease, facts: Mapping[str, BinaryFacts], probed: bool
 ) -> Step:
     version = loaded.version
@@ -776,7 +780,7 @@ def predict(
     lib = release.libcni
     network = parsed.network
     loaded = list_version(network, parsed.document, lib) if network is not None else None
-    load = _load(parsed, release, loaded, facts, probed)
+    load = _load_step(parsed, release, loaded, facts, probed)
     if network is None or loaded is None or loaded.error:
         if load.outcome == "unknown":
             rest = Step("unknown", detail="depends on whether the config loads")
@@ -786,12 +790,12 @@ def predict(
     ctx = _context(parsed, network, loaded, release, facts, probed, static)
     steps: Dict[StepName, Step] = {
         "load": load,
-        "add": _add(network, release, ctx),
-        "check": _check(network, loaded, release, ctx),
-        "del": _del(network, loaded, release, ctx),
+        "add": _add_step(network, release, ctx),
+        "check": _check_step(network, loaded, release, ctx),
+        "del": _del_step(network, loaded, release, ctx),
     }
     if release.runs_status and lib.has_status_gc:
-        steps["status"] = _status(network, loaded, release, facts, probed)
+        steps["status"] = _status_step(network, loaded, release, facts, probed)
     return steps
 
 

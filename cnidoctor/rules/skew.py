@@ -1,6 +1,7 @@
 """CNI51x-59x: version cross-checks between configs, plugin binaries and the runtime's libcni.
 
-Emitted by node.py (probing) and node.check_static (runtime-library checks only). Each finding
+Checked by the check_* functions at the end of this module over the node stage's NodeContext
+(crosscheck/context.py; without probing only CNI513 and CNI519 can fire). Each finding
 names the affected runtime releases as compact ranges (runtimes.compact_ranges), from the
 support matrix in cni-facts.md §6.
 
