@@ -17,12 +17,12 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import click
 
 from . import __version__
+from .model import DEFAULT_BIN_DIR, DEFAULT_CONF_DIR, FAIL_ON_VALUES, FailOn, Report
+from .report import FORMATS
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
-
-FAIL_ON = ("error", "warning", "info", "never")
 
 EPILOG = """\b
 Examples:
@@ -61,7 +61,7 @@ def cli() -> None:
     """Find out why CNI networking on a node will break, before a pod fails."""
 
 
-@cli.command(epilog=EPILOG)
+@cli.command("check", epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--example", is_flag=True, help="Check the broken example net.d that ships with cnidoctor (implies --no-probe)."
@@ -77,7 +77,7 @@ def cli() -> None:
     "bin_dirs",
     multiple=True,
     metavar="DIR",
-    help="Plugin directory, repeatable, searched in order (default /opt/cni/bin).",
+    help=f"Plugin directory, repeatable, searched in order (default {DEFAULT_BIN_DIR}).",
 )
 @click.option(
     "--runtime",
@@ -97,7 +97,7 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif", "github", "npd"]),
+    type=click.Choice(tuple(FORMATS)),
     default=None,
     help="Report format: text for people, json (versioned, with a JSON Schema), sarif (GitHub code "
     "scanning), github (workflow annotations), npd (one line for node-problem-detector). "
@@ -105,7 +105,7 @@ def cli() -> None:
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(FAIL_ON),
+    type=click.Choice(FAIL_ON_VALUES),
     default=None,
     help="Lowest severity that makes the exit code 1 (default: fail-on in the settings file, else error).",
 )
@@ -119,7 +119,7 @@ def cli() -> None:
     help="Settings file (default: .cnidoctor.toml or [tool.cnidoctor] in pyproject.toml, found upwards).",
 )
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-def check(
+def check_command(
     paths: Tuple[str, ...],
     example: bool,
     probe: bool,
@@ -128,7 +128,7 @@ def check(
     probe_timeout: float,
     no_cache: bool,
     fmt: Optional[str],
-    fail_on: Optional[str],
+    fail_on: Optional[FailOn],
     select: Tuple[str, ...],
     ignore: Tuple[str, ...],
     config_path: Optional[str],
@@ -147,7 +147,7 @@ def check(
         click.echo(f"cnidoctor: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     options = engine.Options(
-        paths=paths or (engine.DEFAULT_CONF_DIR,),
+        paths=paths or (DEFAULT_CONF_DIR,),
         probe=probe,
         bin_dirs=bin_dirs,
         runtimes=runtimes,
@@ -182,7 +182,7 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
-def exit_code(report: Any, fail_on: str) -> int:
+def exit_code(report: Report, fail_on: FailOn) -> int:
     """1 when any finding is at or above ``fail_on``; 0 otherwise (``never`` always 0)."""
     if fail_on == "never":
         return EXIT_CLEAN
@@ -230,7 +230,7 @@ Exit codes: 0 recognised (or a rule code), 1 not recognised, 2 usage error.
     default=None,
     help="Relate the error to this node's configs [default: on when the config dir exists].",
 )
-@click.option("--conf-dir", default=None, metavar="DIR", help="Config dir for --check (default /etc/cni/net.d).")
+@click.option("--conf-dir", default=None, metavar="DIR", help=f"Config dir for --check (default {DEFAULT_CONF_DIR}).")
 @click.option("--bin-dir", "bin_dirs", multiple=True, metavar="DIR", help="Plugin dir for --check, repeatable.")
 @click.option(
     "--probe/--no-probe",
@@ -253,12 +253,10 @@ def explain(
     cause is present on this node."""
     import re as _re
 
-    from . import engine
-
     if subject and _re.fullmatch(r"(?i)\s*CNI\d{3}\s*", subject) and log_file is None:
         _explain_code(subject, fmt)
         return
-    directory = conf_dir or engine.DEFAULT_CONF_DIR
+    directory = conf_dir or DEFAULT_CONF_DIR
     do_check = node_check if node_check is not None else os.path.isdir(directory)
     if log_file is not None:
         sys.exit(_explain_log(log_file, fmt, do_check, directory, bin_dirs, probe))
@@ -370,7 +368,7 @@ def _guarded(call: Callable[[], Any]) -> None:
     "bin_dirs",
     multiple=True,
     metavar="DIR",
-    help="Plugin directory, repeatable, searched in order (default /opt/cni/bin).",
+    help=f"Plugin directory, repeatable, searched in order (default {DEFAULT_BIN_DIR}).",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
@@ -386,5 +384,5 @@ def plugins(bin_dirs: Tuple[str, ...], fmt: str, no_cache: bool, probe_timeout: 
     from .plugins.inventory import inventory
     from .report.plugins_table import render
 
-    found = inventory(bin_dirs or ("/opt/cni/bin",), timeout=probe_timeout, use_cache=not no_cache)
+    found = inventory(bin_dirs or (DEFAULT_BIN_DIR,), timeout=probe_timeout, use_cache=not no_cache)
     click.echo(render(found, fmt), nl=False)

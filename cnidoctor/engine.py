@@ -2,17 +2,18 @@
 -> (resolve -> probe -> cross-check) -> settings -> locate -> Report.
 
 Every stage is a pure function of data except discovery (reads the file system) and the node
-stage (runs plugins with CNI_COMMAND=VERSION); the node stage is imported only when probing.
+stage (runs plugins with CNI_COMMAND=VERSION, only with --probe); the node stage is imported
+lazily, and its subprocess and ELF machinery only when probing.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .config import discover, parse, validate
-from .model import Candidate, Finding, ParsedFile, Report, Selection
+from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, Selection
 from .rules import catalog, semantics
 from .rules import directory as discovery_rules
 from .settings import Settings
@@ -20,31 +21,11 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .crosscheck.facts import NodeResult
 
-DEFAULT_CONF_DIR = "/etc/cni/net.d"
-DEFAULT_BIN_DIR = "/opt/cni/bin"
-
-
-@dataclass(frozen=True)
-class Options:
-    """What to check and how; built by the CLI from flags."""
-
-    paths: Tuple[str, ...] = (DEFAULT_CONF_DIR,)
-    probe: bool = False
-    bin_dirs: Tuple[str, ...] = ()
-    runtimes: Tuple[str, ...] = ()
-    probe_timeout: float = 5.0
-    use_cache: bool = True
-
-
-def analyse_files(parsed: Sequence[ParsedFile]) -> List[Finding]:
-    """Per-file static findings: load/syntax (from parse), schema, semantics."""
-    findings: List[Finding] = []
-    for item in parsed:
-        findings.extend(analyse_one(item))
-    return findings
+__all__ = ["DEFAULT_CONF_DIR", "Options", "run"]
 
 
 def analyse_one(item: ParsedFile) -> List[Finding]:
+    """Per-file static findings: load/syntax (from parse), schema, semantics."""
     return [*item.findings, *validate.validate(item), *semantics.check(item)]
 
 
@@ -123,8 +104,8 @@ def node_stage(parsed: Sequence[ParsedFile], selection: Optional[Selection], opt
     from .crosscheck import facts as node  # lazy: static runs skip subprocess and ELF machinery
 
     if options.probe:
-        return node.check(parsed, selection, options)
-    return node.check_static(parsed, selection, options)
+        return node.probe_node(parsed, selection, options)
+    return node.check_configs_only(parsed, selection, options)
 
 
 def locate(findings: Iterable[Finding], parsed: Sequence[ParsedFile]) -> List[Finding]:
@@ -140,7 +121,3 @@ def locate(findings: Iterable[Finding], parsed: Sequence[ParsedFile]) -> List[Fi
             finding = replace(finding, line=1, column=1)
         out.append(finding)
     return out
-
-
-def selection_of(report: Report) -> Optional[Selection]:
-    return report.selected

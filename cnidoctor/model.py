@@ -7,21 +7,41 @@ Every stage consumes and returns these types; only ``cli.py`` prints.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Optional, Tuple
 
 __all__ = [
+    "DEFAULT_BIN_DIR",
+    "DEFAULT_CONF_DIR",
+    "FAIL_ON_VALUES",
     "Candidate",
+    "FailOn",
     "Finding",
+    "ModelledRuntime",
     "NetworkList",
+    "Options",
     "ParsedFile",
     "PluginConf",
     "PluginRefusal",
+    "PluginStatus",
+    "Prediction",
     "Report",
     "Rule",
     "Selection",
     "Severity",
+    "Step",
 ]
+
+
+# Where the runtimes look when nothing says otherwise (containerd@v1.7.0
+# pkg/cri/config/config_unix.go DefaultConfig: NetworkPluginConfDir, NetworkPluginBinDir).
+DEFAULT_CONF_DIR = "/etc/cni/net.d"
+DEFAULT_BIN_DIR = "/opt/cni/bin"
+
+# --fail-on and the settings file's fail-on: a severity label, or never.
+FailOn = Literal["error", "warning", "info", "never"]
+FAIL_ON_VALUES: Tuple[FailOn, ...] = ("error", "warning", "info", "never")
 
 
 class Severity(enum.IntEnum):
@@ -48,7 +68,7 @@ class PluginRefusal:
     as its own error; "decode": either, by where the finding points - inside `ipam` or not)."""
 
     verbs: Tuple[str, ...]
-    stage: str
+    stage: Literal["body", "ipam", "decode"]
     why: str
 
 
@@ -90,11 +110,13 @@ class Rule:
         fix: Optional[str] = None,
         line: Optional[int] = None,
         column: Optional[int] = None,
+        severity: Optional[Severity] = None,
     ) -> Finding:
-        """A finding of this rule at ``file``/``pointer`` with the rule's default severity."""
+        """A finding of this rule at ``file``/``pointer``, with the rule's default severity
+        unless the check knows this occurrence is milder (or worse)."""
         return Finding(
             code=self.code,
-            severity=self.severity,
+            severity=severity if severity is not None else self.severity,
             message=message,
             file=file,
             pointer=pointer,
@@ -220,6 +242,86 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class Options:
+    """What to check and how; built by the CLI from flags. ``bin_dirs`` empty means the
+    runtimes' default (DEFAULT_BIN_DIR)."""
+
+    paths: Tuple[str, ...] = (DEFAULT_CONF_DIR,)
+    probe: bool = False
+    bin_dirs: Tuple[str, ...] = ()
+    runtimes: Tuple[str, ...] = ()
+    probe_timeout: float = 5.0
+    use_cache: bool = True
+
+    @property
+    def search_dirs(self) -> Tuple[str, ...]:
+        """The plugin dirs libcni searches, absolute, in order."""
+        return tuple(os.path.abspath(d) for d in (self.bin_dirs or (DEFAULT_BIN_DIR,)))
+
+
+# The steps of a pod's network life the prediction models, in the order the report shows them.
+StepName = Literal["load", "add", "check", "del", "status"]
+STEP_ORDER: Tuple[StepName, ...] = ("load", "add", "check", "del", "status")
+# "unknown": only running the plugin could tell.
+Outcome = Literal["ok", "fail", "unknown"]
+# How the runtime's loader picks its file: the lexically first (containerd, libcni) or the
+# first that loads (CRI-O, dockershim).
+SelectionRule = Literal["first-file", "first-loadable"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One predicted step; see crosscheck/predict.py for what each field means."""
+
+    outcome: Outcome
+    error: Optional[str] = None
+    wrapped: Optional[str] = None
+    called: bool = True
+    exact: bool = True
+    plugin: Optional[str] = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ModelledRuntime:
+    """The runtime release a prediction is for."""
+
+    name: str
+    version: str
+    libcni: str
+    release: str
+    glue: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A pod's network life on one modelled runtime, for the file its loader ends up with."""
+
+    runtime: ModelledRuntime
+    selected_file: str
+    selection: SelectionRule
+    list_version: Optional[str]
+    steps: Tuple[Tuple[StepName, Step], ...]
+
+    def step(self, name: StepName) -> Optional[Step]:
+        return next((step for key, step in self.steps if key == name), None)
+
+
+@dataclass(frozen=True)
+class PluginStatus:
+    """What resolution and the VERSION probe found for one plugin type the configs execute."""
+
+    type: str
+    path: Optional[str]
+    problem: Optional[str]
+    error: Optional[str]
+    cni_version: Optional[str]
+    supported: Tuple[str, ...]
+    probe_error: Optional[str]
+    from_cache: bool
+
+
+@dataclass(frozen=True)
 class Report:
     """The result of one run; reporters are pure functions of this."""
 
@@ -227,8 +329,8 @@ class Report:
     selected: Optional[Selection]
     findings: Tuple[Finding, ...]
     files: Tuple[str, ...] = ()
-    prediction: Optional[Mapping[str, Any]] = None
-    plugins: Tuple[Mapping[str, Any], ...] = ()
+    prediction: Optional[Prediction] = None
+    plugins: Tuple[PluginStatus, ...] = ()
 
     def counts(self) -> Mapping[str, int]:
         out = {s.label: 0 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .gojson import escape_token
-from .model import Finding, Severity
+from .model import FAIL_ON_VALUES, FailOn, Finding, Severity
 from .rules.tool import INVALID_SETTINGS, UNUSED_IGNORE
 
 try:  # stdlib from Python 3.11; setup.cfg installs tomli (same API) before that
@@ -51,7 +51,6 @@ except ModuleNotFoundError:  # pragma: no cover - exercised only on Python < 3.1
 
 SETTINGS_FILE = ".cnidoctor.toml"
 PYPROJECT = "pyproject.toml"
-FAIL_ON_VALUES = ("error", "warning", "info", "never")
 SEVERITY_VALUES = ("error", "warning", "info")
 KNOWN_KEYS = ("select", "ignore", "severity", "fail-on")
 ENTRY_KEYS = ("path", "codes", "reason")
@@ -93,7 +92,7 @@ class Settings:
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     severity: Tuple[Tuple[str, Severity], ...] = ()
-    fail_on: Optional[str] = None
+    fail_on: Optional[FailOn] = None
     path_ignores: Tuple[PathIgnore, ...] = ()
     source: Optional[str] = None
     root: str = "."
@@ -383,11 +382,13 @@ def _severities(value: Any, build: _Builder) -> Tuple[Tuple[str, Severity], ...]
     return tuple(out)
 
 
-def _fail_on(value: Any, build: _Builder) -> Optional[str]:
+def _fail_on(value: Any, build: _Builder) -> Optional[FailOn]:
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().lower() in FAIL_ON_VALUES:
-        return value.strip().lower()
+    lowered = value.strip().lower() if isinstance(value, str) else None
+    for choice in FAIL_ON_VALUES:
+        if lowered == choice:
+            return choice
     build.problem(
         "/fail-on",
         f"fail-on {value!r} is not a severity; the default (error) applies",

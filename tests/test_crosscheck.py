@@ -104,12 +104,12 @@ def test_static_result_version_finding_names_ranges(tmp_path: Path) -> None:
     # cni-facts §6.4: 1.1.0 fails on libcni <= 1.1.x = containerd <= 1.7, CRI-O <= 1.30 (§6.3)
     parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "n", "plugins": [{"type": "bridge"}]})
     every = Options(runtimes=("containerd", "crio"))
-    result = node.check_static([parsed], Selection(parsed.path, "n", "1.1.0"), every)
+    result = node.check_configs_only([parsed], Selection(parsed.path, "n", "1.1.0"), every)
     found = [(f.code, f.pointer, f.severity.label) for f in result.findings]
     assert found == [("CNI513", "/cniVersion", "error")]
     assert "containerd 1.3-1.7.34, CRI-O 1.17-1.30" in result.findings[0].message
     # without --runtime only the lines in use are in scope and the finding is a warning
-    default = node.check_static([parsed], Selection(parsed.path, "n", "1.1.0"), Options())
+    default = node.check_configs_only([parsed], Selection(parsed.path, "n", "1.1.0"), Options())
     assert [(f.code, f.severity.label) for f in default.findings] == [("CNI513", "warning")]
     assert "containerd 1.7-1.7.34" in default.findings[0].message
     assert result.findings[0].predicts == 'plugin type="bridge" failed (add): unsupported CNI result version "1.1.0"'
@@ -117,7 +117,45 @@ def test_static_result_version_finding_names_ranges(tmp_path: Path) -> None:
 
 def test_static_runtime_option(tmp_path: Path) -> None:
     parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "n", "plugins": [{"type": "bridge"}]})
-    result = node.check_static([parsed], None, Options(runtimes=("containerd@2.1",)))
+    result = node.check_configs_only([parsed], None, Options(runtimes=("containerd@2.1",)))
     assert result.findings == ()
-    bad = node.check_static([parsed], None, Options(runtimes=("containrd@2.1",)))
+    bad = node.check_configs_only([parsed], None, Options(runtimes=("containrd@2.1",)))
     assert [f.code for f in bad.findings] == ["CNI519", "CNI513"]
+
+
+def test_every_node_check_beside_a_rule_is_run_by_the_crosscheck_stage() -> None:
+    """A check_* function in rules/binaries.py or rules/skew.py that NODE_CHECKS forgets would
+    never fire; NODE_CHECKS naming anything else would be a check without its rule beside it."""
+    import inspect
+
+    from cnidoctor.rules import binaries, skew
+
+    defined = {
+        function
+        for module in (binaries, skew)
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if name.startswith("check_") and function.__module__ == module.__name__
+    }
+    assert set(node.NODE_CHECKS) == defined
+    assert len(node.NODE_CHECKS) == 7  # CNI410, CNI511, CNI512, CNI513, CNI515, CNI516, CNI519
+
+
+def test_the_node_context_imports_no_rule_module() -> None:
+    """rules/ types its checks with NodeContext, so context.py must not import rules (a cycle)."""
+    import ast
+
+    import cnidoctor.crosscheck.context as context
+
+    tree = ast.parse(Path(context.__file__).read_text(encoding="utf-8"))
+    imported = [node_.module or "" for node_ in ast.walk(tree) if isinstance(node_, ast.ImportFrom)] + [
+        alias.name for node_ in ast.walk(tree) if isinstance(node_, ast.Import) for alias in node_.names
+    ]
+    assert not [name for name in imported if "rules" in name.split(".")]
+
+
+def test_without_probing_only_the_runtime_library_checks_fire(tmp_path: Path) -> None:
+    """No facts in the context: a 1.1.0 list on old runtimes is CNI513 (cni@v1.1.2
+    pkg/types/100 knows results up to 1.0.0), nothing that needs a probe."""
+    parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "n", "plugins": [{"type": "bridge"}]})
+    ctx = node.NodeContext((parsed,), None, node.runtime_scope(Options(runtimes=("containerd@1.7",))), Options())
+    assert [f.code for f in node.run_node_checks(ctx)] == ["CNI513"]

@@ -86,6 +86,70 @@ def test_the_import_checker_resolves_relative_imports() -> None:
     assert "cnidoctor.model" in found and "cnidoctor.rules.directory" in found
 
 
+def module_level_imports(path: Path) -> Iterator[str]:
+    """What importing ``path`` imports at once: top-level statements only (a function body runs
+    later; ``if TYPE_CHECKING:`` never runs). Importing ``a.b.c`` also runs ``a`` and ``a.b``."""
+    current = module_name(path).split(".")
+    package = current if path.name == "__init__.py" else current[:-1]
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        for child in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else (node,):
+            if isinstance(child, ast.Import):
+                yield from (alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = package[: len(package) - child.level + 1] if child.level else []
+                source = ".".join(base + ([child.module] if child.module else []))
+                yield source
+                yield from (f"{source}.{alias.name}" for alias in child.names)
+
+
+def import_graph() -> dict:
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict = {name: set() for name in modules}
+    for name, path in modules.items():
+        for target in module_level_imports(path):
+            parts = target.split(".")
+            for end in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:end])
+                # a module's own parent packages are already being imported when it runs
+                if prefix in modules and prefix != name and not name.startswith(prefix + "."):
+                    graph[name].add(prefix)
+    return graph
+
+
+def find_cycle(graph: dict) -> list:
+    state: dict = {}
+    stack: list = []
+
+    def visit(node: str) -> list:
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = "done"
+        stack.pop()
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start)):
+            return cycle
+    return []
+
+
+def test_no_import_cycle_at_module_level() -> None:
+    """A module-level cycle works or breaks by import order; none is allowed."""
+    assert find_cycle(import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) == []
+
+
 def _tool(name: str) -> str:
     path = shutil.which(name, path=str(Path(sys.executable).parent))
     if path is None:

@@ -19,6 +19,7 @@ from cnidoctor.crosscheck import predict
 from cnidoctor.crosscheck.compare import BinaryFacts
 from cnidoctor.engine import Options
 from cnidoctor.model import Candidate, Finding, ParsedFile, Selection, Severity
+from cnidoctor.report.jsonreport import prediction_as_dict
 from cnidoctor.runtime import matrix as runtimes
 
 REAL_BIN = "/usr/lib/cni"
@@ -256,7 +257,7 @@ needs_real = pytest.mark.skipif(not os.path.isfile(os.path.join(REAL_BIN, "bridg
 def run_node(tmp_path: Path, doc: Mapping[str, Any], runtimes_: tuple = ()) -> node.NodeResult:
     parsed = conflist(tmp_path, doc)
     options = Options(paths=(str(tmp_path),), probe=True, bin_dirs=(REAL_BIN,), runtimes=runtimes_, use_cache=False)
-    return node.check([parsed], Selection(parsed.path, "k8s", doc.get("cniVersion")), options)
+    return node.probe_node([parsed], Selection(parsed.path, "k8s", doc.get("cniVersion")), options)
 
 
 @needs_real
@@ -271,7 +272,7 @@ def test_real_100_chain_ok(tmp_path: Path) -> None:
         ("containerd@1.7",),
     )
     assert result.prediction is not None
-    assert {k: v["outcome"] for k, v in result.prediction["steps"].items()} == {
+    assert {k: v["outcome"] for k, v in prediction_as_dict(result.prediction)["steps"].items()} == {
         "load": "ok",
         "add": "ok",
         "check": "ok",
@@ -287,7 +288,7 @@ def test_real_031_firewall_fails(tmp_path: Path) -> None:
         tmp_path, {"cniVersion": "0.3.1", "name": "k8s", "plugins": [BRIDGE, {"type": "firewall"}]}, ("containerd@1.7",)
     )
     assert result.prediction is not None
-    add = result.prediction["steps"]["add"]
+    add = prediction_as_dict(result.prediction)["steps"]["add"]
     assert add["error"] == (
         'plugin type="firewall" failed (add): incompatible CNI versions; config is "0.3.1", '
         'plugin supports ["0.4.0" "1.0.0"]'
@@ -304,7 +305,7 @@ def test_real_missing_ipam(tmp_path: Path) -> None:
         ("containerd@1.7",),
     )
     assert result.prediction is not None
-    assert result.prediction["steps"]["add"]["error"] == (
+    assert prediction_as_dict(result.prediction)["steps"]["add"]["error"] == (
         f'plugin type="bridge" failed (add): failed to find plugin "whereabouts" in path [{REAL_BIN}]'
     )
 
@@ -316,10 +317,10 @@ def test_real_flannel_default_delegate(tmp_path: Path) -> None:
         tmp_path, {"cniVersion": "0.3.1", "name": "k8s", "plugins": [{"type": "flannel"}]}, ("containerd@1.7",)
     )
     assert result.prediction is not None
-    assert result.prediction["steps"]["add"]["error"] == (
+    assert prediction_as_dict(result.prediction)["steps"]["add"]["error"] == (
         f'plugin type="flannel" failed (add): failed to find plugin "flannel" in path [{REAL_BIN}]'
     )
-    types = {p["type"] for p in result.plugins}
+    types = {p.type for p in result.plugins}
     assert {"flannel", "bridge", "host-local", "loopback"} <= types
 
 
@@ -335,7 +336,8 @@ def predict_dir(directory: Path, spec: str) -> Optional[Mapping[str, Any]]:
     parsed = [parse(c) for c in found.candidates]
     selection = discovery.check_directories(parsed, found.directories, found.subdirectories).selection
     options = Options(paths=(str(directory),), runtimes=(spec,))
-    return node.check_static(parsed, selection, options).prediction
+    prediction = node.check_configs_only(parsed, selection, options).prediction
+    return prediction_as_dict(prediction) if prediction is not None else None
 
 
 GOOD = {"cniVersion": "1.0.0", "name": "k8s", "plugins": [BRIDGE]}
@@ -582,3 +584,13 @@ def test_option_decode_errors_stage_by_pointer(tmp_path: Path) -> None:
         'plugin type="tuning" failed (delete): failed to load netconf: json: cannot unmarshal '
         "number into Go struct field TuningConf.sysctl of type string"
     )
+
+
+def test_plugin_side_findings_cover_every_rule_that_declares_one() -> None:
+    """The prediction reads plugin-side refusals from the config-side families only; a rule of
+    another family declaring one would be missed, so the whole catalog is checked here."""
+    from cnidoctor.rules import catalog
+
+    declared = {code: rule.plugin_side for code, rule in catalog().items() if rule.plugin_side is not None}
+    assert dict(predict.PLUGIN_SIDE_FINDINGS) == declared
+    assert set(declared) >= {"CNI201", "CNI205", "CNI312", "CNI317"}

@@ -11,13 +11,24 @@ import re
 import shutil
 import subprocess
 import tarfile
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import jsonschema
 import pytest
 
-from cnidoctor.model import Finding, Report, Selection, Severity
+from cnidoctor.model import (
+    Finding,
+    ModelledRuntime,
+    PluginStatus,
+    Prediction,
+    Report,
+    Selection,
+    Severity,
+    Step,
+    StepName,
+)
 from cnidoctor.report import FORMATS, RenderOptions, renderer
 from cnidoctor.report import github as github_report
 from cnidoctor.report import npd as npd_report
@@ -28,16 +39,39 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CODES = list(catalog())  # real catalog codes, so SARIF ruleIndex can be checked
 CODE_A, CODE_B = CODES[0], CODES[-1]
 
-PREDICTION_FAIL: Dict[str, Any] = {
-    "runtime": {"name": "containerd", "version": "1.6.3", "libcni": "1.1.2"},
+CONTAINERD = ModelledRuntime("containerd", "1.6.3", "1.1.2", "containerd 1.6.x", "go-cni")
+MISSING_FLANNEL = 'failed to find plugin "flannel" in path [/opt/cni/bin]'
+STEPS_FAIL: Tuple[Tuple[StepName, Step], ...] = (
+    ("load", Step("ok")),
+    ("add", Step("fail", MISSING_FLANNEL)),
+    ("check", Step("unknown")),
+    ("del", Step("ok")),
+)
+PREDICTION_FAIL = Prediction(CONTAINERD, "net.d/10-bridge.conflist", "first-file", "1.0.0", STEPS_FAIL)
+# The same prediction as the JSON report's schema ($defs/prediction) describes it.
+PREDICTION_FAIL_JSON: Dict[str, Any] = {
+    "runtime": {
+        "name": "containerd",
+        "version": "1.6.3",
+        "libcni": "1.1.2",
+        "release": "containerd 1.6.x",
+        "glue": "go-cni",
+    },
     "selected_file": "net.d/10-bridge.conflist",
+    "selection": "first-file",
+    "list_version": "1.0.0",
     "steps": {
         "load": {"outcome": "ok", "error": None},
-        "add": {"outcome": "fail", "error": 'failed to find plugin "flannel" in path [/opt/cni/bin]'},
+        "add": {"outcome": "fail", "error": MISSING_FLANNEL},
         "check": {"outcome": "unknown", "error": None},
         "del": {"outcome": "ok", "error": None},
     },
 }
+BRIDGE = PluginStatus("bridge", "/opt/cni/bin/bridge", None, None, "1.0.0", ("0.4.0", "1.0.0"), None, False)
+
+
+def with_steps(steps: Dict[StepName, Step]) -> Prediction:
+    return replace(PREDICTION_FAIL, steps=tuple(steps.items()))
 
 
 def finding(
@@ -77,7 +111,7 @@ def busy_report(**overrides: Any) -> Report:
         findings=findings,
         files=("net.d/10-bridge.conflist", "net.d/99-loopback.conf", "net.d/50-x.json"),
         prediction=PREDICTION_FAIL,
-        plugins=({"type": "bridge", "path": "/opt/cni/bin/bridge", "supportedVersions": ("0.4.0", "1.0.0")},),
+        plugins=(BRIDGE,),
     )
     fields.update(overrides)
     return Report(**fields)
@@ -106,9 +140,9 @@ def test_every_format_renders_both_a_busy_and_a_clean_report() -> None:
 
 
 def test_cli_offers_exactly_the_registered_formats() -> None:
-    from cnidoctor.cli import check
+    from cnidoctor.cli import check_command
 
-    option = next(p for p in check.params if p.name == "fmt")
+    option = next(p for p in check_command.params if p.name == "fmt")
     assert sorted(option.type.choices) == sorted(FORMATS)  # type: ignore[attr-defined]
 
 
@@ -130,32 +164,32 @@ def test_text_leads_with_the_prediction_then_the_selected_file() -> None:
 
 
 def test_text_prediction_all_ok_is_one_line() -> None:
-    ok = dict(PREDICTION_FAIL, steps={s: {"outcome": "ok", "error": None} for s in ("load", "add", "check", "del")})
+    ok = with_steps({name: Step("ok") for name in ("load", "add", "check", "del")})
     out = render("text", busy_report(prediction=ok))
     assert out.splitlines()[0].endswith("LOAD, ADD, CHECK, DEL succeed.")
 
 
 def test_text_prediction_says_which_steps_are_never_sent() -> None:
-    steps = {
-        "load": {"outcome": "ok", "error": None},
-        "add": {"outcome": "ok", "error": None},
-        "check": {"outcome": "ok", "error": None, "called": False, "detail": "containerd never sends CNI CHECK"},
-        "del": {"outcome": "ok", "error": None},
+    steps: Dict[StepName, Step] = {
+        "load": Step("ok"),
+        "add": Step("ok"),
+        "check": Step("ok", called=False, detail="containerd never sends CNI CHECK"),
+        "del": Step("ok"),
     }
-    first = render("text", busy_report(prediction=dict(PREDICTION_FAIL, steps=steps))).splitlines()[0]
+    first = render("text", busy_report(prediction=with_steps(steps))).splitlines()[0]
     assert first.endswith("LOAD, ADD, DEL succeed; CHECK is not sent.")
 
 
 def test_text_prediction_failure_shows_runtime_wrapping_and_reason() -> None:
-    steps = dict(PREDICTION_FAIL["steps"])
-    steps["check"] = {"outcome": "ok", "error": None, "called": False, "detail": "containerd never sends CNI CHECK"}
-    steps["status"] = {
-        "outcome": "fail",
-        "error": "missing containerID",
-        "wrapped": "Network plugin returns error: missing containerID",
-        "detail": "bridge predates STATUS",
-    }
-    lines = render("text", busy_report(prediction=dict(PREDICTION_FAIL, steps=steps))).splitlines()
+    steps = dict(STEPS_FAIL)
+    steps["check"] = Step("ok", called=False, detail="containerd never sends CNI CHECK")
+    steps["status"] = Step(
+        "fail",
+        "missing containerID",
+        wrapped="Network plugin returns error: missing containerID",
+        detail="bridge predates STATUS",
+    )
+    lines = render("text", busy_report(prediction=with_steps(steps))).splitlines()
     assert lines[3] == "  CHECK  not sent (containerd never sends CNI CHECK)"
     assert lines[5:8] == [
         "  STATUS FAILS: missing containerID",
@@ -164,9 +198,12 @@ def test_text_prediction_failure_shows_runtime_wrapping_and_reason() -> None:
     ]
 
 
-def test_text_survives_a_prediction_of_unexpected_shape() -> None:
-    for odd in ({"steps": "n/a"}, {"runtime": "containerd"}, [PREDICTION_FAIL, "junk"], {}):
-        assert "Runtime will use" in render("text", busy_report(prediction=odd))
+def test_text_names_both_files_when_the_runtime_reads_another_first() -> None:
+    """containerd reads the lexically first file even when CRI-O would skip it (go-cni)."""
+    other = replace(PREDICTION_FAIL, selected_file="net.d/05-broken.conf")
+    lines = render("text", busy_report(prediction=other)).splitlines()
+    line = next(line for line in lines if line.startswith("Default network"))
+    assert line.endswith("containerd reads net.d/05-broken.conf first")
 
 
 def test_text_tables_show_location_severity_code_message_fix_and_runtime_error() -> None:
@@ -255,8 +292,19 @@ def test_json_content() -> None:
     assert document["inputs"] == ["net.d"]
     assert document["selected"] == {"file": "net.d/10-bridge.conflist", "network": "cbr0", "cniVersion": "1.0.0"}
     assert document["summary"] == {"error": 2, "warning": 1, "info": 1}
-    assert document["prediction"] == PREDICTION_FAIL
-    assert document["plugins"][0]["supportedVersions"] == ["0.4.0", "1.0.0"]
+    assert document["prediction"] == PREDICTION_FAIL_JSON
+    assert document["plugins"] == [
+        {
+            "type": "bridge",
+            "path": "/opt/cni/bin/bridge",
+            "problem": None,
+            "error": None,
+            "cni_version": "1.0.0",
+            "supported": ["0.4.0", "1.0.0"],
+            "probe_error": None,
+            "from_cache": False,
+        }
+    ]
     first = document["findings"][0]
     assert first == {
         "code": CODE_A,

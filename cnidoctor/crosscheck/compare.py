@@ -1,6 +1,6 @@
 """Version cross-checks between a config, the plugin binaries it executes and a runtime's libcni.
 
-Pure functions of data: the node stage (node.py) resolves and probes, this module decides.
+Pure functions of data: the node stage (facts.py) resolves and probes, this module decides.
 
 * ``executed_binaries``: every type that runs for a list - each plugin, each ``ipam.type``, and
   the delegates of the meta plugins users run most (flannel's ``delegate.type``, default
@@ -15,13 +15,13 @@ Pure functions of data: the node stage (node.py) resolves and probes, this modul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..model import NetworkList, PluginConf
 from ..runtime.matrix import Libcni
-from ..versions import VersionError, go_quote_list, incompatible_text, parse_version, try_parse
+from ..versions import VersionError, incompatible_text, parse_version, try_parse
 
 __all__ = [
     "BinaryFacts",
@@ -35,6 +35,10 @@ __all__ = [
     "prev_result_family",
     "rejection",
 ]
+
+# Who runs the binary: libcni (a top-level plugin), a plugin through CNI_PATH (its IPAM plugin),
+# or a meta plugin (a delegate).
+Role = Literal["plugin", "ipam", "delegate"]
 
 FLANNEL_TYPES = ("flannel",)
 MULTUS_TYPES = ("multus", "multus-shim")
@@ -52,7 +56,7 @@ class Executed:
     """
 
     type: str
-    role: str
+    role: Role
     index: int
     pointer: str
     implied: bool = False
@@ -329,11 +333,3 @@ def prev_result_family(sees: str, next_reply: Optional[str]) -> Optional[Tuple[s
 def prev_result_error(family: Tuple[str, ...], got: str) -> str:
     """Measured text (containernetworking/cni:pkg/version/version.go@v1.3.0 (ParsePrevResult)): Go %v of the []string, no quotes."""
     return f"could not parse prevResult: result type supports [{' '.join(family)}] but unmarshalled CNIVersion is {go_quote(got)}"
-
-
-def supported_text(facts: BinaryFacts) -> str:
-    return go_quote_list(facts.supported)
-
-
-def facts_by_type(items: Sequence[BinaryFacts]) -> Dict[str, BinaryFacts]:
-    return {item.type: item for item in items}

@@ -1,12 +1,12 @@
 """Predict a pod's network life on one modelled runtime: config load, ADD, CHECK, DEL (+ STATUS
 where the runtime runs it), each with outcome ok | fail | unknown and, for fail, the exact text.
 
-Representation (the report's "prediction"):
+Representation (model.Prediction, serialised by report/jsonreport.py as the report's "prediction"):
 
     {"runtime": {"name", "version", "libcni", "release", "glue"}, "selected_file", "selection",
      "list_version", "steps": {"load"|"add"|"check"|"del"[|"status"]: {"outcome", "error", ...}}}
 
-* ``selected_file``: the file this runtime's loader ends up with (node.py picks it per runtime).
+* ``selected_file``: the file this runtime's loader ends up with (facts.runtime_file picks it per runtime).
   containerd (go-cni) and a bare libcni caller take the lexically FIRST config file and stop
   there: if it does not load, the load step fails and nothing else runs (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks),
   containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir)); ``selection`` is then "first-file". CRI-O (ocicni) and dockershim skip files that do
@@ -49,11 +49,23 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
-from ..model import Finding, NetworkList, ParsedFile, PluginConf, PluginRefusal
-from ..rules import catalog
+from ..model import (
+    Finding,
+    ModelledRuntime,
+    NetworkList,
+    ParsedFile,
+    PluginConf,
+    PluginRefusal,
+    Prediction,
+    SelectionRule,
+    Step,
+    StepName,
+)
+from ..rules import schema as schema_rules
+from ..rules import semantics as semantics_rules
 from ..runtime.matrix import Libcni, Modelled, RuntimeRelease
 from ..versions import VersionError, parse_version, try_parse
 from .compare import (
@@ -70,7 +82,9 @@ from .compare import (
     validate_error,
 )
 
-__all__ = ["FIRST_FILE_RUNTIMES", "PLUGIN_SIDE_FINDINGS", "Step", "predict", "prediction_dict"]
+RefusalStage = Literal["body", "ipam"]  # where in the plugin a known refusal happens
+
+__all__ = ["FIRST_FILE_RUNTIMES", "PLUGIN_SIDE_FINDINGS", "Step", "predict", "prediction"]
 
 # utils.ValidateNetworkName's cniReg (cni@v1.1.2 pkg/utils/utils.go:25); used with fullmatch
 # because Go's `$` (no multi-line flag) matches only at the very end, unlike Python's.
@@ -79,31 +93,6 @@ NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*")
 # Runtimes whose loader stops at the lexically first config file (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9).
 FIRST_FILE_RUNTIMES = ("containerd", "libcni")
 SANDBOX = "<sandbox-id>"
-
-
-@dataclass(frozen=True)
-class Step:
-    outcome: str
-    error: Optional[str] = None
-    wrapped: Optional[str] = None
-    called: bool = True
-    exact: bool = True
-    plugin: Optional[str] = None
-    detail: str = ""
-
-    def as_dict(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"outcome": self.outcome, "error": self.error}
-        if self.wrapped is not None:
-            out["wrapped"] = self.wrapped
-        if not self.called:
-            out["called"] = False
-        if not self.exact:
-            out["exact"] = False
-        if self.plugin is not None:
-            out["plugin"] = self.plugin
-        if self.detail:
-            out["detail"] = self.detail
-        return out
 
 
 OK = Step("ok")
@@ -141,13 +130,13 @@ class _Walk:
 # helpers
 
 
-def _prefix(plugin: PluginConf, verb: str, lib: Libcni) -> str:
+def plugin_prefix(plugin: PluginConf, verb: str, lib: Libcni) -> str:
     if not lib.wraps_plugin_errors:
         return ""
     return f"plugin {plugin_description(plugin)} failed ({verb}): "
 
 
-def _loopback_prefix(verb: str, lib: Libcni) -> str:
+def loopback_prefix(verb: str, lib: Libcni) -> str:
     return f'plugin type="loopback" failed ({verb}): ' if lib.wraps_plugin_errors else ""
 
 
@@ -160,7 +149,7 @@ def _parse_gate(version: str, lib: Libcni) -> Optional[str]:
     return None
 
 
-def _known_result_version(facts: Optional[BinaryFacts], sees: str) -> Optional[str]:
+def known_result_version(facts: Optional[BinaryFacts], sees: str) -> Optional[str]:
     """The version a plugin's ADD result carries: the config's for negotiating plugins (skel
     plugins print `types.PrintResult(result, conf.CNIVersion)`); a legacy 0.2.0 replier prints
     0.2.0; anything else is unknowable without running it (None)."""
@@ -184,9 +173,13 @@ def _sees_for(binary: Executed, sees: str) -> str:
 
 
 # What static findings establish the plugin itself refuses: the rules' ``plugin_side`` field.
+# Only the config-side families declare one (tests/test_predict.py checks this against the whole
+# catalog); importing just those keeps the prediction free of the node checks that use it.
 PluginSide = PluginRefusal
 PLUGIN_SIDE_FINDINGS: Mapping[str, PluginRefusal] = {
-    code: rule.plugin_side for code, rule in catalog().items() if rule.plugin_side is not None
+    rule.code: rule.plugin_side
+    for rule in (*schema_rules.RULES, *semantics_rules.RULES)
+    if rule.plugin_side is not None
 }
 
 
@@ -198,7 +191,7 @@ class KnownRefusal:
     side: PluginSide
     code: str
     text: Optional[str]  # the plugin's own text (no libcni prefix); None when not modelled
-    stage: str  # "body" or "ipam"
+    stage: RefusalStage
 
 
 def _plugin_index(network: NetworkList, pointer: str) -> Optional[int]:
@@ -209,6 +202,13 @@ def _plugin_index(network: NetworkList, pointer: str) -> Optional[int]:
         if inside and (best is None or len(plugin.pointer) > len(best.pointer)):
             best = plugin
     return best.index if best is not None else None
+
+
+def _refusal_stage(side: PluginRefusal, plugin: PluginConf, pointer: str) -> RefusalStage:
+    """A "decode" refusal happens in the plugin's body or in its IPAM plugin by where it points."""
+    if side.stage == "decode":
+        return "ipam" if _in_ipam(plugin, pointer) else "body"
+    return "ipam" if side.stage == "ipam" else "body"
 
 
 def known_refusals(network: NetworkList, findings: Sequence[Finding]) -> Tuple[KnownRefusal, ...]:
@@ -226,10 +226,7 @@ def known_refusals(network: NetworkList, findings: Sequence[Finding]) -> Tuple[K
         text = finding.predicts
         if text is not None:
             text = text[len(head) :] if text.startswith(head) else None
-        stage = side.stage
-        if stage == "decode":
-            stage = "ipam" if _in_ipam(plugin, finding.pointer) else "body"
-        out.append(KnownRefusal(index, side, finding.code, text, stage))
+        out.append(KnownRefusal(index, side, finding.code, text, _refusal_stage(side, plugin, finding.pointer)))
     return tuple(out)
 
 
@@ -240,7 +237,7 @@ def _in_ipam(plugin: PluginConf, pointer: str) -> bool:
 
 
 def _apply_known(
-    walk: _Walk, known: Sequence[KnownRefusal], plugin: PluginConf, stage: str, verb: str, prefix: str
+    walk: _Walk, known: Sequence[KnownRefusal], plugin: PluginConf, stage: RefusalStage, verb: str, prefix: str
 ) -> None:
     for item in known:
         if item.index != plugin.index or item.stage != stage or verb not in item.side.verbs:
@@ -360,7 +357,7 @@ def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
     return None, why
 
 
-def _load(
+def _load_step(
     parsed: ParsedFile,
     release: RuntimeRelease,
     loaded: Optional[LoadedList],
@@ -442,7 +439,7 @@ def _loopback(walk: _Walk, release: RuntimeRelease, facts: Mapping[str, BinaryFa
     lo = facts.get("loopback")
     if lo is None:
         return
-    prefix = _loopback_prefix(verb, lib)
+    prefix = loopback_prefix(verb, lib)
     error = lo.lookup_error(lib)
     if error:
         walk.fail(prefix + error, "loopback", "the runtime's built-in loopback network runs first")
@@ -506,7 +503,7 @@ def _add_plugin(
     """One plugin's ADD, in code order; returns the result version it hands on (None: unknowable)."""
     lib, sees = ctx.lib, ctx.sees
     ptype = plugin.type or ""
-    prefix = _prefix(plugin, "add", lib)
+    prefix = plugin_prefix(plugin, "add", lib)
     info = ctx.facts.get(ptype)
     _lookup(walk, info, ptype, prefix, lib, ctx.probed)
     if lib.at_least("0.8.0") and ctx.name_problem:
@@ -539,7 +536,7 @@ def _add_plugin(
     _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, prefix, sees, lib)
     _apply_known(walk, ctx.known, plugin, "ipam", "add", prefix)
     # the runtime types this plugin's stdout (containernetworking/cni:pkg/invoke/exec.go@v1.1.2 (fixupResultVersion); containernetworking/cni#895)
-    result = _known_result_version(info, sees)
+    result = known_result_version(info, sees)
     typed = (ctx.version or "0.1.0") if lib.result_typed_by_config else result
     if typed is not None and typed not in lib.result_versions and try_parse(typed) is not None:
         walk.fail(
@@ -588,7 +585,7 @@ def _context(
     )
 
 
-def _add(network: NetworkList, release: RuntimeRelease, ctx: _Context) -> Step:
+def _add_step(network: NetworkList, release: RuntimeRelease, ctx: _Context) -> Step:
     walk = _Walk()
     _loopback(walk, release, ctx.facts, "add")
     previous: Tuple[Optional[str], Optional[str]] = (None, None)
@@ -626,7 +623,7 @@ def _check_plugins(walk: _Walk, network: NetworkList, ctx: _Context) -> None:
             return
 
 
-def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
+def _check_step(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
     lib = release.libcni
     if not release.calls_check or not lib.has_check:
         who = release.display
@@ -668,7 +665,7 @@ def _check(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ct
 
 def _del_plugin(walk: _Walk, plugin: PluginConf, ctx: _Context) -> None:
     info = ctx.facts.get(plugin.type or "")
-    prefix = _prefix(plugin, "delete", ctx.lib)
+    prefix = plugin_prefix(plugin, "delete", ctx.lib)
     if info is not None:  # not probed: the doubt is recorded once by _del
         _lookup(walk, info, plugin.type or "", prefix, ctx.lib, True)
     _skel_name(walk, info, plugin, ctx.name_problem, prefix)
@@ -680,7 +677,7 @@ def _del_plugin(walk: _Walk, plugin: PluginConf, ctx: _Context) -> None:
     _apply_known(walk, ctx.known, plugin, "ipam", "del", prefix)
 
 
-def _del(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
+def _del_step(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
     lib = release.libcni
     walk = _Walk()
     wrap = {
@@ -722,7 +719,7 @@ def status_error(info: BinaryFacts) -> Tuple[Optional[str], bool]:
     return "unknown CNI_COMMAND: STATUS", True
 
 
-def _status(
+def _status_step(
     network: NetworkList, loaded: LoadedList, release: RuntimeRelease, facts: Mapping[str, BinaryFacts], probed: bool
 ) -> Step:
     version = loaded.version
@@ -762,14 +759,14 @@ def predict(
     *,
     probed: bool,
     static: Sequence[Finding] = (),
-) -> Dict[str, Step]:
+) -> Dict[StepName, Step]:
     """Every step for ``parsed`` on ``modelled`` (facts: by type; empty when not probed).
     ``static``: the file's static findings; those in PLUGIN_SIDE_FINDINGS feed the verbs."""
     release = modelled.release
     lib = release.libcni
     network = parsed.network
     loaded = list_version(network, parsed.document, lib) if network is not None else None
-    load = _load(parsed, release, loaded, facts, probed)
+    load = _load_step(parsed, release, loaded, facts, probed)
     if network is None or loaded is None or loaded.error:
         if load.outcome == "unknown":
             rest = Step("unknown", detail="depends on whether the config loads")
@@ -777,40 +774,41 @@ def predict(
             rest = Step("fail", detail="not reached: the config does not load")
         return {"load": load, "add": rest, "check": rest, "del": rest}
     ctx = _context(parsed, network, loaded, release, facts, probed, static)
-    steps = {
+    steps: Dict[StepName, Step] = {
         "load": load,
-        "add": _add(network, release, ctx),
-        "check": _check(network, loaded, release, ctx),
-        "del": _del(network, loaded, release, ctx),
+        "add": _add_step(network, release, ctx),
+        "check": _check_step(network, loaded, release, ctx),
+        "del": _del_step(network, loaded, release, ctx),
     }
     if release.runs_status and lib.has_status_gc:
-        steps["status"] = _status(network, loaded, release, facts, probed)
+        steps["status"] = _status_step(network, loaded, release, facts, probed)
     return steps
 
 
-def prediction_dict(
+def prediction(
     parsed: ParsedFile,
     modelled: Modelled,
     facts: Mapping[str, BinaryFacts],
     *,
     probed: bool,
     static: Sequence[Finding] = (),
-) -> Dict[str, Any]:
-    """The report's "prediction" object for ``parsed``, the file the runtime's loader ends up
-    with (see the module docstring for what that is per runtime)."""
+) -> Prediction:
+    """The report's prediction for ``parsed``, the file the runtime's loader ends up with (see
+    the module docstring for what that is per runtime)."""
     release = modelled.release
     steps = predict(parsed, modelled, facts, probed=probed, static=static)
     loaded = list_version(parsed.network, parsed.document, release.libcni) if parsed.network is not None else None
-    return {
-        "runtime": {
-            "name": release.runtime,
-            "version": modelled.version,
-            "libcni": release.libcni.version,
-            "release": release.label,
-            "glue": release.glue,
-        },
-        "selected_file": parsed.path,
-        "selection": "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable",
-        "list_version": loaded.version if loaded is not None else None,
-        "steps": {name: step.as_dict() for name, step in steps.items()},
-    }
+    selection: SelectionRule = "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable"
+    return Prediction(
+        runtime=ModelledRuntime(
+            name=release.runtime,
+            version=modelled.version,
+            libcni=release.libcni.version,
+            release=release.label,
+            glue=release.glue,
+        ),
+        selected_file=parsed.path,
+        selection=selection,
+        list_version=loaded.version if loaded is not None else None,
+        steps=tuple(steps.items()),
+    )

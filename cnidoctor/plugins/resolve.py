@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from .elfinfo import ExecInfo, inspect
 from .probedecode import go_quote
@@ -272,12 +272,3 @@ def _exec_outcome(
     return Resolution(
         plugin_type, path, searched, None, exec_info.detail, None, shadowed, skipped, exec_info=exec_info, mode=mode
     )
-
-
-def resolve_all(plugin_types: Sequence[str], bin_dirs: Sequence[str]) -> Dict[str, Resolution]:
-    """One resolution per distinct type (a run resolves each type once)."""
-    out: Dict[str, Resolution] = {}
-    for plugin_type in plugin_types:
-        if plugin_type not in out:
-            out[plugin_type] = find_in_path(plugin_type, bin_dirs)
-    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict
 
 from ..model import Finding, Report, Severity
 
@@ -82,7 +82,3 @@ def summary_counts(report: Report) -> str:
         plural(counts[s.label], s.label) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s.label]
     ]
     return ", ".join(parts) if parts else "no problems"
-
-
-def selected_file(report: Report) -> Optional[str]:
-    return report.selected.file if report.selected is not None else None

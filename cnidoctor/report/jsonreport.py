@@ -7,9 +7,9 @@ appear within a version. Keys are camelCase where they mirror CNI's own (``cniVe
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Optional
 
-from ..model import Finding, Report, Selection
+from ..model import Finding, PluginStatus, Prediction, Report, Selection, Step
 from . import TOOL_NAME, RenderOptions
 
 SCHEMA_VERSION = 1
@@ -29,8 +29,8 @@ def as_document(report: Report, options: RenderOptions) -> Dict[str, Any]:
         "selected": _selected(report.selected),
         "findings": [finding_as_dict(f) for f in report.findings],
         "summary": dict(report.counts()),
-        "prediction": _plain(report.prediction),
-        "plugins": [_plain(p) for p in report.plugins],
+        "prediction": prediction_as_dict(report.prediction) if report.prediction is not None else None,
+        "plugins": [plugin_as_dict(p) for p in report.plugins],
     }
 
 
@@ -57,13 +57,50 @@ def _selected(selected: Optional[Selection]) -> Optional[Dict[str, Any]]:
     return {**out, "sha256": selected.sha256} if selected.sha256 else out
 
 
-def _plain(value: Any) -> Any:
-    """Mappings/tuples from the node stage as plain JSON values (tuples become lists)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+def prediction_as_dict(prediction: Prediction) -> Dict[str, Any]:
+    runtime = prediction.runtime
+    return {
+        "runtime": {
+            "name": runtime.name,
+            "version": runtime.version,
+            "libcni": runtime.libcni,
+            "release": runtime.release,
+            "glue": runtime.glue,
+        },
+        "selected_file": prediction.selected_file,
+        "selection": prediction.selection,
+        "list_version": prediction.list_version,
+        "steps": {name: step_as_dict(step) for name, step in prediction.steps},
+    }
+
+
+def step_as_dict(step: Step) -> Dict[str, Any]:
+    """``outcome`` and ``error`` always; the other fields only when they say something."""
+    out: Dict[str, Any] = {"outcome": step.outcome, "error": step.error}
+    if step.wrapped is not None:
+        out["wrapped"] = step.wrapped
+    if not step.called:
+        out["called"] = False
+    if not step.exact:
+        out["exact"] = False
+    if step.plugin is not None:
+        out["plugin"] = step.plugin
+    if step.detail:
+        out["detail"] = step.detail
+    return out
+
+
+def plugin_as_dict(plugin: PluginStatus) -> Dict[str, Any]:
+    return {
+        "type": plugin.type,
+        "path": plugin.path,
+        "problem": plugin.problem,
+        "error": plugin.error,
+        "cni_version": plugin.cni_version,
+        "supported": list(plugin.supported),
+        "probe_error": plugin.probe_error,
+        "from_cache": plugin.from_cache,
+    }
 
 
 def load_schema() -> Dict[str, Any]:
@@ -75,4 +112,13 @@ def load_schema() -> Dict[str, Any]:
     return schema
 
 
-__all__: List[str] = ["SCHEMA_VERSION", "as_document", "finding_as_dict", "load_schema", "render"]
+__all__: List[str] = [
+    "SCHEMA_VERSION",
+    "as_document",
+    "finding_as_dict",
+    "load_schema",
+    "plugin_as_dict",
+    "prediction_as_dict",
+    "render",
+    "step_as_dict",
+]

@@ -8,14 +8,13 @@ beneath each finding, then one summary line. A clean run is two short lines.
 from __future__ import annotations
 
 import textwrap
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from tabulate import tabulate
 
-from ..model import Finding, Report, Selection, Severity
+from ..model import STEP_ORDER, Finding, ModelledRuntime, Prediction, Report, Selection, Severity, Step, StepName
 from . import RenderOptions, plural, summary_counts
 
-STEP_ORDER = ("load", "add", "check", "del", "status")
 NODE_GROUP = "node (plugin binaries, runtime)"
 SEVERITY_STYLE: Dict[Severity, Tuple[str, bool]] = {
     Severity.ERROR: ("red", True),
@@ -28,7 +27,7 @@ MIN_MESSAGE_WIDTH = 40
 def render(report: Report, options: RenderOptions) -> str:
     paint = _Painter(options.color)
     blocks: List[str] = []
-    if report.prediction:
+    if report.prediction is not None:
         blocks.append(render_prediction(report.prediction, paint))
     if report.selected is not None:
         blocks.append(render_selected(report.selected, report.prediction, paint))
@@ -60,68 +59,52 @@ class _Painter:
 # -- prediction ---------------------------------------------------------------------------------
 
 
-def render_prediction(prediction: Any, paint: _Painter) -> str:
-    """One block per modelled runtime; the node helper may give one mapping or a list of them."""
-    items = prediction if isinstance(prediction, (list, tuple)) else [prediction]
-    return "\n".join(_one_prediction(item, paint) for item in items if isinstance(item, Mapping))
-
-
-def _one_prediction(prediction: Mapping[str, Any], paint: _Painter) -> str:
-    runtime = _runtime_label(prediction.get("runtime"))
-    target = prediction.get("selected_file")
-    raw_steps = prediction.get("steps")
-    steps: Mapping[str, Any] = raw_steps if isinstance(raw_steps, Mapping) else {}
+def render_prediction(prediction: Prediction, paint: _Painter) -> str:
+    runtime = _runtime_label(prediction.runtime)
     head = f"{paint('Prediction', bold=True)}: {runtime}"
-    head += f" with {target}" if target else " (no config file will load)"
-    ordered = [(name, steps[name]) for name in STEP_ORDER if isinstance(steps.get(name), Mapping)]
-    ordered += [(name, value) for name, value in steps.items() if name not in STEP_ORDER and isinstance(value, Mapping)]
-    if ordered and all(value.get("outcome") == "ok" for _, value in ordered):
+    head += f" with {prediction.selected_file}" if prediction.selected_file else " (no config file will load)"
+    ordered = sorted(prediction.steps, key=lambda item: STEP_ORDER.index(item[0]))
+    if ordered and all(step.outcome == "ok" for _, step in ordered):
         return f"{head}: {_all_ok(ordered)}"
     lines = [head + ":"]
-    for name, value in ordered:
-        lines.extend(_step_lines(name, value, paint))
+    for name, step in ordered:
+        lines.extend(_step_lines(name, step, paint))
     return "\n".join(lines)
 
 
-def _all_ok(steps: Sequence[Tuple[str, Mapping[str, Any]]]) -> str:
+def _all_ok(steps: Sequence[Tuple[StepName, Step]]) -> str:
     """``LOAD, ADD, DEL succeed; CHECK is not sent.`` (a step the runtime never runs is not a success)."""
-    sent = [name.upper() for name, value in steps if value.get("called", True) is not False]
-    unsent = [name.upper() for name, value in steps if value.get("called", True) is False]
+    sent = [name.upper() for name, step in steps if step.called]
+    unsent = [name.upper() for name, step in steps if not step.called]
     text = f"{', '.join(sent)} succeed" if sent else "nothing is sent"
     if unsent:
         text += f"; {' and '.join(unsent)} {'is' if len(unsent) == 1 else 'are'} not sent"
     return text + "."
 
 
-def _runtime_label(runtime: Any) -> str:
-    if not isinstance(runtime, Mapping):
-        return "the runtime"
-    name = str(runtime.get("name") or "runtime")
-    version = runtime.get("version")
-    libcni = runtime.get("libcni")
-    label = f"{name} {version}" if version else name
-    if libcni and name != "libcni":
-        label += f" (libcni {libcni})"
+def _runtime_label(runtime: ModelledRuntime) -> str:
+    name = runtime.name or "runtime"
+    label = f"{name} {runtime.version}" if runtime.version else name
+    if runtime.libcni and name != "libcni":
+        label += f" (libcni {runtime.libcni})"
     return label
 
 
-def _step_lines(name: str, step: Mapping[str, Any], paint: _Painter) -> List[str]:
+def _step_lines(name: StepName, step: Step, paint: _Painter) -> List[str]:
     """One line per step; a failure also shows the runtime's outer message and the reason."""
-    outcome = str(step.get("outcome") or "unknown")
-    detail = step.get("detail")
+    detail = step.detail
     label = f"  {name.upper():<7}"
     pad = " " * len(label)
-    if step.get("called") is False:
+    if not step.called:
         return [label + paint("not sent", dim=True) + (f" ({detail})" if detail else "")]
-    if outcome == "ok":
+    if step.outcome == "ok":
         return [label + paint("ok", fg="green")]
-    if outcome != "fail":
-        return [label + paint(outcome, fg="yellow") + (f" ({detail})" if detail else "")]
-    error = step.get("error")
+    if step.outcome != "fail":
+        return [label + paint(step.outcome, fg="yellow") + (f" ({detail})" if detail else "")]
+    error = step.error
     lines = [label + paint("FAILS", fg="red", bold=True) + (f": {error}" if error else "")]
-    wrapped = step.get("wrapped")
-    if wrapped and wrapped != error:
-        lines.append(pad + f"runtime shows: {wrapped}")
+    if step.wrapped and step.wrapped != error:
+        lines.append(pad + f"runtime shows: {step.wrapped}")
     if detail:
         lines.append(pad + f"why: {detail}")
     return lines
@@ -130,7 +113,7 @@ def _step_lines(name: str, step: Mapping[str, Any], paint: _Painter) -> List[str
 # -- selection ----------------------------------------------------------------------------------
 
 
-def render_selected(selected: Selection, prediction: Optional[Mapping[str, Any]], paint: _Painter) -> str:
+def render_selected(selected: Selection, prediction: Optional[Prediction], paint: _Painter) -> str:
     """The default network. ``selected`` is the first file that loads (what CRI-O and the
     kubelet use); containerd reads the first file whatever it holds, so when the prediction
     names another file, say both rather than contradict the prediction above."""
@@ -140,13 +123,10 @@ def render_selected(selected: Selection, prediction: Optional[Mapping[str, Any]]
     if selected.cni_version is not None:
         details.append(f'cniVersion "{selected.cni_version}"')
     suffix = f" ({', '.join(details)})" if details else ""
-    first = prediction.get("selected_file") if isinstance(prediction, Mapping) else None
-    if isinstance(first, str) and first != selected.file:
-        about = prediction.get("runtime") if isinstance(prediction, Mapping) else None
-        runtime = about.get("name", "the modelled runtime") if isinstance(about, Mapping) else "the modelled runtime"
+    if prediction is not None and prediction.selected_file != selected.file:
         return (
             f"{paint('Default network', bold=True)}: {selected.file}{suffix} for CRI-O and the kubelet, "
-            f"which skip files that fail to load; {runtime} reads {first} first"
+            f"which skip files that fail to load; {prediction.runtime.name} reads {prediction.selected_file} first"
         )
     return f"{paint('Runtime will use', bold=True)}: {selected.file}{suffix}"
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Mapping, Tuple
 
 from ..model import Rule
-from . import binaries, directory, replies, schema, semantics, skew, syntax, tool
 
 
 @dataclass(frozen=True)
@@ -26,16 +25,25 @@ class Family:
     rules: Tuple[Rule, ...]
 
 
-FAMILIES: Tuple[Family, ...] = (
-    Family("discovery and selection of config files", "CNI0", "discovery", directory.RULES),
-    Family("JSON syntax and libcni load errors", "CNI1", "syntax", syntax.RULES),
-    Family("per-version JSON Schema and plugin options", "CNI2", "schema", schema.RULES),
-    Family("static semantics: versions, names, keys, chains", "CNI3", "semantics", semantics.RULES),
-    Family("plugin binaries: resolution and exec", "CNI4", "binaries", binaries.RULES),
-    Family("VERSION probe replies", "CNI50", "versions", replies.RULES),
-    Family("version cross-checks and the runtime library", "CNI5", "versions", skew.RULES),
-    Family("cnidoctor's own configuration", "CNI9", "settings", tool.RULES),
-)
+@functools.cache
+def families() -> Tuple[Family, ...]:
+    """The families in code order. Assembled on first use, so that a stage importing one family's
+    rules (config/parse.py takes rules.syntax) does not load every family's checks with it: the
+    node checks in rules/binaries.py and rules/skew.py work over crosscheck's context, which a
+    configs-only run never needs."""
+    from . import binaries, directory, replies, schema, semantics, skew, syntax, tool
+
+    return (
+        Family("discovery and selection of config files", "CNI0", "discovery", directory.RULES),
+        Family("JSON syntax and libcni load errors", "CNI1", "syntax", syntax.RULES),
+        Family("per-version JSON Schema and plugin options", "CNI2", "schema", schema.RULES),
+        Family("static semantics: versions, names, keys, chains", "CNI3", "semantics", semantics.RULES),
+        Family("plugin binaries: resolution and exec", "CNI4", "binaries", binaries.RULES),
+        Family("VERSION probe replies", "CNI50", "versions", replies.RULES),
+        Family("version cross-checks and the runtime library", "CNI5", "versions", skew.RULES),
+        Family("cnidoctor's own configuration", "CNI9", "settings", tool.RULES),
+    )
+
 
 CODE_PATTERN = re.compile(r"^CNI\d{3}$")
 
@@ -45,7 +53,7 @@ def catalog() -> Mapping[str, Rule]:
     """All rules by code, in code order. Raises on a duplicate code or name (a programming error)."""
     rules: dict[str, Rule] = {}
     names: set[str] = set()
-    for family in FAMILIES:
+    for family in families():
         for rule in family.rules:
             if rule.code in rules or rule.name in names:
                 raise RuntimeError(f"duplicate rule {rule.code} {rule.name}")
@@ -57,7 +65,7 @@ def catalog() -> Mapping[str, Rule]:
 @functools.cache
 def family_of(code: str) -> Family:
     """The family that declares ``code``; KeyError if none does."""
-    for family in FAMILIES:
+    for family in families():
         if any(rule.code == code for rule in family.rules):
             return family
     raise KeyError(code)

@@ -9,9 +9,10 @@ A ``type`` containing ``/`` or empty is CNI311 (rules/semantics.py), not repeate
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..crosscheck.context import LOOPBACK, NodeContext, newest_lib, ranges
+from ..crosscheck.predict import loopback_prefix
 from ..model import Finding, Rule, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -305,7 +306,7 @@ def _shadow_finding(res: Resolution, file: Optional[str], pointer: str) -> Findi
         message = f"plugin {res.type!r}: {res.path} is run; the different copy in {', '.join(different)} is never used"
         return PLUGIN_SHADOWED.at(file, pointer, message, plugin=res.type)
     message = f"plugin {res.type!r}: {res.path} is run; identical copies in {copies} are never used"
-    return replace(PLUGIN_SHADOWED.at(file, pointer, message, plugin=res.type), severity=Severity.INFO)
+    return PLUGIN_SHADOWED.at(file, pointer, message, plugin=res.type, severity=Severity.INFO)
 
 
 def _skipped_findings(res: Resolution, file: Optional[str], pointer: str) -> List[Finding]:
@@ -316,9 +317,7 @@ def _skipped_findings(res: Resolution, file: Optional[str], pointer: str) -> Lis
             out.append(PLUGIN_NOT_REGULAR.at(file, pointer, message, plugin=res.type, predicts=res.error))
         else:
             message = f"plugin {res.type!r}: {path} is skipped ({reason}); libcni runs {res.path} instead"
-            out.append(
-                replace(PLUGIN_NOT_REGULAR.at(file, pointer, message, plugin=res.type), severity=Severity.WARNING)
-            )
+            out.append(PLUGIN_NOT_REGULAR.at(file, pointer, message, plugin=res.type, severity=Severity.WARNING))
     return out
 
 
@@ -407,3 +406,23 @@ def generation_findings(
     parts = "; ".join(f"{version}: {', '.join(names)}" for version, names in sorted(generations.items()))
     message = f"{bin_dir} mixes plugin releases (VERSION cniVersion {parts})"
     return (MIXED_PLUGIN_GENERATIONS.at(file, "", message),)
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks over the node stage's NodeContext (crosscheck/context.py), run by the crosscheck
+# stage (crosscheck/facts.NODE_CHECKS).
+
+
+def check_loopback_present(ctx: NodeContext) -> Tuple[Finding, ...]:
+    """CNI410: runtimes with a built-in loopback network (containerd, dockershim) run the
+    `loopback` binary for every sandbox; nothing in net.d names it, so check it here."""
+    info = ctx.facts.get(LOOPBACK)
+    users = [m for m in ctx.releases if m.release.loopback_version]
+    if info is None or info.path is not None or not users:
+        return ()
+    text = loopback_prefix("add", newest_lib(users)) + (info.error or "")
+    message = (
+        f"no `loopback` plugin in the bin dirs: {ranges(users)} run it for every pod's lo "
+        f"interface before the default network, so every sandbox fails"
+    )
+    return (RUNTIME_LOOPBACK_MISSING.at(None, "", message, plugin=LOOPBACK, predicts=text),)

@@ -1,8 +1,9 @@
 """CNI51x-59x: version cross-checks between configs, plugin binaries and the runtime's libcni.
 
-Emitted by crosscheck/facts.py (probing, and check_static for the runtime-library checks). Each
-finding names the affected runtime releases as compact ranges (runtime.matrix.compact_ranges),
-from the support matrix in runtime/matrix.py (the go.mod of each runtime and plugins release).
+Checked by the check_* functions at the end of this module over the node stage's NodeContext
+(crosscheck/context.py; without probing only CNI513 and CNI519 can fire). Each finding
+names the affected runtime releases as compact ranges (runtime.matrix.compact_ranges), from the
+support matrix in runtime/matrix.py (the go.mod of each runtime and plugins release).
 
 CNI514 (runtime-empty-version-teardown) is reserved and not emitted: a missing or empty
 cniVersion is already CNI301 (rules/semantics.py); the prediction carries the DEL text
@@ -11,9 +12,24 @@ cniVersion is already CNI301 (rules/semantics.py); the prediction carries the DE
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 
-from ..model import Rule, Severity
+from ..crosscheck.compare import (
+    BinaryFacts,
+    Executed,
+    executed_binaries,
+    go_quote,
+    list_version,
+    plugin_sees,
+    prev_result_error,
+    prev_result_family,
+    rejection,
+)
+from ..crosscheck.context import LOOPBACK, NodeContext, newest_lib, ranges
+from ..crosscheck.predict import known_result_version, loopback_prefix, plugin_prefix, status_error
+from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
+from ..runtime.matrix import Modelled
+from ..versions import SPEC_VERSIONS, go_quote_list, try_parse
 
 VERSION_SOURCES = (
     "containernetworking/cni:pkg/version/reconcile.go@v1.3.0 (where version errors come from); "
@@ -189,3 +205,263 @@ RULES: Tuple[Rule, ...] = (
     RUNTIME_LOOPBACK_SKEW,
     UNKNOWN_RUNTIME,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks: functions of the node stage's NodeContext (crosscheck/context.py), run by the
+# crosscheck stage (crosscheck/facts.NODE_CHECKS). Without probing the context has no facts,
+# so only CNI513 and CNI519 can fire.
+
+
+def check_runtime_spec(ctx: NodeContext) -> Tuple[Finding, ...]:
+    """CNI519: a --runtime value that names nothing the support matrix models."""
+    if ctx.scope.spec_error is None:
+        return ()
+    return (UNKNOWN_RUNTIME.at(None, "", ctx.scope.spec_error),)
+
+
+def check_config_version_rejections(ctx: NodeContext) -> Tuple[Finding, ...]:
+    """CNI511 per executed binary whose supported versions lack what it will be told: refused on
+    ADD by the plugin (skel), and refused at load by validating runtimes (CRI-O, dockershim)."""
+    return tuple(f for item in ctx.loadable for f in _rejections(item, ctx.releases, ctx.facts))
+
+
+RefusalKind = Literal["validate", "add"]
+
+
+def _rejections(item: ParsedFile, releases: Sequence[Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
+    assert item.network is not None
+    groups: Dict[Tuple[str, str], List[Tuple[Modelled, RefusalKind]]] = {}
+    order: List[Tuple[Executed, str]] = []
+    for binary in executed_binaries(item.network):
+        info = facts.get(binary.type)
+        if info is None or not info.probed or not info.probe_ok:
+            continue
+        for modelled in releases:
+            loaded = list_version(item.network, item.document, modelled.release.libcni)
+            if loaded.error:
+                continue
+            sees = plugin_sees(binary.own_version or "") if binary.has_own_version else plugin_sees(loaded.version)
+            kind = _refusal_kind(binary, sees, info, modelled)
+            if kind is None:
+                continue
+            if (binary.pointer, sees) not in groups:
+                groups[(binary.pointer, sees)] = []
+                order.append((binary, sees))
+            groups[(binary.pointer, sees)].append((modelled, kind))
+    return [
+        _rejection_finding(item, binary, sees, groups[(binary.pointer, sees)], facts[binary.type])
+        for binary, sees in order
+    ]
+
+
+def _refusal_kind(binary: Executed, sees: str, info: BinaryFacts, modelled: Modelled) -> Optional[RefusalKind]:
+    """ "validate" when the runtime's ValidateNetworkList rejects the file at load (top-level
+    plugins only, cni@v1.1.2 libcni/api.go ValidateNetworkList), "add" when the plugin's skel
+    refuses the verb, else None."""
+    if sees in info.supported:
+        return None
+    if binary.role == "plugin" and modelled.release.validates_on_load:
+        return "validate"
+    return "add" if info.negotiates else None
+
+
+def _plugin_at(item: ParsedFile, index: int) -> PluginConf:
+    assert item.network is not None
+    return item.network.plugins[index]
+
+
+def _rejection_finding(
+    item: ParsedFile,
+    binary: Executed,
+    sees: str,
+    affected: Sequence[Tuple[Modelled, RefusalKind]],
+    info: BinaryFacts,
+) -> Finding:
+    where = f"{binary.type} ({info.path}) supports {go_quote_list(info.supported)}"
+    role = {"plugin": "plugin", "ipam": "IPAM plugin", "delegate": "delegate"}[binary.role]
+    implied = " (implied default)" if binary.implied else ""
+    via = "" if binary.role == "plugin" else f", run by {_plugin_at(item, binary.index).type}"
+    adding = [m for m, kind in affected if kind == "add"]
+    validating = [m for m, kind in affected if kind == "validate"]
+    parts = []
+    if adding:
+        parts.append(f"every pod ADD fails on {ranges(adding)}")
+    if validating:
+        parts.append(f"{ranges(validating)} skip this file at load")
+    message = f"{role} {where}{implied}{via}, not cniVersion {go_quote(sees)}: " + "; ".join(parts)
+    if adding and any(not m.release.libcni.wraps_plugin_errors for m in adding):
+        message += " (libcni < 1.0 prints the error without the `plugin type=... failed (add): ` prefix)"
+    if adding:
+        lib = newest_lib(adding)
+        text = plugin_prefix(_plugin_at(item, binary.index), "add", lib) + (rejection(info, sees) or "")
+    else:
+        text = f"plugin {binary.type} does not support config version {go_quote(sees)}"
+    return PLUGIN_REJECTS_CONFIG_VERSION.at(item.path, binary.pointer, message, plugin=binary.type, predicts=text)
+
+
+def check_chain_result_versions(ctx: NodeContext) -> Tuple[Finding, ...]:
+    """CNI512: a non-negotiating plugin followed by another plugin, on libcni >= 1.0."""
+    return tuple(f for item in ctx.loadable for f in _chain_mismatches(item, ctx.releases, ctx.facts))
+
+
+def _chain_mismatches(
+    item: ParsedFile, releases: Sequence[Modelled], facts: Mapping[str, BinaryFacts]
+) -> List[Finding]:
+    assert item.network is not None
+    new_lib = [m for m in releases if not m.release.libcni.result_typed_by_config]
+    plugins = item.network.plugins
+    out: List[Finding] = []
+    if not new_lib:
+        return out
+    for before, after in zip(plugins, plugins[1:]):
+        prev = facts.get(before.type or "")
+        nxt = facts.get(after.type or "")
+        if prev is None or not prev.probed or prev.negotiates or not prev.probe_ok:
+            continue
+        affected: Dict[str, List[Modelled]] = {}
+        for modelled in new_lib:
+            loaded = list_version(item.network, item.document, modelled.release.libcni)
+            if not loaded.error:
+                affected.setdefault(plugin_sees(loaded.version), []).append(modelled)
+        for sees, rows in affected.items():
+            finding = _chain_finding(item, before, after, prev, nxt, sees, rows)
+            if finding is not None:
+                out.append(finding)
+    return out
+
+
+def _chain_finding(
+    item: ParsedFile,
+    before: PluginConf,
+    after: PluginConf,
+    prev: BinaryFacts,
+    nxt: Optional[BinaryFacts],
+    sees: str,
+    rows: Sequence[Modelled],
+) -> Optional[Finding]:
+    result = known_result_version(prev, sees)
+    pointer = f"{before.pointer}/type"
+    if result is None:
+        message = (
+            f"{before.type} does not negotiate versions (legacy VERSION reply), so the result version it "
+            f"hands to {after.type} is unknowable without running it; if it is not {sees}, "
+            f"{after.type} fails `could not parse prevResult: ...` on {ranges(rows)}"
+        )
+        # unknowable, not known broken: information only
+        return CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type, severity=Severity.INFO)
+    family = prev_result_family(sees, nxt.reply_version if nxt and nxt.negotiates else None)
+    if result == sees or family is None or result in family:
+        return None
+    text = plugin_prefix(after, "add", newest_lib(rows)) + prev_result_error(family, result)
+    message = (
+        f"{before.type} answers in {result} (legacy VERSION reply), the list is {sees}: {after.type} cannot "
+        f"parse its prevResult on {ranges(rows)}"
+    )
+    return CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type, predicts=text)
+
+
+def check_result_version_support(ctx: NodeContext) -> Tuple[Finding, ...]:
+    """CNI513 (static): a spec version newer than the runtime lib's result types."""
+    return tuple(f for item in ctx.loadable for f in _result_version_unsupported(item, ctx))
+
+
+def _fleet_wide(rule: Rule, ctx: NodeContext) -> Tuple[Optional[Severity], str]:
+    """Without --runtime every known release is in scope, including long-unsupported ones; a
+    config that only old runtimes reject (a 1.0.0 list on containerd <= 1.5) is then fragile,
+    not broken, so it is a warning. Naming the runtime (--runtime) restores the error."""
+    if ctx.scope.explicit or rule.severity <= Severity.WARNING:
+        return None, ""
+    return Severity.WARNING, "; name your runtime with --runtime for a definite answer"
+
+
+def _result_version_unsupported(item: ParsedFile, ctx: NodeContext) -> List[Finding]:
+    assert item.network is not None
+    groups: Dict[str, List[Modelled]] = {}
+    for modelled in ctx.releases:
+        lib = modelled.release.libcni
+        loaded = list_version(item.network, item.document, lib)
+        version = loaded.version
+        if loaded.error or version not in SPEC_VERSIONS or version in lib.result_versions:
+            continue
+        groups.setdefault(version, []).append(modelled)
+    out: List[Finding] = []
+    first = item.network.plugins[0] if item.network.plugins else None
+    severity, suffix = _fleet_wide(RUNTIME_RESULT_VERSION_UNSUPPORTED, ctx)
+    for version, rows in groups.items():
+        lib = newest_lib(rows)
+        prefix = plugin_prefix(first, "add", lib) if first is not None else ""
+        text = prefix + f"unsupported CNI result version {go_quote(version)}"
+        newest = max(lib.current for lib in (m.release.libcni for m in rows))
+        message = (
+            f"cniVersion {go_quote(version)} is newer than the result versions of the runtime's libcni "
+            f"(at most {newest}): ADD fails after the first plugin did its work (leaking its IP and "
+            f"interface) on {ranges(rows)}"
+        )
+        out.append(
+            RUNTIME_RESULT_VERSION_UNSUPPORTED.at(
+                item.path, "/cniVersion", message + suffix, predicts=text, severity=severity
+            )
+        )
+    return out
+
+
+def check_status_gc_plugins(ctx: NodeContext) -> Tuple[Finding, ...]:
+    """CNI515: STATUS/GC runtimes, a >= 1.1.0 list, a plugin whose skel predates STATUS."""
+    return tuple(f for item in ctx.loadable for f in _status_old_plugins(item, ctx.releases, ctx.facts))
+
+
+def _status_old_plugins(
+    item: ParsedFile, releases: Sequence[Modelled], facts: Mapping[str, BinaryFacts]
+) -> List[Finding]:
+    assert item.network is not None
+    out: List[Finding] = []
+    for plugin in item.network.plugins:
+        info = facts.get(plugin.type or "")
+        if info is None or not info.probed or not info.probe_ok:
+            continue
+        text, _exact = status_error(info)
+        if text is None:
+            continue
+        rows = [m for m in releases if _sends_status(m, item)]
+        if rows:
+            message = (
+                f"{plugin.type} answers VERSION with {info.reply_version}: its skel predates STATUS/GC, which "
+                f"{ranges(rows)} send for this >= 1.1.0 list; the node turns NetworkReady=false"
+            )
+            out.append(
+                STATUS_GC_OLD_PLUGIN.at(item.path, f"{plugin.pointer}/type", message, plugin=plugin.type, predicts=text)
+            )
+    return out
+
+
+def _sends_status(modelled: Modelled, item: ParsedFile) -> bool:
+    """The release runs STATUS/GC and loads ``item`` as a >= 1.1.0 list."""
+    release = modelled.release
+    if not (release.runs_status and release.libcni.has_status_gc):
+        return False
+    assert item.network is not None
+    loaded = list_version(item.network, item.document, release.libcni)
+    parsed = try_parse(loaded.version) if loaded.version and not loaded.error else None
+    return parsed is not None and parsed >= (1, 1, 0)
+
+
+def check_loopback_skew(ctx: NodeContext) -> Tuple[Finding, ...]:
+    """CNI516: the runtime's built-in loopback network version vs the loopback binary."""
+    info = ctx.facts.get(LOOPBACK)
+    if info is None or not info.negotiates:
+        return ()
+    groups: Dict[str, List[Modelled]] = {}
+    for modelled in ctx.releases:
+        version = modelled.release.loopback_version
+        if version and version not in info.supported:
+            groups.setdefault(version, []).append(modelled)
+    out: List[Finding] = []
+    for version, rows in groups.items():
+        text = loopback_prefix("add", newest_lib(rows)) + (rejection(info, version) or "")
+        message = (
+            f"{info.path} supports {go_quote_list(info.supported)}, but {ranges(rows)} run the built-in "
+            f"loopback network as cniVersion {version}: every pod sandbox fails"
+        )
+        out.append(RUNTIME_LOOPBACK_SKEW.at(None, "", message, plugin=LOOPBACK, predicts=text))
+    return tuple(out)

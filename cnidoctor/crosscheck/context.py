@@ -1,0 +1,87 @@
+"""What the node checks see: one frozen record of everything the node stage learned (the model is
+kube-linter's ``LintContext``, pkg/lintcontext/context.go: gathered once, read by every check).
+
+This module imports nothing from ``cnidoctor.rules``, so the rule modules can type their checks
+with it (``def check_x(ctx: NodeContext) -> Tuple[Finding, ...]``) without an import cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Tuple
+
+from ..model import Options, ParsedFile, Selection
+from ..runtime import matrix as runtimes
+from .compare import BinaryFacts, Executed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plugins.probe import ProbeResult
+    from ..plugins.resolve import Resolution
+
+LOOPBACK = "loopback"
+
+
+@dataclass(frozen=True)
+class RuntimeScope:
+    """The runtime releases findings are computed for, and the one the prediction models.
+
+    ``explicit``: the user named the runtime(s) with --runtime. ``spec_error``: the --runtime
+    value could not be parsed (CNI519); the defaults are then in scope.
+    """
+
+    releases: Tuple[runtimes.Modelled, ...]
+    modelled: runtimes.Modelled
+    explicit: bool = False
+    spec_error: Optional[str] = None
+
+
+def runtime_scope(options: Options) -> RuntimeScope:
+    """Parse --runtime; an unknown value leaves the defaults in scope and records why."""
+    try:
+        releases = runtimes.select(options.runtimes)
+        modelled = runtimes.modelled_for_prediction(options.runtimes)
+        return RuntimeScope(releases, modelled, explicit=bool(options.runtimes))
+    except runtimes.RuntimeSpecError as exc:
+        return RuntimeScope(runtimes.select(()), runtimes.modelled_for_prediction(()), spec_error=str(exc))
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """Everything the node checks read. Without probing (``probed`` False) the resolutions,
+    probes and facts are empty, and the checks that need them find nothing.
+
+    ``occurrences``: every executed binary of every loadable file, in file order.
+    ``facts``: per plugin type, what resolution and the VERSION probe established.
+    """
+
+    parsed: Tuple[ParsedFile, ...]
+    selection: Optional[Selection]
+    scope: RuntimeScope
+    options: Options
+    probed: bool = False
+    resolutions: Mapping[str, Resolution] = field(default_factory=dict)
+    probes: Mapping[str, ProbeResult] = field(default_factory=dict)
+    occurrences: Tuple[Tuple[ParsedFile, Executed], ...] = ()
+    facts: Mapping[str, BinaryFacts] = field(default_factory=dict)
+
+    @property
+    def loadable(self) -> Tuple[ParsedFile, ...]:
+        """The files libcni loads (a network list was built)."""
+        return tuple(p for p in self.parsed if p.network is not None)
+
+    @property
+    def releases(self) -> Tuple[runtimes.Modelled, ...]:
+        return self.scope.releases
+
+
+def ranges(items: Sequence[runtimes.Modelled]) -> str:
+    """The affected releases as compact ranges, for a finding's message."""
+    return runtimes.compact_ranges([m.release for m in items])
+
+
+def newest_lib(items: Sequence[runtimes.Modelled]) -> runtimes.Libcni:
+    """The newest libcni among ``items``: whose error text a finding quotes."""
+    return max((m.release.libcni for m in items), key=lambda lib: lib.key)
+
+
+__all__ = ["LOOPBACK", "NodeContext", "RuntimeScope", "newest_lib", "ranges", "runtime_scope"]
