@@ -93,6 +93,14 @@ def cli() -> None:
     show_default=True,
     help="Seconds before a probed plugin is killed.",
 )
+@click.option(
+    "--host-root",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Read the node under DIR (the host mounted in a container, `kubectl debug node/…`): its "
+    "container runtime, the CNI dirs that runtime uses, its release and libcni. Default: / when no "
+    "PATHS are given; with PATHS only the files are checked.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
 @click.option(
     "--format",
@@ -133,8 +141,10 @@ def check_command(
     ignore: Tuple[str, ...],
     config_path: Optional[str],
     color: str,
+    host_root: Optional[str] = None,
 ) -> None:
-    """Check CNI configs in PATHS (directories or files; default /etc/cni/net.d)."""
+    """Check CNI configs in PATHS (directories or files; default: the config dir of the node's
+    container runtime, /etc/cni/net.d when none is found)."""
     from . import engine, settings
     from .report import RenderOptions, renderer
 
@@ -146,6 +156,9 @@ def check_command(
     except settings.SettingsError as exc:
         click.echo(f"cnidoctor: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    if host_root is not None and not os.path.isdir(host_root):
+        click.echo(f"cnidoctor: error: --host-root {host_root}: not a directory", err=True)
+        sys.exit(EXIT_ERROR)
     options = engine.Options(
         paths=paths or (DEFAULT_CONF_DIR,),
         probe=probe,
@@ -153,6 +166,9 @@ def check_command(
         runtimes=runtimes,
         probe_timeout=probe_timeout,
         use_cache=not no_cache,
+        # A check of this node (no PATHS) reads the runtime at /; PATHS alone are files only.
+        host_root=host_root if host_root is not None else (None if paths or example else "/"),
+        dirs_from_flags=bool(paths) or example,
     )
     # A check builds many small, acyclic objects (10,000 files: ~1 s of cyclic-GC passes that
     # find nothing); refcounting frees them, and the process ends right after, so skip the GC.

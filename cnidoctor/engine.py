@@ -13,13 +13,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .config import discover, parse, validate
-from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, Selection
+from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, RuntimeSummary, Selection
 from .rules import catalog, semantics
 from .rules import directory as discovery_rules
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .crosscheck.facts import NodeResult
+    from .runtime.detect import NodeRuntime
+    from .runtime.matrix import Modelled
 
 __all__ = ["DEFAULT_CONF_DIR", "Options", "run"]
 
@@ -68,14 +70,18 @@ def _in_workers(candidates: Sequence[Candidate], workers: int) -> Optional[List[
 
 def run(options: Options, settings: Settings) -> Report:
     """Run the whole pipeline for ``options`` and return the report (never prints)."""
+    node = read_runtime(options)
+    options = with_node_dirs(options, node)
     found = discover.discover(options.paths)
     parsed, file_findings = per_file(found.candidates)
     findings = list(found.findings)
     findings.extend(file_findings)
     directory = discovery_rules.check_directories(parsed, found.directories, found.subdirectories)
     findings.extend(directory.findings)
-    node_result = node_stage(parsed, directory.selection, options)
+    detected = node.detected.modelled if node is not None and node.detected is not None else None
+    node_result = node_stage(parsed, directory.selection, options, detected)
     findings.extend(node_result.findings)
+    findings.extend(runtime_findings(options, node))
     findings = drop_superseded(findings)
     kept = settings.apply(findings, [p.path for p in parsed])
     located = locate(kept, parsed)
@@ -86,7 +92,42 @@ def run(options: Options, settings: Settings) -> Report:
         files=tuple(p.path for p in parsed),
         prediction=node_result.prediction,
         plugins=node_result.plugins,
+        runtime=runtime_summary(options, node, node_result.modelled),
     )
+
+
+def read_runtime(options: Options) -> Optional[NodeRuntime]:
+    """The node's runtime under ``--host-root`` (None when the run checks files only)."""
+    if options.host_root is None:
+        return None
+    from .runtime.detect import detect_runtime  # lazy: a files-only run reads no runtime
+
+    return detect_runtime(options.host_root, allow_exec=options.probe, timeout=options.probe_timeout)
+
+
+def with_node_dirs(options: Options, node: Optional[NodeRuntime]) -> Options:
+    """The dirs the node's runtime really uses, unless PATHS / --bin-dir were given."""
+    if options.host_root is None:
+        return options
+    from .crosscheck.runtime_view import node_dirs
+
+    paths, bin_dirs = node_dirs(options, node)
+    return replace(options, paths=paths, bin_dirs=bin_dirs)
+
+
+def runtime_findings(options: Options, node: Optional[NodeRuntime]) -> List[Finding]:
+    """The runtime's configuration problems (CNI6xx), their files shown under the host root."""
+    if node is None:
+        return []
+    from .crosscheck.runtime_view import on_host
+
+    return [replace(f, file=on_host(options.host_root, f.file)) if f.file else f for f in node.findings]
+
+
+def runtime_summary(options: Options, node: Optional[NodeRuntime], modelled: Optional[Modelled]) -> RuntimeSummary:
+    from .crosscheck.runtime_view import summarise
+
+    return summarise(options, node, modelled)
 
 
 # A static expectation yields to the measured fact at the same place (the rules' superseded_by).
@@ -99,13 +140,15 @@ def drop_superseded(findings: Sequence[Finding]) -> List[Finding]:
     return [f for f in findings if (SUPERSEDED_BY.get(f.code), f.file, f.pointer) not in measured]
 
 
-def node_stage(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options) -> NodeResult:
+def node_stage(
+    parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options, detected: Optional[Modelled] = None
+) -> NodeResult:
     """Probe the node (``--probe``), or only check configs against runtime libraries (no processes)."""
     from .crosscheck import facts as node  # lazy: static runs skip subprocess and ELF machinery
 
     if options.probe:
-        return node.probe_node(parsed, selection, options)
-    return node.check_configs_only(parsed, selection, options)
+        return node.probe_node(parsed, selection, options, detected)
+    return node.check_configs_only(parsed, selection, options, detected)
 
 
 def locate(findings: Iterable[Finding], parsed: Sequence[ParsedFile]) -> List[Finding]:

@@ -28,6 +28,9 @@ __all__ = [
     "Prediction",
     "Report",
     "Rule",
+    "RuntimeEvidence",
+    "RuntimeSource",
+    "RuntimeSummary",
     "Selection",
     "Severity",
     "Step",
@@ -252,6 +255,10 @@ class Options:
     runtimes: Tuple[str, ...] = ()
     probe_timeout: float = 5.0
     use_cache: bool = True
+    # Read the node's runtime (its configuration decides the dirs and the modelled release):
+    # set by the CLI for --host-root, and for a plain `check` of this node (no path arguments).
+    host_root: Optional[str] = None
+    dirs_from_flags: bool = False  # --bin-dir or path arguments were given: they win
 
     @property
     def search_dirs(self) -> Tuple[str, ...]:
@@ -321,6 +328,46 @@ class PluginStatus:
     from_cache: bool
 
 
+RuntimeSource = Literal["detected", "flag", "default"]
+
+
+@dataclass(frozen=True)
+class RuntimeEvidence:
+    """One thing read on the node that the runtime summary rests on."""
+
+    kind: str
+    path: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RuntimeSummary:
+    """The runtime a run modelled and where each part came from (the JSON report's ``runtime``).
+
+    ``source_runtime``: detected on the node, named with --runtime, or the default assumption;
+    ``source_version``: buildinfo|package|version-file|data-dir|exec|flag|default;
+    ``source_dirs``: the runtime's configuration, the flags/paths given, or the defaults.
+    Paths are node paths (without --host-root).
+    """
+
+    name: str
+    version: Optional[str]
+    libcni: Optional[str]
+    config_file: Optional[str]
+    conf_dir: str
+    bin_dirs: Tuple[str, ...]
+    max_conf_num: Optional[int]
+    default_network: Optional[str]
+    source_runtime: RuntimeSource
+    source_version: str
+    source_dirs: str
+    host_root: Optional[str] = None
+    evidence: Tuple[RuntimeEvidence, ...] = ()
+    notes: Tuple[str, ...] = ()
+    installed: Tuple[str, ...] = ()
+    kubelet_endpoint: Optional[str] = None
+
+
 @dataclass(frozen=True)
 class Report:
     """The result of one run; reporters are pure functions of this."""
@@ -331,6 +378,7 @@ class Report:
     files: Tuple[str, ...] = ()
     prediction: Optional[Prediction] = None
     plugins: Tuple[PluginStatus, ...] = ()
+    runtime: Optional[RuntimeSummary] = None
 
     def counts(self) -> Mapping[str, int]:
         out = {s.label: 0 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}

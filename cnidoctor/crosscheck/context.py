@@ -35,8 +35,12 @@ class RuntimeScope:
     spec_error: Optional[str] = None
 
 
-def runtime_scope(options: Options) -> RuntimeScope:
-    """Parse --runtime; an unknown value leaves the defaults in scope and records why."""
+def runtime_scope(options: Options, detected: Optional[runtimes.Modelled] = None) -> RuntimeScope:
+    """Parse --runtime; else the runtime read from the node (its release is what runs here, so
+    findings are computed for it alone, as for --runtime); else the default scope. An unknown
+    --runtime value leaves the defaults in scope and records why."""
+    if not options.runtimes and detected is not None:
+        return RuntimeScope((detected,), detected, explicit=True)
     try:
         releases = runtimes.select(options.runtimes)
         modelled = runtimes.modelled_for_prediction(options.runtimes)

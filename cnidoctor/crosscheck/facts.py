@@ -49,6 +49,7 @@ class NodeResult:
     findings: Tuple[Finding, ...] = ()
     prediction: Optional[Prediction] = None
     plugins: Tuple[PluginStatus, ...] = ()
+    modelled: Optional[runtimes.Modelled] = None  # the runtime release the checks modelled
 
 
 def run_node_checks(ctx: NodeContext) -> List[Finding]:
@@ -219,15 +220,25 @@ def predicted(ctx: NodeContext) -> Optional[Prediction]:
     return predict.prediction(chosen, modelled, ctx.facts, probed=ctx.probed, static=_static_findings(chosen))
 
 
-def probe_node(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options) -> NodeResult:
+def probe_node(
+    parsed: Sequence[ParsedFile],
+    selection: Optional[Selection],
+    options: Options,
+    detected: Optional[runtimes.Modelled] = None,
+) -> NodeResult:
     """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict."""
-    ctx, findings = gather(parsed, selection, options, runtime_scope(options))
+    ctx, findings = gather(parsed, selection, options, runtime_scope(options, detected))
     findings.extend(run_node_checks(ctx))
-    return NodeResult(tuple(findings), predicted(ctx), plugin_statuses(ctx))
+    return NodeResult(tuple(findings), predicted(ctx), plugin_statuses(ctx), ctx.scope.modelled)
 
 
-def check_configs_only(parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options) -> NodeResult:
+def check_configs_only(
+    parsed: Sequence[ParsedFile],
+    selection: Optional[Selection],
+    options: Options,
+    detected: Optional[runtimes.Modelled] = None,
+) -> NodeResult:
     """No processes: runtime-library checks only (CNI513, CNI519) and a prediction whose
     plugin-dependent steps are "unknown"."""
-    ctx = NodeContext(tuple(parsed), selection, runtime_scope(options), options)
-    return NodeResult(tuple(run_node_checks(ctx)), predicted(ctx), ())
+    ctx = NodeContext(tuple(parsed), selection, runtime_scope(options, detected), options)
+    return NodeResult(tuple(run_node_checks(ctx)), predicted(ctx), (), ctx.scope.modelled)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from ..model import Finding, PluginStatus, Prediction, Report, Selection, Step
+from ..model import Finding, PluginStatus, Prediction, Report, RuntimeSummary, Selection, Step
 from . import TOOL_NAME, RenderOptions
 
 SCHEMA_VERSION = 1
@@ -31,6 +31,28 @@ def as_document(report: Report, options: RenderOptions) -> Dict[str, Any]:
         "summary": dict(report.counts()),
         "prediction": prediction_as_dict(report.prediction) if report.prediction is not None else None,
         "plugins": [plugin_as_dict(p) for p in report.plugins],
+        **({"runtime": runtime_as_dict(report.runtime)} if report.runtime is not None else {}),
+    }
+
+
+def runtime_as_dict(runtime: RuntimeSummary) -> Dict[str, Any]:
+    """The runtime modelled and where each part came from (``source``): never an assumption
+    presented as a detection."""
+    return {
+        "name": runtime.name,
+        "version": runtime.version,
+        "libcni": runtime.libcni,
+        "config_file": runtime.config_file,
+        "conf_dir": runtime.conf_dir,
+        "bin_dirs": list(runtime.bin_dirs),
+        "max_conf_num": runtime.max_conf_num,
+        "default_network": runtime.default_network,
+        "host_root": runtime.host_root,
+        "source": {"runtime": runtime.source_runtime, "version": runtime.source_version, "dirs": runtime.source_dirs},
+        "evidence": [{"kind": e.kind, "path": e.path, "detail": e.detail} for e in runtime.evidence],
+        "notes": list(runtime.notes),
+        "installed": list(runtime.installed),
+        "kubelet_endpoint": runtime.kubelet_endpoint,
     }
 
 

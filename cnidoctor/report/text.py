@@ -8,11 +8,22 @@ beneath each finding, then one summary line. A clean run is two short lines.
 from __future__ import annotations
 
 import textwrap
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from tabulate import tabulate
 
-from ..model import STEP_ORDER, Finding, ModelledRuntime, Prediction, Report, Selection, Severity, Step, StepName
+from ..model import (
+    STEP_ORDER,
+    Finding,
+    ModelledRuntime,
+    Prediction,
+    Report,
+    RuntimeSummary,
+    Selection,
+    Severity,
+    Step,
+    StepName,
+)
 from . import RenderOptions, plural, summary_counts
 
 NODE_GROUP = "node (plugin binaries, runtime)"
@@ -27,6 +38,8 @@ MIN_MESSAGE_WIDTH = 40
 def render(report: Report, options: RenderOptions) -> str:
     paint = _Painter(options.color)
     blocks: List[str] = []
+    if report.runtime is not None:
+        blocks.append(render_runtime(report.runtime, paint))
     if report.prediction is not None:
         blocks.append(render_prediction(report.prediction, paint))
     if report.selected is not None:
@@ -54,6 +67,33 @@ class _Painter:
     def severity(self, severity: Severity, text: Optional[str] = None) -> str:
         fg, bold = SEVERITY_STYLE[severity]
         return self(text if text is not None else severity.label, fg=fg, bold=bold)
+
+
+# -- runtime ------------------------------------------------------------------------------------
+
+VERSION_SOURCE_WORDS: Mapping[str, str] = {
+    "buildinfo": "read from its Go build info",
+    "package": "read from the package database",
+    "version-file": "read from CRI-O's version file",
+    "data-dir": "read from its data-dir name",
+    "exec": "read from its --version",
+    "default": "release not read from the node",
+}
+
+
+def render_runtime(runtime: RuntimeSummary, paint: _Painter) -> str:
+    """One line: what runs (and how that is known), then where it looks for configs and plugins."""
+    label = paint("Runtime", bold=True)
+    what = runtime.name + (f" {runtime.version}" if runtime.version else "")
+    lib = f"libcni {runtime.libcni}" if runtime.libcni else "libcni unknown"
+    if runtime.source_runtime == "flag":
+        return f"{label}: {what} ({lib}), from --runtime"
+    if runtime.source_runtime == "default":
+        return f"{label}: {what} ({lib}) assumed: not read from a node (--host-root DIR reads one, --runtime names one)"
+    how = VERSION_SOURCE_WORDS.get(runtime.source_version, runtime.source_version)
+    config = f", config {runtime.config_file}" if runtime.config_file else ", no config file (built-in defaults)"
+    dirs = f"; configs in {runtime.conf_dir}, plugins in {', '.join(runtime.bin_dirs)}"
+    return f"{label}: {what} ({lib}; {how}){config}{dirs}"
 
 
 # -- prediction ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def families() -> Tuple[Family, ...]:
     rules (config/parse.py takes rules.syntax) does not load every family's checks with it: the
     node checks in rules/binaries.py and rules/skew.py work over crosscheck's context, which a
     configs-only run never needs."""
-    from . import binaries, directory, replies, schema, semantics, skew, syntax, tool
+    from . import binaries, directory, replies, runtime_containerd, runtime_crio, schema, semantics, skew, syntax, tool
 
     return (
         Family("discovery and selection of config files", "CNI0", "discovery", directory.RULES),
@@ -41,6 +41,12 @@ def families() -> Tuple[Family, ...]:
         Family("plugin binaries: resolution and exec", "CNI4", "binaries", binaries.RULES),
         Family("VERSION probe replies", "CNI50", "versions", replies.RULES),
         Family("version cross-checks and the runtime library", "CNI5", "versions", skew.RULES),
+        Family(
+            "the container runtime's configuration",
+            "CNI6",
+            "runtime",
+            runtime_containerd.RULES + runtime_crio.RULES,
+        ),
         Family("cnidoctor's own configuration", "CNI9", "settings", tool.RULES),
     )
 

@@ -639,8 +639,10 @@ def read_containerd(
     ) + ((assumed,) if assumed else ())
     files_read = tuple(f.path for f in loaded.files)
     config_file = main if explicit or HostFS(host_root).is_file(main) else None
+    assumed_release = None if known else f"{model.major}.{model.minor}.{model.patch}"
     if loaded.fatal or not loaded.files:
-        return replace(defaults_config(name, loaded.findings, evidence), config_file=config_file, files_read=files_read)
+        base = defaults_config(name, loaded.findings, evidence)
+        return replace(base, config_file=config_file, files_read=files_read, assumed_release=assumed_release)
     if model.major >= 2:
         effective = effective_2x(loaded.files, model)
     else:
@@ -661,6 +663,7 @@ def read_containerd(
         conf_template=template or None,
         handler_conf_dirs=handler_conf_dirs(effective.containerd),
         files_read=files_read,
+        assumed_release=assumed_release,
         findings=loaded.findings + effective.findings + extra + bin_findings,
         evidence=evidence,
     )

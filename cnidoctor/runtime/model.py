@@ -64,5 +64,8 @@ class RuntimeConfig:
     # Per runtime handler conf dirs (containerd ``cni_conf_dir`` under a runtime), name -> dir.
     handler_conf_dirs: Tuple[Tuple[str, str], ...] = ()
     files_read: Tuple[str, ...] = ()  # every runtime configuration file read, in merge order
+    # The release the reader modelled when the node did not say ("1.7.34"): detection models the
+    # same one, so the configuration and the prediction agree on what runs.
+    assumed_release: Optional[str] = None
     findings: Tuple[Finding, ...] = ()  # problems in the runtime's configuration (CNI6xx)
     evidence: Tuple[Evidence, ...] = ()
