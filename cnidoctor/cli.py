@@ -12,12 +12,13 @@ import gc
 import os
 import shutil
 import sys
+from dataclasses import replace
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import click
 
 from . import __version__
-from .model import DEFAULT_BIN_DIR, DEFAULT_CONF_DIR, FAIL_ON_VALUES, FailOn, Report
+from .model import DEFAULT_BIN_DIR, DEFAULT_CONF_DIR, FAIL_ON_VALUES, FailOn, Finding, Report, Severity
 from .report import FORMATS
 
 EXIT_CLEAN = 0
@@ -94,6 +95,19 @@ def cli() -> None:
     help="Seconds before a probed plugin is killed.",
 )
 @click.option(
+    "--preflight",
+    is_flag=True,
+    help="Node bootstrap: kubeadm-style [ERROR CODE]/[WARNING CODE] lines (same as --format preflight); "
+    "exit 1 on errors.",
+)
+@click.option(
+    "--ignore-preflight-errors",
+    "ignore_preflight",
+    multiple=True,
+    metavar="CODES",
+    help="Codes (comma-separated) whose errors are shown as warnings, or 'all' - as kubeadm's flag.",
+)
+@click.option(
     "--host-root",
     type=click.Path(file_okay=False),
     metavar="DIR",
@@ -108,8 +122,8 @@ def cli() -> None:
     type=click.Choice(tuple(FORMATS)),
     default=None,
     help="Report format: text for people, json (versioned, with a JSON Schema), sarif (GitHub code "
-    "scanning), github (workflow annotations), npd (one line for node-problem-detector). "
-    "[default: text; github when GITHUB_ACTIONS=true]",
+    "scanning), github (workflow annotations), npd (one line for node-problem-detector), preflight "
+    "(kubeadm-style lines). [default: text; github when GITHUB_ACTIONS=true]",
 )
 @click.option(
     "--fail-on",
@@ -142,6 +156,8 @@ def check_command(
     config_path: Optional[str],
     color: str,
     host_root: Optional[str] = None,
+    preflight: bool = False,
+    ignore_preflight: Tuple[str, ...] = (),
 ) -> None:
     """Check CNI configs in PATHS (directories or files; default: the config dir of the node's
     container runtime, /etc/cni/net.d when none is found)."""
@@ -173,7 +189,11 @@ def check_command(
     # A check builds many small, acyclic objects (10,000 files: ~1 s of cyclic-GC passes that
     # find nothing); refcounting frees them, and the process ends right after, so skip the GC.
     gc.disable()
-    report = engine.run(options, merged)
+    report = downgrade_errors(engine.run(options, merged), _split_codes(ignore_preflight))
+    if preflight and fmt not in (None, "preflight"):
+        click.echo(f"cnidoctor: error: --preflight prints its own format; drop --format {fmt}", err=True)
+        sys.exit(EXIT_ERROR)
+    fmt = "preflight" if preflight else fmt
     render_options = RenderOptions(
         color=_use_color(color),
         base_dir=os.getcwd(),
@@ -183,6 +203,21 @@ def check_command(
     # color= stops click stripping the ANSI codes the reporter chose to emit (--color always, FORCE_COLOR).
     click.echo(renderer(fmt or default_format())(report, render_options), nl=False, color=render_options.color)
     sys.exit(exit_code(report, fail_on or merged.fail_on or "error"))
+
+
+def downgrade_errors(report: Report, codes: Sequence[str]) -> Report:
+    """--ignore-preflight-errors: the named codes' (or ``all``) errors become warnings, as kubeadm's
+    flag does for its checks (kubernetes/kubernetes:cmd/kubeadm/app/preflight/checks.go)."""
+    if not codes:
+        return report
+    wanted = {c.upper() for c in codes}
+    every = "ALL" in wanted
+
+    def soften(finding: Finding) -> Finding:
+        hit = every or finding.code in wanted
+        return replace(finding, severity=Severity.WARNING) if hit and finding.severity is Severity.ERROR else finding
+
+    return replace(report, findings=tuple(soften(f) for f in report.findings))
 
 
 def _example_dir() -> str:
@@ -202,7 +237,6 @@ def exit_code(report: Report, fail_on: FailOn) -> int:
     """1 when any finding is at or above ``fail_on``; 0 otherwise (``never`` always 0)."""
     if fail_on == "never":
         return EXIT_CLEAN
-    from .model import Severity
 
     threshold = Severity.parse(fail_on)
     return EXIT_FINDINGS if any(f.severity >= threshold for f in report.findings) else EXIT_CLEAN
@@ -402,3 +436,17 @@ def plugins(bin_dirs: Tuple[str, ...], fmt: str, no_cache: bool, probe_timeout: 
 
     found = inventory(bin_dirs or (DEFAULT_BIN_DIR,), timeout=probe_timeout, use_cache=not no_cache)
     click.echo(render(found, fmt), nl=False)
+
+
+@cli.command("aggregate")
+@click.argument("reports", nargs=-1, required=True, type=click.File("r", encoding="utf-8", errors="replace"))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def aggregate_command(reports: Tuple[Any, ...], fmt: str) -> None:
+    """Summarise a fleet: many `check --format json` reports (files, or - for stdin; JSON lines or
+    whole documents). Nodes per finding, config drift, plugin and runtime version spread, nodes
+    whose runtime was not detected. Exits 2 when an input could not be read as a report."""
+    from .report.aggregate import aggregate, render_json, render_text
+
+    summary = aggregate([r.read() for r in reports], names=[r.name for r in reports])
+    click.echo((render_json if fmt == "json" else render_text)(summary), nl=False)
+    sys.exit(EXIT_ERROR if summary.errors else EXIT_CLEAN)

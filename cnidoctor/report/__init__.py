@@ -20,6 +20,7 @@ FORMATS: Dict[str, str] = {
     "sarif": "sarif",
     "github": "github",
     "npd": "npd",
+    "preflight": "preflight",
 }
 
 TOOL_NAME = "cnidoctor"
