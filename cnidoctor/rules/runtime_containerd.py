@@ -323,6 +323,36 @@ IMPORT_GLOB_FROM_CWD = Rule(
     ),
 )
 
+PROVIDER_DIR_NOT_SEARCHED = Rule(
+    code="CNI615",
+    name="containerd-bin-dir-lacks-provider",
+    severity=Severity.ERROR,
+    summary="The network add-on's plugins are installed in a directory containerd does not search",
+    meaning=(
+        "containerd passes only its `bin_dir` (2.1+: `bin_dirs`) to libcni as the plugin path. "
+        "A plugin `type` that none of those directories holds fails every pod sandbox with "
+        '`failed to find plugin "X" in path [...]`, even though the plugin sits in another '
+        "well-known directory on the node. Typical: Debian's and Ubuntu's packaged containerd "
+        "look in /usr/lib/cni (where `containernetworking-plugins` installs), while Calico, "
+        "Cilium, Flannel and Multus install into /opt/cni/bin; k3s looks only in its data dir."
+    ),
+    example='bin_dir = "/usr/lib/cni"   # calico installed /opt/cni/bin/calico',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/opt/cni/bin"',
+    when_to_ignore="When the plugin is also installed (same build) in a directory containerd searches, e.g. a symlink added by the add-on after this check.",
+    fix=(
+        "Point containerd at the add-on's directory (`bin_dir`, or on 2.1+ list both in "
+        "`bin_dirs`) and restart containerd, or configure the add-on to install into the "
+        "directory containerd searches."
+    ),
+    runtime_errors=('failed to find plugin "calico" in path [/usr/lib/cni]',),
+    references=(
+        CRI_DEFAULTS_16,
+        "containerd/go-cni:cni.go@v1.1.7 (WithPluginDir: the only plugin path handed to libcni)",
+        "containernetworking/cni:pkg/invoke/find.go@v1.1.2 (FindInPath)",
+        CRI_CONFIG_21,
+    ),
+)
+
 K3S_BIN_DIR_MISSING = Rule(
     code="CNI620",
     name="k3s-bin-dir-missing",
@@ -438,6 +468,7 @@ RULES: Tuple[Rule, ...] = (
     PLUGIN_KEY_NOT_URI,
     CONFIG_FILE_MISSING,
     IMPORT_GLOB_FROM_CWD,
+    PROVIDER_DIR_NOT_SEARCHED,
     K3S_BIN_DIR_MISSING,
     K3S_BIN_DIR_STALE,
     K3S_TEMPLATE_IN_USE,
