@@ -70,7 +70,7 @@ def default_network_missing(root: str, config: RuntimeConfig, parsed: Sequence[P
     have = ", ".join(sorted(set(names))) or "none"
     message = (
         f"cni_default_network is {wanted!r}, but no usable config in {config.conf_dir} defines that "
-        f"network (usable networks: {have}); pods wait with \"no CNI configuration file in "
+        f'network (usable networks: {have}); pods wait with "no CNI configuration file in '
         f'{config.conf_dir}. Has your network provider started?"'
     )
     shown = on_host(root, file) if file else None
@@ -118,7 +118,11 @@ def _finding(root: str, config: RuntimeConfig, where: str, types: Sequence[str])
     keys = CRIO_KEYS if config.name == "crio" else CONTAINERD_KEYS
     file, pointer, line, column = key_origin(root, config, keys)
     dirs = "[" + " ".join(config.bin_dirs) + "]"
-    rule = runtime_crio.CRIO_PLUGIN_DIRS_LACK_PROVIDER if config.name == "crio" else runtime_containerd.PROVIDER_DIR_NOT_SEARCHED
+    rule = (
+        runtime_crio.CRIO_PLUGIN_DIRS_LACK_PROVIDER
+        if config.name == "crio"
+        else runtime_containerd.PROVIDER_DIR_NOT_SEARCHED
+    )
     lookup = f'failed to find plugin "{types[0]}" in path {dirs}'
     # ocicni skips a config that fails validation and moves the default on; containerd fails the pod.
     outcome = (

@@ -202,7 +202,12 @@ CRIO_PLUGIN_DIRS_LACK_PROVIDER = Rule(
     runtime_errors=(
         'Error validating CNI config file /etc/cni/net.d/10-calico.conflist: [failed to find plugin "calico" in path [/usr/libexec/cni]]',
     ),
-    references=(OCICNI_GO, CRIO_CONFIG_GO, "https://github.com/cri-o/cri-o/issues/3823", "https://github.com/kubernetes/kubernetes/issues/91695"),
+    references=(
+        OCICNI_GO,
+        CRIO_CONFIG_GO,
+        "https://github.com/cri-o/cri-o/issues/3823",
+        "https://github.com/kubernetes/kubernetes/issues/91695",
+    ),
 )
 
 SEVERAL_RUNTIMES = Rule(
@@ -268,7 +273,12 @@ CRIDOCKERD_NETWORK_PLUGIN = Rule(
         "didn't find compatible CNI plugin with given settings",
         "could not locate kubenet required CNI plugins [bridge host-local loopback]",
     ),
-    references=(CRIDOCKERD_OPTIONS, CRIDOCKERD_DEFAULTS, CRIDOCKERD_INIT, "https://github.com/Mirantis/cri-dockerd/issues/42"),
+    references=(
+        CRIDOCKERD_OPTIONS,
+        CRIDOCKERD_DEFAULTS,
+        CRIDOCKERD_INIT,
+        "https://github.com/Mirantis/cri-dockerd/issues/42",
+    ),
 )
 
 RULES: Tuple[Rule, ...] = (
