@@ -47,9 +47,15 @@ def is_normal_event(text: str) -> bool:
 
 def _spans_break(previous: str, line: str) -> bool:
     """A family's text runs across the line break between ``previous`` and ``line``."""
-    boundary = len(normalise(previous))
+    before = normalise(previous)
+    boundary = len(before)
+    # A family already complete above the break (its free-text tail would swallow any next line)
+    # does not make the next line its continuation.
+    complete_above = {(hit.entry.id, hit.start) for hit in find_hits(before) if hit.complete}
     joined = normalise(previous + "\n" + line)
-    return any(hit.start < boundary < hit.end for hit in find_hits(joined))
+    return any(
+        hit.start < boundary < hit.end and (hit.entry.id, hit.start) not in complete_above for hit in find_hits(joined)
+    )
 
 
 def _starts_message(line: str) -> bool:
