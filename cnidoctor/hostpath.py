@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-__all__ = ["MAX_SYMLINKS", "is_host_root", "node_path", "resolve_under"]
+__all__ = ["MAX_SYMLINKS", "is_host_root", "node_path", "on_node", "resolve_under"]
 
 MAX_SYMLINKS = 40  # Linux's own limit for one path lookup (path_resolution(7))
 
@@ -70,3 +70,13 @@ def node_path(root: str, local: str) -> Optional[str]:
     if not local.startswith(prefix):
         return None
     return "/" + local[len(prefix) :]
+
+
+def on_node(local: str, root: Optional[str]) -> str:
+    """``local`` (a path under ``root`` as this process sees it) with its symlinks resolved as
+    the node resolves them; unchanged without a host root, outside it, or on a symlink loop."""
+    if not is_host_root(root):
+        return local
+    node = node_path(root or "/", local)
+    resolved = resolve_under(root or "/", node) if node is not None else None
+    return resolved or local

@@ -197,3 +197,19 @@ def test_npd_says_nonok_when_the_loader_is_missing_on_the_node(tmp_path: Path) -
 
 def test_other_formats_keep_their_exit_codes(host: Path) -> None:
     assert check(host, "--format", "json").exit_code == 0
+
+
+def test_bin_dir_that_is_an_absolute_symlink_k3s_style(tmp_path: Path) -> None:
+    """k3s: the bin dir leads through a link to /var/lib/rancher/k3s/data/<hash>/bin; the node
+    follows it on the host, so does the check (no CNI408, no CNI401)."""
+    host = tmp_path / "host"
+    build_host(host)
+    data = f"/var/lib/rancher/k3s/data/{uuid.uuid4().hex}/bin"
+    assert not os.path.lexists(data)
+    moved = host / data.lstrip("/")
+    moved.parent.mkdir(parents=True)
+    (host / "opt/cni/bin").rename(moved)
+    (host / "opt/cni/bin").symlink_to(data)
+    report = json.loads(check(host, "--format", "json").output)
+    codes = {f["code"] for f in report["findings"]}
+    assert "CNI505" in codes and not codes & {"CNI401", "CNI408", "CNI410"}, codes

@@ -95,7 +95,7 @@ def gather(
 
 def _gathering_findings(ctx: NodeContext) -> List[Finding]:
     dirs = ctx.options.search_dirs
-    findings: List[Finding] = list(binaries.bin_dir_findings(dirs))
+    findings: List[Finding] = list(binaries.bin_dir_findings(dirs, ctx.options.host_root))
     for item, binary in ctx.occurrences:
         res = ctx.resolutions[binary.type]
         if binary.implied:
