@@ -322,7 +322,7 @@ def inspect(path: str, machine: Optional[str] = None, host_root: Optional[str] =
     """
     global _disk_dirty
     machine = machine or os.uname().machine
-    root = os.path.abspath(host_root) if is_host_root(host_root) else ""
+    root = os.path.abspath(host_root) if host_root and is_host_root(host_root) else ""
     try:
         info = os.stat(path)
     except OSError:

@@ -270,7 +270,15 @@ def find_in_path(
             detail += "; passed over: " + ", ".join(f"{p} ({r})" for p, r in skipped)
         return Resolution(plugin_type, None, searched, "not-found", detail, error, (), tuple(skipped))
     outcome = _exec_outcome(
-        plugin_type, found, found_local or found, found_stat, searched, tuple(shadowed), tuple(skipped), machine, host_root
+        plugin_type,
+        found,
+        found_local or found,
+        found_stat,
+        searched,
+        tuple(shadowed),
+        tuple(skipped),
+        machine,
+        host_root,
     )
     return outcome if found_local in (None, found) else replace(outcome, local=found_local)
 
