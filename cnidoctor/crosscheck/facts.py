@@ -75,13 +75,13 @@ def gather(
     types = list(dict.fromkeys([b.type for _, b in occurrences] + [LOOPBACK]))
     if options.use_cache:
         elfinfo.enable_disk_cache()
-    resolutions = {t: resolve.find_in_path(t, dirs) for t in types}
-    paths = [r.path for r in resolutions.values() if r.path is not None and r.problem is None]
-    probes = probe.probe_all(
-        paths,
+    resolutions = {t: resolve.find_in_path(t, dirs, host_root=options.host_root) for t in types}
+    probes = probe.probe_resolved(
+        resolutions.values(),
         cni_version=scope.modelled.release.libcni.current,
         timeout=options.probe_timeout,
         use_cache=options.use_cache,
+        host_root=options.host_root,
     )
     if options.use_cache:
         elfinfo.save_disk_cache()
@@ -95,7 +95,7 @@ def gather(
 
 def _gathering_findings(ctx: NodeContext) -> List[Finding]:
     dirs = ctx.options.search_dirs
-    findings: List[Finding] = list(binaries.bin_dir_findings(dirs))
+    findings: List[Finding] = list(binaries.bin_dir_findings(dirs, ctx.options.host_root))
     for item, binary in ctx.occurrences:
         res = ctx.resolutions[binary.type]
         if binary.implied:
