@@ -37,15 +37,17 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import pytest
 from conftest import FIXTURES, run_cli
+from differential import sandbox
+from differential.sandbox import RealRun
+
+from cnidoctor.crosscheck.predict import SANDBOX
 
 RUNTIME = "libcni@1.1.2"
 REAL_BIN = Path("/usr/lib/cni")
@@ -99,12 +101,7 @@ def _missing_requirement() -> Optional[str]:
     ):
         if not path.exists():
             return f"{path} missing (Debian package {package})"
-    probe = f"cndprobe{uuid.uuid4().hex[:8]}"
-    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, timeout=30)
-    if made.returncode != 0:
-        return "`ip netns add` does not work here: " + made.stderr.decode(errors="replace").strip()
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=30)
-    return None
+    return sandbox.netns_works() or None
 
 
 @pytest.fixture(scope="session")
@@ -142,95 +139,11 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # running the real library in throwaway namespaces
 
 
-SANDBOX_SCRIPT = (
-    "set -e; mount -t tmpfs cnd-varlib /var/lib; mkdir -p /var/lib/cni; "
-    "for d in /run/dbus /run/cni; do if [ -d $d ]; then mount -t tmpfs cnd-mask $d; fi; done; "
-    'exec "$@"'
-)
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)  # the driver and any plugin child it left behind
-    except ProcessLookupError:
-        pass
-
-
-def _netns_list() -> str:
-    return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=30).stdout
-
-
-@dataclass(frozen=True)
-class RealRun:
-    report: Mapping[str, Any]
-    stderr: str
-
-
 def run_real(binary: Path, confdir: Path, bindir: Path, scratch: Path) -> RealRun:
-    tag = uuid.uuid4().hex[:8]
-    host, container = f"cnd{tag}h", f"cnd{tag}c"
-    cache = scratch / f"cache-{tag}"
-    cache.mkdir()
-    created: List[str] = []
     try:
-        for name in (host, container):
-            subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, timeout=30)
-            created.append(name)
-        command = [
-            "ip",
-            "netns",
-            "exec",
-            host,
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            SANDBOX_SCRIPT,
-            "sh",
-            str(binary),
-            "-confdir",
-            str(confdir),
-            "-bindirs",
-            str(bindir),
-            "-cachedir",
-            str(cache),
-            "-netns",
-            f"/run/netns/{container}",
-            "-id",
-            f"cnd{tag}",
-            "-timeout",
-            "5s",
-            "-version-timeout",
-            "3s",
-            "-outside",
-            os.readlink("/proc/self/ns/net"),
-        ]
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        out_path, err_path = scratch / f"out-{tag}.json", scratch / f"err-{tag}.txt"
-        # Files, not pipes: a leaked plugin child keeps inherited pipes open (the driver's stderr);
-        # wait for the driver itself, then kill its whole process group.
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            child = subprocess.Popen(command, stdout=out, stderr=err, env=env, start_new_session=True)
-            try:
-                child.wait(timeout=150)
-            except subprocess.TimeoutExpired:
-                pass
-            finally:
-                _kill_group(child.pid)
-                child.wait()
-        stdout = out_path.read_text(errors="replace")
-        stderr = err_path.read_text(errors="replace")[-20000:]
-        if child.returncode != 0:
-            pytest.fail(f"driver exited {child.returncode}:\n{stderr}")
-        return RealRun(json.loads(stdout), stderr)
-    finally:
-        for name in reversed(created):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
-        left = [name for name in (host, container) if name in _netns_list().split()]
-        assert not left, f"throwaway namespaces left behind: {left}"
+        return sandbox.run_real(binary, confdir, bindir, scratch)
+    except (sandbox.DriverFailed, sandbox.NamespacesLeft) as exc:
+        pytest.fail(str(exc))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,7 +172,7 @@ class Pair:
         return found.group(1) if found else None
 
 
-def _predict(scenario: Path, bindir: Path) -> Mapping[str, Any]:
+def predict(scenario: Path, bindir: Path, runtime: str = RUNTIME) -> Mapping[str, Any]:
     args = [
         "check",
         "--format",
@@ -268,7 +181,7 @@ def _predict(scenario: Path, bindir: Path) -> Mapping[str, Any]:
         "never",
         "--no-cache",
         "--runtime",
-        RUNTIME,
+        runtime,
         "--bin-dir",
         str(bindir),
         str(scenario / "net.d"),
@@ -277,6 +190,18 @@ def _predict(scenario: Path, bindir: Path) -> Mapping[str, Any]:
     assert result.exit_code == 0, result.output
     report: Mapping[str, Any] = json.loads(result.stdout)
     return report
+
+
+def _with_sandbox_placeholder(value: Any, container_id: str) -> Any:
+    """The driver's container ID as cnidoctor's placeholder for it: the runtime picks the ID,
+    so cnidoctor's texts say `<sandbox-id>` where libcni prints it."""
+    if isinstance(value, str):
+        return value.replace(container_id, SANDBOX)
+    if isinstance(value, list):
+        return [_with_sandbox_placeholder(v, container_id) for v in value]
+    if isinstance(value, dict):
+        return {k: _with_sandbox_placeholder(v, container_id) for k, v in value.items()}
+    return value
 
 
 class Pairs:
@@ -296,7 +221,8 @@ class Pairs:
         fake = (scenario / "bin").is_dir()
         bindir = scenario / "bin" if fake else REAL_BIN
         real = run_real(self.driver, scenario / "net.d", bindir, self.scratch)
-        pair = Pair(scenario, fake, real.report, real.stderr, _predict(scenario, bindir))
+        report = _with_sandbox_placeholder(real.report, real.container_id)
+        pair = Pair(scenario, fake, report, real.stderr, predict(scenario, bindir))
         if self.dump:
             record = {
                 "real": pair.real,
