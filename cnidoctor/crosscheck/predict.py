@@ -357,6 +357,37 @@ def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
     return None, why
 
 
+NO_PLUGINS_KEY = "error parsing configuration list: no 'plugins' key"
+
+
+def generation_load_error(error: str, parsed: ParsedFile) -> Tuple[Optional[str], str]:
+    """libcni v1.3.0's load texts where they differ from the v1.1/v1.2 ones config/parse
+    produces: (text, "") or (None, why unknown).
+
+    * The plugin struct is ``types.PluginConf`` (was ``types.NetConf``), so Go's JSON type
+      errors name it (containernetworking/cni:pkg/types/types.go@v1.3.0 (PluginConf)).
+    * A list without ``plugins`` is no longer refused by the parser: NetworkConfFromFile adds
+      the ``*.conf`` files of ``<dir>/<name>/`` and fails with ``no plugin configs found``
+      when there are none (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromBytes,
+      NetworkConfFromFile, NetworkPluginConfsFromFiles)).
+    """
+    error = error.replace("type types.NetConf", "type types.PluginConf")
+    error = error.replace("Go struct field NetConf.", "Go struct field PluginConf.")
+    if error != NO_PLUGINS_KEY or not isinstance(parsed.document, dict):
+        return error, ""
+    if parsed.document.get("loadOnlyInlinedPlugins") is True:
+        return "error parsing configuration list: `loadOnlyInlinedPlugins` is true, and no 'plugins' key", ""
+    name = parsed.document.get("name")
+    folder = os.path.join(os.path.dirname(os.path.abspath(parsed.path)), name if isinstance(name, str) else "")
+    try:
+        confs = [e for e in os.scandir(folder) if e.name.endswith(".conf") and not e.is_dir()]
+    except OSError:
+        confs = []
+    if not confs:
+        return "no plugin configs found", ""
+    return None, f"libcni v1.3.0 loads the plugins of {folder}/*.conf for this list: not modelled"
+
+
 def _load_step(
     parsed: ParsedFile,
     release: RuntimeRelease,
@@ -378,6 +409,10 @@ def _load_step(
         # an unrendered template (CNI108) that is valid JSON: libcni loads whatever the
         # placeholders happen to say, so only the rendered file can be predicted
         return Step("unknown", detail="an unrendered template: predict the rendered file instead")
+    if error and lib.at_least("1.3.0"):
+        error, unknown = generation_load_error(error, parsed)
+        if unknown:
+            return Step("unknown", detail=unknown)
     if error:
         if lib.load_error_capital:
             error = error.replace("failed to parse plugin config", "Failed to parse plugin config")
