@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, Mapping, Tuple
 
@@ -27,7 +26,6 @@ from cnidoctor.crosscheck.predict import SANDBOX
 
 RECORDED = Path(__file__).resolve().parent / "differential" / "recorded"
 GENERATIONS = ("1.2.3", "1.3.0")
-TRUNCATED_MARK = "[... recording truncated:"  # tests/differential/record.py TRUNCATED
 
 # (version, scenario, step) -> reason quoting the recorded text; strict like the live test's.
 KNOWN_MISMATCHES: Dict[Tuple[str, str, str], str] = {
@@ -84,27 +82,12 @@ class Recorded:
         if not fake:
             wanted = data["meta"]["plugins"]["version"]
             if self.plugins != wanted:
-                pytest.skip(f"recorded with containernetworking-plugins {wanted} in /usr/lib/cni; here: {self.plugins or 'none'}")
+                pytest.skip(
+                    f"recorded with containernetworking-plugins {wanted} in /usr/lib/cni; here: {self.plugins or 'none'}"
+                )
         bindir = scenario / "bin" if fake else live.REAL_BIN
         report = live.predict(scenario, bindir, f"libcni@{version}")
         return live.Pair(scenario, fake, _denormalise(entry["real"]), "", report)
-
-
-def _without_truncated(pair: live.Pair) -> live.Pair:
-    """A VERSION text the recorder shortened (a flooding plugin cut off at its deadline: its
-    length depends on timing) is compared by its head only, up to the plugin's own output; the
-    other plugin types go through the live test's rules."""
-    versions = dict(pair.real.get("version") or {})
-    table = {p["type"]: p for p in pair.report.get("plugins", [])}
-    for kind, got in list(versions.items()):
-        if TRUNCATED_MARK not in (got["error"] or ""):
-            continue
-        mine = table.get(kind) or {}
-        text = mine.get("error") or mine.get("probe_error") or ""
-        head = got["error"].split('"', 1)[0]
-        assert text.startswith(head), f"{kind}: libcni {head!r}...; cnidoctor {text[:200]!r}"
-        del versions[kind]
-    return replace(pair, real={**pair.real, "version": versions})
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +116,7 @@ def test_every_fixture_is_recorded() -> None:
 def test_prediction_matches_recorded_libcni(recorded: Recorded, version: str, scenario: str, step: str) -> None:
     pair = recorded.pair(version, scenario)
     if step == "version":
-        live.compare_version(_without_truncated(pair))
+        live.compare_version(pair)
     elif step == "load":
         live.compare_load(pair)
     else:
