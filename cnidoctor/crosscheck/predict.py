@@ -746,6 +746,10 @@ def _check_step(network: NetworkList, loaded: LoadedList, release: RuntimeReleas
             return walk.result()
     if loaded.disable_check:
         return Step("ok", detail="disableCheck: true - libcni returns before running any plugin")
+    cache = cache_lookup_error(ctx.name, ctx.lib)
+    if cache:
+        walk.fail(cache, None, "libcni looks up the cached result before running any plugin")
+        return walk.result(wrap)
     _check_plugins(walk, network, ctx)
     step = walk.result(wrap)
     return step if step.outcome != "ok" else Step("ok", detail="only reached when ADD succeeded")
@@ -753,6 +757,20 @@ def _check_step(network: NetworkList, loaded: LoadedList, release: RuntimeReleas
 
 # ---------------------------------------------------------------------------------------------
 # DEL
+
+
+def cache_lookup_error(name: str, lib: Libcni) -> Optional[str]:
+    """libcni's cached-result lookup for a nameless network (a single .conf without "name",
+    issue 9 class 4): CHECK, and DEL of lists >= 0.4.0 before v1.2.0, fail before any plugin runs
+    (containernetworking/cni:libcni/api.go@v1.1.2 (getCacheFilePath, CheckNetworkList,
+    DelNetworkList); from v0.8.0, which added the path check). The runtime picks the container ID
+    and names the pod's default interface eth0."""
+    if name or not lib.at_least("0.8.0"):
+        return None
+    return (
+        'failed to get network "" cached result: cache file path requires network name (""), '
+        f'container ID ("{SANDBOX}"), and interface name ("eth0")'
+    )
 
 
 def _del_plugin(walk: _Walk, plugin: PluginConf, ctx: _Context) -> None:
@@ -784,6 +802,13 @@ def _del_step(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
         if gate:
             # DelNetworkList's gate precedes the plugin loop: no prefix in any release (containernetworking/cni:libcni/api.go@v1.3.0 (plugin type=... failed wrapper))
             walk.fail(gate, None, "teardown stops before any plugin runs: the IP lease and cache file leak")
+            return walk.result(wrap)
+        cache = cache_lookup_error(ctx.name, lib)
+        newer = try_parse(loaded.version or "")
+        if cache and not lib.at_least("1.2.0") and newer is not None and newer >= (0, 4, 0):
+            # v1.2.0 drops a failed lookup and runs the plugins without a cached result
+            # (containernetworking/cni:libcni/api.go@v1.2.3 (DelNetworkList))
+            walk.fail(cache, None, "teardown stops before any plugin runs: the IP lease leaks")
             return walk.result(wrap)
     if not ctx.probed:
         walk.doubt("plugins were not probed (--no-probe)")
