@@ -124,6 +124,7 @@ def _binary_facts(plugin_type: str, res: Resolution, result: Optional[ProbeResul
         reply_version=result.cni_version if result else None,
         legacy=bool(result and result.legacy),
         probe_error=result.error if result else None,
+        probe_timed_out=bool(result and result.timed_out),
     )
 
 
@@ -216,7 +217,8 @@ def predicted(ctx: NodeContext) -> Optional[Prediction]:
     modelled = ctx.scope.modelled
     chosen = runtime_file(ctx.parsed, ctx.selection, modelled.release)
     if chosen is None:
-        return None
+        conf_dir = predict.config_dir(ctx.parsed, ctx.options.paths)
+        return predict.no_config_prediction(modelled, conf_dir) if conf_dir else None
     return predict.prediction(chosen, modelled, ctx.facts, probed=ctx.probed, static=_static_findings(chosen))
 
 
