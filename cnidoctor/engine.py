@@ -89,7 +89,7 @@ def run(options: Options, settings: Settings) -> Report:
     located = locate(kept, parsed)
     return Report(
         inputs=tuple(options.paths),
-        selected=directory.selection,
+        selected=node_result.selected,
         findings=tuple(sorted(located, key=Finding.sort_key)),
         files=tuple(p.path for p in parsed),
         prediction=node_result.prediction,

@@ -6,7 +6,7 @@ Representation (model.Prediction, serialised by report/jsonreport.py as the repo
     {"runtime": {"name", "version", "libcni", "release", "glue"}, "selected_file", "selection",
      "list_version", "steps": {"load"|"add"|"check"|"del"[|"status"]: {"outcome", "error", ...}}}
 
-* ``selected_file``: the file this runtime's loader ends up with (facts.runtime_file picks it per runtime).
+* ``selected_file``: the file this runtime's loader ends up with (facts.runtime_choice picks it per runtime).
   containerd (go-cni) and a bare libcni caller take the lexically FIRST config file and stop
   there: if it does not load, the load step fails and nothing else runs (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks),
   containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir)); ``selection`` is then "first-file". CRI-O (ocicni) and dockershim skip files that do
@@ -363,6 +363,7 @@ def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
         "not-regular": f"{path} is {detail}: the runtime's os.ReadFile blocks on a FIFO (the load hangs) "
         "or reads the device itself",
         "too-large": f"{path} is {detail}: cnidoctor did not analyse it; the runtime reads it whole",
+        "not-readable-as-user": f"cnidoctor's user cannot read {path}; the runtime reads it as root",
     }.get(problem or "", "")
     return None, why
 
