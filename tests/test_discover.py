@@ -404,7 +404,9 @@ def test_default_network_agrees_across_report_prediction_and_findings(
     from cnidoctor.settings import Settings
 
     net_d = _flannel_without_binary(tmp_path)
-    options = engine.Options(paths=(str(net_d),), probe=True, bin_dirs=("/usr/lib/cni",), runtimes=(runtime,), use_cache=False)
+    options = engine.Options(
+        paths=(str(net_d),), probe=True, bin_dirs=("/usr/lib/cni",), runtimes=(runtime,), use_cache=False
+    )
     report = engine.run(options, Settings())
     assert report.selected is not None and os.path.basename(report.selected.file) == default
     assert report.prediction is not None and os.path.basename(report.prediction.selected_file or "") == loader

@@ -206,9 +206,7 @@ def _directory_entries(parsed: Sequence[ParsedFile], chosen: Optional[ParsedFile
 
 
 def _predict_file(ctx: NodeContext, item: ParsedFile) -> Prediction:
-    return predict.prediction(
-        item, ctx.scope.modelled, ctx.facts, probed=ctx.probed, static=_static_findings(item)
-    )
+    return predict.prediction(item, ctx.scope.modelled, ctx.facts, probed=ctx.probed, static=_static_findings(item))
 
 
 def _load_outcome(prediction: Prediction) -> str:

@@ -346,7 +346,6 @@ FALLBACK_DEFAULT_NETWORK = Rule(
     when_to_ignore="When the later network is the intended default and the earlier file is kept on purpose.",
     fix="Fix the skipped file (see its own finding: usually a missing plugin binary) or remove the "
     "network that should not carry pods.",
-    runtime_errors=("Error validating CNI config file %s: %v",),
     references=(_OCICNI,),
 )
 
