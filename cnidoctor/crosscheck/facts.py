@@ -211,13 +211,15 @@ def _static_findings(item: ParsedFile) -> Tuple[Finding, ...]:
     return tuple(validate.validate(item)) + tuple(semantics.check(item))
 
 
-def predicted(ctx: NodeContext) -> Optional[Prediction]:
-    """The prediction for the file the modelled runtime's loader ends up with (None: no file)."""
+def predicted(ctx: NodeContext, refusals: Sequence[predict.NodeRefusal] = ()) -> Optional[Prediction]:
+    """The prediction for the file the modelled runtime's loader ends up with (None: no file);
+    ``refusals``: the selected file's node state (crosscheck/nodestate.py)."""
     modelled = ctx.scope.modelled
     chosen = runtime_file(ctx.parsed, ctx.selection, modelled.release)
     if chosen is None:
         return None
-    return predict.prediction(chosen, modelled, ctx.facts, probed=ctx.probed, static=_static_findings(chosen))
+    state = refusals if ctx.selection is not None and chosen.path == ctx.selection.file else ()
+    return predict.prediction(chosen, modelled, ctx.facts, probed=ctx.probed, static=_static_findings(chosen), node_state=state)
 
 
 def probe_node(
@@ -225,11 +227,12 @@ def probe_node(
     selection: Optional[Selection],
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
+    refusals: Sequence[predict.NodeRefusal] = (),
 ) -> NodeResult:
     """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict."""
     ctx, findings = gather(parsed, selection, options, runtime_scope(options, detected))
     findings.extend(run_node_checks(ctx))
-    return NodeResult(tuple(findings), predicted(ctx), plugin_statuses(ctx), ctx.scope.modelled)
+    return NodeResult(tuple(findings), predicted(ctx, refusals), plugin_statuses(ctx), ctx.scope.modelled)
 
 
 def check_configs_only(
@@ -237,8 +240,9 @@ def check_configs_only(
     selection: Optional[Selection],
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
+    refusals: Sequence[predict.NodeRefusal] = (),
 ) -> NodeResult:
     """No processes: runtime-library checks only (CNI513, CNI519) and a prediction whose
     plugin-dependent steps are "unknown"."""
     ctx = NodeContext(tuple(parsed), selection, runtime_scope(options, detected), options)
-    return NodeResult(tuple(run_node_checks(ctx)), predicted(ctx), (), ctx.scope.modelled)
+    return NodeResult(tuple(run_node_checks(ctx)), predicted(ctx, refusals), (), ctx.scope.modelled)
