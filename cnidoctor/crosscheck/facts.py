@@ -219,7 +219,9 @@ def predicted(ctx: NodeContext, refusals: Sequence[predict.NodeRefusal] = ()) ->
     if chosen is None:
         return None
     state = refusals if ctx.selection is not None and chosen.path == ctx.selection.file else ()
-    return predict.prediction(chosen, modelled, ctx.facts, probed=ctx.probed, static=_static_findings(chosen), node_state=state)
+    return predict.prediction(
+        chosen, modelled, ctx.facts, probed=ctx.probed, static=_static_findings(chosen), node_state=state
+    )
 
 
 def probe_node(

@@ -316,7 +316,9 @@ def _bounds(r: Mapping[str, Any]) -> Optional[Tuple[int, int, Optional[int]]]:
     return start, end, gw
 
 
-def check_host_local(options: Options, item: ParsedFile, plugin: PluginConf, raw: Mapping[str, Any], head: str) -> Checked:
+def check_host_local(
+    options: Options, item: ParsedFile, plugin: PluginConf, raw: Mapping[str, Any], head: str
+) -> Checked:
     sets = range_sets(raw)
     if not sets:
         return [], [], []
@@ -347,7 +349,9 @@ def read_leases(root: Optional[str], data_dir: str) -> Mapping[str, str]:
     for entry in names:
         try:
             ipaddress.ip_address(entry)
-            with open(os.path.join(on_host(root, data_dir), entry), encoding="utf-8", errors="replace", newline="") as handle:
+            with open(
+                os.path.join(on_host(root, data_dir), entry), encoding="utf-8", errors="replace", newline=""
+            ) as handle:
                 out[entry] = handle.read().strip()
         except (ValueError, OSError):
             continue
@@ -389,7 +393,9 @@ def _has_cache(network: str, lease: str, cached: Sequence[str]) -> bool:
     return any(name == wanted or (not ifname and name.startswith(wanted)) for name in cached)
 
 
-def judge_range(item: ParsedFile, plugin: PluginConf, usage: RangeUsage, head: str) -> Tuple[List[Finding], List[NodeRefusal]]:
+def judge_range(
+    item: ParsedFile, plugin: PluginConf, usage: RangeUsage, head: str
+) -> Tuple[List[Finding], List[NodeRefusal]]:
     found: List[Finding] = []
     refused: List[NodeRefusal] = []
     share = usage.used / usage.capacity if usage.capacity else 1.0
@@ -498,7 +504,9 @@ def check_token(
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))
     message = f"the service-account token in {on_host(options.host_root, kubeconfig)} expired at {stamp}; the API server answers Unauthorized"
     finding = rules.KUBECONFIG_TOKEN_EXPIRED.at(item.path, plugin.pointer, message, plugin=plugin.type)
-    refused = [NodeRefusal(plugin.index, "body", "CNI707", text, True, f"CNI707: token expired at {stamp}")] if text else []
+    refused = (
+        [NodeRefusal(plugin.index, "body", "CNI707", text, True, f"CNI707: token expired at {stamp}")] if text else []
+    )
     return [finding], refused, checked
 
 

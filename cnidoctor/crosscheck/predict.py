@@ -243,7 +243,9 @@ class NodeRefusal:
     why: str
 
 
-def _apply_node_state(walk: _Walk, refusals: Sequence[NodeRefusal], plugin: PluginConf, stage: RefusalStage, prefix: str) -> None:
+def _apply_node_state(
+    walk: _Walk, refusals: Sequence[NodeRefusal], plugin: PluginConf, stage: RefusalStage, prefix: str
+) -> None:
     for item in refusals:
         if item.index == plugin.index and item.stage == stage:
             walk.fail(prefix + item.text, plugin.type, item.why, exact=item.exact)

@@ -13,20 +13,20 @@ from typing import Tuple
 from ..model import Rule, Severity
 
 FLANNEL_REFS = (
-    "flannel-io/cni-plugin:flannel.go@v1.7.1-flannel1 (cmdAdd: \"loadFlannelSubnetEnv failed: %w\"; "
+    'flannel-io/cni-plugin:flannel.go@v1.7.1-flannel1 (cmdAdd: "loadFlannelSubnetEnv failed: %w"; '
     'loadFlannelSubnetEnv: "%v is missing %v")',
     "flannel-io/cni-plugin:flannel.go@v1.9.1-flannel1 (\"failed to load flannel 'subnet.env' file: %w. "
     'Check the flannel pod log for this node.")',
     "flannel-io/flannel:pkg/subnet/subnet.go@v0.28.9 (WriteSubnetFile)",
 )
 BRIDGE_REFS = (
-    "containernetworking/plugins:plugins/main/bridge/bridge.go@v1.1.1 (cmdAdd: \"failed to set bridge addr: %v\"; "
+    'containernetworking/plugins:plugins/main/bridge/bridge.go@v1.1.1 (cmdAdd: "failed to set bridge addr: %v"; '
     'ensureAddr: "%q already has an IP address different from %v")',
     "containernetworking/plugins:plugins/ipam/host-local/backend/allocator/range.go@v1.1.1 (Canonicalize: "
     "the gateway defaults to the subnet's first address)",
 )
 HOST_LOCAL_REFS = (
-    "containernetworking/plugins:plugins/ipam/host-local/main.go@v1.1.1 (\"failed to allocate for range %d: %v\")",
+    'containernetworking/plugins:plugins/ipam/host-local/main.go@v1.1.1 ("failed to allocate for range %d: %v")',
     "containernetworking/plugins:plugins/ipam/host-local/backend/allocator/allocator.go@v1.1.1 "
     '("no IP addresses available in range set: %s")',
     "containernetworking/plugins:plugins/ipam/host-local/backend/disk/backend.go@v1.1.1 "
@@ -218,7 +218,7 @@ MULTUS_READINESS = Rule(
     when_to_ignore="While the default network is starting on the node.",
     fix="Start the default network's daemon on this node, or correct `readinessindicatorfile`.",
     references=(
-        "k8snetworkplumbingwg/multus-cni:pkg/multus/multus.go@v4.0.2 (\"have you checked that your default network "
+        'k8snetworkplumbingwg/multus-cni:pkg/multus/multus.go@v4.0.2 ("have you checked that your default network '
         'is ready? still waiting for readinessindicatorfile @ %v. pollimmediate error: %v")',
     ),
 )
