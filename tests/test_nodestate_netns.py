@@ -155,3 +155,46 @@ def test_nearly_full_store_is_a_warning(netns: str, tmp_path: Path) -> None:
     found = [f for f in report["findings"] if f["code"] == "CNI704"]
     assert [f["severity"] for f in found] == ["warning"]
     assert "12 of 13" in found[0]["message"]
+
+
+def test_flannel_bridge_mismatch_is_predicted_with_the_delegates_text(netns: str, tmp_path: Path) -> None:
+    # flannel itself is not in Debian's package; its delegate is the real bridge with isGateway
+    # and a host-local range of FLANNEL_SUBNET (flannel-io/cni-plugin:flannel_linux.go doCmdAdd)
+    subprocess.run(["ip", "netns", "exec", netns, "ip", "link", "add", "cnidbr0", "type", "bridge"], check=True)
+    subprocess.run(["ip", "netns", "exec", netns, "ip", "addr", "add", "10.244.2.1/24", "dev", "cnidbr0"], check=True)
+    conf_dir = tmp_path / "net.d"
+    conf_dir.mkdir()
+    # a stand-in flannel that answers VERSION as flannel does, so the lookup and probe pass
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "flannel"
+    stub.write_text('#!/bin/sh\necho \'{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}\'\n')
+    stub.chmod(0o755)
+    flannel = {"type": "flannel", "delegate": {"bridge": "cnidbr0", "isDefaultGateway": True}}
+    (conf_dir / "10-flannel.conflist").write_text(
+        json.dumps({"cniVersion": "1.0.0", "name": "cbr0", "plugins": [flannel]})
+    )
+    # subnet.env as flanneld writes it (flannel-io/flannel:pkg/subnet/subnet.go WriteSubnetFile),
+    # on a tmpfs over /run in a private mount namespace: the host's /run is not touched
+    env = "FLANNEL_NETWORK=10.244.0.0/16\\nFLANNEL_SUBNET=10.244.1.1/24\\nFLANNEL_MTU=1450\\nFLANNEL_IPMASQ=true\\n"
+    script = (
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/flannel && "
+        f"printf '{env}' > /run/flannel/subnet.env && "
+        f"{sys.executable} -m cnidoctor check --format json --fail-on never --no-cache --host-root / "
+        f"--bin-dir {bin_dir} --bin-dir {PLUGINS} {conf_dir}"
+    )
+    done = subprocess.run(
+        ["ip", "netns", "exec", netns, "unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    if done.returncode != 0 and b"mount" in done.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode()[:200]}")
+    report = json.loads(done.stdout)
+    assert "CNI702" in codes(report)
+    delegate = bridge_conf("cbr0", tmp_path / "store", "10.244.1.0/24")
+    real = run_plugin(netns, "bridge", delegate, "f1a00001")
+    assert real.get("code"), real
+    predicted = report["prediction"]["steps"]["add"]["error"]
+    assert predicted == f'plugin type="flannel" failed (add): failed to delegate add: {real["msg"]}'
