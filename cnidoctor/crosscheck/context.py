@@ -17,6 +17,7 @@ from .compare import BinaryFacts, Executed
 if TYPE_CHECKING:  # pragma: no cover
     from ..plugins.probe import ProbeResult
     from ..plugins.resolve import Resolution
+    from .predict import NodeRefusal
 
 LOOPBACK = "loopback"
 
@@ -67,6 +68,8 @@ class NodeContext:
     probes: Mapping[str, ProbeResult] = field(default_factory=dict)
     occurrences: Tuple[Tuple[ParsedFile, Executed], ...] = ()
     facts: Mapping[str, BinaryFacts] = field(default_factory=dict)
+    # ADD refusals the node state establishes for the selected file (crosscheck/nodestate.py)
+    node_refusals: Tuple[NodeRefusal, ...] = ()
 
     @property
     def loadable(self) -> Tuple[ParsedFile, ...]:

@@ -206,7 +206,11 @@ def _directory_entries(parsed: Sequence[ParsedFile], chosen: Optional[ParsedFile
 
 
 def _predict_file(ctx: NodeContext, item: ParsedFile) -> Prediction:
-    return predict.prediction(item, ctx.scope.modelled, ctx.facts, probed=ctx.probed, static=_static_findings(item))
+    # the node state (crosscheck/nodestate.py) was read for the directory's selected file
+    state = ctx.node_refusals if ctx.selection is not None and item.path == ctx.selection.file else ()
+    return predict.prediction(
+        item, ctx.scope.modelled, ctx.facts, probed=ctx.probed, static=_static_findings(item), node_state=state
+    )
 
 
 def _load_outcome(prediction: Prediction) -> str:
@@ -297,9 +301,11 @@ def probe_node(
     selection: Optional[Selection],
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
+    refusals: Sequence[predict.NodeRefusal] = (),
 ) -> NodeResult:
     """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict."""
     ctx, findings = gather(parsed, selection, options, runtime_scope(options, detected))
+    ctx = replace(ctx, node_refusals=tuple(refusals))
     findings.extend(run_node_checks(ctx))
     choice = runtime_choice(ctx)
     findings.extend(fallback_findings(ctx, choice))
@@ -313,10 +319,13 @@ def check_configs_only(
     selection: Optional[Selection],
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
+    refusals: Sequence[predict.NodeRefusal] = (),
 ) -> NodeResult:
     """No processes: runtime-library checks only (CNI513, CNI519) and a prediction whose
     plugin-dependent steps are "unknown"."""
-    ctx = NodeContext(tuple(parsed), selection, runtime_scope(options, detected), options)
+    ctx = NodeContext(
+        tuple(parsed), selection, runtime_scope(options, detected), options, node_refusals=tuple(refusals)
+    )
     choice = runtime_choice(ctx)
     findings = run_node_checks(ctx) + fallback_findings(ctx, choice)
     return NodeResult(tuple(findings), predicted(ctx, choice), (), ctx.scope.modelled, _report_selected(ctx, choice))

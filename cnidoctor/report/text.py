@@ -41,7 +41,7 @@ def render(report: Report, options: RenderOptions) -> str:
     if report.runtime is not None:
         blocks.append(render_runtime(report.runtime, paint))
     if report.prediction is not None:
-        blocks.append(render_prediction(report.prediction, paint))
+        blocks.append(render_prediction(report.prediction, paint) + "\n" + _node_state_line(report.node_state))
     if report.selected is not None:
         blocks.append(render_selected(report.selected, report.prediction, paint))
     for group, findings in group_by_file(report.findings):
@@ -110,6 +110,13 @@ def render_prediction(prediction: Prediction, paint: _Painter) -> str:
     for name, step in ordered:
         lines.extend(_step_lines(name, step, paint))
     return "\n".join(lines)
+
+
+def _node_state_line(checked: Optional[Tuple[str, ...]]) -> str:
+    """What the node-state checks (CNI7xx) read, so a clean ADD is never read as "the node is fine"."""
+    if checked is None:
+        return "  node state not checked (files only or --no-probe)"
+    return "  node state checked: " + (", ".join(checked) if checked else "nothing the selected network depends on")
 
 
 def _all_ok(steps: Sequence[Tuple[StepName, Step]]) -> str:
