@@ -49,7 +49,7 @@ def test_summary_adds_up_for_a_directory_finding(tmp_path: Path) -> None:
     empty = tmp_path / "net.d"
     empty.mkdir()
     text = run_cli(["check", "--no-probe", "--format", "text", str(empty)]).stdout
-    summary = [line for line in text.splitlines() if line.startswith("1 error")][0]
+    summary = next(line for line in text.splitlines() if line.startswith("1 error"))
     assert "(0 files checked)" not in summary and "in 1 file" not in summary
     assert "no config file checked" in summary
 

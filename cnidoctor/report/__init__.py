@@ -113,7 +113,7 @@ class PathShortener:
         for path in set(known) | ({home} if home else set()):
             if not path or "/" not in path:
                 continue
-            if path == home and not os.path.dirname(path) == path:
+            if path == home and os.path.dirname(path) != path:
                 mapping[path] = os.path.basename(path) or path
             elif home_dir is not None and os.path.dirname(path) == home_dir:
                 mapping[path] = os.path.basename(path)
