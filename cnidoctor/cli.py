@@ -419,12 +419,16 @@ def _for_terminal(markdown: str, fmt: str) -> str:
 
 
 def _explain_text(text: str, fmt: str, do_check: bool, conf_dir: str, bin_dirs: Tuple[str, ...], probe: bool) -> int:
+    import io
     import json
 
     from .explain import explain as explain_error
+    from .explain import split_events
     from .explain.nodecheck import check_node
     from .explain.render import explanation_blocks, explanation_dict, render_blocks
 
+    if len(split_events(text.splitlines())) > 1:  # a pasted excerpt: one explanation per distinct error
+        return _explain_log(io.StringIO(text), fmt, do_check, conf_dir, bin_dirs, probe)
     result = explain_error(text)
     node = check_node(result, conf_dir, bin_dirs, probe) if do_check else None
     if fmt == "json":

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .config import discover, parse, validate
+from .crosscheck import runtime_checks
 from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, RuntimeSummary, Selection
 from .rules import catalog, semantics
 from .rules import directory as discovery_rules
@@ -82,6 +83,7 @@ def run(options: Options, settings: Settings) -> Report:
     node_result = node_stage(parsed, directory.selection, options, detected)
     findings.extend(node_result.findings)
     findings.extend(runtime_findings(options, node))
+    findings.extend(runtime_checks.check(options, node, parsed))
     findings = drop_superseded(findings)
     kept = settings.apply(findings, [p.path for p in parsed])
     located = locate(kept, parsed)

@@ -86,7 +86,7 @@ def summarise(options: Options, node: Optional[NodeRuntime], modelled: Optional[
 def _dirs_source(options: Options, detected: bool, config_source: Optional[str]) -> str:
     if options.dirs_from_flags:
         return "flag"
-    if detected and config_source == "config":
+    if detected and config_source in ("config", "flag"):  # a runtime flag (cri-dockerd unit) is its config
         return "config"
     return "default"
 

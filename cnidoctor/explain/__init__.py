@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
+from .events import is_normal_event, split_events
 from .matcher import Explanation, explain, is_cni_related
 
-__all__ = ["Explanation", "LogGroup", "explain", "is_cni_related", "scan_log"]
+__all__ = ["Explanation", "LogGroup", "explain", "explain_events", "is_cni_related", "scan_log", "split_events"]
 
 from dataclasses import dataclass
 
@@ -37,12 +38,14 @@ def _signature(explanation: Explanation) -> str:
 
 
 def scan_log(lines: Sequence[str], limit: int = 50) -> List[LogGroup]:
-    """Every CNI-related line of a log, explained, grouped; at most ``limit`` groups."""
+    """Every CNI-related event of a log (see events.py: a message and its continuation lines),
+    explained, grouped by distinct error; at most ``limit`` groups. A group's line numbers are
+    the first lines of its events."""
     groups: dict = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or not is_cni_related(line):
+    for number, text in split_events(lines):
+        if is_normal_event(text) or not is_cni_related(text):
             continue
-        explanation = explain(line)
+        explanation = explain(text)
         key = _signature(explanation)
         if key in groups:
             groups[key][0].append(number)
@@ -50,3 +53,9 @@ def scan_log(lines: Sequence[str], limit: int = 50) -> List[LogGroup]:
             groups[key] = ([number], explanation)
     ordered = sorted(groups.values(), key=lambda g: (not g[1].recognised, g[0][0]))
     return [LogGroup(tuple(numbers), explanation) for numbers, explanation in ordered]
+
+
+def explain_events(text: str, limit: int = 50) -> List[LogGroup]:
+    """A pasted multi-line excerpt (kubectl describe Events, a journal): one explanation per
+    distinct CNI error in it, never one stitched from several events."""
+    return scan_log(text.splitlines(), limit)

@@ -29,6 +29,21 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class NodeCheck:
+    """A node-state fact that confirms cause number ``cause`` of a family when it holds on the node
+    (``explain --check``): ``kind`` is one of nodecheck.NODE_CHECK_KINDS; the file is ``path``, or
+    the value the error names in variable ``path_var`` when it was extracted (a custom
+    nodename_file, another cilium socket); ``keys`` lists the KEY= lines a file must have."""
+
+    kind: str
+    cause: int
+    path: str = ""
+    path_var: str = ""
+    var: str = ""
+    keys: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Entry:
     """One error family. ``role``: ``cause`` names a cause; ``generic`` names one too but a more
     specific family found in the same text ranks above it; ``wrapper`` only says who printed the
@@ -50,6 +65,7 @@ class Entry:
     priority: int = 0
     runtime: Optional[str] = None
     step: Optional[str] = None
+    node_checks: Tuple[NodeCheck, ...] = ()
 
     @property
     def codes(self) -> Tuple[str, ...]:
@@ -67,6 +83,17 @@ def _pattern(raw: Any) -> Compiled:
     if isinstance(raw, str):
         return compile_template(raw)
     return replace(compile_template(raw["template"]), requires_context=bool(raw.get("requires_context")))
+
+
+def _node_check(raw: Mapping[str, Any]) -> NodeCheck:
+    return NodeCheck(
+        kind=raw["kind"],
+        cause=int(raw.get("cause", 0)),
+        path=raw.get("path", ""),
+        path_var=raw.get("path_var", ""),
+        var=raw.get("var", ""),
+        keys=tuple(raw.get("keys", ())),
+    )
 
 
 def _entry(raw: Mapping[str, Any]) -> Entry:
@@ -93,6 +120,7 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
         priority=int(raw.get("priority", 0)),
         runtime=raw.get("runtime"),
         step=raw.get("step"),
+        node_checks=tuple(_node_check(n) for n in raw.get("node_checks", ())),
     )
 
 

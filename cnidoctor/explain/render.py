@@ -103,7 +103,7 @@ def _present(match: Match, node: Optional[NodeView]) -> Dict[int, List[str]]:
         return {}
     out: Dict[int, List[str]] = {}
     for index, cause in enumerate(match.causes):
-        here = [c["text"] for c in node.confirmed if c["code"] in cause.codes]
+        here = [c["text"] for c in node.confirmed if c["code"] in cause.codes or c.get("cause_text") == cause.text]
         if here:
             out[index] = here
     return out
@@ -161,9 +161,9 @@ def _node_text(node: NodeView) -> str:
     lines: List[str] = []
     if node.verdict == "cause-present":
         lines.append("The cause is present here:")
-        lines += [f"  {c['text']} [{c['code']}]" for c in node.confirmed]
+        lines += [f"  {c['text']}{_codes(c['code'].split())}" for c in node.confirmed]
     elif node.verdict == "does-not-match":
-        lines.append("This error does not match this node's current configs:")
+        lines.append(f"This error does not match this node's current {node.subject}:")
         lines += [f"  {n}" for n in node.notes]
         lines.append("  (it may come from another node, an earlier state, or the runtime's built-in config)")
     else:

@@ -28,6 +28,8 @@ KINDS: Dict[str, str] = {
     # a file-system path or bin dir (colons end it: Go wraps errors with ": ")
     "path": r"(?P<{n}>[^\s\"';:,\[\]]*[^\s\"';:,\[\].])",  # a sentence's full stop is not part of it
     "int": r"(?P<{n}>-?\d+)",
+    # an identifier: a Go constant or env-file key such as FLANNEL_SUBNET (a sentence's "." is not part of it)
+    "ident": r"(?P<{n}>[A-Za-z0-9_]+)",
     # %T of a decoded JSON value: float64, bool, string, map[string]interface {}, []interface {}, <nil>
     "gotype": r"(?P<{n}><[^>\s]{{1,20}}>|(?:\[\])*(?:map\[[a-z]+\])?\*?[A-Za-z0-9_.]+(?: ?\{{\}})?)",
     # Go's quoting of an offending byte in encoding/json errors: 'x', '\x00', 'ï'

@@ -37,6 +37,8 @@ CONFIG_UNPARSEABLE = Rule(
         "which is not what will be used once the file is fixed."
     ),
     example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = /opt/cni/bin   # unquoted string',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/opt/cni/bin"',
+    when_to_ignore="Never: containerd does not start with this file as written.",
     fix="Fix the TOML syntax at the reported line (strings need quotes; one table header per table).",
     runtime_errors=("failed to load TOML: ", "failed to unmarshal TOML at row"),
     references=(LOADER_1X, LOADER_2X),
@@ -55,6 +57,8 @@ CONFIG_VERSION_MISSING = Rule(
         "defaults /opt/cni/bin and /etc/cni/net.d. containerd 1.x still honours such a file."
     ),
     example='[plugins.cri.cni]\n  bin_dir = "/usr/lib/cni"   # no version line',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"',
+    when_to_ignore="On a node that stays on containerd 1.x, where the version-1 file is still honoured (CNI603 says the same as info).",
     fix=(
         'Write the file as `version = 2` with `[plugins."io.containerd.grpc.v1.cri".cni]` (1.x '
         'and 2.x), or as `version = 3` with `[plugins."io.containerd.cri.v1.runtime".cni]` '
@@ -75,6 +79,8 @@ CONFIG_VERSION_1_DEPRECATED = Rule(
         "its CRI settings (see CNI602), so an upgrade silently moves the CNI dirs to the defaults."
     ),
     example='[plugins.cri.cni]\n  bin_dir = "/usr/lib/cni"',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"',
+    when_to_ignore="On a node that will never be upgraded to containerd 2.x; the file works on 1.6/1.7.",
     fix='Add `version = 2` and move the tables to `[plugins."io.containerd.grpc.v1.cri"...]` before upgrading.',
     runtime_errors=(
         "containerd config version `1` has been deprecated and will be converted on each startup in containerd v2.0",
@@ -97,6 +103,8 @@ CNI_TABLE_IGNORED = Rule(
         "defaults apply."
     ),
     example='# no version line\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"',
+    when_to_ignore="When the CNI dirs in the ignored table are the defaults anyway (/opt/cni/bin, /etc/cni/net.d).",
     fix="Put the settings under the table the file's `version` names (and declare the version).",
     runtime_errors=("Ignoring unknown key in TOML for plugin",),
     references=(LOADER_1X, LOADER_2X, MIGRATION_2X),
@@ -113,6 +121,8 @@ CONFIG_VERSION_UNSUPPORTED = Rule(
         "container runtime at all. Typical after following 2.x documentation on a 1.x node."
     ),
     example='version = 3\n[plugins."io.containerd.cri.v1.runtime".cni]\n  bin_dirs = ["/opt/cni/bin"]',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/opt/cni/bin"',
+    when_to_ignore="Never: containerd exits at start with this file.",
     fix=(
         "On containerd 1.x write a `version = 2` file (`containerd config default` prints one); "
         "or upgrade containerd to 2.x."
@@ -138,6 +148,8 @@ CONFIG_VERSION_3_IGNORED = Rule(
         "update to 1.6.32+/1.7.17+ then refuses the file (CNI605)."
     ),
     example='version = 3\n[plugins."io.containerd.cri.v1.runtime".cni]\n  conf_dir = "/etc/cni/custom"',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  conf_dir = "/etc/cni/custom"',
+    when_to_ignore="When the version-3 tables hold only defaults and the file is about to be replaced by a 2.x upgrade.",
     fix='Write the file as `version = 2` with `[plugins."io.containerd.grpc.v1.cri".cni]`.',
     runtime_errors=(),
     references=(LOADER_1X_OLD, LOADER_1X),
@@ -159,6 +171,8 @@ CONFIG_VERSIONS_MIXED = Rule(
         '# config.toml\nversion = 2\nimports = ["conf.d/*.toml"]\n[plugins."io.containerd.grpc.v1.cri".cni]\n'
         '  bin_dir = "/usr/lib/cni"\n# conf.d/gpu.toml\nversion = 3'
     ),
+    correct_example='# config.toml\nversion = 2\nimports = ["conf.d/*.toml"]\n# conf.d/gpu.toml\nversion = 2',
+    when_to_ignore="When every file's CRI settings survive the last version's reading (e.g. the drop-ins hold no CRI tables).",
     fix="Write all files in one version (`containerd config migrate` converts a file to version 3).",
     runtime_errors=("Ignoring unknown key in TOML for plugin",),
     references=(
@@ -185,6 +199,8 @@ CRI_TABLE_REPLACED = Rule(
         '[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"\n'
         '# conf.d/nvidia.toml\nversion = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "nvidia"'
     ),
+    correct_example='# conf.d/nvidia.toml repeats the cni table\nversion = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "nvidia"',
+    when_to_ignore="When the dropped `cni` settings equal the defaults (/opt/cni/bin, /etc/cni/net.d), or the node runs containerd 2.x.",
     fix="Repeat the `cni` settings in the drop-in (the last file wins), or put everything into one file.",
     runtime_errors=(),
     references=(LOADER_1X,),
@@ -202,6 +218,8 @@ BIN_DIR_AND_BIN_DIRS = Rule(
         "the kubelet fails (`unknown service runtime.v1.RuntimeService`): the node goes NotReady."
     ),
     example='version = 3\n[plugins."io.containerd.cri.v1.runtime".cni]\n  bin_dir = "/usr/lib/cni"\n  bin_dirs = ["/opt/cni/bin", "/usr/lib/cni"]',
+    correct_example='version = 3\n[plugins."io.containerd.cri.v1.runtime".cni]\n  bin_dirs = ["/opt/cni/bin", "/usr/lib/cni"]',
+    when_to_ignore="Never on containerd 2.1+: the CRI plugin does not load.",
     fix="Keep only `bin_dirs` (list every directory there, in lookup order) and delete `bin_dir`.",
     runtime_errors=(
         "`cni.bin_dir` and `cni.bin_dirs` cannot be set at the same time",
@@ -220,6 +238,8 @@ BIN_DIR_DEPRECATED = Rule(
         "the default) and logs a deprecation warning; the key is scheduled for removal."
     ),
     example='[plugins."io.containerd.cri.v1.runtime".cni]\n  bin_dir = "/usr/lib/cni"',
+    correct_example='[plugins."io.containerd.cri.v1.runtime".cni]\n  bin_dirs = ["/usr/lib/cni"]',
+    when_to_ignore="While the same file must also serve containerd 2.0 or older, which know only `bin_dir`.",
     fix='Replace it with `bin_dirs = ["/usr/lib/cni"]`.',
     runtime_errors=("`bin_dir` is deprecated, please use `bin_dirs` instead",),
     references=(CRI_CONFIG_21, "containerd/containerd:pkg/deprecation/deprecation.go@v2.1.9"),
@@ -236,6 +256,8 @@ BIN_DIRS_UNSUPPORTED = Rule(
         "/opt/cni/bin)."
     ),
     example='[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dirs = ["/usr/lib/cni"]',
+    correct_example='[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"',
+    when_to_ignore="When the file is prepared for an upgrade to containerd 2.1+ and `bin_dir` already names the same first directory.",
     fix="Use `bin_dir` (one directory) on this release, or upgrade to containerd 2.1+.",
     runtime_errors=("Ignoring unknown key in TOML for plugin",),
     references=(CRI_DEFAULTS_16, "containerd/containerd:internal/cri/config/config.go@v2.1.0 (bin_dirs added)"),
@@ -252,6 +274,8 @@ PLUGIN_KEY_NOT_URI = Rule(
         "(often from a drop-in without `version`, merged into a version-2 main file) is fatal."
     ),
     example='version = 2\n[plugins.cri.cni]\n  bin_dir = "/usr/lib/cni"',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"',
+    when_to_ignore="Never on containerd 1.x: the daemon does not start.",
     fix="Rename the table to its URI (`cri` is `io.containerd.grpc.v1.cri`).",
     runtime_errors=('invalid plugin key URI "cri" expect io.containerd.x.vx',),
     references=(LOADER_1X,),
@@ -268,6 +292,8 @@ CONFIG_FILE_MISSING = Rule(
         "open it and exits."
     ),
     example='imports = ["/etc/containerd/runtime-nvidia.toml"]   # file never written',
+    correct_example='imports = ["/etc/containerd/conf.d/*.toml"]   # a glob may match nothing',
+    when_to_ignore="Never: containerd exits when a named config or import is missing.",
     fix="Create the file, fix the path, or use a glob (`conf.d/*.toml`), which may match nothing.",
     runtime_errors=("failed to load TOML", "no such file or directory"),
     references=(MAIN_16, LOADER_1X, LOADER_2X),
@@ -286,12 +312,44 @@ IMPORT_GLOB_FROM_CWD = Rule(
         "are silently not read."
     ),
     example='imports = ["conf.d/*.toml"]   # containerd 1.6.20: looks in /conf.d/',
+    correct_example='imports = ["/etc/containerd/conf.d/*.toml"]',
+    when_to_ignore="On containerd 1.6.29+/1.7.16+/2.x, which glob relative patterns next to the importing file.",
     fix='Use an absolute pattern: `imports = ["/etc/containerd/conf.d/*.toml"]`.',
     runtime_errors=(),
     references=(
         "containerd/containerd:services/server/config/config.go@v1.6.20 (resolveImports globs before joining)",
         "containerd/containerd:services/server/config/config.go@v1.6.29 (resolveImports joins, then globs)",
         "https://github.com/containerd/containerd/pull/9835",
+    ),
+)
+
+PROVIDER_DIR_NOT_SEARCHED = Rule(
+    code="CNI615",
+    name="containerd-bin-dir-lacks-provider",
+    severity=Severity.ERROR,
+    summary="The network add-on's plugins are installed in a directory containerd does not search",
+    meaning=(
+        "containerd passes only its `bin_dir` (2.1+: `bin_dirs`) to libcni as the plugin path. "
+        "A plugin `type` that none of those directories holds fails every pod sandbox with "
+        '`failed to find plugin "X" in path [...]`, even though the plugin sits in another '
+        "well-known directory on the node. Typical: Debian's and Ubuntu's packaged containerd "
+        "look in /usr/lib/cni (where `containernetworking-plugins` installs), while Calico, "
+        "Cilium, Flannel and Multus install into /opt/cni/bin; k3s looks only in its data dir."
+    ),
+    example='bin_dir = "/usr/lib/cni"   # calico installed /opt/cni/bin/calico',
+    correct_example='version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/opt/cni/bin"',
+    when_to_ignore="When the plugin is also installed (same build) in a directory containerd searches, e.g. a symlink added by the add-on after this check.",
+    fix=(
+        "Point containerd at the add-on's directory (`bin_dir`, or on 2.1+ list both in "
+        "`bin_dirs`) and restart containerd, or configure the add-on to install into the "
+        "directory containerd searches."
+    ),
+    runtime_errors=('failed to find plugin "calico" in path [/usr/lib/cni]',),
+    references=(
+        CRI_DEFAULTS_16,
+        "containerd/go-cni:cni.go@v1.1.7 (WithPluginDir: the only plugin path handed to libcni)",
+        "containernetworking/cni:pkg/invoke/find.go@v1.1.2 (FindInPath)",
+        CRI_CONFIG_21,
     ),
 )
 
@@ -307,6 +365,8 @@ K3S_BIN_DIR_MISSING = Rule(
         "can keep a path whose directory was cleaned up, so every plugin lookup fails."
     ),
     example='bin_dir = "/var/lib/rancher/k3s/data/8e6131aa.../bin"   # directory removed after an upgrade',
+    correct_example='bin_dir = "/var/lib/rancher/k3s/data/cni"   # the stable dir k3s keeps across upgrades',
+    when_to_ignore="Never while the runtime uses this config: every plugin lookup fails.",
     fix=(
         "Point a custom template at the stable `<data-dir>/data/cni` (or `data/current/bin`), or "
         "delete the stale rendered config and restart k3s so it is rendered again."
@@ -332,6 +392,8 @@ K3S_BIN_DIR_STALE = Rule(
         "installed into the old hashed dir vanish when it is cleaned up."
     ),
     example='bin_dir = "/var/lib/rancher/k3s/data/<old-hash>/bin"   # data/current -> <new-hash>',
+    correct_example='bin_dir = "/var/lib/rancher/k3s/data/cni"   # data/current -> <new-hash> does not matter',
+    when_to_ignore="Right after an upgrade, before k3s restarted and rendered the config again.",
     fix=(
         "Use the stable `<data-dir>/data/cni` (or `data/current/bin`) in a custom template; otherwise "
         "stop k3s, delete the rendered config.toml and start k3s so it is rendered again."
@@ -362,6 +424,8 @@ K3S_TEMPLATE_IN_USE = Rule(
         "variables for the CNI paths."
     ),
     example='[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/var/lib/rancher/k3s/data/8e6131aa.../bin"   # in config.toml.tmpl',
+    correct_example='{{ template "base" . }}\n# only the additions below, no copied CNI paths',
+    when_to_ignore="When the template uses only k3s's template variables for the CNI paths (no hard-coded dirs).",
     fix='Extend the base template (`{{ template "base" . }}`) instead of copying a rendered config.',
     runtime_errors=(),
     references=(
@@ -382,6 +446,8 @@ K3S_RENDERED_CONFIG_MISSING = Rule(
         "containerd's defaults."
     ),
     example="/var/lib/rancher/k3s/agent/etc/containerd/config.toml: absent",
+    correct_example="/var/lib/rancher/k3s/agent/etc/containerd/config.toml: rendered by the k3s agent at start",
+    when_to_ignore="On a server-only node started with --disable-agent, which runs no containerd.",
     fix="Check `data-dir` in /etc/rancher/<k3s|rke2>/config.yaml and that the k3s/RKE2 service started.",
     runtime_errors=(),
     references=("k3s-io/k3s:pkg/agent/config/config.go@001a6d94 (nodeConfig.Containerd.Config)",),
@@ -402,6 +468,7 @@ RULES: Tuple[Rule, ...] = (
     PLUGIN_KEY_NOT_URI,
     CONFIG_FILE_MISSING,
     IMPORT_GLOB_FROM_CWD,
+    PROVIDER_DIR_NOT_SEARCHED,
     K3S_BIN_DIR_MISSING,
     K3S_BIN_DIR_STALE,
     K3S_TEMPLATE_IN_USE,

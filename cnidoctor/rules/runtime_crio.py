@@ -44,6 +44,8 @@ CRIO_CONFIG_INVALID = Rule(
         "or a `.rpmsave` is decoded too."
     ),
     example='[crio.network]\nplugin_dirs = "/opt/cni/bin/"   # a string where CRI-O expects a list',
+    correct_example='[crio.network]\nplugin_dirs = ["/opt/cni/bin/"]',
+    when_to_ignore="Never: CRI-O does not start with this file in its drop-in directory.",
     fix=(
         "Correct the TOML at the reported line, or move the file out of /etc/crio/crio.conf.d; "
         "`crio config` (or `crio --config-dir ... config`) prints the merged result once it decodes."
@@ -63,6 +65,8 @@ CRIO_CONFIG_MISSING = Rule(
         "CONTAINER_CONFIG must exist: CRI-O refuses to start otherwise."
     ),
     example="ExecStart=/usr/bin/crio --config /etc/crio/crio-custom.conf   # file absent",
+    correct_example="ExecStart=/usr/bin/crio   # default /etc/crio/crio.conf (optional) and /etc/crio/crio.conf.d",
+    when_to_ignore="Never: CRI-O refuses to start without the named file.",
     fix="Create the file, or drop the `--config` option so that the default file and the drop-in directory are used.",
     runtime_errors=("open /etc/crio/crio-custom.conf: no such file or directory",),
     references=(CRIO_CLI_GO,),
@@ -85,6 +89,8 @@ CRIO_PLUGIN_DIRS_REPLACED = Rule(
         'crio.conf:                 plugin_dirs = ["/opt/cni/bin/", "/usr/libexec/cni/"]\n'
         'crio.conf.d/20-gpu.conf:   plugin_dirs = ["/usr/libexec/cni/"]'
     ),
+    correct_example='crio.conf.d/20-gpu.conf:   plugin_dirs = ["/opt/cni/bin/", "/usr/libexec/cni/"]',
+    when_to_ignore="When the dropped directories hold no plugin any config in the conf dir uses.",
     fix="List every directory in the last file that sets `plugin_dirs` (the drop-in must repeat the ones it should keep).",
     runtime_errors=(
         'Error validating CNI config file /etc/cni/net.d/10-calico.conflist: [failed to find plugin "calico" in path [/usr/libexec/cni]]',
@@ -105,6 +111,8 @@ CRIO_PLUGIN_DIR_DEPRECATED = Rule(
         "(a `plugin_dirs` key is ignored there)."
     ),
     example='[crio.network]\nplugin_dir = "/usr/libexec/cni"',
+    correct_example='[crio.network]\nplugin_dirs = ["/opt/cni/bin/", "/usr/libexec/cni"]',
+    when_to_ignore="On CRI-O before 1.14.3, where `plugin_dir` is the only key.",
     fix="Move the directory into `plugin_dirs` and delete `plugin_dir`.",
     runtime_errors=("The config field plugin_dir is being deprecated. Please use plugin_dirs instead",),
     references=(CRIO_CONFIG_GO, "cri-o/cri-o:lib/config.go@v1.14.3 (PluginDir string omitempty, PluginDirs)"),
@@ -123,6 +131,8 @@ CRIO_SETTING_IGNORED = Rule(
         "(/etc/cni/net.d/, /opt/cni/bin/, first valid network) stay in force."
     ),
     example="CRI-O 1.16 with /etc/crio/crio.conf.d/10-cni.conf setting plugin_dirs",
+    correct_example='/etc/crio/crio.conf on CRI-O 1.16:\n[crio.network]\nplugin_dir = "/usr/libexec/cni"',
+    when_to_ignore="When the ignored setting equals the release's default anyway.",
     fix="Put the setting where this release reads it (crio.conf, `plugin_dir` before 1.14.3), or upgrade CRI-O.",
     runtime_errors=(),
     references=(
@@ -143,9 +153,11 @@ CRIO_DROPIN_WRONG_DIR = Rule(
         "never applied, without any message; their settings are absent from `crio config`."
     ),
     example="/etc/crio/conf.d/99-nvidia.conf",
+    correct_example="/etc/crio/crio.conf.d/99-nvidia.conf",
+    when_to_ignore="When the files in /etc/crio/conf.d are kept there on purpose as inactive copies.",
     fix="Move the files into /etc/crio/crio.conf.d (or the directory given with --config-dir) and restart CRI-O.",
     runtime_errors=(),
-    references=(CRIO_CLI_GO, "NVIDIA/nvidia-container-toolkit PR #1829"),
+    references=(CRIO_CLI_GO, "https://github.com/NVIDIA/nvidia-container-toolkit/pull/1829"),
 )
 
 CRIO_DEFAULT_NETWORK_MISSING = Rule(
@@ -160,6 +172,8 @@ CRIO_DEFAULT_NETWORK_MISSING = Rule(
         "reports the network as not ready and every pod waits for its network."
     ),
     example='[crio.network]\ncni_default_network = "podnet"   # /etc/cni/net.d has only "k8s-pod-network"',
+    correct_example='[crio.network]\ncni_default_network = "k8s-pod-network"   # the name in 10-calico.conflist',
+    when_to_ignore="While the add-on has not written its config yet (first boot); the check then passes once it has.",
     fix="Set `cni_default_network` to the `name` in the provider's config (or remove it to use the first valid file).",
     runtime_errors=(
         "no CNI configuration file in %s. Has your network provider started?",
@@ -182,11 +196,18 @@ CRIO_PLUGIN_DIRS_LACK_PROVIDER = Rule(
         "add-ons that install into /opt/cni/bin."
     ),
     example='[crio.network]\nplugin_dirs = ["/usr/libexec/cni"]   # calico installed /opt/cni/bin/calico',
+    correct_example='[crio.network]\nplugin_dirs = ["/opt/cni/bin/", "/usr/libexec/cni"]',
+    when_to_ignore="When the add-on's plugins are also present (same builds) in a directory CRI-O does search.",
     fix="Add the add-on's directory (usually /opt/cni/bin/) to `plugin_dirs` in the last file that sets it, then restart CRI-O.",
     runtime_errors=(
         'Error validating CNI config file /etc/cni/net.d/10-calico.conflist: [failed to find plugin "calico" in path [/usr/libexec/cni]]',
     ),
-    references=(OCICNI_GO, CRIO_CONFIG_GO, "cri-o/cri-o#3823", "kubernetes/kubernetes#91695"),
+    references=(
+        OCICNI_GO,
+        CRIO_CONFIG_GO,
+        "https://github.com/cri-o/cri-o/issues/3823",
+        "https://github.com/kubernetes/kubernetes/issues/91695",
+    ),
 )
 
 SEVERAL_RUNTIMES = Rule(
@@ -202,6 +223,8 @@ SEVERAL_RUNTIMES = Rule(
         "cnidoctor reports it when it can read it (info), otherwise warns."
     ),
     example="containerd (docker's) and CRI-O both installed; kubelet --container-runtime-endpoint=unix:///var/run/crio/crio.sock",
+    correct_example="one runtime installed; kubelet --container-runtime-endpoint=unix:///run/containerd/containerd.sock",
+    when_to_ignore="On a node that runs Docker (with its own containerd) next to the Kubernetes runtime on purpose.",
     fix="Check the runtime the kubelet uses (`crictl info` through that endpoint); remove or disable runtimes that are not needed.",
     runtime_errors=(),
     references=(
@@ -222,6 +245,8 @@ KUBELET_ENDPOINT_NO_RUNTIME = Rule(
         "nothing serves and pods cannot start."
     ),
     example="kubelet --container-runtime-endpoint=unix:///var/run/dockershim.sock on a node with only containerd",
+    correct_example="kubelet --container-runtime-endpoint=unix:///run/containerd/containerd.sock on a node with containerd",
+    when_to_ignore="When the runtime is installed where cnidoctor does not look (a custom prefix) and serves the socket.",
     fix="Point the kubelet at the runtime's socket (kubeadm: /var/lib/kubelet/kubeadm-flags.env), or start that runtime.",
     runtime_errors=(),
     references=("kubernetes/kubernetes:cmd/kubelet/app/options/options.go (--container-runtime-endpoint)",),
@@ -241,12 +266,19 @@ CRIDOCKERD_NETWORK_PLUGIN = Rule(
         "network set-up fails."
     ),
     example="ExecStart=/usr/bin/cri-dockerd --container-runtime-endpoint fd:// --network-plugin=",
+    correct_example="ExecStart=/usr/bin/cri-dockerd --container-runtime-endpoint fd:// --network-plugin=cni",
+    when_to_ignore="On a single-node Docker setup that deliberately uses Docker's bridge network instead of CNI.",
     fix="Start cri-dockerd with `--network-plugin=cni` (and `--cni-bin-dir`/`--cni-conf-dir` if the add-on uses other dirs).",
     runtime_errors=(
         "didn't find compatible CNI plugin with given settings",
         "could not locate kubenet required CNI plugins [bridge host-local loopback]",
     ),
-    references=(CRIDOCKERD_OPTIONS, CRIDOCKERD_DEFAULTS, CRIDOCKERD_INIT, "Mirantis/cri-dockerd#42"),
+    references=(
+        CRIDOCKERD_OPTIONS,
+        CRIDOCKERD_DEFAULTS,
+        CRIDOCKERD_INIT,
+        "https://github.com/Mirantis/cri-dockerd/issues/42",
+    ),
 )
 
 RULES: Tuple[Rule, ...] = (
