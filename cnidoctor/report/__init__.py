@@ -30,6 +30,9 @@ FORMATS: Dict[str, str] = {
 TOOL_NAME = "cnidoctor"
 # The package's home; SARIF needs an absolute informationUri and GitHub shows it with the tool.
 INFORMATION_URI = "https://pypi.org/project/cnidoctor/"
+# The source repository (setup.cfg [metadata] url; tests/test_reporters.py keeps them equal): rule
+# documentation links (SARIF helpUri) point into its docs/rules.md.
+SOURCE_URL = "https://github.com/cnidoctor/cnidoctor"
 
 
 @dataclass(frozen=True)
