@@ -45,6 +45,21 @@ def test_missing_named_path_is_a_usage_error(tmp_path: Path) -> None:
     assert result.stderr == f"cnidoctor: error: {tmp_path / 'nope'}: no such file or directory\n"
 
 
+def test_missing_default_config_dir_stays_a_finding(tmp_path: Path) -> None:
+    """The runtime's own config dir missing is CNI002, not a usage error: libcni's ConfFiles
+    returns no files for a missing dir (containernetworking/cni:libcni/conf.go@v1.3.0), so
+    containerd says `no network config found in /etc/cni/net.d: cni plugin not initialized`
+    (containerd/go-cni:opts.go@v1.1.13 loadFromConfDir) and CRI-O `no CNI configuration file in
+    /etc/cni/net.d/` (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1). An empty node root: no PATHS."""
+    root = tmp_path / "node"
+    root.mkdir()
+    result = run_cli(["check", "--no-probe", "--format", "json", "--host-root", str(root)], cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["code"], f["severity"]) for f in findings] == [("CNI002", "error")]
+    assert os.path.relpath(findings[0]["file"], root) == os.path.join("etc", "cni", "net.d")
+
+
 def test_summary_adds_up_for_a_directory_finding(tmp_path: Path) -> None:
     empty = tmp_path / "net.d"
     empty.mkdir()

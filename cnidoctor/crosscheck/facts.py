@@ -34,7 +34,6 @@ NodeCheck = Callable[[NodeContext], Tuple[Finding, ...]]
 # The checks the crosscheck stage runs over every NodeContext, probed or not (without probing
 # the context has no facts and only the runtime-library checks can fire).
 NODE_CHECKS: Tuple[NodeCheck, ...] = (
-    skew.check_runtime_spec,  # CNI519
     skew.check_config_version_rejections,  # CNI511
     skew.check_chain_result_versions,  # CNI512
     skew.check_result_version_support,  # CNI513
@@ -238,7 +237,7 @@ def check_configs_only(
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
 ) -> NodeResult:
-    """No processes: runtime-library checks only (CNI513, CNI519) and a prediction whose
+    """No processes: runtime-library checks only (CNI513) and a prediction whose
     plugin-dependent steps are "unknown"."""
     ctx = NodeContext(tuple(parsed), selection, runtime_scope(options, detected), options)
     return NodeResult(tuple(run_node_checks(ctx)), predicted(ctx), (), ctx.scope.modelled)
