@@ -170,6 +170,7 @@ def check_command(
     container runtime, /etc/cni/net.d when none is found)."""
     from . import engine, settings
     from .report import RenderOptions, renderer
+    from .report.npd import exit_code as npd_exit_code
 
     if example:
         paths, probe = (_example_dir(),), bool(bin_dirs)
@@ -219,7 +220,8 @@ def check_command(
         text = renderer(fmt)(report, render_options)
     # color= stops click stripping the ANSI codes the reporter chose to emit (--color always, FORCE_COLOR).
     click.echo(text, nl=False, color=render_options.color)
-    sys.exit(exit_code(report, fail_on or merged.fail_on or "error"))
+    code = exit_code(report, fail_on or merged.fail_on or "error")
+    sys.exit(npd_exit_code(report, code) if fmt == "npd" else code)
 
 
 def terminal_width() -> int:

@@ -287,6 +287,7 @@ class Step:
     exact: bool = True
     plugin: Optional[str] = None
     detail: str = ""
+    basis: Optional[str] = None  # "version-probe": inferred from the VERSION probe, not measured
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ class Prediction:
     """A pod's network life on one modelled runtime, for the file its loader ends up with."""
 
     runtime: ModelledRuntime
-    selected_file: str
+    selected_file: Optional[str]  # None: the runtime finds no network config at all
     selection: SelectionRule
     list_version: Optional[str]
     steps: Tuple[Tuple[StepName, Step], ...]

@@ -162,6 +162,21 @@ def test_npd_command_on_node_roots(npd: Dict[str, Any], node: Path, tmp_path: Pa
     assert b"Traceback" not in result.stderr
 
 
+def test_npd_command_from_a_container_is_unknown_when_it_cannot_probe(npd: Dict[str, Any], tmp_path: Path) -> None:
+    """The exact command, with deploy/README.md's `--host-root /host` for NPD in a pod, on a node
+    whose plugin needs a loader only the node has (tests/test_from_container.py builds it)."""
+    from_container = pytest.importorskip("test_from_container")
+    if not (from_container.REAL / "bridge").is_file() or not os.path.exists(from_container.LOADER):
+        pytest.skip("needs Debian's plugins and the x86-64 loader")
+    host = from_container.build_host(tmp_path / "host")
+    rule = npd["rules"][0]
+    result = run_rule(rule, ["--host-root", str(host)], tmp_path, tmp_path)
+    assert NPD_STATUS.get(result.returncode, "Unknown") == "Unknown", (result.returncode, result.stdout)
+    message = result.stdout.strip()
+    assert message.startswith(b"CNI505") and len(message) <= npd["pluginConfig"]["max_output_length"]
+    assert b"Traceback" not in result.stderr
+
+
 # --- DaemonSet ---------------------------------------------------------------------------------
 
 

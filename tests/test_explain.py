@@ -265,3 +265,49 @@ def test_check_text_output_names_the_file(tmp_path: Path) -> None:
         ["explain", "--check", "--no-probe", "--conf-dir", str(conf), 'invalid version "": the version is empty']
     ).output
     assert "your 10-flannel.conflist" in output
+
+
+# --------------------------------------------------------------------------- runtime configuration (CNI6xx)
+def _runtime_config_records() -> list:
+    from test_explain_corpus import records
+
+    return records("runtime-config.txt")
+
+
+RUNTIME_CONFIG = _runtime_config_records()
+RUNTIME_CONFIG_FAMILIES = {r["family"] for r in RUNTIME_CONFIG} - {"plugin-not-found"}
+
+
+@pytest.mark.parametrize("record", RUNTIME_CONFIG, ids=[f"{r['family']}:{r['codes']}" for r in RUNTIME_CONFIG])
+def test_runtime_config_log_line_recognised(record: dict) -> None:
+    from test_explain_corpus import check_record
+
+    check_record(record)
+
+
+def test_runtime_config_lines_name_an_upstream_source() -> None:
+    upstream = re.compile(r"^[\w.-]+/[\w.-]+:[\w./-]+@[\w.-]+$")
+    assert len(RUNTIME_CONFIG) >= 15
+    for record in RUNTIME_CONFIG:
+        assert upstream.match(record["source"]) and record["kind"] == "format", record["source"]
+
+
+def test_runtime_config_families_do_not_claim_cni_field_errors() -> None:
+    from test_explain_corpus import records
+
+    for record in records("field.txt") + records("field-lookalikes.txt"):
+        claimed = {m.entry.id for m in explain(record["text"]).matches} & RUNTIME_CONFIG_FAMILIES
+        assert not claimed, (claimed, record["text"])
+
+
+def test_runtime_config_file_missing_claims_only_runtime_config_paths() -> None:
+    flannel = "open /run/flannel/subnet.env: no such file or directory"
+    assert explain(flannel).matches[0].entry.id == "flannel-subnet-env"
+    assert not explain("open /etc/hosts: no such file or directory").recognised
+
+
+def test_containerd_load_wrapper_gives_way_to_the_specific_error() -> None:
+    result = explain("containerd: failed to load TOML from /etc/containerd/config.toml: unsupported config version `3`")
+    assert [m.entry.id for m in result.matches] == ["containerd-config-version-unsupported"]
+    alone = explain("containerd: failed to load TOML: /x.toml: permission denied")
+    assert alone.matches[0].entry.id == "containerd-config-load-failed"

@@ -79,6 +79,7 @@ class BinaryFacts:
     reply_version: Optional[str] = None  # VERSION reply cniVersion = the plugin's lib Current()
     legacy: bool = False  # 0.2.0 reply without a list, or `unknown CNI_COMMAND: VERSION`
     probe_error: Optional[str] = None
+    probe_timed_out: bool = False  # the probe was killed at its deadline (or outlived by a child)
 
     @property
     def found(self) -> bool:

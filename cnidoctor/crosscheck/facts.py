@@ -74,13 +74,13 @@ def gather(
     types = list(dict.fromkeys([b.type for _, b in occurrences] + [LOOPBACK]))
     if options.use_cache:
         elfinfo.enable_disk_cache()
-    resolutions = {t: resolve.find_in_path(t, dirs) for t in types}
-    paths = [r.path for r in resolutions.values() if r.path is not None and r.problem is None]
-    probes = probe.probe_all(
-        paths,
+    resolutions = {t: resolve.find_in_path(t, dirs, host_root=options.host_root) for t in types}
+    probes = probe.probe_resolved(
+        resolutions.values(),
         cni_version=scope.modelled.release.libcni.current,
         timeout=options.probe_timeout,
         use_cache=options.use_cache,
+        host_root=options.host_root,
     )
     if options.use_cache:
         elfinfo.save_disk_cache()
@@ -94,7 +94,7 @@ def gather(
 
 def _gathering_findings(ctx: NodeContext) -> List[Finding]:
     dirs = ctx.options.search_dirs
-    findings: List[Finding] = list(binaries.bin_dir_findings(dirs))
+    findings: List[Finding] = list(binaries.bin_dir_findings(dirs, ctx.options.host_root))
     for item, binary in ctx.occurrences:
         res = ctx.resolutions[binary.type]
         if binary.implied:
@@ -123,6 +123,7 @@ def _binary_facts(plugin_type: str, res: Resolution, result: Optional[ProbeResul
         reply_version=result.cni_version if result else None,
         legacy=bool(result and result.legacy),
         probe_error=result.error if result else None,
+        probe_timed_out=bool(result and result.timed_out),
     )
 
 
@@ -215,7 +216,8 @@ def predicted(ctx: NodeContext) -> Optional[Prediction]:
     modelled = ctx.scope.modelled
     chosen = runtime_file(ctx.parsed, ctx.selection, modelled.release)
     if chosen is None:
-        return None
+        conf_dir = predict.config_dir(ctx.parsed, ctx.options.paths)
+        return predict.no_config_prediction(modelled, conf_dir) if conf_dir else None
     return predict.prediction(chosen, modelled, ctx.facts, probed=ctx.probed, static=_static_findings(chosen))
 
 

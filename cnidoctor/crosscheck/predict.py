@@ -84,7 +84,15 @@ from .compare import (
 
 RefusalStage = Literal["body", "ipam"]  # where in the plugin a known refusal happens
 
-__all__ = ["FIRST_FILE_RUNTIMES", "PLUGIN_SIDE_FINDINGS", "Step", "predict", "prediction"]
+__all__ = [
+    "FIRST_FILE_RUNTIMES",
+    "PLUGIN_SIDE_FINDINGS",
+    "Step",
+    "config_dir",
+    "no_config_prediction",
+    "predict",
+    "prediction",
+]
 
 # utils.ValidateNetworkName's cniReg (cni@v1.1.2 pkg/utils/utils.go:25); used with fullmatch
 # because Go's `$` (no multi-line flag) matches only at the very end, unlike Python's.
@@ -105,9 +113,11 @@ class _Walk:
     doubts: List[str] = field(default_factory=list)
     failure: Optional[Step] = None
 
-    def fail(self, error: str, plugin: Optional[str], detail: str = "", exact: bool = True) -> None:
+    def fail(
+        self, error: str, plugin: Optional[str], detail: str = "", exact: bool = True, basis: Optional[str] = None
+    ) -> None:
         if self.failure is None:
-            self.failure = Step("fail", error, plugin=plugin, detail=detail, exact=exact)
+            self.failure = Step("fail", error, plugin=plugin, detail=detail, exact=exact, basis=basis)
 
     def doubt(self, text: str) -> None:
         if text not in self.doubts:
@@ -120,7 +130,7 @@ class _Walk:
             if self.doubts:
                 detail = (detail + "; " if detail else "") + "an earlier step may fail first: " + "; ".join(self.doubts)
             wrapped = wrap.format(error=step.error) if wrap and step.error else None
-            return Step("fail", step.error, wrapped, True, step.exact, step.plugin, detail)
+            return Step("fail", step.error, wrapped, True, step.exact, step.plugin, detail, basis=step.basis)
         if self.doubts:
             return Step("unknown", detail="; ".join(self.doubts))
         return OK
@@ -357,6 +367,37 @@ def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
     return None, why
 
 
+NO_PLUGINS_KEY = "error parsing configuration list: no 'plugins' key"
+
+
+def generation_load_error(error: str, parsed: ParsedFile) -> Tuple[Optional[str], str]:
+    """libcni v1.3.0's load texts where they differ from the v1.1/v1.2 ones config/parse
+    produces: (text, "") or (None, why unknown).
+
+    * The plugin struct is ``types.PluginConf`` (was ``types.NetConf``), so Go's JSON type
+      errors name it (containernetworking/cni:pkg/types/types.go@v1.3.0 (PluginConf)).
+    * A list without ``plugins`` is no longer refused by the parser: NetworkConfFromFile adds
+      the ``*.conf`` files of ``<dir>/<name>/`` and fails with ``no plugin configs found``
+      when there are none (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromBytes,
+      NetworkConfFromFile, NetworkPluginConfsFromFiles)).
+    """
+    error = error.replace("type types.NetConf", "type types.PluginConf")
+    error = error.replace("Go struct field NetConf.", "Go struct field PluginConf.")
+    if error != NO_PLUGINS_KEY or not isinstance(parsed.document, dict):
+        return error, ""
+    if parsed.document.get("loadOnlyInlinedPlugins") is True:
+        return "error parsing configuration list: `loadOnlyInlinedPlugins` is true, and no 'plugins' key", ""
+    name = parsed.document.get("name")
+    folder = os.path.join(os.path.dirname(os.path.abspath(parsed.path)), name if isinstance(name, str) else "")
+    try:
+        confs = [e for e in os.scandir(folder) if e.name.endswith(".conf") and not e.is_dir()]
+    except OSError:
+        confs = []
+    if not confs:
+        return "no plugin configs found", ""
+    return None, f"libcni v1.3.0 loads the plugins of {folder}/*.conf for this list: not modelled"
+
+
 def _load_step(
     parsed: ParsedFile,
     release: RuntimeRelease,
@@ -378,6 +419,10 @@ def _load_step(
         # an unrendered template (CNI108) that is valid JSON: libcni loads whatever the
         # placeholders happen to say, so only the rendered file can be predicted
         return Step("unknown", detail="an unrendered template: predict the rendered file instead")
+    if error and lib.at_least("1.3.0"):
+        error, unknown = generation_load_error(error, parsed)
+        if unknown:
+            return Step("unknown", detail=unknown)
     if error:
         if lib.load_error_capital:
             error = error.replace("failed to parse plugin config", "Failed to parse plugin config")
@@ -484,6 +529,51 @@ def _dependents_walk(
             return
 
 
+PROBE_BASIS = "version-probe"  # Step.basis: inferred from the VERSION probe, not from the verb itself
+UNDECODABLE = ("unexpected end of JSON input", "invalid character ")
+KILLED = "netplugin failed with no error message: signal: killed"  # killed at the deadline, silent
+
+
+def probe_verb_error(info: BinaryFacts, lib: Libcni, verb: str) -> Tuple[Optional[str], str]:
+    """What a binary whose VERSION probe failed most likely does on ``verb`` (issue 9, class 2):
+    (text, "") for a failure, (None, "") when the verb succeeds, (None, why) when unknowable.
+
+    The probe ran the same binary with the same exec path libcni uses for every verb
+    (containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0 (ExecPlugin, pluginErr)):
+
+    * a non-zero exit, a silent hang killed at the runtime's deadline or a crash on stderr gives
+      the same `netplugin failed ...` text on ADD, CHECK and DEL;
+    * exit 0 with empty or non-JSON stdout: ADD must type the result, `failed to unmarshal raw
+      result: <json error>` (containernetworking/cni:pkg/invoke/exec.go@v1.1.1 (fixupResultVersion));
+      CHECK and DEL ignore stdout (ExecPluginWithoutResult) and succeed.
+    Anything else (an error object the plugin printed, a reply missing a field, a process that
+    held stdout past the deadline) says nothing certain about the verbs.
+    """
+    error = info.probe_error or ""
+    if info.probe_timed_out and error != KILLED:
+        # what a plugin printed before the kill, or whether a child keeps the runtime waiting
+        # past its deadline, depends on timing
+        return None, f"{info.type}'s VERSION probe timed out; what {verb.upper()} prints depends on timing"
+    if error.startswith("netplugin failed") and lib.wraps_exec_errors:
+        return error, ""
+    reason = error[len("decoding version info: ") :] if error.startswith("decoding version info: ") else ""
+    if reason.startswith(UNDECODABLE) and lib.at_least("1.1.1"):
+        return (f"failed to unmarshal raw result: {reason}" if verb == "add" else None), ""
+    return None, f"{info.type}'s VERSION probe failed ({error or 'no reply'}); only running {verb.upper()} could tell"
+
+
+def _probe_failure(walk: _Walk, info: BinaryFacts, prefix: str, lib: Libcni, verb: str) -> None:
+    text, unknown = probe_verb_error(info, lib, verb)
+    if unknown:
+        walk.doubt(unknown)
+    elif text and walk.doubts:
+        # an inference behind an unknowable earlier plugin is not committed to
+        walk.doubt(f"{info.type} then most likely fails: {prefix}{text}")
+    elif text:
+        why = f"inferred from {info.type}'s VERSION probe: the same binary fails the same way on {verb.upper()}"
+        walk.fail(prefix + text, info.type, why, basis=PROBE_BASIS)
+
+
 def _lookup(walk: _Walk, info: Optional[BinaryFacts], ptype: str, prefix: str, lib: Libcni, probed: bool) -> None:
     """Step 1: libcni's FindInPath and exec (every verb)."""
     if info is None:
@@ -515,7 +605,7 @@ def _add_plugin(
         if text:
             walk.fail(prefix + text, ptype)
         if info.probed and not info.probe_ok:
-            walk.doubt(f"{ptype}'s VERSION probe failed; libcni does not gate ADD on VERSION")
+            _probe_failure(walk, info, prefix, lib, "add")
     _apply_known(walk, ctx.known, plugin, "body", "add", prefix)
     # chained prevResult (libcni >= 1.0 passes the previous result in its own version)
     result_before, type_before = previous
@@ -611,6 +701,8 @@ def _check_plugins(walk: _Walk, network: NetworkList, ctx: _Context) -> None:
         info = ctx.facts.get(plugin.type or "")
         _lookup(walk, info, plugin.type or "", "", ctx.lib, True)
         _skel_name(walk, info, plugin, ctx.name_problem, "")
+        if info is not None and info.probed and not info.probe_ok:
+            _probe_failure(walk, info, "", ctx.lib, "check")
         text = check_refusal(info, ctx.sees)
         if text:
             walk.fail(text, plugin.type)
@@ -654,6 +746,10 @@ def _check_step(network: NetworkList, loaded: LoadedList, release: RuntimeReleas
             return walk.result()
     if loaded.disable_check:
         return Step("ok", detail="disableCheck: true - libcni returns before running any plugin")
+    cache = cache_lookup_error(ctx.name, ctx.lib)
+    if cache:
+        walk.fail(cache, None, "libcni looks up the cached result before running any plugin")
+        return walk.result(wrap)
     _check_plugins(walk, network, ctx)
     step = walk.result(wrap)
     return step if step.outcome != "ok" else Step("ok", detail="only reached when ADD succeeded")
@@ -663,12 +759,28 @@ def _check_step(network: NetworkList, loaded: LoadedList, release: RuntimeReleas
 # DEL
 
 
+def cache_lookup_error(name: str, lib: Libcni) -> Optional[str]:
+    """libcni's cached-result lookup for a nameless network (a single .conf without "name",
+    issue 9 class 4): CHECK, and DEL of lists >= 0.4.0 before v1.2.0, fail before any plugin runs
+    (containernetworking/cni:libcni/api.go@v1.1.2 (getCacheFilePath, CheckNetworkList,
+    DelNetworkList); from v0.8.0, which added the path check). The runtime picks the container ID
+    and names the pod's default interface eth0."""
+    if name or not lib.at_least("0.8.0"):
+        return None
+    return (
+        'failed to get network "" cached result: cache file path requires network name (""), '
+        f'container ID ("{SANDBOX}"), and interface name ("eth0")'
+    )
+
+
 def _del_plugin(walk: _Walk, plugin: PluginConf, ctx: _Context) -> None:
     info = ctx.facts.get(plugin.type or "")
     prefix = plugin_prefix(plugin, "delete", ctx.lib)
     if info is not None:  # not probed: the doubt is recorded once by _del
         _lookup(walk, info, plugin.type or "", prefix, ctx.lib, True)
     _skel_name(walk, info, plugin, ctx.name_problem, prefix)
+    if info is not None and info.probed and not info.probe_ok:
+        _probe_failure(walk, info, prefix, ctx.lib, "del")
     text = rejection(info, ctx.sees)
     if text:
         walk.fail(prefix + text, plugin.type)
@@ -690,6 +802,13 @@ def _del_step(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
         if gate:
             # DelNetworkList's gate precedes the plugin loop: no prefix in any release (containernetworking/cni:libcni/api.go@v1.3.0 (plugin type=... failed wrapper))
             walk.fail(gate, None, "teardown stops before any plugin runs: the IP lease and cache file leak")
+            return walk.result(wrap)
+        cache = cache_lookup_error(ctx.name, lib)
+        newer = try_parse(loaded.version or "")
+        if cache and not lib.at_least("1.2.0") and newer is not None and newer >= (0, 4, 0):
+            # v1.2.0 drops a failed lookup and runs the plugins without a cached result
+            # (containernetworking/cni:libcni/api.go@v1.2.3 (DelNetworkList))
+            walk.fail(cache, None, "teardown stops before any plugin runs: the IP lease leaks")
             return walk.result(wrap)
     if not ctx.probed:
         walk.doubt("plugins were not probed (--no-probe)")
@@ -810,5 +929,78 @@ def prediction(
         selected_file=parsed.path,
         selection=selection,
         list_version=loaded.version if loaded is not None else None,
+        steps=tuple(steps.items()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# no config at all
+
+
+def _runtime_of(modelled: Modelled) -> ModelledRuntime:
+    release = modelled.release
+    return ModelledRuntime(
+        name=release.runtime,
+        version=modelled.version,
+        libcni=release.libcni.version,
+        release=release.label,
+        glue=release.glue,
+    )
+
+
+def _ocicni_capital(glue: str) -> bool:
+    """ocicni <= v0.4.1 wrote `No CNI configuration file`, later `no ...`
+    (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (errMissingDefaultNetwork))."""
+    found = re.search(r"ocicni v(\d+\.\d+\.\d+)", glue)
+    key = try_parse(found.group(1)) if found else None
+    return key is None or key <= (0, 4, 1)
+
+
+def no_config_step(release: RuntimeRelease, conf_dir: str) -> Step:
+    """The load step when the config directory holds no file the runtime reads (empty, missing,
+    or only other extensions; libcni ConfFiles returns no error for a missing directory,
+    containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles))."""
+    detail = "no network config: the node stays NotReady and every pod waits for its network"
+    if release.runtime in FIRST_FILE_RUNTIMES:
+        # containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir; v1.0.x wraps the same words with
+        # errors.Wrapf); containerd's Load adds `cni config load failed: %v: %w`
+        # (containerd/go-cni:cni.go@v1.1.13 (Load)).
+        text = f"no network config found in {conf_dir}: cni plugin not initialized"
+        wrapped = f"cni config load failed: {text}: failed to load cni config"
+        return Step("fail", text, wrapped=wrapped if release.runtime == "containerd" else None, detail=detail)
+    if release.runtime == "crio":
+        lead = "No" if _ocicni_capital(release.glue) else "no"
+        # CRI-O prints its network_dir setting verbatim (its default has a trailing slash)
+        text = f"{lead} CNI configuration file in {conf_dir}. Has your network provider started?"
+        return Step("fail", text, exact=False, detail=detail)
+    return Step(
+        "fail",
+        "cni config uninitialized",
+        wrapped="network plugin is not ready: cni config uninitialized",
+        detail=detail,
+    )
+
+
+def config_dir(parsed: Sequence[ParsedFile], paths: Sequence[str]) -> Optional[str]:
+    """The one config directory checked when the runtime's loader finds nothing in it (None:
+    files were named one by one, or several paths were given). A directory that does not exist
+    counts: the runtimes read it as empty."""
+    if len(paths) != 1 or os.path.isfile(paths[0]):
+        return None
+    return paths[0]
+
+
+def no_config_prediction(modelled: Modelled, conf_dir: str) -> Prediction:
+    """The prediction when the runtime finds no network config at all (issue 9, class 1): the
+    load fails with the runtime's own text and no verb is reached."""
+    release = modelled.release
+    rest = Step("fail", detail="not reached: there is no network config")
+    steps: Dict[StepName, Step] = {"load": no_config_step(release, conf_dir), "add": rest, "check": rest, "del": rest}
+    selection: SelectionRule = "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable"
+    return Prediction(
+        runtime=_runtime_of(modelled),
+        selected_file=None,
+        selection=selection,
+        list_version=None,
         steps=tuple(steps.items()),
     )

@@ -11,8 +11,11 @@ Go's ``os/exec`` calls execve(2) directly (no shell fallback), so the outcomes a
 
 The kernel's ``binfmt_script`` reads at most 256 bytes (BINPRM_BUF_SIZE) of the ``#!`` line and
 splits the interpreter from its argument at the first space or tab only. Files are only read,
-never executed. Paths (loader, interpreter) are checked against cnidoctor's own root: run it on
-the node (or with the node's root) for the check to mean the runtime's view.
+never executed. Paths (loader, interpreter) are node paths: with a host root (``--host-root``,
+the node mounted into a pod) they are looked up under it, chroot-style (cnidoctor/hostpath.py),
+because that is where the runtime's execve finds them. The probe, though, runs the file from
+here: a loader or interpreter the node has but this container lacks makes the kernel refuse it
+here with ENOENT although the node runs it. That is ``blocked_here``, not a broken plugin.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import os
 import stat
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Optional, Tuple
+
+from ..hostpath import is_host_root, resolve_under
 
 __all__ = ["ExecInfo", "inspect"]
 
@@ -66,6 +71,9 @@ class ExecInfo:
     problem: Optional[str] = None
     errno_text: Optional[str] = None
     detail: str = ""
+    # Why this process cannot exec the file although the node can (a loader or #! interpreter
+    # present under the host root but not here); the VERSION probe is then not run.
+    blocked_here: Optional[str] = None
 
 
 def _runs_on_host(arch: str, machine: str) -> Optional[bool]:
@@ -106,24 +114,49 @@ def _elf_arch(machine: str, bits: int, little: bool) -> str:
     return machine.replace("EM_", "").lower() if isinstance(machine, str) else f"e_machine {machine}"
 
 
-def _check_path_exec(path: str) -> Tuple[Optional[str], str]:
-    """(errno text, why) for execve of an interpreter/loader path, or (None, "") when fine."""
+def _check_path_exec(path: str, shown: Optional[str] = None) -> Tuple[Optional[str], str]:
+    """(errno text, why) for execve of an interpreter/loader path, or (None, "") when fine.
+    ``shown`` is the name the message uses (the node path when ``path`` is under a host root)."""
+    name = shown or path
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        return "no such file or directory", f"{path} does not exist"
+        return "no such file or directory", f"{name} does not exist"
     except NotADirectoryError:
-        return "not a directory", f"a component of {path} is not a directory"
+        return "not a directory", f"a component of {name} is not a directory"
     except OSError as exc:
-        return os.strerror(exc.errno or errno.EACCES).lower(), f"{path}: {exc.strerror}"
+        return os.strerror(exc.errno or errno.EACCES).lower(), f"{name}: {exc.strerror}"
     if stat.S_ISDIR(info.st_mode):
-        return "permission denied", f"{path} is a directory"
+        return "permission denied", f"{name} is a directory"
     if not info.st_mode & 0o111:
-        return "permission denied", f"{path} has no execute bit"
+        return "permission denied", f"{name} has no execute bit"
     return None, ""
 
 
-def _inspect_elf(path: str, machine: str) -> ExecInfo:
+def _check_on_node(path: str, host_root: Optional[str]) -> Tuple[Optional[str], str]:
+    """:func:`_check_path_exec` for a node path, as the runtime's execve on the node meets it."""
+    if not is_host_root(host_root) or not path.startswith("/"):
+        return _check_path_exec(path)
+    local = resolve_under(host_root or "/", path)
+    if local is None:
+        return "too many levels of symbolic links", f"{path}: too many levels of symbolic links"
+    return _check_path_exec(local, shown=path)
+
+
+def _blocked_here(what: str, path: str, host_root: Optional[str]) -> Optional[str]:
+    """Why this process cannot exec through ``path`` although the node can (None: it can)."""
+    if not is_host_root(host_root):
+        return None
+    errno_text, why = _check_path_exec(path)
+    if errno_text is None:
+        return None
+    return (
+        f"its {what} {path} exists on the node (under {host_root}) but not for this process "
+        f"({why}), so the kernel would refuse to run it here"
+    )
+
+
+def _inspect_elf(path: str, machine: str, host_root: Optional[str] = None) -> ExecInfo:
     from elftools.elf.elffile import ELFFile
 
     try:
@@ -170,7 +203,7 @@ def _inspect_elf(path: str, machine: str) -> ExecInfo:
             detail=f"ELF {arch}, host {host}: runs only through binfmt_misc {emulator}",
         )
     if loader is not None:
-        errno_text, why = _check_path_exec(loader)
+        errno_text, why = _check_on_node(loader, host_root)
         if errno_text is not None:
             return ExecInfo(
                 "elf",
@@ -180,7 +213,13 @@ def _inspect_elf(path: str, machine: str) -> ExecInfo:
                 errno_text=errno_text,
                 detail=f"ELF {arch} dynamically linked; loader {why}",
             )
-        return ExecInfo("elf", arch=arch, interpreter=loader, detail=f"ELF {arch}, dynamically linked ({loader})")
+        return ExecInfo(
+            "elf",
+            arch=arch,
+            interpreter=loader,
+            detail=f"ELF {arch}, dynamically linked ({loader})",
+            blocked_here=_blocked_here("loader", loader, host_root),
+        )
     return ExecInfo("elf", arch=arch, detail=f"ELF {arch}, static")
 
 
@@ -195,16 +234,21 @@ def _shebang_interpreter(head: bytes) -> str:
     return line.decode("utf-8", "surrogateescape")
 
 
-def _inspect_script(head: bytes) -> ExecInfo:
+def _inspect_script(head: bytes, host_root: Optional[str] = None) -> ExecInfo:
     interpreter = _shebang_interpreter(head)
     if not interpreter:
         return ExecInfo(
             "script", problem="unknown-format", errno_text="exec format error", detail="#! line names no interpreter"
         )
-    errno_text, why = _check_path_exec(interpreter)
+    errno_text, why = _check_on_node(interpreter, host_root)
     crlf = interpreter.endswith("\r")
     if errno_text is None:
-        return ExecInfo("script", interpreter=interpreter, detail=f"script for {interpreter}")
+        return ExecInfo(
+            "script",
+            interpreter=interpreter,
+            detail=f"script for {interpreter}",
+            blocked_here=_blocked_here("#! interpreter", interpreter, host_root),
+        )
     if crlf:
         why = (
             f"the #! line ends in a carriage return (Windows line endings), so the kernel "
@@ -220,7 +264,7 @@ def _inspect_script(head: bytes) -> ExecInfo:
 
 # Resolution and the probe's pre-flight both ask about the same files in one run: remember the
 # verdict per file identity (a replaced file has a new inode, size or mtime).
-_SEEN: Dict[Tuple[str, int, int, int, int, str], ExecInfo] = {}
+_SEEN: Dict[Tuple[str, int, int, int, int, str, str], ExecInfo] = {}
 
 # Across runs, verdicts are kept next to the probe cache (same identity key), so a periodic run
 # on an unchanged node neither imports nor runs the ELF parser. Enabled by the node stage unless
@@ -255,7 +299,7 @@ def save_disk_cache() -> None:
     _disk_dirty = False
 
 
-def _from_disk(key: str) -> Optional[ExecInfo]:
+def _from_disk(key: str, host_root: Optional[str]) -> Optional[ExecInfo]:
     entry = _disk.get(key) if _disk is not None else None
     if not isinstance(entry, dict):
         return None
@@ -263,28 +307,32 @@ def _from_disk(key: str) -> Optional[ExecInfo]:
         info = ExecInfo(**entry)
     except TypeError:
         return None
-    if info.interpreter is not None and (info.problem is not None or not os.path.exists(info.interpreter)):
-        return None  # depends on another file that may have changed: look again
+    if info.interpreter is not None and (
+        info.problem is not None or is_host_root(host_root) or not os.path.exists(info.interpreter)
+    ):
+        return None  # depends on another file (here and on the node) that may have changed: look again
     return info
 
 
-def inspect(path: str, machine: Optional[str] = None) -> ExecInfo:
+def inspect(path: str, machine: Optional[str] = None, host_root: Optional[str] = None) -> ExecInfo:
     """Predict execve(2) of ``path`` (a regular file) by its content. Never executes it.
 
-    ``machine`` is ``uname -m`` of the node (default: this host).
+    ``machine`` is ``uname -m`` of the node (default: this host). ``host_root``: the node's
+    ``/`` as this process sees it; loader and #! paths are then looked up under it.
     """
     global _disk_dirty
     machine = machine or os.uname().machine
+    root = os.path.abspath(host_root) if host_root and is_host_root(host_root) else ""
     try:
         info = os.stat(path)
     except OSError:
-        return _inspect(path, machine)
-    key = (path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, machine)
+        return _inspect(path, machine, root or None)
+    key = (path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, machine, root)
     if key not in _SEEN:
-        disk_key = json.dumps(list(key))
-        found = _from_disk(disk_key)
+        disk_key = json.dumps(list(key) if root else list(key[:-1]))
+        found = _from_disk(disk_key, root or None)
         if found is None:
-            found = _inspect(path, machine)
+            found = _inspect(path, machine, root or None)
             if _disk is not None:
                 _disk[disk_key] = dataclasses.asdict(found)
                 _disk_dirty = True
@@ -292,16 +340,16 @@ def inspect(path: str, machine: Optional[str] = None) -> ExecInfo:
     return _SEEN[key]
 
 
-def _inspect(path: str, machine: str) -> ExecInfo:
+def _inspect(path: str, machine: str, host_root: Optional[str] = None) -> ExecInfo:
     try:
         with open(path, "rb") as handle:
             head = handle.read(BINPRM_BUF_SIZE)
     except OSError as exc:
         return ExecInfo("unreadable", detail=f"cannot read to inspect: {exc.strerror}")
     if head.startswith(ELF_MAGIC):
-        return _inspect_elf(path, machine)
+        return _inspect_elf(path, machine, host_root)
     if head.startswith(b"#!"):
-        return _inspect_script(head)
+        return _inspect_script(head, host_root)
     if not head:
         return ExecInfo(
             "empty",

@@ -13,6 +13,12 @@ after which the whole process group is SIGKILLed and the pipes closed without wa
 grandchildren that hold them open (libcni itself would hang there, containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0; Go os/exec (Wait waits for stdout to close)). A file
 cnidoctor already knows cannot exec (resolve.py) is not executed at all; a type containing
 ``/`` never reaches this module (resolve.find_in_path rejects it, CVE-2021-20206).
+
+From inside a container reading the node under a host root, the probe runs the node's file with
+this container's loader and interpreters: a file the node runs may fail here with ENOENT or
+ENOEXEC for reasons that are not the node's (a loader only the node has). Such a file is not
+probed, or its exec failure is not held against it: the result says "cannot probe from here"
+(executed False, no error), which the report shows as CNI505, never as a broken plugin.
 """
 
 from __future__ import annotations
@@ -25,12 +31,25 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .. import cache as probecache
 from .probedecode import UNKNOWN_VERSION_COMMAND, decode_version_reply, exit_text, plugin_error
 
-__all__ = ["CURRENT_LIB_VERSION", "DEFAULT_TIMEOUT", "OUTPUT_CAP", "ProbeResult", "probe_all", "probe_env", "probe_one"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .resolve import Resolution
+
+__all__ = [
+    "CANNOT_PROBE_HERE",
+    "CURRENT_LIB_VERSION",
+    "DEFAULT_TIMEOUT",
+    "OUTPUT_CAP",
+    "ProbeResult",
+    "probe_all",
+    "probe_env",
+    "probe_one",
+    "probe_resolved",
+]
 
 DEFAULT_TIMEOUT = 5.0
 OUTPUT_CAP = 64 * 1024
@@ -38,6 +57,8 @@ MAX_PARALLEL = 8
 # What libcni >= v1.2.0 sends (version.Current(), containernetworking/cni:pkg/version/version.go at each release tag); skel ignores it for VERSION.
 CURRENT_LIB_VERSION = "1.1.0"
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# How a result's detail starts when the file could not be run from where cnidoctor runs.
+CANNOT_PROBE_HERE = "cannot probe from here"
 
 
 @dataclass(frozen=True)
@@ -95,7 +116,12 @@ def version_stdin(cni_version: str) -> bytes:
 # Pre-flight: never start what cannot (or must not) run
 
 
-def _not_runnable(path: str) -> Optional[ProbeResult]:
+def _not_probed(path: str, detail: str) -> ProbeResult:
+    """No verdict: the probe was not (or could not be) run; not a failure of the plugin."""
+    return ProbeResult(path, False, None, (), None, executed=False, detail=detail)
+
+
+def _not_runnable(path: str, host_root: Optional[str] = None) -> Optional[ProbeResult]:
     """A result without executing when the file is not a runnable regular file."""
     from .elfinfo import inspect
     from .resolve import EXEC_ERROR_PREFIX, noexec_mount
@@ -115,20 +141,14 @@ def _not_runnable(path: str) -> Optional[ProbeResult]:
     mount = noexec_mount(path)
     if mount is not None:
         return refused("permission denied", f"on a noexec mount ({mount})")
-    predicted = inspect(path)
+    predicted = inspect(path, host_root=host_root)
     if predicted.problem is not None and predicted.errno_text is not None:
         return refused(predicted.errno_text, predicted.detail)
+    if predicted.blocked_here is not None:
+        return _not_probed(path, f"{CANNOT_PROBE_HERE}: {predicted.blocked_here}")
     if not os.access(path, os.X_OK):
         # The runtime runs as root; we are not allowed to run it: no verdict, not a failure.
-        return ProbeResult(
-            path,
-            False,
-            None,
-            (),
-            None,
-            executed=False,
-            detail="not executable by this user (run cnidoctor as root to probe it)",
-        )
+        return _not_probed(path, "not executable by this user (run cnidoctor as root to probe it)")
     return None
 
 
@@ -340,12 +360,25 @@ def _bounded(result: ProbeResult) -> ProbeResult:
     return replace(result, error=_shorten(result.error)) if result.error and len(result.error) > KEPT_TEXT else result
 
 
-def probe_one(path: str, *, cni_version: str = CURRENT_LIB_VERSION, timeout: float = DEFAULT_TIMEOUT) -> ProbeResult:
-    """Probe one file with CNI_COMMAND=VERSION (or predict why it cannot run)."""
-    refused = _not_runnable(path)
+def probe_one(
+    path: str,
+    *,
+    cni_version: str = CURRENT_LIB_VERSION,
+    timeout: float = DEFAULT_TIMEOUT,
+    host_root: Optional[str] = None,
+) -> ProbeResult:
+    """Probe one file with CNI_COMMAND=VERSION (or predict why it cannot run).
+    ``host_root``: the file is the node's, seen under that root (see the module docstring)."""
+    from ..hostpath import is_host_root
+
+    refused = _not_runnable(path, host_root)
     if refused is not None:
         return refused
     run = _run(path, version_stdin(cni_version), timeout)
+    if run.exec_error is not None and is_host_root(host_root):
+        # The node's file, judged runnable on the node, refused by the kernel here: this
+        # container's view (its loader, its mounts) is what failed, not the node.
+        return _not_probed(path, f"{CANNOT_PROBE_HERE}: the kernel refused to run it here ({run.exec_error})")
     if run.exec_error is not None:
         from .resolve import EXEC_ERROR_PREFIX
 
@@ -399,6 +432,7 @@ def probe_all(
     cni_version: str = CURRENT_LIB_VERSION,
     timeout: float = DEFAULT_TIMEOUT,
     use_cache: bool = True,
+    host_root: Optional[str] = None,
 ) -> Dict[str, ProbeResult]:
     """Probe every distinct path once, in parallel; keyed by the path as given."""
     unique = list(dict.fromkeys(paths))
@@ -417,7 +451,7 @@ def probe_all(
     if todo:
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(todo))) as pool:
             futures = {
-                real: pool.submit(probe_one, names[0], cni_version=cni_version, timeout=timeout)
+                real: pool.submit(probe_one, names[0], cni_version=cni_version, timeout=timeout, host_root=host_root)
                 for real, names in todo.items()
             }
         for real, names in todo.items():
@@ -427,6 +461,23 @@ def probe_all(
     if use_cache:
         _store(cache, results, keys)
     return {p: results[p] for p in unique}
+
+
+def probe_resolved(
+    resolutions: Iterable[Resolution],
+    *,
+    cni_version: str = CURRENT_LIB_VERSION,
+    timeout: float = DEFAULT_TIMEOUT,
+    use_cache: bool = True,
+    host_root: Optional[str] = None,
+) -> Dict[str, ProbeResult]:
+    """Probe every runnable resolution's file, keyed by ``Resolution.path`` (the name the runtime
+    joined); the file run is ``exec_path``, the node's file as this process reaches it."""
+    targets = {r.path: r.exec_path or r.path for r in resolutions if r.path is not None and r.problem is None}
+    raw = probe_all(
+        list(targets.values()), cni_version=cni_version, timeout=timeout, use_cache=use_cache, host_root=host_root
+    )
+    return {path: replace(raw[local], path=path) for path, local in targets.items()}
 
 
 def _store(

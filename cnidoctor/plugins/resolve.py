@@ -13,15 +13,23 @@ FindInPath (cni@v1.1.2 pkg/invoke/find.go:25-49, containernetworking/cni:pkg/inv
 
 Exec failures are predicted from the found file (mode, mount options, ELF/#! content, see
 elfinfo.py). Nothing here executes a plugin or writes anything.
+
+Under a host root (``--host-root``: the node mounted into a pod), ``os.Stat`` on the node
+follows an absolute symlink to the node's ``/``: k3s' ``data/cni/flannel ->
+/var/lib/rancher/k3s/data/<hash>/bin/cni`` (k3s-io/k3s:pkg/data), a distribution's
+``/opt/cni/bin/x -> /usr/libexec/cni/x``. So each candidate is resolved chroot-style under the
+host root (cnidoctor/hostpath.py) and ``Resolution.local`` is the file as this process reaches
+it: what the probe runs. Paths in messages stay as the candidates were given.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import List, Optional, Sequence, Tuple
 
+from ..hostpath import is_host_root, node_path, resolve_under
 from .elfinfo import ExecInfo, inspect
 from .probedecode import go_quote
 
@@ -72,6 +80,14 @@ class Resolution:
     exec_error: Optional[str] = None
     exec_info: Optional[ExecInfo] = None
     mode: Optional[int] = None
+    # The found file as this process reaches it when that differs from ``path`` (an absolute
+    # symlink re-rooted under the host root); None: ``path`` itself.
+    local: Optional[str] = None
+
+    @property
+    def exec_path(self) -> Optional[str]:
+        """What a probe from here runs: the file the node's runtime would exec."""
+        return self.local or self.path
 
     @property
     def runnable(self) -> bool:
@@ -172,10 +188,25 @@ def noexec_mount(path: str, mountinfo: Optional[str] = None) -> Optional[str]:
 # FindInPath
 
 
-def _stat_entry(candidate: str) -> Tuple[Optional[os.stat_result], Optional[str]]:
-    """(stat, None) when a regular file; (None, reason it is skipped) otherwise."""
+def _on_node(candidate: str, host_root: Optional[str]) -> Optional[str]:
+    """``candidate`` with its symlinks resolved as the node resolves them (None: a loop).
+    Without a host root, or outside it, the kernel's own resolution is the node's."""
+    if not is_host_root(host_root):
+        return candidate
+    root = host_root or "/"
+    node = node_path(root, candidate)
+    if node is None or "\0" in candidate:
+        return candidate
+    return resolve_under(root, node)
+
+
+def _stat_entry(candidate: str, local: Optional[str] = None) -> Tuple[Optional[os.stat_result], Optional[str]]:
+    """(stat, None) when a regular file; (None, reason it is skipped) otherwise. ``local``: the
+    candidate resolved under the host root (None: a symlink loop there)."""
+    if local is None:
+        return None, "cannot stat: too many levels of symbolic links"
     try:
-        info = os.stat(candidate)
+        info = os.stat(local)
     except ValueError:
         return None, "invalid name"  # NUL byte: Go's os.Stat fails with EINVAL and skips
     except OSError as exc:
@@ -201,26 +232,35 @@ def _name_error(plugin_type: str, bin_dirs: Sequence[str]) -> Optional[str]:
     return None
 
 
-def find_in_path(plugin_type: str, bin_dirs: Sequence[str], *, machine: Optional[str] = None) -> Resolution:
-    """Resolve ``plugin_type`` as libcni would and predict the exec outcome (nothing executed)."""
+def find_in_path(
+    plugin_type: str,
+    bin_dirs: Sequence[str],
+    *,
+    machine: Optional[str] = None,
+    host_root: Optional[str] = None,
+) -> Resolution:
+    """Resolve ``plugin_type`` as libcni would and predict the exec outcome (nothing executed).
+    ``host_root``: the node's ``/`` as this process sees it (bin dirs are then under it)."""
     searched = tuple(bin_dirs)
     name_error = _name_error(plugin_type, searched)
     if name_error is not None:
         problem = "not-found" if name_error == "no paths provided" else "invalid-name"
         return Resolution(plugin_type, None, searched, problem, name_error, name_error, ())
     found: Optional[str] = None
+    found_local: Optional[str] = None
     found_stat: Optional[os.stat_result] = None
     shadowed: List[str] = []
     skipped: List[Tuple[str, str]] = []
     for directory in searched:
         candidate = go_join(directory, plugin_type)
-        info, reason = _stat_entry(candidate)
+        local = _on_node(candidate, host_root)
+        info, reason = _stat_entry(candidate, local)
         if info is None:
             if reason:
                 skipped.append((candidate, reason))
             continue
         if found is None:
-            found, found_stat = candidate, info
+            found, found_local, found_stat = candidate, local, info
         elif candidate != found:
             shadowed.append(candidate)
     if found is None or found_stat is None:
@@ -229,19 +269,33 @@ def find_in_path(plugin_type: str, bin_dirs: Sequence[str], *, machine: Optional
         if skipped:
             detail += "; passed over: " + ", ".join(f"{p} ({r})" for p, r in skipped)
         return Resolution(plugin_type, None, searched, "not-found", detail, error, (), tuple(skipped))
-    return _exec_outcome(plugin_type, found, found_stat, searched, tuple(shadowed), tuple(skipped), machine)
+    outcome = _exec_outcome(
+        plugin_type,
+        found,
+        found_local or found,
+        found_stat,
+        searched,
+        tuple(shadowed),
+        tuple(skipped),
+        machine,
+        host_root,
+    )
+    return outcome if found_local in (None, found) else replace(outcome, local=found_local)
 
 
 def _exec_outcome(
     plugin_type: str,
     path: str,
+    local: str,
     info: os.stat_result,
     searched: Tuple[str, ...],
     shadowed: Tuple[str, ...],
     skipped: Tuple[Tuple[str, str], ...],
     machine: Optional[str],
+    host_root: Optional[str] = None,
 ) -> Resolution:
-    """Predict execve of the found file as the runtime (root) does it."""
+    """Predict execve of the found file as the runtime (root) does it. ``path`` is the name the
+    runtime joined (its errors print it), ``local`` the file it reaches."""
     mode = stat.S_IMODE(info.st_mode)
 
     def failed(problem: str, errno_text: str, detail: str, exec_info: Optional[ExecInfo] = None) -> Resolution:
@@ -263,10 +317,10 @@ def _exec_outcome(
     if not mode & 0o111:
         # execve needs at least one x bit even for root; libcni does not look further.
         return failed("not-executable", "permission denied", f"mode {mode:04o}: no execute bit")
-    mount = noexec_mount(path)
+    mount = noexec_mount(local)
     if mount is not None:
         return failed("noexec-mount", "permission denied", f"on a noexec mount ({mount})")
-    exec_info = inspect(path, machine)
+    exec_info = inspect(local, machine, host_root)
     if exec_info.problem is not None and exec_info.errno_text is not None:
         return failed(exec_info.problem, exec_info.errno_text, exec_info.detail, exec_info)
     return Resolution(

@@ -109,6 +109,8 @@ def step_as_dict(step: Step) -> Dict[str, Any]:
         out["plugin"] = step.plugin
     if step.detail:
         out["detail"] = step.detail
+    if step.basis is not None:
+        out["basis"] = step.basis
     return out
 
 

@@ -4,6 +4,10 @@ NPD trims the plugin's stdout and cuts it to ``max_output_length`` bytes (defaul
 node condition's message; the exit code decides the condition: 0 OK, 1 problem, anything else
 Unknown (node-problem-detector docs/custom_plugin_monitor.md). So the
 line names the worst finding first and always fits 80 bytes whole, with "(+N more)" kept.
+
+The exit code (``exit_code``) is 2, Unknown, when cnidoctor could not decide: a plugin it could
+not run from where it runs (CNI505: from inside a container, the node's loader is missing there;
+or as a non-root user) and no error-level finding that fails the node on its own.
 """
 
 from __future__ import annotations
@@ -11,11 +15,23 @@ from __future__ import annotations
 import os
 from typing import List
 
-from ..model import Finding, Report
+from ..model import Finding, Report, Severity
 from . import RenderOptions, worst_first
 
 MAX_BYTES = 80
 ELLIPSIS = "..."
+EXIT_UNKNOWN = 2  # plugin.go@v1.36.0: any exit status other than 0 (OK) and 1 (NonOK)
+UNDECIDED_CODES = frozenset({"CNI505"})  # a plugin's VERSION reply could not be learnt
+
+
+def exit_code(report: Report, decided: int) -> int:
+    """``decided`` (0/1 from --fail-on), or Unknown when the verdict hangs on a plugin cnidoctor
+    could not probe from here and no error finding decides on its own."""
+    if any(f.severity >= Severity.ERROR for f in report.findings):
+        return decided
+    if any(f.code in UNDECIDED_CODES for f in report.findings):
+        return EXIT_UNKNOWN
+    return decided
 
 
 def render(report: Report, options: RenderOptions) -> str:

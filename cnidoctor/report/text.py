@@ -236,10 +236,14 @@ def render_selected(
         details.append(f'cniVersion "{selected.cni_version}"')
     suffix = f" ({', '.join(details)})" if details else ""
     if prediction is not None and prediction.selected_file != selected.file:
+        reads = (
+            f"reads {_beside(prediction.selected_file, selected.file, base_dir)} first"
+            if prediction.selected_file is not None
+            else "finds no network config"
+        )
         text = (
             f"{display_path(selected.file, base_dir)}{suffix} for CRI-O and the kubelet, which skip files that "
-            f"fail to load; {prediction.runtime.name} reads {_beside(prediction.selected_file, selected.file, base_dir)} "
-            "first"
+            f"fail to load; {prediction.runtime.name} {reads}"
         )
         return _wrap_headed("Default network", text, width, paint)
     return _wrap_headed("Runtime will use", f"{display_path(selected.file, base_dir)}{suffix}", width, paint)

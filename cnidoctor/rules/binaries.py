@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..crosscheck.context import LOOPBACK, NodeContext, newest_lib, ranges
 from ..crosscheck.predict import loopback_prefix
+from ..hostpath import on_node
 from ..model import Finding, Rule, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -344,11 +345,12 @@ def resolution_findings(res: Resolution, file: Optional[str], pointer: str) -> T
     return tuple(out)
 
 
-def bin_dir_findings(bin_dirs: Sequence[str]) -> Tuple[Finding, ...]:
-    """CNI408 for each configured bin dir that is not a directory (node level: file None)."""
+def bin_dir_findings(bin_dirs: Sequence[str], host_root: Optional[str] = None) -> Tuple[Finding, ...]:
+    """CNI408 for each configured bin dir that is not a directory (node level: file None);
+    symlinks resolved as the node does under ``host_root`` (cnidoctor/hostpath.py)."""
     out: List[Finding] = []
     for directory in dict.fromkeys(bin_dirs):
-        if os.path.isdir(directory):
+        if os.path.isdir(on_node(directory, host_root)):
             continue
         what = "does not exist" if not os.path.lexists(directory) else "is not a directory"
         out.append(BIN_DIR_MISSING.at(None, "", f"plugin directory {directory} {what}"))

@@ -137,19 +137,41 @@ PROBE_NOT_RUN = Rule(
     code="CNI505",
     name="probe-not-run",
     severity=Severity.INFO,
-    summary="cnidoctor could not run the plugin as this user, so its VERSION reply is unknown",
+    summary="cnidoctor could not run the plugin from where it runs, so its VERSION reply is unknown",
     meaning=(
-        "The runtime runs plugins as root. When cnidoctor runs unprivileged and a plugin is "
-        "executable only by root (mode 0700/0750), the probe is skipped rather than guessed; "
-        "version cross-checks for this plugin are then incomplete."
+        "The runtime runs plugins as root, on the node. When cnidoctor runs unprivileged and a "
+        "plugin is executable only by root (mode 0700/0750), the probe is skipped rather than "
+        "guessed. When cnidoctor reads the node under --host-root from inside a container (a "
+        "DaemonSet pod, `kubectl debug node/...`), a plugin the node runs may not run from the "
+        "container: a dynamically linked plugin whose loader (ELF PT_INTERP) or a script whose "
+        "`#!` interpreter exists on the node but not in the container makes the kernel refuse it "
+        "there with ENOENT (execve(2)); such a plugin is reported here, not as broken (CNI406 "
+        "stays for a loader missing on the node itself). Either way the version cross-checks and "
+        "the prediction for this plugin stay unknown, and `--format npd` exits 2 (Unknown) when "
+        "no error decides on its own."
     ),
-    example="-rwx------ root root /opt/cni/bin/bridge, cnidoctor run as an ordinary user",
-    correct_example="run cnidoctor as root (or as the runtime's user) so it can execute the plugins",
-    when_to_ignore="When you cannot run as root and accept that VERSION-based checks are skipped.",
-    fix="Run cnidoctor as root (e.g. `sudo cnidoctor check`) or in the node's privileged debug pod.",
+    example=(
+        "-rwx------ root root /opt/cni/bin/bridge, cnidoctor run as an ordinary user; or\n"
+        "/host/opt/cni/bin/bridge needs /lib64/ld-linux-x86-64.so.2, which the node has and the "
+        "cnidoctor container (static or musl image) lacks"
+    ),
+    correct_example=(
+        "run cnidoctor as root on the node, or in a container that can run the node's plugins "
+        "(static plugins, or an image with the node's C library)"
+    ),
+    when_to_ignore=(
+        "When you cannot run as root or on the node and accept that VERSION-based checks are skipped "
+        "(`--ignore CNI505` also makes `--format npd` report OK instead of Unknown)."
+    ),
+    fix=(
+        "Run cnidoctor as root (e.g. `sudo cnidoctor check`) on the node itself, or in the node's "
+        "privileged debug pod with the host's loader available (`kubectl debug node/NAME -it "
+        "--image=...` then `chroot /host cnidoctor check`)."
+    ),
     runtime_errors=(),
     references=(
         "containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo); containernetworking/cni:libcni/api.go@v1.3.0 (ValidateNetworkList)",
+        "execve(2) ENOENT (missing ELF interpreter); Linux fs/binfmt_elf.c, fs/binfmt_script.c",
     ),
 )
 

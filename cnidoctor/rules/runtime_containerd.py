@@ -295,7 +295,7 @@ CONFIG_FILE_MISSING = Rule(
     correct_example='imports = ["/etc/containerd/conf.d/*.toml"]   # a glob may match nothing',
     when_to_ignore="Never: containerd exits when a named config or import is missing.",
     fix="Create the file, fix the path, or use a glob (`conf.d/*.toml`), which may match nothing.",
-    runtime_errors=("failed to load TOML", "no such file or directory"),
+    runtime_errors=("failed to load TOML", "open /etc/containerd/runtime-nvidia.toml: no such file or directory"),
     references=(MAIN_16, LOADER_1X, LOADER_2X),
 )
 

@@ -4,9 +4,8 @@
 ``kubectl debug node/...`` shell, a test fixture). Paths in runtime configs and unit files are
 node paths (``/etc/crio/crio.conf``); an absolute symlink on the node (``/etc/alternatives/...``)
 must resolve inside the host root, not on the machine cnidoctor runs on. So symlinks are followed
-by hand, chroot-style, and every read is bounded and never blocks (FIFOs are refused).
-``..`` is applied after the symlinks before it are resolved, as the kernel does
-(path_resolution(7)), and never climbs above the root.
+by hand, chroot-style (cnidoctor/hostpath.py, shared with the plugin side), and every read is
+bounded and never blocks (FIFOs are refused).
 """
 
 from __future__ import annotations
@@ -18,9 +17,10 @@ import stat
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
+from ..hostpath import resolve_under
+
 # Runtime configs, unit files and env files are small; a larger file is not one of them.
 MAX_BYTES = 1 << 20
-MAX_SYMLINKS = 40  # Linux's own limit for one path lookup (path_resolution(7))
 
 
 @dataclass(frozen=True)
@@ -44,28 +44,7 @@ class HostFS:
 
         None when a symlink loop or too many links make the path unresolvable. A missing final
         component is returned as is (callers then see ENOENT)."""
-        parts = [p for p in node_path.split("/") if p and p != "."]
-        resolved: List[str] = []
-        hops = 0
-        while parts:
-            part = parts.pop(0)
-            if part == "..":
-                if resolved:
-                    resolved.pop()
-                continue
-            candidate = os.path.join(self.root, *resolved, part)
-            try:
-                target = os.readlink(candidate)
-            except OSError:
-                resolved.append(part)  # not a link (or missing): keep the name
-                continue
-            hops += 1
-            if hops > MAX_SYMLINKS:
-                return None
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p and p != "."] + parts
-        return os.path.join(self.root, *resolved)
+        return resolve_under(self.root, node_path)
 
     def exists(self, node_path: str) -> bool:
         local = self.real(node_path)

@@ -1,8 +1,10 @@
 // Command cnddriver is cnidoctor's differential-test driver: it loads a CNI config directory
-// the way containerd's go-cni default loader does and runs the real libcni (Debian's
-// golang-github-appc-cni-dev, libcni 1.1.2) VERSION, ADD, CHECK and DEL against the selected
-// network, printing one JSON object that tests/test_differential.py compares with
-// cnidoctor's prediction for `--runtime libcni@1.1.2`.
+// the way containerd's go-cni default loader does and runs the real libcni VERSION, ADD, CHECK
+// and DEL against the selected network, printing one JSON object. tests/test_differential.py
+// builds it against Debian's libcni 1.1.2 + go-cni 1.1.7 and compares it live with cnidoctor's
+// `--runtime libcni@1.1.2`; the same source, built against libcni v1.2.3 + go-cni v1.1.12 and
+// libcni v1.3.0 + go-cni v1.1.13, produced the recordings tests/test_differential_recorded.py
+// compares with `--runtime libcni@1.2.3` / `@1.3.0` (docs/differential.md).
 //
 // Written for cnidoctor (not taken from any upstream file). It must only ever run inside the
 // throwaway network namespace the test creates: the caller passes its own network namespace
