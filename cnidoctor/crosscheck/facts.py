@@ -36,7 +36,6 @@ NodeCheck = Callable[[NodeContext], Tuple[Finding, ...]]
 # The checks the crosscheck stage runs over every NodeContext, probed or not (without probing
 # the context has no facts and only the runtime-library checks can fire).
 NODE_CHECKS: Tuple[NodeCheck, ...] = (
-    skew.check_runtime_spec,  # CNI519
     skew.check_config_version_rejections,  # CNI511
     skew.check_chain_result_versions,  # CNI512
     skew.check_result_version_support,  # CNI513
@@ -321,7 +320,7 @@ def check_configs_only(
     detected: Optional[runtimes.Modelled] = None,
     refusals: Sequence[predict.NodeRefusal] = (),
 ) -> NodeResult:
-    """No processes: runtime-library checks only (CNI513, CNI519) and a prediction whose
+    """No processes: runtime-library checks only (CNI513) and a prediction whose
     plugin-dependent steps are "unknown"."""
     ctx = NodeContext(
         tuple(parsed), selection, runtime_scope(options, detected), options, node_refusals=tuple(refusals)
