@@ -177,9 +177,11 @@ def test_text_leads_with_the_prediction_then_the_selected_file() -> None:
 def test_text_prediction_all_ok_is_one_line() -> None:
     ok = with_steps({name: Step("ok") for name in ("load", "add", "check", "del")})
     lines = render("text", busy_report(prediction=ok), width=120).splitlines()
-    # The whole prediction fits one 120-column line: the next line is the blank between blocks.
+    # The whole prediction fits one 120-column line; then what the node-state checks read, and the
+    # blank between blocks.
     assert lines[0].startswith("Prediction: ") and lines[0].endswith("LOAD, ADD, CHECK, DEL succeed.")
-    assert lines[1] == ""
+    assert lines[1].strip().startswith("node state not checked")
+    assert lines[2] == ""
 
 
 def test_text_prediction_says_which_steps_are_never_sent() -> None:
