@@ -21,7 +21,6 @@ RULES = list(catalog().values())
 # test that exercises it instead.
 EXERCISED_ELSEWHERE = {
     "CNI505": ROOT / "tests" / "test_probe_not_run.py",  # root may exec any file with an x bit
-    "CNI015": ROOT / "tests" / "test_discover.py",  # needs real plugins and a CRI-O model; no libcni recording yet
 }
 
 
