@@ -480,3 +480,19 @@ def test_a_large_file_whose_prefix_is_valid_stays_unanalysed(tmp_path: Path) -> 
     found = discover.discover([str(tmp_path)])
     assert [c.problem for c in found.candidates] == ["too-large"]
     assert codes(found) == [("CNI005", str(big))]
+
+
+def test_detected_crio_default_network_drives_the_selection() -> None:
+    """fixtures/node-crio-default-network: cni_default_network = "podnet" in a CRI-O drop-in;
+    ocicni's fixed default is not changeable (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 initCNI),
+    so podnet is the default although 10-calico.conflist sorts first and loads."""
+    from cnidoctor import engine
+    from cnidoctor.settings import Settings
+
+    root = Path(__file__).parent.parent / "fixtures" / "node-crio-default-network" / "root"
+    options = engine.Options(host_root=str(root), probe=False, use_cache=False)
+    report = engine.run(options, Settings())
+    assert report.selected is not None and os.path.basename(report.selected.file) == "20-podnet.conflist"
+    assert report.prediction is not None
+    assert os.path.basename(report.prediction.selected_file or "") == "20-podnet.conflist"
+    assert not [f for f in report.findings if f.code in ("CNI007", "CNI015")]
