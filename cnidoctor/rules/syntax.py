@@ -590,12 +590,7 @@ BINARY_CONTENT = Rule(
     when_to_ignore="Never: every runtime fails on this file as written.",
     fix="Move the file out of the config directory (`file <path>` tells what it is); restore the "
     "intended config from its installer.",
-    runtime_errors=(
-        "error parsing configuration list: invalid character %s looking for beginning of value",
-        "error parsing configuration: invalid character %s looking for beginning of value",
-        _WRAP_LIST,
-        _WRAP_CONF,
-    ),
+    runtime_errors=(),  # the texts are CNI101's; explain/kb.json maps them to that family
     references=(
         _SCANNER_GO,
         "containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFromFile/NetworkConfFromFile: os.ReadFile)",
