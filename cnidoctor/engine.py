@@ -83,7 +83,10 @@ def run(options: Options, settings: Settings) -> Report:
     findings.extend(directory.findings)
     detected = node.detected.modelled if node is not None and node.detected is not None else None
     state = node_state(options, parsed, directory.selection)
-    node_result = node_stage(parsed, directory.selection, options, detected, state.refusals)
+    fixed = (node.detected.config.default_network or "") if node is not None and node.detected is not None else ""
+    node_result = node_stage(parsed, directory.selection, options, detected, state.refusals, fixed)
+    # the runtime's default network (CRI-O: cni_default_network) is never "shadowed" (CNI007)
+    findings = [f for f in findings if not (f.code == "CNI007" and _is_selected(f, node_result.selected))]
     findings.extend(node_result.findings)
     findings.extend(runtime_findings(options, node))
     findings.extend(runtime_checks.check(options, node, parsed))
@@ -160,13 +163,19 @@ def node_stage(
     options: Options,
     detected: Optional[Modelled] = None,
     refusals: Sequence[NodeRefusal] = (),
+    fixed_default: str = "",
 ) -> NodeResult:
-    """Probe the node (``--probe``), or only check configs against runtime libraries (no processes)."""
+    """Probe the node (``--probe``), or only check configs against runtime libraries (no processes).
+    ``fixed_default``: the detected CRI-O's ``cni_default_network``."""
     from .crosscheck import facts as node  # lazy: static runs skip subprocess and ELF machinery
 
     if options.probe:
-        return node.probe_node(parsed, selection, options, detected, refusals)
-    return node.check_configs_only(parsed, selection, options, detected, refusals)
+        return node.probe_node(parsed, selection, options, detected, refusals, fixed_default)
+    return node.check_configs_only(parsed, selection, options, detected, refusals, fixed_default)
+
+
+def _is_selected(finding: Finding, selected: Optional[Selection]) -> bool:
+    return selected is not None and finding.file == selected.file
 
 
 def locate(findings: Iterable[Finding], parsed: Sequence[ParsedFile]) -> List[Finding]:

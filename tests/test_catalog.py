@@ -21,7 +21,6 @@ RULES = list(catalog().values())
 # test that exercises it instead.
 EXERCISED_ELSEWHERE = {
     "CNI505": ROOT / "tests" / "test_probe_not_run.py",  # root may exec any file with an x bit
-    "CNI015": ROOT / "tests" / "test_discover.py",  # needs real plugins and a CRI-O model; no libcni recording yet
     # live interfaces: a real bridge in a throwaway network namespace
     "CNI702": ROOT / "tests" / "test_nodestate_netns.py",
     "CNI703": ROOT / "tests" / "test_nodestate_netns.py",

@@ -139,7 +139,10 @@ def test_too_large_is_not_read(tmp_path: Path) -> None:
         fh.truncate(discover.MAX_CONFIG_BYTES + 1)  # sparse: no real I/O
     found = discover.discover([str(tmp_path)])
     assert codes(found) == [("CNI005", str(path))]
-    assert found.candidates[0].data is None and found.candidates[0].problem == "too-large"
+    # NUL bytes fail Go's scanner at byte 0, so only a prefix is read, and handed on so the
+    # load error can be predicted (issue 10 point 5); a valid prefix stays unread (test below)
+    data = found.candidates[0].data
+    assert data is not None and len(data) == discover.PREFIX_BYTES and found.candidates[0].problem is None
 
 
 def test_small_limit_reads_bounded(tmp_path: Path) -> None:
@@ -434,3 +437,62 @@ def test_containerd_has_no_default_network_when_its_first_file_fails(tmp_path: P
     report = engine.run(engine.Options(paths=(str(net_d),), runtimes=("crio@1.28",)), Settings())
     assert report.selected is not None and report.selected.file.endswith("10-good.conflist")
     assert report.prediction is not None and report.prediction.selected_file == report.selected.file
+
+
+# --- issue 10 point 5: binary junk with a config name -------------------------------------------
+
+RECORDED_123 = Path(__file__).parent / "differential" / "recorded" / "libcni-1.2.3.json"
+
+
+def _recorded_load_error(fixture: str) -> str:
+    import json
+
+    real = json.loads(RECORDED_123.read_text())["fixtures"][fixture]["real"]
+    return str(real["gocni"]["error"])
+
+
+def test_a_2mb_elf_sorting_first_breaks_containerd_with_libcni_text(tmp_path: Path) -> None:
+    """libcni reads the whole file (os.ReadFile) and Go's scanner stops at byte 0, so a 2 MB ELF
+    fails exactly as the 1 KiB ELF header of fixtures/syntax-binary-elf did in the real
+    libcni 1.2.3 (the recording), and also checked by hand with a 2 MB copy of a plugin binary."""
+    from cnidoctor import engine
+    from cnidoctor.settings import Settings
+
+    fixture = Path(__file__).parent.parent / "fixtures" / "syntax-binary-elf" / "net.d"
+    net_d = tmp_path / "net.d"
+    net_d.mkdir()
+    head = (fixture / "05-x.conf").read_bytes()
+    (net_d / "05-x.conf").write_bytes(head + b"\x00" * (2 * 1024 * 1024 - len(head)))
+    (net_d / "10-bridge.conflist").write_bytes((fixture / "10-bridge.conflist").read_bytes())
+    options = engine.Options(paths=(str(net_d),), probe=False, runtimes=("containerd@2.0.3",), use_cache=False)
+    report = engine.run(options, Settings())
+    on_elf = sorted((f.code, f.severity) for f in report.findings if f.file.endswith("05-x.conf"))
+    assert on_elf == [("CNI005", Severity.WARNING), ("CNI006", Severity.ERROR), ("CNI120", Severity.ERROR)]
+    assert report.prediction is not None
+    load = report.prediction.step("load")
+    expected = _recorded_load_error("syntax-binary-elf").replace("@FIXTURES@/syntax-binary-elf/net.d", str(net_d))
+    assert (load.outcome, load.error) == ("fail", expected)
+
+
+def test_a_large_file_whose_prefix_is_valid_stays_unanalysed(tmp_path: Path) -> None:
+    big = tmp_path / "05-huge.conflist"
+    big.write_bytes(b"{" + b" " * (2 * 1024 * 1024) + b"}")
+    found = discover.discover([str(tmp_path)])
+    assert [c.problem for c in found.candidates] == ["too-large"]
+    assert codes(found) == [("CNI005", str(big))]
+
+
+def test_detected_crio_default_network_drives_the_selection() -> None:
+    """fixtures/node-crio-default-network: cni_default_network = "podnet" in a CRI-O drop-in;
+    ocicni's fixed default is not changeable (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 initCNI),
+    so podnet is the default although 10-calico.conflist sorts first and loads."""
+    from cnidoctor import engine
+    from cnidoctor.settings import Settings
+
+    root = Path(__file__).parent.parent / "fixtures" / "node-crio-default-network" / "root"
+    options = engine.Options(host_root=str(root), probe=False, use_cache=False)
+    report = engine.run(options, Settings())
+    assert report.selected is not None and os.path.basename(report.selected.file) == "20-podnet.conflist"
+    assert report.prediction is not None
+    assert os.path.basename(report.prediction.selected_file or "") == "20-podnet.conflist"
+    assert not [f for f in report.findings if f.code in ("CNI007", "CNI015")]

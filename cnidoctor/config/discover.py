@@ -27,6 +27,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .. import gojson
 from ..model import Candidate, FileKind, Finding, Severity
 from ..rules import directory as rules
 
@@ -285,11 +286,18 @@ def read_config(path: str, limit: int = MAX_CONFIG_BYTES) -> _ReadOutcome:
     if not stat.S_ISREG(st.st_mode):
         return _special(path, st.st_mode)
     if st.st_size > limit:
-        return _too_large(path, st.st_size, limit)
+        return _too_large_prefix(path, st.st_size, limit)
     return _read_regular(path, limit)
 
 
 def _read_regular(path: str, limit: int) -> _ReadOutcome:
+    outcome = _read_at_most(path, limit + 1)
+    if outcome.data is not None and len(outcome.data) > limit:
+        return _too_large(path, len(outcome.data), limit)
+    return outcome
+
+
+def _read_at_most(path: str, count: int) -> _ReadOutcome:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -300,7 +308,7 @@ def _read_regular(path: str, limit: int) -> _ReadOutcome:
         if not stat.S_ISREG(st.st_mode):
             return _special(path, st.st_mode)
         chunks: List[bytes] = []
-        remaining = limit + 1
+        remaining = count
         while remaining > 0:
             chunk = os.read(fd, min(remaining, 65536))
             if not chunk:
@@ -311,10 +319,40 @@ def _read_regular(path: str, limit: int) -> _ReadOutcome:
         return _unreadable(path, "unreadable", exc, "read")
     finally:
         os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:
-        return _too_large(path, len(data), limit)
-    return _ReadOutcome(data=data)
+    return _ReadOutcome(data=b"".join(chunks))
+
+
+# How much of a file above the limit is read to find where Go's JSON scanner stops on it.
+PREFIX_BYTES = 64 * 1024
+
+
+def _too_large_prefix(path: str, size: int, limit: int) -> _ReadOutcome:
+    """A file above the limit: libcni still reads it whole (os.ReadFile in ConfFromFile /
+    ConfListFromFile, containernetworking/cni:libcni/conf.go@v1.3.0) and Go's scanner
+    (encoding/json checkValid) stops at the first bad byte. When that byte lies within the
+    first PREFIX_BYTES, the prefix fails exactly as the whole file does, so the prefix is
+    handed on as the file's content and the load error is predicted from it; otherwise the
+    file is not analysed."""
+    outcome = _read_at_most(path, PREFIX_BYTES)
+    if outcome.data is None or not _fails_within(outcome.data):
+        return _too_large(path, size, limit)
+    finding = rules.FILE_TOO_LARGE.at(
+        path,
+        "",
+        f"{path} is {size} bytes, above cnidoctor's {limit}-byte limit for a CNI config; its first "
+        f"{len(outcome.data)} bytes already fail Go's JSON scanner, and the runtime, which reads the "
+        "file whole, fails on the same byte (see the other finding on this file)",
+    )
+    return _ReadOutcome(data=outcome.data, finding=finding)
+
+
+def _fails_within(prefix: bytes) -> bool:
+    """True when Go's scanner rejects ``prefix`` before its end (not for running out of input)."""
+    try:
+        gojson.decode(prefix)
+    except gojson.GoSyntaxError as err:
+        return err.offset < len(prefix)
+    return False
 
 
 # ``Candidate.problem`` for an entry only cnidoctor's own (non-root) user cannot read: the

@@ -135,6 +135,9 @@ def parse(candidate: Candidate) -> ParsedFile:
     try:
         decoded = gojson.decode(data)
     except gojson.GoSyntaxError as err:
+        binary = binary_kind(data, err.offset)
+        if binary is not None:
+            return _binary_failure(file, err, binary)
         return _syntax_failure(file, err, template)
     if template is not None:
         return _template(file, decoded.value, template, _load(file, decoded)[1])
@@ -202,6 +205,47 @@ def _trailing_comma(data: bytes, at: int, message: str) -> bool:
         "']' looking for beginning of value"
     )
     return closing and data[:at].rstrip(b" \t\r\n").endswith(b",")
+
+
+# ----------------------------------------------------------------------------- binary content
+
+_MAGIC: Tuple[Tuple[bytes, str], ...] = (
+    (b"\x7fELF", "an ELF executable"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"\xfe\xed\xfa", "a Mach-O executable"),
+    (b"MZ", "a Windows executable"),
+)
+_SNIFF_BYTES = 8192  # as git and grep decide "binary": a NUL byte near the start
+
+
+def binary_kind(data: bytes, offset: int) -> Optional[str]:
+    """What the file is when Go's scanner failed on binary content, else None.
+
+    Binary: a known magic number, a NUL byte in the first 8 KiB (git's and grep's test), the
+    rejected byte is a control character, or more than a tenth of the first 8 KiB is not
+    UTF-8. A stray Latin-1 byte in a hand-written file stays a syntax error (CNI101)."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return what
+    head = data[:_SNIFF_BYTES]
+    if b"\x00" in head:
+        return "binary data (NUL bytes)"
+    if offset < len(data) and (data[offset] == 0x7F or (data[offset] < 0x20 and data[offset] not in b"\t\n\r")):
+        return "binary data (control characters)"
+    if head.decode("utf-8", "replace").count("\ufffd") * 10 > len(head):
+        return "not UTF-8 text"
+    return None
+
+
+def _binary_failure(file: _File, err: gojson.GoSyntaxError, what: str) -> ParsedFile:
+    load_error = (LIST_PREFIX if file.is_list else CONF_PREFIX) + err.message
+    message = (
+        f"this file is {what}, not a JSON network config: Go's encoding/json rejects its byte "
+        f"{file.data[err.offset]:#04x} at offset {err.offset}, so libcni fails with: {load_error}"
+    )
+    file.add(R.BINARY_CONTENT, "", message, predicts=file.predicts(load_error), offset=err.offset)
+    return ParsedFile(file.candidate, None, None, load_error, tuple(file.findings), locate=file.locator)
 
 
 # ----------------------------------------------------------------------------- templates

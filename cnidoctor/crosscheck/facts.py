@@ -192,6 +192,7 @@ class RuntimeChoice:
     loader_file: Optional[ParsedFile]
     default: Optional[ParsedFile]
     prediction: Optional[Prediction] = None
+    fixed: bool = False  # chosen by CRI-O's cni_default_network, not by file order
 
 
 def _directory_entries(parsed: Sequence[ParsedFile], chosen: Optional[ParsedFile]) -> Tuple[ParsedFile, ...]:
@@ -217,7 +218,7 @@ def _load_outcome(prediction: Prediction) -> str:
     return step.outcome if step is not None else "ok"
 
 
-def runtime_choice(ctx: NodeContext) -> RuntimeChoice:
+def runtime_choice(ctx: NodeContext, fixed_default: str = "") -> RuntimeChoice:
     """The modelled runtime's file and default network.
 
     containerd (go-cni) and a bare libcni caller take the lexically first config file and stop
@@ -227,7 +228,8 @@ def runtime_choice(ctx: NodeContext) -> RuntimeChoice:
     plugin binary not found in plugin_dirs, a version it does not support) and make the first
     survivor the default (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks);
     releases whose ocicni does not validate, runtimes.RuntimeRelease.validates_on_load False,
-    only skip unloadable files). A file cnidoctor's user cannot read stops the walk: the
+    only skip unloadable files); a CRI-O ``cni_default_network`` (``fixed_default``, read from
+    the detected CRI-O's configuration) fixes the default by name. A file cnidoctor's user cannot read stops the walk: the
     runtime reads it as root and whether it is the default is unknown. Files named one by one
     (no directory) are predicted only when one of them is the selection.
     """
@@ -240,7 +242,31 @@ def runtime_choice(ctx: NodeContext) -> RuntimeChoice:
         prediction = _predict_file(ctx, first)
         default = first if first is chosen and _load_outcome(prediction) != "fail" else None
         return RuntimeChoice(first, default, prediction)
+    if fixed_default and ctx.scope.modelled.release.runtime == "crio":
+        return _fixed_default(ctx, entries, fixed_default)
     return _first_valid(ctx, entries)
+
+
+def _network_name(item: ParsedFile) -> str:
+    """ocicni names a network after its list, or after its file when the name is empty."""
+    name = item.network.name if item.network is not None else ""
+    return name or os.path.basename(item.path)
+
+
+def _fixed_default(ctx: NodeContext, entries: Sequence[ParsedFile], wanted: str) -> RuntimeChoice:
+    """CRI-O's ``cni_default_network``: ocicni's default is the usable network of that name,
+    never the first file (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (initCNI: a fixed name is
+    not ``changeable``; syncNetworkConfig)). No usable file of that name: no default network
+    (CNI636 reports it); the prediction then describes the first file of that name, if any."""
+    named: Optional[RuntimeChoice] = None
+    for item in entries:
+        if item.candidate.problem is not None or item.network is None or _network_name(item) != wanted:
+            continue
+        prediction = _predict_file(ctx, item)
+        if _load_outcome(prediction) != "fail":
+            return RuntimeChoice(item, item, prediction, fixed=True)
+        named = named or RuntimeChoice(item, None, prediction, fixed=True)
+    return named or RuntimeChoice(None, None, fixed=True)
 
 
 def _first_valid(ctx: NodeContext, entries: Sequence[ParsedFile]) -> RuntimeChoice:
@@ -290,7 +316,7 @@ def fallback_findings(ctx: NodeContext, choice: RuntimeChoice) -> List[Finding]:
     skipped a file that does not validate and pods fall back to this one."""
     first_loadable = _selected(ctx.parsed, ctx.selection)
     default = choice.default
-    if default is None or first_loadable is None or default is first_loadable:
+    if choice.fixed or default is None or first_loadable is None or default is first_loadable:
         return []
     return [directory_rules.fallback_default(default, first_loadable, ctx.scope.modelled.release.display)]
 
@@ -301,12 +327,14 @@ def probe_node(
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
     refusals: Sequence[predict.NodeRefusal] = (),
+    fixed_default: str = "",
 ) -> NodeResult:
-    """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict."""
+    """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict. ``fixed_default``: the
+    detected CRI-O's ``cni_default_network`` ("" when unset or not CRI-O)."""
     ctx, findings = gather(parsed, selection, options, runtime_scope(options, detected))
     ctx = replace(ctx, node_refusals=tuple(refusals))
     findings.extend(run_node_checks(ctx))
-    choice = runtime_choice(ctx)
+    choice = runtime_choice(ctx, fixed_default)
     findings.extend(fallback_findings(ctx, choice))
     return NodeResult(
         tuple(findings), predicted(ctx, choice), plugin_statuses(ctx), ctx.scope.modelled, _report_selected(ctx, choice)
@@ -319,13 +347,14 @@ def check_configs_only(
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
     refusals: Sequence[predict.NodeRefusal] = (),
+    fixed_default: str = "",
 ) -> NodeResult:
     """No processes: runtime-library checks only (CNI513) and a prediction whose
     plugin-dependent steps are "unknown"."""
     ctx = NodeContext(
         tuple(parsed), selection, runtime_scope(options, detected), options, node_refusals=tuple(refusals)
     )
-    choice = runtime_choice(ctx)
+    choice = runtime_choice(ctx, fixed_default)
     findings = run_node_checks(ctx) + fallback_findings(ctx, choice)
     return NodeResult(tuple(findings), predicted(ctx, choice), (), ctx.scope.modelled, _report_selected(ctx, choice))
 

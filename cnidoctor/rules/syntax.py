@@ -571,6 +571,34 @@ NESTING_TOO_DEEP = Rule(
     references=(_SCANNER_GO + " pushParseState",),
 )
 
+BINARY_CONTENT = Rule(
+    code="CNI120",
+    name="binary-content",
+    severity=Severity.ERROR,
+    summary="The file is binary or not UTF-8 text (an executable, an archive, random bytes), not a CNI config.",
+    meaning=(
+        "libcni reads every file with a config extension whole (os.ReadFile, no size limit) and hands "
+        "it to Go's encoding/json, whose scanner stops at the first byte that cannot start or "
+        "continue a JSON value: an ELF binary fails at its first byte, 'invalid character '\\x7f' "
+        "looking for beginning of value'. Such a file is a plugin binary, a tarball or a corrupted "
+        "file copied into the config directory under a config name; cnidoctor reports it once "
+        "(not as invalid JSON or as a template whose placeholders are random bytes) and predicts "
+        "the load error from the first bad byte, whatever the file's size." + _WHO_BREAKS
+    ),
+    example="/etc/cni/net.d/05-x.conf  (a copy of /opt/cni/bin/bridge, 7f 45 4c 46 ...)",
+    correct_example="/etc/cni/net.d/ holding only JSON network configs; plugin binaries in /opt/cni/bin",
+    when_to_ignore="Never: every runtime fails on this file as written.",
+    fix="Move the file out of the config directory (`file <path>` tells what it is); restore the "
+    "intended config from its installer.",
+    runtime_errors=(),  # the texts are CNI101's; explain/kb.json maps them to that family
+    references=(
+        _SCANNER_GO,
+        "containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFromFile/NetworkConfFromFile: os.ReadFile)",
+        _GO_CNI,
+        _OCICNI,
+    ),
+)
+
 RULES: Tuple[Rule, ...] = (
     INVALID_JSON,
     UTF8_BOM,
@@ -591,4 +619,5 @@ RULES: Tuple[Rule, ...] = (
     INVALID_UTF8,
     SINGLE_CONF_IN_CONFLIST,
     NESTING_TOO_DEEP,
+    BINARY_CONTENT,
 )
