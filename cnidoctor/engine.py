@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tupl
 from .config import discover, parse, validate
 from .crosscheck import runtime_checks
 from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, RuntimeSummary, Selection
-from .rules import catalog, semantics
+from .crosscheck.context import runtime_scope
+from .rules import catalog, scope, semantics
 from .rules import directory as discovery_rules
 from .settings import Settings
 
@@ -81,6 +82,7 @@ def run(options: Options, settings: Settings) -> Report:
     findings.extend(directory.findings)
     detected = node.detected.modelled if node is not None and node.detected is not None else None
     node_result = node_stage(parsed, directory.selection, options, detected)
+    findings = scope.weigh_static(findings, runtime_scope(options, detected))
     findings.extend(node_result.findings)
     findings.extend(runtime_findings(options, node))
     findings.extend(runtime_checks.check(options, node, parsed))

@@ -29,6 +29,7 @@ from ..crosscheck.context import LOOPBACK, NodeContext, newest_lib, ranges
 from ..crosscheck.predict import known_result_version, loopback_prefix, plugin_prefix, status_error
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
 from ..runtime.matrix import Modelled
+from .scope import weigh
 from ..versions import SPEC_VERSIONS, go_quote_list, try_parse
 
 VERSION_SOURCES = (
@@ -366,15 +367,6 @@ def check_result_version_support(ctx: NodeContext) -> Tuple[Finding, ...]:
     return tuple(f for item in ctx.loadable for f in _result_version_unsupported(item, ctx))
 
 
-def _fleet_wide(rule: Rule, ctx: NodeContext) -> Tuple[Optional[Severity], str]:
-    """Without --runtime every known release is in scope, including long-unsupported ones; a
-    config that only old runtimes reject (a 1.0.0 list on containerd <= 1.5) is then fragile,
-    not broken, so it is a warning. Naming the runtime (--runtime) restores the error."""
-    if ctx.scope.explicit or rule.severity <= Severity.WARNING:
-        return None, ""
-    return Severity.WARNING, "; name your runtime with --runtime for a definite answer"
-
-
 def _result_version_unsupported(item: ParsedFile, ctx: NodeContext) -> List[Finding]:
     assert item.network is not None
     groups: Dict[str, List[Modelled]] = {}
@@ -387,8 +379,8 @@ def _result_version_unsupported(item: ParsedFile, ctx: NodeContext) -> List[Find
         groups.setdefault(version, []).append(modelled)
     out: List[Finding] = []
     first = item.network.plugins[0] if item.network.plugins else None
-    severity, suffix = _fleet_wide(RUNTIME_RESULT_VERSION_UNSUPPORTED, ctx)
     for version, rows in groups.items():
+        severity, suffix = weigh(RUNTIME_RESULT_VERSION_UNSUPPORTED.severity, rows, ctx.scope)
         lib = newest_lib(rows)
         prefix = plugin_prefix(first, "add", lib) if first is not None else ""
         text = prefix + f"unsupported CNI result version {go_quote(version)}"
