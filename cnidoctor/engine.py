@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from .config import discover, parse, validate
 from .crosscheck import runtime_checks
-from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, RuntimeSummary, Selection
 from .crosscheck.context import runtime_scope
+from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, RuntimeSummary, Selection
 from .rules import catalog, scope, semantics
 from .rules import directory as discovery_rules
 from .settings import Settings

@@ -29,8 +29,8 @@ from ..crosscheck.context import LOOPBACK, NodeContext, newest_lib, ranges
 from ..crosscheck.predict import known_result_version, loopback_prefix, plugin_prefix, status_error
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
 from ..runtime.matrix import Modelled
-from .scope import weigh
 from ..versions import SPEC_VERSIONS, go_quote_list, try_parse
+from .scope import weigh
 
 VERSION_SOURCES = (
     "containernetworking/cni:pkg/version/reconcile.go@v1.3.0 (where version errors come from); "
@@ -251,7 +251,7 @@ def _rejections(item: ParsedFile, releases: Sequence[Modelled], facts: Mapping[s
                 order.append((binary, sees))
             groups[(binary.pointer, sees)].append((modelled, kind))
     return [
-        _rejection_finding(item, binary, sees, groups[(binary.pointer, sees)], facts[binary.type])
+        _rejection_finding(item, binary, sees, groups[(binary.pointer, sees)], facts[binary.type], facts)
         for binary, sees in order
     ]
 
@@ -278,6 +278,7 @@ def _rejection_finding(
     sees: str,
     affected: Sequence[Tuple[Modelled, RefusalKind]],
     info: BinaryFacts,
+    facts_of_file: Mapping[str, BinaryFacts],
 ) -> Finding:
     where = f"{binary.type} ({info.path}) supports {go_quote_list(info.supported)}"
     role = {"plugin": "plugin", "ipam": "IPAM plugin", "delegate": "delegate"}[binary.role]
@@ -298,7 +299,33 @@ def _rejection_finding(
         text = plugin_prefix(_plugin_at(item, binary.index), "add", lib) + (rejection(info, sees) or "")
     else:
         text = f"plugin {binary.type} does not support config version {go_quote(sees)}"
-    return PLUGIN_REJECTS_CONFIG_VERSION.at(item.path, binary.pointer, message, plugin=binary.type, predicts=text)
+    fix = _version_fix(item, facts_of_file, info)
+    return PLUGIN_REJECTS_CONFIG_VERSION.at(
+        item.path, binary.pointer, message, plugin=binary.type, predicts=text, fix=fix
+    )
+
+
+def _common_version(item: ParsedFile, facts: Mapping[str, BinaryFacts]) -> Optional[str]:
+    """The newest spec version every probed, negotiating executed binary of the file lists."""
+    assert item.network is not None
+    common = set(SPEC_VERSIONS)
+    for binary in executed_binaries(item.network):
+        info = facts.get(binary.type)
+        if info is not None and info.probed and info.probe_ok and info.negotiates:
+            common &= set(info.supported)
+    parsed = [(try_parse(v), v) for v in common]
+    ordered = sorted((key, v) for key, v in parsed if key is not None)
+    return ordered[-1][1] if ordered else None
+
+
+def _version_fix(item: ParsedFile, facts: Mapping[str, BinaryFacts], info: BinaryFacts) -> str:
+    """CNI511's fix: the version computed from the probed binaries, and the probe command for the
+    binary's real bin dir."""
+    probe = f"`echo '{{}}' | CNI_COMMAND=VERSION {info.path}`"
+    version = _common_version(item, facts)
+    if version is None:
+        return f"No cniVersion is listed by every executed plugin (probe with {probe}): upgrade the plugins."
+    return f'Set cniVersion to "{version}", which every executed plugin lists (probe with {probe}), or upgrade the plugins.'
 
 
 def check_chain_result_versions(ctx: NodeContext) -> Tuple[Finding, ...]:

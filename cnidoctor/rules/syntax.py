@@ -53,8 +53,8 @@ INVALID_JSON = Rule(
     example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet"\n  "plugins": [{"type": "bridge"}]\n}',
     correct_example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "plugins": [{"type": "bridge"}]\n}',
     when_to_ignore="Never: every runtime fails on this file as written.",
-    fix="Fix the JSON at the reported line and column (here: add the missing comma after "
-    '"mynet"); check the file with a strict JSON parser such as `python3 -m json.tool`.',
+    fix="Fix the JSON at the reported line and column, where the message quotes what Go's decoder "
+    "found; check the file with a strict JSON parser such as `python3 -m json.tool`.",
     runtime_errors=_SYNTAX_ERRORS
     + (
         "invalid character %s after object key:value pair",
