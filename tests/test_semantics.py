@@ -345,3 +345,38 @@ def test_version_rejection_fix_names_the_computed_version_and_real_bin_dir(tmp_p
     assert [f.code for f in findings] == ["CNI511"]
     fix = findings[0].fix or ""
     assert '"0.4.0"' in fix and "/usr/lib/cni/firewall" in fix and "/opt/cni/bin" not in fix
+
+
+# -- issue 10 point 3: the kubelet reads no CNI config since Kubernetes 1.24 (dockershim removed) --
+
+
+def _kubelet_as_reader(text: str) -> List[str]:
+    """Occurrences of "kubelet" that are not "kubelet dockershim" nor part of a citation."""
+    import re
+
+    out = []
+    for match in re.finditer("kubelet", text):
+        after = text[match.end() : match.end() + 12]
+        before = text[max(0, match.start() - 5) : match.start()]
+        if after.startswith((" dockershim", "'s dockershim", " <= 1.23")) or before.endswith("pkg/"):
+            continue
+        out.append(text[max(0, match.start() - 40) : match.end() + 40])
+    return out
+
+
+def test_config_rules_do_not_name_the_kubelet_as_a_config_reader() -> None:
+    from cnidoctor.rules import catalog
+
+    for code, rule in catalog().items():
+        if code[3] not in "012345":
+            continue  # CNI6xx name the kubelet as the CRI client, which it is
+        for text in (rule.summary, rule.meaning, rule.fix, rule.when_to_ignore):
+            assert not _kubelet_as_reader(text or ""), (code, _kubelet_as_reader(text or ""))
+
+
+def test_broken_first_file_message_names_no_kubelet(tmp_path: Path) -> None:
+    (tmp_path / "05-broken.conflist").write_text('{"cniVersion": "1.0.0", "name": "a", "plugins": [}')
+    (tmp_path / "10-good.conflist").write_text('{"cniVersion": "1.0.0", "name": "b", "plugins": [{"type": "bridge"}]}')
+    report = json.loads(run_cli(["check", "--no-probe", "--format", "json", str(tmp_path)]).stdout)
+    messages = [f["message"] for f in report["findings"] if f["code"] == "CNI006"]
+    assert messages and not any("kubelet" in m for m in messages), messages

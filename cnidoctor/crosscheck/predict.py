@@ -468,7 +468,7 @@ def _load_step(
         "fail",
         f"Error validating CNI config list {path}: {joined}",
         exact=False,
-        detail="kubelet skips the file; without another valid file the node reports `cni config uninitialized`",
+        detail="kubelet dockershim skips the file; without another valid file the node reports `cni config uninitialized`",
     )
 
 

@@ -244,7 +244,7 @@ RUNTIME_LOOPBACK_MISSING = Rule(
     severity=Severity.ERROR,
     summary="No loopback plugin in the bin dirs: the runtime's built-in lo network fails every pod",
     meaning=(
-        "containerd (go-cni `WithLoNetwork`) and the kubelet's dockershim set up each pod's `lo` "
+        "containerd (go-cni `WithLoNetwork`) and kubelet dockershim (Kubernetes <= 1.23) set up each pod's `lo` "
         "interface by running the CNI `loopback` plugin from the same bin dirs, before the "
         "default network. No config in net.d names it, so a node whose bin dir lacks it looks "
         "fine until the first sandbox: every pod then fails with the runtime's not-found error. "

@@ -27,11 +27,11 @@ NO_CONFIG_FILES = Rule(
     severity=Severity.ERROR,
     summary="The config directory holds no .conf, .conflist or .json file.",
     meaning=(
-        "containerd, CRI-O and the kubelet read only entries whose extension is .conf, .conflist "
+        "containerd and CRI-O read only entries whose extension is .conf, .conflist "
         "or .json (libcni ConfFiles, " + _CONFFILES + "). With none, no pod network exists: "
         "containerd reports NetworkReady=false with 'no network config found in <dir>: cni plugin "
         "not initialized' (go-cni), CRI-O 'no CNI configuration file in <dir>. Has your network "
-        "provider started?' (ocicni) and the kubelet (dockershim) 'cni config uninitialized'. "
+        "provider started?' (ocicni). "
         "Usually the network add-on has not started yet or wrote its config elsewhere "
         "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23))."
     ),
@@ -84,7 +84,7 @@ UNREADABLE_ENTRY = Rule(
         "is handed to the loader, which fails with 'error reading <f>: ...' (libcni ConfFromFile/"
         "ConfListFromFile, containernetworking/cni:libcni/conf.go@v0.8.1 (ConfFromFile, ConfListFromFile)). containerd stops at the first file that fails "
         "to load, so if this entry sorts first the whole CNI load fails ('cni plugin not "
-        "initialized'); CRI-O and the kubelet skip it (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
+        "initialized'); CRI-O skips it (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="10-flannel.conflist -> /run/flannel/cni.conflist (target removed)",
     correct_example="10-flannel.conflist -> /run/flannel/cni.conflist (target present), or the link removed",
@@ -149,7 +149,7 @@ BROKEN_FILE_SHADOWS = Rule(
         "on the first one that fails to load, so a broken file sorting before the real config "
         "disables pod networking ('failed to load CNI config list file <f>: ...: invalid cni "
         "config', then NetworkReady=false 'cni plugin not initialized'), even though a good config "
-        "follows. CRI-O (ocicni) and the kubelet skip the broken file and use the first one that "
+        "follows. CRI-O (ocicni) skips the broken file and use the first one that "
         "loads (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="00-multus.conf with a trailing comma next to a valid 10-calico.conflist",
@@ -171,8 +171,8 @@ SHADOWED_CONFIG = Rule(
     severity=Severity.WARNING,
     summary="Several configs load; only the first one (lexical order) is the default network.",
     meaning=(
-        "containerd attaches pods to the first max_conf_num files (default 1) and CRI-O and the "
-        "kubelet use the first file that loads as the default network; CRI-O uses the others only "
+        "containerd attaches pods to the first max_conf_num files (default 1) and CRI-O "
+        "uses the first file that loads as the default network; CRI-O uses the others only "
         "when a pod explicitly asks for them. Leftover configs from a previous network add-on or "
         "the runtime's own sample bridge therefore silently win or lose depending on their names "
         "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); containerd/containerd:pkg/cri/config/config.go@v1.6.39 (max_conf_num); calico#1388, minikube#8480, bootkube#698). A shadowed "
@@ -310,7 +310,7 @@ NO_LOADABLE_CONFIG = Rule(
         "Every file with a config extension fails to load (see its own finding). containerd stops "
         "at the first ('failed to load CNI config ... invalid cni config' -> 'cni plugin not "
         "initialized'), CRI-O skips them all and reports 'no CNI configuration file in <dir>. Has "
-        "your network provider started?', the kubelet 'cni config uninitialized' "
+        "your network provider started?' "
         "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23))."
     ),
     example="/etc/cni/net.d/10-flannel.conflist with a syntax error and nothing else",
@@ -479,7 +479,7 @@ def _empty_directory(directory: str) -> Finding:
         "",
         f"{directory} has no .conf, .conflist or .json file: containerd reports "
         f"'{no_config_text(directory)}', CRI-O 'no CNI configuration file in {directory}. Has your "
-        "network provider started?' and the kubelet 'cni config uninitialized'",
+        "network provider started?'",
         predicts=no_config_text(directory),
     )
 
@@ -498,7 +498,7 @@ def _broken_before_default(
                 first.path,
                 "",
                 f"no file in {directory} loads (first failure: {_load_error(first)}): containerd "
-                "fails its CNI load, CRI-O and the kubelet find no network, the node stays NotReady",
+                "fails its CNI load, CRI-O finds no network, the node stays NotReady",
                 predicts=predicts,
             )
         ]
@@ -509,8 +509,8 @@ def _broken_before_default(
             first.path,
             "",
             f"{first.path} fails to load ({_load_error(first)}) and sorts before {default.path}: "
-            f"containerd stops here and loads no network ('cni plugin not initialized'); CRI-O and "
-            f"the kubelet skip it and use network {_runtime_name(default)!r} from {default.path}{others}",
+            f"containerd stops here and loads no network ('cni plugin not initialized'); CRI-O "
+            f"skips it and uses network {_runtime_name(default)!r} from {default.path}{others}",
             predicts=predicts,
         )
     ]

@@ -23,7 +23,7 @@ _TYPES_GO = "cni@v1.1.2 pkg/types/types.go:60-90 NetConf, IPAM, DNS"
 _WHO_BREAKS = (
     " containerd (go-cni) stops loading at the first file that fails, so when this file sorts "
     "before the intended one the node has no pod network ('cni plugin not initialized'); CRI-O "
-    "and the kubelet log the error and skip the file (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
+    "logs the error and skips the file (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
 )
 _WRAP_LIST = "failed to load CNI config list file %s: %s: invalid cni config"
 _WRAP_CONF = "failed to load CNI config file %s: %s: invalid cni config"
