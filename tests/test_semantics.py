@@ -380,3 +380,19 @@ def test_broken_first_file_message_names_no_kubelet(tmp_path: Path) -> None:
     report = json.loads(run_cli(["check", "--no-probe", "--format", "json", str(tmp_path)]).stdout)
     messages = [f["message"] for f in report["findings"] if f["code"] == "CNI006"]
     assert messages and not any("kubelet" in m for m in messages), messages
+
+
+# -- issue 10 point 6: a config the selected file's meta-plugin delegates to is in use ---------
+
+
+@pytest.mark.parametrize("cluster_network", ["k8s-pod-network", "/etc/cni/net.d/10-calico.conflist"])
+def test_multus_cluster_network_target_is_not_shadowed(tmp_path: Path, cluster_network: str) -> None:
+    multus = {"cniVersion": "0.3.1", "name": "multus-cni-network", "type": "multus", "clusterNetwork": cluster_network}
+    calico = {"cniVersion": "0.3.1", "name": "k8s-pod-network", "plugins": [{"type": "calico"}]}
+    unused = {"cniVersion": "0.3.1", "name": "leftover", "plugins": [{"type": "bridge"}]}
+    (tmp_path / "00-multus.conf").write_text(json.dumps(multus))
+    (tmp_path / "10-calico.conflist").write_text(json.dumps(calico))
+    (tmp_path / "20-leftover.conflist").write_text(json.dumps(unused))
+    report = json.loads(run_cli(["check", "--no-probe", "--format", "json", str(tmp_path)]).stdout)
+    shadowed = sorted(Path(f["file"]).name for f in report["findings"] if f["code"] == "CNI007")
+    assert shadowed == ["20-leftover.conflist"]

@@ -180,7 +180,7 @@ SHADOWED_CONFIG = Rule(
     ),
     example="87-podman-bridge.conflist next to 10-calico.conflist: calico is the default network",
     correct_example="only 10-calico.conflist in /etc/cni/net.d (the podman sample config removed or moved to podman's own directory)",
-    when_to_ignore="When the first file is the network you intend to be the default, and the later ones are kept on purpose (for example networks selected by name through Multus).",
+    when_to_ignore="When the first file is the network you intend to be the default, and the later ones are kept on purpose (for example networks selected by name through Multus). A file the selected Multus config names in `clusterNetwork` or `defaultNetworks` is in use and not reported.",
     fix="Remove configs of networks you no longer use; name the intended config so it sorts first.",
     references=(_GO_CNI, _OCICNI),
 )
@@ -516,12 +516,51 @@ def _broken_before_default(
     ]
 
 
+# Meta-plugins that run another config of the directory as the pod's network: Multus reads
+# `clusterNetwork` (the pod's default network) and `defaultNetworks` (added to every pod), each a
+# net-attach-def name, the `name` of a CNI config in its confDir, or a path to a config file
+# (k8snetworkplumbingwg/multus-cni:docs/configuration.md@v4.0.2;
+# k8snetworkplumbingwg/multus-cni:pkg/k8sclient/k8sclient.go@v4.0.2 getNetDelegate). flannel's
+# delegate is inline (flannel-io/cni-plugin:flannel.go), so it names no other file.
+MULTUS_TYPES = frozenset({"multus", "multus-shim"})
+
+
+def _delegated_refs(winner: ParsedFile) -> Tuple[str, ...]:
+    """The network names and paths the selected file's meta-plugins delegate to."""
+    if winner.network is None:
+        return ()
+    refs: List[str] = []
+    for plugin in winner.network.plugins:
+        if plugin.type not in MULTUS_TYPES:
+            continue
+        cluster = plugin.raw.get("clusterNetwork")
+        if isinstance(cluster, str) and cluster:
+            refs.append(cluster)
+        defaults = plugin.raw.get("defaultNetworks")
+        if isinstance(defaults, list):
+            refs.extend(ref for ref in defaults if isinstance(ref, str) and ref)
+    return tuple(refs)
+
+
+def _delegated_to(item: ParsedFile, refs: Sequence[str]) -> bool:
+    """``item`` is what a reference names: by network name, or by its path."""
+    for ref in refs:
+        if os.path.isabs(ref) and os.path.basename(ref) == os.path.basename(item.path):
+            return True
+        if _network_name(item) == ref:
+            return True
+    return False
+
+
 def _shadowed(loadable: Sequence[ParsedFile]) -> List[Finding]:
     if len(loadable) < 2:
         return []
     winner = loadable[0]
+    refs = _delegated_refs(winner)
     out: List[Finding] = []
     for item in loadable[1:]:
+        if _delegated_to(item, refs):
+            continue  # in use: the selected file's meta-plugin runs it for every pod
         finding = SHADOWED_CONFIG.at(
             item.path,
             "",
