@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 from dataclasses import replace
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, NoReturn, Optional, Sequence, Tuple
 
 import click
 
@@ -41,7 +41,8 @@ def _split_codes(values: Sequence[str]) -> Tuple[str, ...]:
     """--select/--ignore accept repeated flags and comma-separated lists."""
     out: List[str] = []
     for value in values:
-        out.extend(part.strip().upper() for part in value.split(",") if part.strip())
+        # Codes are upper-cased and rule names (slugs) mapped to codes by settings.resolve_code.
+        out.extend(part.strip() for part in value.split(",") if part.strip())
     return tuple(out)
 
 
@@ -141,6 +142,10 @@ def cli() -> None:
     help="Settings file (default: .cnidoctor.toml or [tool.cnidoctor] in pyproject.toml, found upwards).",
 )
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="Findings only: no runtime, prediction or summary lines.")
+@click.option(
+    "--statistics", is_flag=True, help="Instead of the findings, count them per rule code (as ruff --statistics)."
+)
 def check_command(
     paths: Tuple[str, ...],
     example: bool,
@@ -158,6 +163,8 @@ def check_command(
     host_root: Optional[str] = None,
     preflight: bool = False,
     ignore_preflight: Tuple[str, ...] = (),
+    quiet: bool = False,
+    statistics: bool = False,
 ) -> None:
     """Check CNI configs in PATHS (directories or files; default: the config dir of the node's
     container runtime, /etc/cni/net.d when none is found)."""
@@ -167,12 +174,13 @@ def check_command(
 
     if example:
         paths, probe = (_example_dir(),), bool(bin_dirs)
+    _require_valid_runtimes(runtimes)
+    _require_existing_paths(paths)
     try:
         loaded = settings.load(config_path, os.getcwd())
         merged = loaded.with_flags(select=_split_codes(select), ignore=_split_codes(ignore))
     except settings.SettingsError as exc:
-        click.echo(f"cnidoctor: error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+        _usage_error(str(exc))
     if host_root is not None and not os.path.isdir(host_root):
         click.echo(f"cnidoctor: error: --host-root {host_root}: not a directory", err=True)
         sys.exit(EXIT_ERROR)
@@ -194,17 +202,56 @@ def check_command(
     if preflight and fmt not in (None, "preflight"):
         click.echo(f"cnidoctor: error: --preflight prints its own format; drop --format {fmt}", err=True)
         sys.exit(EXIT_ERROR)
-    fmt = "preflight" if preflight else fmt
+    fmt = ("preflight" if preflight else fmt) or default_format()
+    if (quiet or statistics) and fmt not in ("text", "concise"):
+        _usage_error(f"--{'quiet' if quiet else 'statistics'} goes with --format text or concise, not {fmt}")
     render_options = RenderOptions(
         color=_use_color(color),
         base_dir=os.getcwd(),
         tool_version=__version__,
-        width=shutil.get_terminal_size((100, 24)).columns,
+        width=terminal_width(),
+        quiet=quiet,
     )
+    if statistics:
+        from .report import render_statistics
+
+        text = render_statistics(report)
+    else:
+        text = renderer(fmt)(report, render_options)
     # color= stops click stripping the ANSI codes the reporter chose to emit (--color always, FORCE_COLOR).
-    click.echo(renderer(fmt or default_format())(report, render_options), nl=False, color=render_options.color)
+    click.echo(text, nl=False, color=render_options.color)
     code = exit_code(report, fail_on or merged.fail_on or "error")
     sys.exit(npd_exit_code(report, code) if fmt == "npd" else code)
+
+
+def terminal_width() -> int:
+    """The terminal's columns (COLUMNS first, as shutil does); 80 when output is piped."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def _usage_error(message: str) -> NoReturn:
+    """One line on stderr and exit 2: a usage error is never a finding."""
+    click.echo(f"cnidoctor: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _require_valid_runtimes(runtimes: Sequence[str]) -> None:
+    """--runtime must name a release the support matrix models (runtime/matrix.parse_spec)."""
+    from .runtime import matrix
+
+    for spec in runtimes:
+        try:
+            matrix.parse_spec(spec)
+        except matrix.RuntimeSpecError as exc:
+            _usage_error(str(exc))
+
+
+def _require_existing_paths(paths: Sequence[str]) -> None:
+    """A path the user named must exist (a dangling symlink counts: the engine reports it); the
+    default config dir missing is a finding (CNI002), not a usage error."""
+    for path in paths:
+        if not os.path.lexists(path):
+            _usage_error(f"{path}: no such file or directory")
 
 
 def downgrade_errors(report: Report, codes: Sequence[str]) -> Report:
@@ -212,7 +259,9 @@ def downgrade_errors(report: Report, codes: Sequence[str]) -> Report:
     flag does for its checks (kubernetes/kubernetes:cmd/kubeadm/app/preflight/checks.go)."""
     if not codes:
         return report
-    wanted = {c.upper() for c in codes}
+    from .settings import resolve_code
+
+    wanted = {resolve_code(c) for c in codes}
     every = "ALL" in wanted
 
     def soften(finding: Finding) -> Finding:
@@ -250,6 +299,12 @@ def rules(fmt: str) -> None:
     """List every rule: code, name, default severity, summary."""
     from .report import catalog as catalog_render
 
+    if fmt == "table":
+        from .report.terminal import rules_table
+        from .rules import catalog
+
+        click.echo(rules_table(list(catalog().values()), terminal_width()), nl=False)
+        return
     click.echo(catalog_render.render_catalog(fmt), nl=False)
 
 
@@ -290,7 +345,14 @@ Exit codes: 0 recognised (or a rule code), 1 not recognised, 2 usage error.
     show_default=True,
     help="With --check, probe plugin binaries (CNI_COMMAND=VERSION only).",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: rendered for the terminal; markdown: the same as Markdown; json.",
+)
 def explain(
     subject: Optional[str],
     log_file: Any,
@@ -303,9 +365,7 @@ def explain(
     """Explain a rule code (e.g. CNI301), or a runtime's CNI error text (argument or stdin):
     which component printed it, the likely causes, the rule codes, the fix, and whether the
     cause is present on this node."""
-    import re as _re
-
-    if subject and _re.fullmatch(r"(?i)\s*CNI\d{3}\s*", subject) and log_file is None:
+    if subject and log_file is None and _rule_code(subject) is not None:
         _explain_code(subject, fmt)
         return
     directory = conf_dir or DEFAULT_CONF_DIR
@@ -321,14 +381,43 @@ def explain(
     sys.exit(_explain_text(subject, fmt, do_check, directory, bin_dirs, probe))
 
 
+def _rule_code(subject: str) -> Optional[str]:
+    """``CNI301``, ``cni301`` or the rule's name ``missing-cni-version`` -> ``CNI301``; a
+    well-formed but unknown code is returned too (and refused by _explain_code)."""
+    import re
+
+    from .rules import catalog
+    from .settings import resolve_code
+
+    code = resolve_code(subject)
+    if code in catalog() or re.fullmatch(r"CNI\d{3}", code):
+        return code
+    return None
+
+
 def _explain_code(subject: str, fmt: str) -> None:
     from .report import catalog as catalog_render
     from .rules import catalog
 
-    code = subject.strip().upper()
+    code = _rule_code(subject) or subject
     if code not in catalog():
         raise click.UsageError(f"unknown rule code {subject!r}; `cnidoctor rules` lists them")
-    click.echo(catalog_render.render_rule(catalog()[code], fmt), nl=False)
+    text = catalog_render.render_rule(catalog()[code], "json" if fmt == "json" else "text")
+    click.echo(_for_terminal(text, fmt), nl=False)
+
+
+def _for_terminal(markdown: str, fmt: str) -> str:
+    """``--format text`` renders the Markdown for the terminal; ``--format markdown`` keeps it."""
+    if fmt != "text":
+        return markdown
+    from .report.terminal import render_markdown
+
+    color = _use_color("auto")
+
+    def style(text: str, bold: bool, underline: bool) -> str:
+        return click.style(text, bold=bold or None, underline=underline or None) if color else text
+
+    return render_markdown(markdown, terminal_width(), style)
 
 
 def _explain_text(text: str, fmt: str, do_check: bool, conf_dir: str, bin_dirs: Tuple[str, ...], probe: bool) -> int:
@@ -347,7 +436,7 @@ def _explain_text(text: str, fmt: str, do_check: bool, conf_dir: str, bin_dirs: 
     if fmt == "json":
         click.echo(json.dumps(explanation_dict(result, node), indent=2))
     else:
-        click.echo(render_blocks(explanation_blocks(result, node)), nl=False)
+        click.echo(_for_terminal(render_blocks(explanation_blocks(result, node)), fmt), nl=False)
     return EXIT_CLEAN if result.recognised else EXIT_FINDINGS
 
 
@@ -391,7 +480,7 @@ def _explain_log(log_file: Any, fmt: str, do_check: bool, conf_dir: str, bin_dir
             )
             click.echo(f"=== {len(group.line_numbers)} line(s): {numbers}")
             click.echo(f"    {group.explanation.text.strip()[:300]}")
-            click.echo(render_blocks(explanation_blocks(group.explanation, node)))
+            click.echo(_for_terminal(render_blocks(explanation_blocks(group.explanation, node)), fmt))
     return EXIT_CLEAN if groups and all(g.explanation.recognised for g in groups) else EXIT_FINDINGS
 
 
@@ -435,13 +524,54 @@ def _guarded(call: Callable[[], Any]) -> None:
     show_default=True,
     help="Seconds before a probed plugin is killed (with its process group).",
 )
-def plugins(bin_dirs: Tuple[str, ...], fmt: str, no_cache: bool, probe_timeout: float) -> None:
-    """Every binary in the bin dirs: path, architecture, VERSION reply, status (CNI_COMMAND=VERSION only)."""
+@click.option(
+    "--host-root",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Read the node under DIR: without --bin-dir, list the bin dirs its container runtime uses.",
+)
+def plugins(
+    bin_dirs: Tuple[str, ...], fmt: str, no_cache: bool, probe_timeout: float, host_root: Optional[str] = None
+) -> None:
+    """Every binary in the bin dirs: name, architecture, VERSION reply, release (from its Go
+    build info), status (CNI_COMMAND=VERSION only). Exits 1 when a binary has an error-severity
+    problem (wrong architecture, not executable, a broken reply), like check."""
     from .plugins.inventory import inventory
     from .report.plugins_table import render
 
-    found = inventory(bin_dirs or (DEFAULT_BIN_DIR,), timeout=probe_timeout, use_cache=not no_cache)
-    click.echo(render(found, fmt), nl=False)
+    if host_root is not None and not os.path.isdir(host_root):
+        _usage_error(f"--host-root {host_root}: not a directory")
+    dirs = bin_dirs or _node_bin_dirs(host_root) or (DEFAULT_BIN_DIR,)
+    found = inventory(dirs, timeout=probe_timeout, use_cache=not no_cache)
+    click.echo(render(found, fmt, terminal_width()), nl=False)
+    sys.exit(EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in found.findings) else EXIT_CLEAN)
+
+
+def _node_bin_dirs(host_root: Optional[str]) -> Tuple[str, ...]:
+    """The bin dirs of the runtime found under ``host_root`` (as check --host-root reads them);
+    the runtime itself is not executed (its release is not needed for the list)."""
+    if host_root is None:
+        return ()
+    from . import engine
+    from .crosscheck.runtime_view import node_dirs
+
+    options = engine.Options(host_root=host_root, probe=False)
+    return node_dirs(options, engine.read_runtime(options))[1]
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script (as `kubectl completion`): e.g.
+    `source <(cnidoctor completion bash)`. It is click's own (_CNIDOCTOR_COMPLETE=bash_source)."""
+    from click.shell_completion import get_completion_class
+
+    ctx = click.get_current_context()
+    cls = get_completion_class(shell)
+    if cls is None:  # pragma: no cover - click ships the three
+        _usage_error(f"no completion for {shell}")
+    click.echo(cls(cli, {}, "cnidoctor", "_CNIDOCTOR_COMPLETE").source())
+    ctx.exit(EXIT_CLEAN)
 
 
 @cli.command("aggregate")

@@ -22,6 +22,8 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .crosscheck.facts import NodeResult
+    from .crosscheck.nodestate import NodeStateResult
+    from .crosscheck.predict import NodeRefusal
     from .runtime.detect import NodeRuntime
     from .runtime.matrix import Modelled
 
@@ -81,22 +83,25 @@ def run(options: Options, settings: Settings) -> Report:
     directory = discovery_rules.check_directories(parsed, found.directories, found.subdirectories)
     findings.extend(directory.findings)
     detected = node.detected.modelled if node is not None and node.detected is not None else None
-    node_result = node_stage(parsed, directory.selection, options, detected)
+    state = node_state(options, parsed, directory.selection)
+    node_result = node_stage(parsed, directory.selection, options, detected, state.refusals)
     findings = scope.weigh_static(findings, runtime_scope(options, detected))
     findings.extend(node_result.findings)
     findings.extend(runtime_findings(options, node))
     findings.extend(runtime_checks.check(options, node, parsed))
+    findings.extend(state.findings)
     findings = drop_superseded(findings)
     kept = settings.apply(findings, [p.path for p in parsed])
     located = locate(kept, parsed)
     return Report(
         inputs=tuple(options.paths),
-        selected=directory.selection,
+        selected=node_result.selected,
         findings=tuple(sorted(located, key=Finding.sort_key)),
         files=tuple(p.path for p in parsed),
         prediction=node_result.prediction,
         plugins=node_result.plugins,
         runtime=runtime_summary(options, node, node_result.modelled),
+        node_state=state.checked,
     )
 
 
@@ -144,15 +149,26 @@ def drop_superseded(findings: Sequence[Finding]) -> List[Finding]:
     return [f for f in findings if (SUPERSEDED_BY.get(f.code), f.file, f.pointer) not in measured]
 
 
+def node_state(options: Options, parsed: Sequence[ParsedFile], selection: Optional[Selection]) -> NodeStateResult:
+    """The selected network's node state (CNI7xx), read before the prediction that it feeds."""
+    from .crosscheck import nodestate  # lazy: a files-only run reads no node state
+
+    return nodestate.check(options, parsed, selection)
+
+
 def node_stage(
-    parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options, detected: Optional[Modelled] = None
+    parsed: Sequence[ParsedFile],
+    selection: Optional[Selection],
+    options: Options,
+    detected: Optional[Modelled] = None,
+    refusals: Sequence[NodeRefusal] = (),
 ) -> NodeResult:
     """Probe the node (``--probe``), or only check configs against runtime libraries (no processes)."""
     from .crosscheck import facts as node  # lazy: static runs skip subprocess and ELF machinery
 
     if options.probe:
-        return node.probe_node(parsed, selection, options, detected)
-    return node.check_configs_only(parsed, selection, options, detected)
+        return node.probe_node(parsed, selection, options, detected, refusals)
+    return node.check_configs_only(parsed, selection, options, detected, refusals)
 
 
 def locate(findings: Iterable[Finding], parsed: Sequence[ParsedFile]) -> List[Finding]:

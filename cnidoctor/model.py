@@ -380,6 +380,8 @@ class Report:
     prediction: Optional[Prediction] = None
     plugins: Tuple[PluginStatus, ...] = ()
     runtime: Optional[RuntimeSummary] = None
+    # what the node-state checks (CNI7xx) read; None: node state not checked in this run
+    node_state: Optional[Tuple[str, ...]] = None
 
     def counts(self) -> Mapping[str, int]:
         out = {s.label: 0 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}

@@ -183,9 +183,10 @@ class Settings:
         """Flags on top of the file: ``--select`` replaces the file's select (like ruff),
         ``--ignore`` adds to its ignore. An unknown code on the command line is a usage error."""
         known = _known(known_codes)
+        select, ignore = tuple(map(resolve_code, select)), tuple(map(resolve_code, ignore))
         for code in select + ignore:
             if not is_known(code, known):
-                raise SettingsError(f"unknown rule code or prefix {code!r}; `cnidoctor rules` lists them")
+                raise SettingsError(f"unknown rule code, prefix or name {code!r}; `cnidoctor rules` lists them")
         return replace(self, select=tuple(select) or self.select, ignore=self.ignore + tuple(ignore))
 
 
@@ -265,6 +266,22 @@ def _known(known_codes: Optional[Iterable[str]]) -> FrozenSet[str]:
     return frozenset(catalog())
 
 
+def resolve_code(token: str) -> str:
+    """A code or prefix as written (any case), or a rule's slug (``missing-cni-version``, the
+    name ``cnidoctor rules`` shows and text output prints after each message) -> its code.
+    Anything else comes back upper-cased, for is_known to reject."""
+    text = token.strip()
+    if CODE_OR_PREFIX.match(text.upper()):
+        return text.upper()
+    return _slug_codes().get(text.lower(), text.upper())
+
+
+def _slug_codes() -> Dict[str, str]:
+    from .rules import catalog
+
+    return {rule.name: code for code, rule in catalog().items()}
+
+
 def is_known(code: str, known: FrozenSet[str]) -> bool:
     """A full code in the catalog, or a prefix (``CNI3``, ``CNI40``) of at least one."""
     return bool(CODE_OR_PREFIX.match(code)) and any(k.startswith(code) for k in known)
@@ -321,7 +338,7 @@ class _Builder:
                     'Quote each code: "CNI301".',
                 )
                 continue
-            code = value.strip().upper()
+            code = resolve_code(value)
             if is_known(code, self.known):
                 out.append(code)
             else:
@@ -458,14 +475,14 @@ def _path_ignore(
                 'Write codes = ["CNI301"], or leave codes out to ignore every code in that path.',
             )
             return None
-        unknown_codes = [c for c in raw if not is_known(c.strip().upper(), build.known)]
+        unknown_codes = [c for c in raw if not is_known(resolve_code(c), build.known)]
         if unknown_codes:
             reject(
                 f"ignore entry {where} names unknown rule code(s) {', '.join(map(repr, unknown_codes))}",
                 UNKNOWN_CODE_FIX,
             )
             return None
-        codes = tuple(c.strip().upper() for c in raw)
+        codes = tuple(resolve_code(c) for c in raw)
     return PathIgnore(
         path=path.strip(),
         codes=codes,

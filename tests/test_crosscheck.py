@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
+import pytest
+
 from cnidoctor.config.parse import parse
 from cnidoctor.crosscheck import facts as node
 from cnidoctor.crosscheck.compare import executed_binaries, list_version
 from cnidoctor.engine import Options
 from cnidoctor.model import Candidate, ParsedFile, Selection
-from cnidoctor.runtime.matrix import Libcni
+from cnidoctor.runtime.matrix import Libcni, RuntimeSpecError
 
 
 def conflist(tmp_path: Path, doc: Mapping[str, Any]) -> ParsedFile:
@@ -119,8 +121,10 @@ def test_static_runtime_option(tmp_path: Path) -> None:
     parsed = conflist(tmp_path, {"cniVersion": "1.1.0", "name": "n", "plugins": [{"type": "bridge"}]})
     result = node.check_configs_only([parsed], None, Options(runtimes=("containerd@2.1",)))
     assert result.findings == ()
-    bad = node.check_configs_only([parsed], None, Options(runtimes=("containrd@2.1",)))
-    assert [f.code for f in bad.findings] == ["CNI519", "CNI513"]
+    # An unknown runtime is a usage error (the CLI exits 2), never a finding nor a silent fallback
+    # to the default releases (CNI519 is reserved).
+    with pytest.raises(RuntimeSpecError, match="containrd"):
+        node.check_configs_only([parsed], None, Options(runtimes=("containrd@2.1",)))
 
 
 def test_every_node_check_beside_a_rule_is_run_by_the_crosscheck_stage() -> None:
@@ -137,7 +141,7 @@ def test_every_node_check_beside_a_rule_is_run_by_the_crosscheck_stage() -> None
         if name.startswith("check_") and function.__module__ == module.__name__
     }
     assert set(node.NODE_CHECKS) == defined
-    assert len(node.NODE_CHECKS) == 7  # CNI410, CNI511, CNI512, CNI513, CNI515, CNI516, CNI519
+    assert len(node.NODE_CHECKS) == 6  # CNI410, CNI511, CNI512, CNI513, CNI515, CNI516
 
 
 def test_the_node_context_imports_no_rule_module() -> None:

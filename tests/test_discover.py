@@ -290,3 +290,147 @@ def test_severity_of_rules_is_declared() -> None:
     assert rules.BROKEN_FILE_SHADOWS.severity is Severity.ERROR
     assert rules.IGNORED_EXTENSION.severity is Severity.INFO
     assert all(r.code.startswith("CNI0") and r.summary and r.meaning and r.fix and r.example for r in rules.RULES)
+
+
+# --- issue 10 point 4: a root-only config checked by an unprivileged user ----------------------
+
+NOBODY = 65534
+SYSTEM_PYTHON = "/usr/bin/python3"  # `nobody` cannot reach the venv's interpreter under /root
+
+UNPRIVILEGED_CHILD = """
+import json, sys
+from cnidoctor import engine
+from cnidoctor.settings import Settings
+for runtime in ("containerd@1.7.20", "crio@1.28"):
+    report = engine.run(engine.Options(paths=(sys.argv[1],), runtimes=(runtime,)), Settings())
+    p = report.prediction
+    print(json.dumps({
+        "findings": sorted([f.code, f.severity.label, f.message] for f in report.findings),
+        "selected": report.selected.file if report.selected else None,
+        "predicted": p.selected_file if p else None,
+        "load": [p.step("load").outcome, p.step("load").error] if p else None,
+    }))
+"""
+
+
+def _run_as_nobody(net_d: Path, work: Path) -> List[dict]:
+    import json
+    import shutil
+    import subprocess
+
+    from conftest import ROOT
+
+    shutil.copytree(ROOT / "cnidoctor", work / "src" / "cnidoctor")
+    subprocess.run(["chmod", "-R", "a+rX", str(work / "src")], check=True)
+    env = {"PYTHONPATH": str(work / "src"), "PATH": "/usr/bin:/bin", "HOME": str(work)}
+    run = subprocess.run(
+        [SYSTEM_PYTHON, "-c", UNPRIVILEGED_CHILD, str(net_d)],
+        user=NOBODY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines()]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a root-only config and drop to nobody")
+@pytest.mark.skipif(not os.access(SYSTEM_PYTHON, os.X_OK), reason=f"{SYSTEM_PYTHON} is not installed")
+def test_root_only_config_read_by_nobody_is_info_and_predicts_nothing() -> None:
+    # CIS Kubernetes Benchmark 4.1.x / 1.1.x: CNI files root-owned, mode 600 or stricter. The
+    # runtime reads them as root, so an unprivileged check knows nothing about them.
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="cnidoctor-cis-"))  # pytest's tmp_path is root-only
+    try:
+        work.chmod(0o755)
+        _check_hardened_as_nobody(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _check_hardened_as_nobody(work: Path) -> None:
+    net_d = work / "net.d"
+    net_d.mkdir()
+    hardened = net_d / "10-flannel.conflist"
+    hardened.write_bytes(GOOD)
+    hardened.chmod(0o600)
+    (net_d / "20-other.conflist").write_bytes(GOOD.replace(b'"n"', b'"other"'))
+    for result in _run_as_nobody(net_d, work):
+        codes_seen = {(code, severity) for code, severity, _ in result["findings"]}
+        assert ("CNI003", "info") in codes_seen, result
+        assert not any(sev == "error" for _, sev in codes_seen), result
+        assert "CNI006" not in {c for c, _ in codes_seen}  # no "containerd stops here"
+        message = next(m for c, _, m in result["findings"] if c == "CNI003")
+        assert f"uid {NOBODY}" in message and "run as root" in message
+        # what the runtime uses is unknown: the root-only file sorts first
+        assert result["selected"] is None
+        assert result["predicted"] == str(hardened)
+        assert result["load"][0] == "unknown", result
+
+
+# --- issue 10 point 2: CRI-O's default network is the first file that loads AND validates ------
+
+FLANNEL = b'{"name": "cbr0", "cniVersion": "0.3.1", "plugins": [{"type": "flannel", "delegate": {}}, {"type": "portmap", "capabilities": {"portMappings": true}}]}'
+KINDNET = b'{"cniVersion": "0.3.1", "name": "kindnet", "plugins": [{"type": "ptp", "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.1.0/24"}]]}}, {"type": "portmap", "capabilities": {"portMappings": true}}]}'
+
+
+def _flannel_without_binary(tmp_path: Path) -> Path:
+    net_d = tmp_path / "net.d"
+    net_d.mkdir()
+    (net_d / "10-flannel.conflist").write_bytes(FLANNEL)
+    (net_d / "20-kindnet.conflist").write_bytes(KINDNET)
+    return net_d
+
+
+@pytest.mark.skipif(not Path("/usr/lib/cni/ptp").is_file(), reason="needs the reference plugins in /usr/lib/cni")
+@pytest.mark.parametrize(
+    "runtime, default, loader",
+    [
+        # ocicni loadNetworks (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.0, as CRI-O 1.28 vendors it)
+        # skips 10-flannel: ValidateNetworkList fails, "flannel" is not in plugin_dirs.
+        ("crio@1.28", "20-kindnet.conflist", "20-kindnet.conflist"),
+        # go-cni reads the first file only and does not validate: flannel it is (ADD fails later)
+        ("containerd@1.7.20", "10-flannel.conflist", "10-flannel.conflist"),
+    ],
+)
+def test_default_network_agrees_across_report_prediction_and_findings(
+    tmp_path: Path, runtime: str, default: str, loader: str
+) -> None:
+    from cnidoctor import engine
+    from cnidoctor.settings import Settings
+
+    net_d = _flannel_without_binary(tmp_path)
+    options = engine.Options(
+        paths=(str(net_d),), probe=True, bin_dirs=("/usr/lib/cni",), runtimes=(runtime,), use_cache=False
+    )
+    report = engine.run(options, Settings())
+    assert report.selected is not None and os.path.basename(report.selected.file) == default
+    assert report.prediction is not None and os.path.basename(report.prediction.selected_file or "") == loader
+    kindnet = [f for f in report.findings if (f.file or "").endswith("20-kindnet.conflist")]
+    if default == "20-kindnet.conflist":
+        # no finding may claim kindnet is used only by name; CNI015 says CRI-O falls back to it
+        assert [f.code for f in kindnet] == ["CNI015"]
+        assert report.prediction.step("load").outcome == "ok"
+    else:
+        assert [f.code for f in kindnet] == ["CNI007"]
+
+
+def test_containerd_has_no_default_network_when_its_first_file_fails(tmp_path: Path) -> None:
+    from cnidoctor import engine
+    from cnidoctor.settings import Settings
+
+    net_d = tmp_path / "net.d"
+    net_d.mkdir()
+    (net_d / "05-broken.conf").write_bytes(b'{"cniVersion": "0.3.1", "name": "x", "type": "bridge",}')
+    (net_d / "10-good.conflist").write_bytes(GOOD)
+    report = engine.run(engine.Options(paths=(str(net_d),), runtimes=("containerd@1.7.20",)), Settings())
+    # go-cni stops at 05-broken.conf: containerd has no default network at all
+    assert report.prediction is not None and report.prediction.selected_file.endswith("05-broken.conf")
+    assert report.selected is None
+    report = engine.run(engine.Options(paths=(str(net_d),), runtimes=("crio@1.28",)), Settings())
+    assert report.selected is not None and report.selected.file.endswith("10-good.conflist")
+    assert report.prediction is not None and report.prediction.selected_file == report.selected.file

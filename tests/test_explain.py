@@ -111,9 +111,14 @@ def test_step_is_taken_from_the_wrapper() -> None:
 
 # --------------------------------------------------------------------------- CLI
 def test_explain_code_still_renders_rule_docs() -> None:
+    # The terminal gets the rule docs rendered (no Markdown `#`); --format markdown keeps the source.
     result = run_cli(["explain", "cni901"])
     assert result.exit_code == 0
-    assert result.output.startswith("# CNI901 unused-ignore")
+    assert result.output.startswith("CNI901 unused-ignore (warning)\n")
+    assert not any(line.startswith("#") for line in result.output.splitlines())
+    markdown = run_cli(["explain", "cni901", "--format", "markdown"])
+    assert markdown.exit_code == 0
+    assert markdown.output.startswith("# CNI901 unused-ignore")
 
 
 def test_explain_unknown_code_is_usage_error() -> None:

@@ -7,6 +7,7 @@ Node roots are built in tmp_path from the formats the runtimes document; the mac
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any, Dict
@@ -72,9 +73,13 @@ def test_host_root_reads_debian_containerd_from_its_package_record(tmp_path: Pat
 def test_text_report_says_what_was_detected_and_from_where(tmp_path: Path) -> None:
     root = debian_node(tmp_path / "node")
     result = run_cli(["check", "--no-probe", "--fail-on", "never", "--host-root", str(root)], cwd=tmp_path)
-    first = result.stdout.splitlines()[0]
-    assert first.startswith("Runtime: containerd 1.6.20 (libcni 1.1.2; read from the package database)")
-    assert "plugins in /usr/lib/cni" in first
+    lines = result.stdout.splitlines()
+    # The Runtime line comes first, wrapped to the terminal: its continuation lines are indented and
+    # words never break, so joining them gives the line back.
+    block = [lines[0]] + [line.strip() for line in itertools.takewhile(lambda x: x.startswith("  "), lines[1:])]
+    runtime = " ".join(block)
+    assert runtime.startswith("Runtime: containerd 1.6.20 (libcni 1.1.2; read from the package database)")
+    assert runtime.endswith("plugins in /usr/lib/cni")
 
 
 def test_paths_alone_check_files_and_say_the_runtime_is_assumed(tmp_path: Path) -> None:

@@ -17,9 +17,10 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache
 
 
-def plugins_json(*args: str) -> dict:
+def plugins_json(*args: str, exit_code: int = 0) -> dict:
+    """The JSON inventory; ``exit_code`` 1 when a binary has an error-severity finding (as check)."""
     result = run_cli(["plugins", "--format", "json", *args])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return json.loads(result.stdout)
 
 
@@ -33,9 +34,12 @@ def test_real_plugins_table(tmp_path: Path) -> None:
     assert report["findings"] == [] and report["executed"] == 16
     again = plugins_json("--bin-dir", str(REAL))
     assert again["executed"] == 0 and all(r["fromCache"] for r in again["plugins"])
-    text = run_cli(["plugins", "--bin-dir", str(REAL)]).stdout
-    assert text.splitlines()[0].split() == ["path", "arch", "cniVersion", "supported", "status"]
-    assert f"{REAL}/firewall" in text and "0.4.0,1.0.0" in text
+    text = run_cli(["plugins", "--bin-dir", str(REAL)]).stdout.splitlines()
+    # One heading per bin dir, then a row per binary by base name (the dir is not repeated).
+    assert text[0] == f"{REAL} (16 files)"
+    assert text[1].split() == ["name", "arch", "cniVersion", "supported", "release", "status"]
+    firewall = next(line.split() for line in text if line.split()[:1] == ["firewall"])
+    assert firewall[2:4] == ["1.0.0", "0.4.0,1.0.0"] and firewall[5] == "ok"  # "ok (cached)": run twice above
 
 
 def test_mixed_dir_and_odd_entries(tmp_path: Path) -> None:
@@ -46,7 +50,8 @@ def test_mixed_dir_and_odd_entries(tmp_path: Path) -> None:
     fake(bin_dir, "silent", "wrapper")
     (bin_dir / "LICENSE").write_text("Apache License\n")  # release tarballs ship it into bin
     (bin_dir / "dangling").symlink_to(tmp_path / "nowhere")
-    report = plugins_json("--bin-dir", str(bin_dir), "--bin-dir", str(tmp_path / "missing"), "--no-cache")
+    # exit 1: the silent wrapper's empty reply is an error (CNI501)
+    report = plugins_json("--bin-dir", str(bin_dir), "--bin-dir", str(tmp_path / "missing"), "--no-cache", exit_code=1)
     status = {Path(r["path"]).name: r["status"] for r in report["plugins"]}
     assert status == {
         "LICENSE": "not-a-plugin",
@@ -77,7 +82,7 @@ def test_unexecutable_elf_not_probed(tmp_path: Path) -> None:
     trap = fake(bin_dir, "trap", "bridge")
     trap.chmod(0o644)
     trap.write_bytes(b"\x7fELF" + trap.read_bytes())  # ELF-looking, so it counts as a plugin
-    report = plugins_json("--bin-dir", str(bin_dir))
+    report = plugins_json("--bin-dir", str(bin_dir), exit_code=1)  # CNI404 is an error
     assert [r["status"] for r in report["plugins"]] == ["not-executable"]
     assert [f["code"] for f in report["findings"]] == ["CNI404"]
     assert report["findings"][0]["predicts"] == (

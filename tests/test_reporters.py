@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Tuple
 
 import jsonschema
 import pytest
+from conftest import ROOT
 
 from cnidoctor.model import (
     Finding,
@@ -130,6 +131,16 @@ def render(fmt: str, report: Report, **options: Any) -> str:
     return renderer(fmt)(report, RenderOptions(tool_version="0.1.0", **options))
 
 
+# Wide enough that no line of busy_report() wraps: the tests that read one line's content use it
+# (wrapping to the terminal is tests/test_output.py's subject).
+WIDE = 200
+
+
+def slug(code: str) -> str:
+    """The rule's name as the text report appends it to a message (yamllint's ``(trailing-spaces)``)."""
+    return re.escape(f"({catalog()[code].name})")
+
+
 # -- registry -------------------------------------------------------------------------------------
 
 
@@ -165,10 +176,15 @@ def test_text_leads_with_the_prediction_then_the_selected_file() -> None:
 
 def test_text_prediction_all_ok_is_one_line() -> None:
     ok = with_steps({name: Step("ok") for name in ("load", "add", "check", "del")})
-    out = render("text", busy_report(prediction=ok))
-    assert out.splitlines()[0].endswith("no config or version problem predicted for LOAD, ADD, CHECK, DEL.")
-    # issue 10 point 9: node state (flannel's subnet.env) is not checked, so nothing "succeeds"
-    assert "succeed" not in out.splitlines()[0]
+    lines = render("text", busy_report(prediction=ok), width=160).splitlines()
+    # The whole prediction fits one 160-column line; then what the node-state checks read, and the
+    # blank between blocks. Issue 10 point 9: node state (flannel's subnet.env) is not what the
+    # prediction checks, so no step "succeeds".
+    assert lines[0].startswith("Prediction: ")
+    assert lines[0].endswith("no config or version problem predicted for LOAD, ADD, CHECK, DEL.")
+    assert "succeed" not in lines[0]
+    assert lines[1].strip().startswith("node state not checked")
+    assert lines[2] == ""
 
 
 def test_text_prediction_says_which_steps_are_never_sent() -> None:
@@ -178,7 +194,7 @@ def test_text_prediction_says_which_steps_are_never_sent() -> None:
         "check": Step("not_sent", called=False, detail="containerd never sends CNI CHECK"),
         "del": Step("ok"),
     }
-    first = render("text", busy_report(prediction=with_steps(steps))).splitlines()[0]
+    first = render("text", busy_report(prediction=with_steps(steps)), width=WIDE).splitlines()[0]
     assert first.endswith("no config or version problem predicted for LOAD, ADD, DEL; CHECK is not sent.")
 
 
@@ -203,15 +219,17 @@ def test_text_prediction_failure_shows_runtime_wrapping_and_reason() -> None:
 def test_text_names_both_files_when_the_runtime_reads_another_first() -> None:
     """containerd reads the lexically first file even when CRI-O would skip it (go-cni)."""
     other = replace(PREDICTION_FAIL, selected_file="net.d/05-broken.conf")
-    lines = render("text", busy_report(prediction=other)).splitlines()
+    lines = render("text", busy_report(prediction=other), width=WIDE).splitlines()
     line = next(line for line in lines if line.startswith("Default network"))
-    assert line.endswith("containerd reads net.d/05-broken.conf first")
+    # Both files sit in net.d/, named in full just before: the second one by its base name.
+    assert line.startswith("Default network: net.d/10-bridge.conflist ")
+    assert line.endswith("containerd reads 05-broken.conf first")
 
 
 def test_text_tables_show_location_severity_code_message_fix_and_runtime_error() -> None:
-    out = render("text", busy_report())
-    assert re.search(rf"^  1:1\s+error\s+{CODE_A}\s+cniVersion is missing$", out, re.M)
-    assert re.search(rf"^  7:9\s+warning\s+{CODE_B}\s+duplicate key \"type\"$", out, re.M)
+    out = render("text", busy_report(), width=WIDE)
+    assert re.search(rf"^  1:1\s+error\s+{CODE_A}\s+cniVersion is missing {slug(CODE_A)}$", out, re.M)
+    assert re.search(rf"^  7:9\s+warning\s+{CODE_B}\s+duplicate key \"type\" {slug(CODE_B)}$", out, re.M)
     assert re.search(r"^\s+fix: Add \"cniVersion\": \"1.0.0\".$", out, re.M)
     assert re.search(r'^\s+runtime error: invalid version "": the version is empty$', out, re.M)
     # Each finding ends with how to learn more about its code.
@@ -220,23 +238,30 @@ def test_text_tables_show_location_severity_code_message_fix_and_runtime_error()
 
 
 def test_text_groups_by_file_marks_the_selected_one_and_puts_node_findings_last() -> None:
-    out = render("text", busy_report())
+    out = render("text", busy_report(), width=WIDE)
     headings = [
         line
         for line in out.splitlines()
-        if line and not line.startswith(" ") and not line.startswith(("Prediction", "Runtime will use", "2 errors"))
+        if line
+        and not line.startswith(" ")
+        and not line.startswith(("Prediction", "Runtime will use", "2 errors", "To silence a finding"))
     ]
     assert headings == [
         "net.d/10-bridge.conflist (used by the runtime)",
         "net.d/99-loopback.conf",
         "node (plugin binaries, runtime)",
     ]
-    assert re.search(rf"^  flannel\s+error\s+{CODE_A}\s+plugin \"flannel\" not found$", out, re.M)
+    assert re.search(rf"^  flannel\s+error\s+{CODE_A}\s+plugin \"flannel\" not found {slug(CODE_A)}$", out, re.M)
 
 
 def test_text_summary_line_counts_by_severity_and_files() -> None:
-    last = render("text", busy_report()).splitlines()[-1]
-    assert last == "2 errors, 1 warning, 1 info in 2 files and on the node (3 files checked)."
+    summary, hint = render("text", busy_report(), width=WIDE).splitlines()[-2:]
+    # 10-bridge and 99-loopback of the three checked files have findings, flannel's is on the node.
+    assert summary == "2 errors, 1 warning, 1 info in 2 of 3 files checked and on the node."
+    # Then how to silence one on purpose (kubeadm's preflight says how to skip a check).
+    assert hint == (
+        f"To silence a finding: --ignore {CODE_A}, or an [[ignore]] entry with codes and a reason in .cnidoctor.toml."
+    )
 
 
 def test_text_clean_run_is_quiet_and_short() -> None:
@@ -347,6 +372,37 @@ def test_sarif_top_level_and_driver() -> None:
     assert driver["name"] == "cnidoctor"
     assert driver["version"] == driver["semanticVersion"] == "0.1.0"
     assert driver["informationUri"].startswith("https://")
+
+
+def _github_anchors(markdown: str) -> Dict[str, str]:
+    """Heading text -> the id github.com gives it (Flet/github-slugger: lower-case, keep letters,
+    digits, ``-``, ``_`` and spaces, then each space becomes ``-``)."""
+    anchors = {}
+    for heading in re.findall(r"^##+ (.+)$", markdown, re.M):
+        kept = "".join(c for c in heading.strip().lower() if c.isalnum() or c in "-_ ")
+        anchors[heading.strip()] = kept.replace(" ", "-")
+    return anchors
+
+
+def test_sarif_help_uri_is_the_rules_section_in_the_repository() -> None:
+    import configparser
+
+    metadata = configparser.ConfigParser()
+    metadata.read(ROOT / "setup.cfg")
+    base = metadata["metadata"]["url"] + "/blob/main/docs/rules.md#"
+    assert base == "https://github.com/cnidoctor/cnidoctor/blob/main/docs/rules.md#"
+    docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    anchors = _github_anchors(docs)
+    # worked by hand from GitHub's rule: "(", ")" and "." dropped
+    assert anchors["CNI313 chaining-before-0.3.0 (warning)"] == "cni313-chaining-before-030-warning"
+    rules = sarif(busy_report())["runs"][0]["tool"]["driver"]["rules"]
+    for rule, entry in zip(catalog().values(), rules):
+        heading = f"{rule.code} {rule.name} ({rule.severity.label})"
+        assert heading in anchors, f"docs/rules.md has no section {heading!r}"
+        assert entry["helpUri"] == base + anchors[heading]
+    # The index table at the top of docs/rules.md links to the same sections.
+    for target in re.findall(r"^\| \[CNI\d{3}\]\(#([^)]+)\)", docs, re.M):
+        assert target in anchors.values(), target
 
 
 def test_sarif_rules_are_the_whole_catalog_with_githubs_required_texts() -> None:
@@ -551,7 +607,8 @@ def test_real_probed_run_matches_the_schemas(tmp_path: Path, request: pytest.Fix
     text = run_cli(args, cwd=tmp_path).stdout.splitlines()
     # PATHS only: the runtime is an assumption and the first line says so; the prediction follows
     assert text[0].startswith("Runtime: containerd") and "assumed: not read from a node" in text[0]
-    assert next(line for line in text[1:] if line).startswith("Prediction: ")
+    # the Runtime line wraps to 80 columns; its continuation lines are indented
+    assert next(line for line in text[1:] if line and not line.startswith(" ")).startswith("Prediction: ")
     official = official_sarif_schema(Path(request.config.cache.mkdir("sarif-schema")))
     log = json.loads(run_cli(args + ["--format", "sarif"], cwd=tmp_path).stdout)
     assert list(jsonschema.Draft4Validator(official).iter_errors(log)) == []

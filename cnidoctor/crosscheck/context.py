@@ -17,6 +17,7 @@ from .compare import BinaryFacts, Executed
 if TYPE_CHECKING:  # pragma: no cover
     from ..plugins.probe import ProbeResult
     from ..plugins.resolve import Resolution
+    from .predict import NodeRefusal
 
 LOOPBACK = "loopback"
 
@@ -25,28 +26,24 @@ LOOPBACK = "loopback"
 class RuntimeScope:
     """The runtime releases findings are computed for, and the one the prediction models.
 
-    ``explicit``: the user named the runtime(s) with --runtime. ``spec_error``: the --runtime
-    value could not be parsed (CNI519); the defaults are then in scope.
+    ``explicit``: the user named the runtime(s) with --runtime.
     """
 
     releases: Tuple[runtimes.Modelled, ...]
     modelled: runtimes.Modelled
     explicit: bool = False
-    spec_error: Optional[str] = None
 
 
 def runtime_scope(options: Options, detected: Optional[runtimes.Modelled] = None) -> RuntimeScope:
     """Parse --runtime; else the runtime read from the node (its release is what runs here, so
     findings are computed for it alone, as for --runtime); else the default scope. An unknown
-    --runtime value leaves the defaults in scope and records why."""
+    --runtime value raises runtimes.RuntimeSpecError: it is a usage error (cli.py rejects it
+    with exit 2 before the run), never a silent fallback to the defaults."""
     if not options.runtimes and detected is not None:
         return RuntimeScope((detected,), detected, explicit=True)
-    try:
-        releases = runtimes.select(options.runtimes)
-        modelled = runtimes.modelled_for_prediction(options.runtimes)
-        return RuntimeScope(releases, modelled, explicit=bool(options.runtimes))
-    except runtimes.RuntimeSpecError as exc:
-        return RuntimeScope(runtimes.select(()), runtimes.modelled_for_prediction(()), spec_error=str(exc))
+    releases = runtimes.select(options.runtimes)
+    modelled = runtimes.modelled_for_prediction(options.runtimes)
+    return RuntimeScope(releases, modelled, explicit=bool(options.runtimes))
 
 
 @dataclass(frozen=True)
@@ -67,6 +64,8 @@ class NodeContext:
     probes: Mapping[str, ProbeResult] = field(default_factory=dict)
     occurrences: Tuple[Tuple[ParsedFile, Executed], ...] = ()
     facts: Mapping[str, BinaryFacts] = field(default_factory=dict)
+    # ADD refusals the node state establishes for the selected file (crosscheck/nodestate.py)
+    node_refusals: Tuple[NodeRefusal, ...] = ()
 
     @property
     def loadable(self) -> Tuple[ParsedFile, ...]:

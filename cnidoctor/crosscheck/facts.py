@@ -12,6 +12,7 @@ runtimes.default_runtime() - the newest CRI-O release when the node has /etc/cri
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 from ..config import validate
 from ..model import Finding, Options, ParsedFile, PluginStatus, Prediction, Selection, Severity
 from ..rules import binaries, semantics, skew
+from ..rules import directory as directory_rules
 from ..rules import replies as probe_rules
 from ..runtime import matrix as runtimes
 from . import predict
@@ -34,7 +36,6 @@ NodeCheck = Callable[[NodeContext], Tuple[Finding, ...]]
 # The checks the crosscheck stage runs over every NodeContext, probed or not (without probing
 # the context has no facts and only the runtime-library checks can fire).
 NODE_CHECKS: Tuple[NodeCheck, ...] = (
-    skew.check_runtime_spec,  # CNI519
     skew.check_config_version_rejections,  # CNI511
     skew.check_chain_result_versions,  # CNI512
     skew.check_result_version_support,  # CNI513
@@ -50,6 +51,7 @@ class NodeResult:
     prediction: Optional[Prediction] = None
     plugins: Tuple[PluginStatus, ...] = ()
     modelled: Optional[runtimes.Modelled] = None  # the runtime release the checks modelled
+    selected: Optional[Selection] = None  # the modelled runtime's default network (runtime_choice)
 
 
 def run_node_checks(ctx: NodeContext) -> List[Finding]:
@@ -180,28 +182,79 @@ def _selected(parsed: Sequence[ParsedFile], selection: Optional[Selection]) -> O
     return None
 
 
-def runtime_file(
-    parsed: Sequence[ParsedFile], selection: Optional[Selection], release: runtimes.RuntimeRelease
-) -> Optional[ParsedFile]:
-    """The file ``release``'s loader ends up with, loadable or not.
+@dataclass(frozen=True)
+class RuntimeChoice:
+    """What the modelled runtime's loader does with the config directory: ``loader_file`` is
+    the file the prediction describes (loadable or not), ``default`` the runtime's default
+    network (None: it has none, or it is unknown). The report's ``selected``, the prediction's
+    ``selected_file`` and the default-network findings all come from this one choice."""
 
-    ``selection`` (rules/discovery.py) is the first file that loads: what CRI-O and dockershim
-    use, as they skip broken files. containerd (go-cni) and a bare libcni caller take the
-    lexically first config file of the directory and stop there, so a broken first file is what
-    they "select" (its load step fails; containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks)). Without any loadable file
-    they still read that first file; only CRI-O/dockershim then have nothing to predict for.
-    Files named one by one (no directory) are predicted only when one of them is the selection.
-    """
-    chosen = _selected(parsed, selection)
-    if release.runtime not in predict.FIRST_FILE_RUNTIMES:
-        return chosen
+    loader_file: Optional[ParsedFile]
+    default: Optional[ParsedFile]
+    prediction: Optional[Prediction] = None
+
+
+def _directory_entries(parsed: Sequence[ParsedFile], chosen: Optional[ParsedFile]) -> Tuple[ParsedFile, ...]:
     if chosen is not None:
         directory = chosen.candidate.directory
     else:
         directory = next((p.candidate.directory for p in parsed if p.candidate.directory is not None), None)
     if directory is None:
-        return chosen
-    return next((p for p in parsed if p.candidate.directory == directory), chosen)
+        return ()
+    return tuple(p for p in parsed if p.candidate.directory == directory)
+
+
+def _predict_file(ctx: NodeContext, item: ParsedFile) -> Prediction:
+    # the node state (crosscheck/nodestate.py) was read for the directory's selected file
+    state = ctx.node_refusals if ctx.selection is not None and item.path == ctx.selection.file else ()
+    return predict.prediction(
+        item, ctx.scope.modelled, ctx.facts, probed=ctx.probed, static=_static_findings(item), node_state=state
+    )
+
+
+def _load_outcome(prediction: Prediction) -> str:
+    step = prediction.step("load")
+    return step.outcome if step is not None else "ok"
+
+
+def runtime_choice(ctx: NodeContext) -> RuntimeChoice:
+    """The modelled runtime's file and default network.
+
+    containerd (go-cni) and a bare libcni caller take the lexically first config file and stop
+    there, so a first file that fails to load leaves them without a network
+    (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir)). CRI-O (ocicni loadNetworks) and
+    dockershim skip every file that fails to load *or* to validate (ValidateNetworkList: a
+    plugin binary not found in plugin_dirs, a version it does not support) and make the first
+    survivor the default (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks);
+    releases whose ocicni does not validate, runtimes.RuntimeRelease.validates_on_load False,
+    only skip unloadable files). A file cnidoctor's user cannot read stops the walk: the
+    runtime reads it as root and whether it is the default is unknown. Files named one by one
+    (no directory) are predicted only when one of them is the selection.
+    """
+    chosen = _selected(ctx.parsed, ctx.selection)
+    entries = _directory_entries(ctx.parsed, chosen)
+    if not entries:
+        return RuntimeChoice(chosen, chosen, _predict_file(ctx, chosen) if chosen else None)
+    if ctx.scope.modelled.release.runtime in predict.FIRST_FILE_RUNTIMES:
+        first = entries[0]
+        prediction = _predict_file(ctx, first)
+        default = first if first is chosen and _load_outcome(prediction) != "fail" else None
+        return RuntimeChoice(first, default, prediction)
+    return _first_valid(ctx, entries)
+
+
+def _first_valid(ctx: NodeContext, entries: Sequence[ParsedFile]) -> RuntimeChoice:
+    skipped: Optional[RuntimeChoice] = None
+    for item in entries:
+        if item.candidate.problem == "not-readable-as-user":
+            return RuntimeChoice(item, None, _predict_file(ctx, item))
+        if item.candidate.problem is not None or item.network is None:
+            continue  # ocicni logs "Error loading CNI config ..." and skips it
+        prediction = _predict_file(ctx, item)
+        if _load_outcome(prediction) != "fail":
+            return RuntimeChoice(item, item, prediction)
+        skipped = skipped or RuntimeChoice(item, None, prediction)
+    return skipped or RuntimeChoice(None, None)
 
 
 def _static_findings(item: ParsedFile) -> Tuple[Finding, ...]:
@@ -212,14 +265,34 @@ def _static_findings(item: ParsedFile) -> Tuple[Finding, ...]:
     return tuple(validate.validate(item)) + tuple(semantics.check(item))
 
 
-def predicted(ctx: NodeContext) -> Optional[Prediction]:
+def predicted(ctx: NodeContext, choice: Optional[RuntimeChoice] = None) -> Optional[Prediction]:
     """The prediction for the file the modelled runtime's loader ends up with (None: no file)."""
-    modelled = ctx.scope.modelled
-    chosen = runtime_file(ctx.parsed, ctx.selection, modelled.release)
-    if chosen is None:
+    choice = choice or runtime_choice(ctx)
+    if choice.prediction is None:
         conf_dir = predict.config_dir(ctx.parsed, ctx.options.paths)
-        return predict.no_config_prediction(modelled, conf_dir) if conf_dir else None
-    return predict.prediction(chosen, modelled, ctx.facts, probed=ctx.probed, static=_static_findings(chosen))
+        return predict.no_config_prediction(ctx.scope.modelled, conf_dir) if conf_dir else None
+    return choice.prediction
+
+
+def selected(choice: RuntimeChoice) -> Optional[Selection]:
+    """The report's ``selected``: the modelled runtime's default network, None when it has none."""
+    item = choice.default
+    if item is None:
+        return None
+    network = item.network
+    data = item.candidate.data
+    digest = hashlib.sha256(data).hexdigest() if data is not None else None
+    return Selection(item.path, network.name if network else None, network.cni_version if network else None, digest)
+
+
+def fallback_findings(ctx: NodeContext, choice: RuntimeChoice) -> List[Finding]:
+    """CNI015 where the runtime's default network is not the first file that loads: CRI-O
+    skipped a file that does not validate and pods fall back to this one."""
+    first_loadable = _selected(ctx.parsed, ctx.selection)
+    default = choice.default
+    if default is None or first_loadable is None or default is first_loadable:
+        return []
+    return [directory_rules.fallback_default(default, first_loadable, ctx.scope.modelled.release.display)]
 
 
 def probe_node(
@@ -227,11 +300,17 @@ def probe_node(
     selection: Optional[Selection],
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
+    refusals: Sequence[predict.NodeRefusal] = (),
 ) -> NodeResult:
     """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict."""
     ctx, findings = gather(parsed, selection, options, runtime_scope(options, detected))
+    ctx = replace(ctx, node_refusals=tuple(refusals))
     findings.extend(run_node_checks(ctx))
-    return NodeResult(tuple(findings), predicted(ctx), plugin_statuses(ctx), ctx.scope.modelled)
+    choice = runtime_choice(ctx)
+    findings.extend(fallback_findings(ctx, choice))
+    return NodeResult(
+        tuple(findings), predicted(ctx, choice), plugin_statuses(ctx), ctx.scope.modelled, _report_selected(ctx, choice)
+    )
 
 
 def check_configs_only(
@@ -239,8 +318,18 @@ def check_configs_only(
     selection: Optional[Selection],
     options: Options,
     detected: Optional[runtimes.Modelled] = None,
+    refusals: Sequence[predict.NodeRefusal] = (),
 ) -> NodeResult:
-    """No processes: runtime-library checks only (CNI513, CNI519) and a prediction whose
+    """No processes: runtime-library checks only (CNI513) and a prediction whose
     plugin-dependent steps are "unknown"."""
-    ctx = NodeContext(tuple(parsed), selection, runtime_scope(options, detected), options)
-    return NodeResult(tuple(run_node_checks(ctx)), predicted(ctx), (), ctx.scope.modelled)
+    ctx = NodeContext(
+        tuple(parsed), selection, runtime_scope(options, detected), options, node_refusals=tuple(refusals)
+    )
+    choice = runtime_choice(ctx)
+    findings = run_node_checks(ctx) + fallback_findings(ctx, choice)
+    return NodeResult(tuple(findings), predicted(ctx, choice), (), ctx.scope.modelled, _report_selected(ctx, choice))
+
+
+def _report_selected(ctx: NodeContext, choice: RuntimeChoice) -> Optional[Selection]:
+    # files named one by one (pre-commit): no directory, no runtime default to claim
+    return selected(choice) if ctx.selection is not None else None

@@ -6,7 +6,7 @@ Representation (model.Prediction, serialised by report/jsonreport.py as the repo
     {"runtime": {"name", "version", "libcni", "release", "glue"}, "selected_file", "selection",
      "list_version", "steps": {"load"|"add"|"check"|"del"[|"status"]: {"outcome", "error", ...}}}
 
-* ``selected_file``: the file this runtime's loader ends up with (facts.runtime_file picks it per runtime).
+* ``selected_file``: the file this runtime's loader ends up with (facts.runtime_choice picks it per runtime).
   containerd (go-cni) and a bare libcni caller take the lexically FIRST config file and stop
   there: if it does not load, the load step fails and nothing else runs (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks),
   containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir)); ``selection`` is then "first-file". CRI-O (ocicni) and dockershim skip files that do
@@ -241,6 +241,27 @@ def known_refusals(network: NetworkList, findings: Sequence[Finding]) -> Tuple[K
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class NodeRefusal:
+    """A node-state check (crosscheck/nodestate.py, CNI7xx) that establishes the plugin's ADD
+    fails: applied like a KnownRefusal, at its stage, with the plugin's own text."""
+
+    index: int
+    stage: RefusalStage
+    code: str
+    text: str
+    exact: bool
+    why: str
+
+
+def _apply_node_state(
+    walk: _Walk, refusals: Sequence[NodeRefusal], plugin: PluginConf, stage: RefusalStage, prefix: str
+) -> None:
+    for item in refusals:
+        if item.index == plugin.index and item.stage == stage:
+            walk.fail(prefix + item.text, plugin.type, item.why, exact=item.exact)
+
+
 def _in_ipam(plugin: PluginConf, pointer: str) -> bool:
     """The pointer lies in the plugin's `ipam` object (Go matches the key case-insensitively)."""
     rest = pointer[len(plugin.pointer) :].split("/")
@@ -364,6 +385,7 @@ def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
         "not-regular": f"{path} is {detail}: the runtime's os.ReadFile blocks on a FIFO (the load hangs) "
         "or reads the device itself",
         "too-large": f"{path} is {detail}: cnidoctor did not analyse it; the runtime reads it whole",
+        "not-readable-as-user": f"cnidoctor's user cannot read {path}; the runtime reads it as root",
     }.get(problem or "", "")
     return None, why
 
@@ -608,6 +630,7 @@ def _add_plugin(
         if info.probed and not info.probe_ok:
             _probe_failure(walk, info, prefix, lib, "add")
     _apply_known(walk, ctx.known, plugin, "body", "add", prefix)
+    _apply_node_state(walk, ctx.node_state, plugin, "body", prefix)
     # chained prevResult (libcni >= 1.0 passes the previous result in its own version)
     result_before, type_before = previous
     if type_before is not None and not lib.result_typed_by_config:
@@ -626,6 +649,7 @@ def _add_plugin(
                 )
     _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, prefix, sees, lib)
     _apply_known(walk, ctx.known, plugin, "ipam", "add", prefix)
+    _apply_node_state(walk, ctx.node_state, plugin, "ipam", prefix)
     # the runtime types this plugin's stdout (containernetworking/cni:pkg/invoke/exec.go@v1.1.2 (fixupResultVersion); containernetworking/cni#895)
     result = known_result_version(info, sees)
     typed = (ctx.version or "0.1.0") if lib.result_typed_by_config else result
@@ -651,6 +675,7 @@ class _Context:
     known: Tuple[KnownRefusal, ...]
     name: str
     name_problem: Optional[Tuple[str, str]]
+    node_state: Tuple[NodeRefusal, ...] = ()
 
 
 def _context(
@@ -661,6 +686,7 @@ def _context(
     facts: Mapping[str, BinaryFacts],
     probed: bool,
     static: Sequence[Finding],
+    node_state: Sequence[NodeRefusal] = (),
 ) -> _Context:
     name = network_name(network, parsed, release)
     return _Context(
@@ -673,6 +699,7 @@ def _context(
         known_refusals(network, static),
         name,
         name_errors(name),
+        tuple(node_state),
     )
 
 
@@ -889,6 +916,7 @@ def predict(
     *,
     probed: bool,
     static: Sequence[Finding] = (),
+    node_state: Sequence[NodeRefusal] = (),
 ) -> Dict[StepName, Step]:
     """Every step for ``parsed`` on ``modelled`` (facts: by type; empty when not probed).
     ``static``: the file's static findings; those in PLUGIN_SIDE_FINDINGS feed the verbs."""
@@ -904,7 +932,7 @@ def predict(
             rest = Step("fail", detail="not reached: the config does not load")
         check = check_not_sent(release) if never_sends_check(release) else rest
         return {"load": load, "add": rest, "check": check, "del": rest}
-    ctx = _context(parsed, network, loaded, release, facts, probed, static)
+    ctx = _context(parsed, network, loaded, release, facts, probed, static, node_state)
     steps: Dict[StepName, Step] = {
         "load": load,
         "add": _add_step(network, release, ctx),
@@ -923,11 +951,12 @@ def prediction(
     *,
     probed: bool,
     static: Sequence[Finding] = (),
+    node_state: Sequence[NodeRefusal] = (),
 ) -> Prediction:
     """The report's prediction for ``parsed``, the file the runtime's loader ends up with (see
     the module docstring for what that is per runtime)."""
     release = modelled.release
-    steps = predict(parsed, modelled, facts, probed=probed, static=static)
+    steps = predict(parsed, modelled, facts, probed=probed, static=static, node_state=node_state)
     loaded = list_version(parsed.network, parsed.document, release.libcni) if parsed.network is not None else None
     selection: SelectionRule = "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable"
     return Prediction(

@@ -2,15 +2,18 @@
 
 Formats: ``text`` (people), ``json`` (versioned, schema in ``cnidoctor/report/report.schema.json``),
 ``sarif`` (SARIF 2.1.0 for GitHub code scanning), ``github`` (workflow-command annotations),
-``npd`` (one line for a node-problem-detector custom plugin).
+``npd`` (one line for a node-problem-detector custom plugin), ``concise`` (one
+``path:line:col: CODE [severity] message`` line per finding, for grep and editors).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import re
+from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Dict
+from typing import Callable, Dict, Iterable, List, Optional
 
 from ..model import Finding, Report, Severity
 
@@ -21,11 +24,15 @@ FORMATS: Dict[str, str] = {
     "github": "github",
     "npd": "npd",
     "preflight": "preflight",
+    "concise": "concise",
 }
 
 TOOL_NAME = "cnidoctor"
 # The package's home; SARIF needs an absolute informationUri and GitHub shows it with the tool.
 INFORMATION_URI = "https://pypi.org/project/cnidoctor/"
+# The source repository (setup.cfg [metadata] url; tests/test_reporters.py keeps them equal): rule
+# documentation links (SARIF helpUri) point into its docs/rules.md.
+SOURCE_URL = "https://github.com/cnidoctor/cnidoctor"
 
 
 @dataclass(frozen=True)
@@ -35,12 +42,14 @@ class RenderOptions:
     ``color``: ANSI styling (the CLI decides from --color, NO_COLOR, FORCE_COLOR and the TTY).
     ``base_dir``: the directory paths are made relative to (SARIF URIs, annotations).
     ``width``: terminal width the text table wraps messages to.
+    ``quiet``: findings only (text, concise): no runtime, prediction or summary lines.
     """
 
     color: bool = False
     base_dir: str = "."
     tool_version: str = "0"
-    width: int = 100
+    width: int = 80
+    quiet: bool = False
 
 
 def renderer(fmt: str) -> Callable[[Report, RenderOptions], str]:
@@ -83,3 +92,70 @@ def summary_counts(report: Report) -> str:
         plural(counts[s.label], s.label) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s.label]
     ]
     return ", ".join(parts) if parts else "no problems"
+
+
+def display_path(path: str, base_dir: str) -> str:
+    """How a person sees ``path``: relative to ``base_dir`` when below it, else absolute."""
+    return relative_path(path, base_dir)
+
+
+_PATH_END = r"(?![\w.+@-])"
+
+
+class PathShortener:
+    """Rewrites absolute paths inside message text for display under one file's header.
+
+    The header names ``home``; inside its block a path in ``home``'s directory is shown by its
+    base name (the header already says where it is) and any other known path relative to the
+    working directory. Only the display changes: JSON and SARIF keep the messages whole.
+    """
+
+    def __init__(self, home: Optional[str], known: Iterable[str], base_dir: str) -> None:
+        home_dir = os.path.dirname(home) if home else None
+        mapping: Dict[str, str] = {}
+        for path in set(known) | ({home} if home else set()):
+            if not path or "/" not in path:
+                continue
+            if path == home and os.path.dirname(path) != path:
+                mapping[path] = os.path.basename(path) or path
+            elif home_dir is not None and os.path.dirname(path) == home_dir:
+                mapping[path] = os.path.basename(path)
+            else:
+                mapping[path] = display_path(path, base_dir)
+        self._mapping = {k: v for k, v in mapping.items() if k != v}
+        order = sorted(self._mapping, key=len, reverse=True)
+        alternatives = "|".join(re.escape(p) + _PATH_END for p in order)
+        self._pattern = re.compile(r"(?<![\w./-])(?:" + alternatives + ")") if order else None
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(lambda m: self._mapping[m.group(0)], text)
+
+
+def known_paths(report: Report) -> List[str]:
+    """Every path a report names: checked files, finding files, the selected file."""
+    paths = list(report.files) + [f.file for f in report.findings if f.file]
+    if report.selected is not None:
+        paths.append(report.selected.file)
+    if report.prediction is not None and report.prediction.selected_file:
+        paths.append(report.prediction.selected_file)
+    return list(dict.fromkeys(paths))
+
+
+def render_statistics(report: Report) -> str:
+    """``--statistics``: one line per code, most frequent first, as ``ruff --statistics``:
+    count, code, slug (the rule's name), then the summary line."""
+    from ..rules import catalog
+
+    counts = Counter(f.code for f in report.findings)
+    if not counts:
+        return "No problems found.\n"
+    rules = catalog()
+    width = len(str(max(counts.values())))
+    lines = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = rules.get(code)
+        slug = rule.name if rule is not None else "-"
+        lines.append(f"{count:>{width}}  {code}  {slug}")
+    return "\n".join(lines) + "\n"

@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Dict
 
 from ..model import Rule
 from ..rules import catalog
+from . import SOURCE_URL
+
+# docs/rules.md as GitHub shows it from the default branch: SARIF's helpUri points at a rule's section.
+RULES_DOC_URL = f"{SOURCE_URL}/blob/main/docs/rules.md"
+
+
+def rule_heading(rule: Rule) -> str:
+    """The heading of the rule's section in docs/rules.md (explain/render.py rule_blocks)."""
+    return f"{rule.code} {rule.name} ({rule.severity.label})"
+
+
+def github_anchor(heading: str) -> str:
+    """The id GitHub gives a Markdown heading: lower case, punctuation dropped, each space a
+    hyphen (Flet/github-slugger:index.js, which github.com's renderer follows), so
+    ``CNI313 chaining-before-0.3.0 (warning)`` -> ``cni313-chaining-before-030-warning``."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def rule_doc_url(rule: Rule) -> str:
+    """The rule's section of docs/rules.md in the repository."""
+    return f"{RULES_DOC_URL}#{github_anchor(rule_heading(rule))}"
 
 
 def rule_as_dict(rule: Rule) -> Dict[str, Any]:
@@ -37,7 +59,11 @@ def _markdown(rules: list[Rule]) -> str:
         "| code | name | severity | summary |",
         "|---|---|---|---|",
     ]
-    out += [f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.severity.label} | {r.summary} |" for r in rules]
+    # GitHub gives a heading no id of the bare code, so the link names the section's own anchor.
+    out += [
+        f"| [{r.code}](#{github_anchor(rule_heading(r))}) | `{r.name}` | {r.severity.label} | {r.summary} |"
+        for r in rules
+    ]
     for rule in rules:
         out += ["", render_rule(rule, "text", heading="##").rstrip("\n")]
     return "\n".join(out) + "\n"

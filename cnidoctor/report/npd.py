@@ -39,12 +39,35 @@ def render(report: Report, options: RenderOptions) -> str:
 
 
 def one_line(report: Report, limit: int = MAX_BYTES) -> str:
-    findings = worst_first(report.findings)
+    findings = root_cause_first(report)
     if not findings:
         return fit(_clean_line(report), "", limit)
     more = len(findings) - 1
     suffix = f" (+{more} more)" if more else ""
     return fit(_finding_line(findings[0]), suffix, limit)
+
+
+def root_cause_first(report: Report) -> List[Finding]:
+    """Worst first; among equally severe findings, the one that breaks the default network:
+    a finding predicting the selected file's LOAD error, then its ADD error, then one on the
+    selected file, then the rest in file order."""
+    prediction = report.prediction
+    failing = {}
+    if prediction is not None:
+        for name in ("load", "add"):
+            step = prediction.step(name)
+            if step is not None and step.outcome == "fail" and step.error:
+                failing[name] = step.error
+    selected = prediction.selected_file if prediction is not None else None
+
+    def rank(finding: Finding) -> int:
+        if finding.predicts and finding.predicts == failing.get("load"):
+            return 0
+        if finding.predicts and finding.predicts == failing.get("add"):
+            return 1
+        return 2 if selected is not None and finding.file == selected else 3
+
+    return sorted(worst_first(report.findings), key=lambda f: (-int(f.severity), rank(f)))
 
 
 def _clean_line(report: Report) -> str:

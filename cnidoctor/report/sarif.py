@@ -18,6 +18,7 @@ from urllib.parse import quote
 from ..model import Finding, Report, Rule, Severity
 from ..rules import family_of
 from . import INFORMATION_URI, TOOL_NAME, RenderOptions, relative_path
+from .catalog import rule_doc_url
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -75,6 +76,7 @@ def rule_descriptor(rule: Rule) -> Dict[str, Any]:
         "shortDescription": {"text": _limit(rule.summary)},
         "fullDescription": {"text": _limit(rule.meaning)},
         "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "helpUri": rule_doc_url(rule),
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {
             "tags": ["cni", family_of(rule.code).tag],

@@ -7,8 +7,9 @@ beneath each finding, then one summary line. A clean run is two short lines.
 
 from __future__ import annotations
 
+import os
 import textwrap
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from tabulate import tabulate
 
@@ -24,7 +25,15 @@ from ..model import (
     Step,
     StepName,
 )
-from . import RenderOptions, plural, summary_counts
+from . import (
+    PathShortener,
+    RenderOptions,
+    display_path,
+    known_paths,
+    plural,
+    summary_counts,
+    worst_first,
+)
 
 NODE_GROUP = "node (plugin binaries, runtime)"
 SEVERITY_STYLE: Dict[Severity, Tuple[str, bool]] = {
@@ -32,23 +41,60 @@ SEVERITY_STYLE: Dict[Severity, Tuple[str, bool]] = {
     Severity.WARNING: ("yellow", True),
     Severity.INFO: ("blue", False),
 }
-MIN_MESSAGE_WIDTH = 40
+MIN_MESSAGE_WIDTH = 30
+MIN_WIDTH = 60
 
 
 def render(report: Report, options: RenderOptions) -> str:
     paint = _Painter(options.color)
+    width = max(MIN_WIDTH, options.width)
+    known = known_paths(report)
     blocks: List[str] = []
-    if report.runtime is not None:
-        blocks.append(render_runtime(report.runtime, paint))
-    if report.prediction is not None:
-        blocks.append(render_prediction(report.prediction, paint))
-    if report.selected is not None:
-        blocks.append(render_selected(report.selected, report.prediction, paint))
+    if not options.quiet:
+        if report.runtime is not None:
+            blocks.append(render_runtime(report.runtime, paint, width))
+        if report.prediction is not None:
+            shorten = PathShortener(report.prediction.selected_file, known, options.base_dir)
+            prediction = render_prediction(report.prediction, paint, width, shorten, options.base_dir)
+            blocks.append(prediction + "\n" + _node_state_line(report.node_state))
+        if report.selected is not None:
+            blocks.append(render_selected(report.selected, report.prediction, paint, width, options.base_dir))
     for group, findings in group_by_file(report.findings):
         blocks.append(render_group(group, findings, report, options, paint))
-    blocks.append(render_summary(report, paint))
+    if not options.quiet:
+        blocks.append(render_summary(report, paint, options.base_dir))
+        if report.findings:
+            blocks[-1] += "\n" + "\n".join(paint(line, dim=True) for line in _wrap(_silence_hint(report), width))
+    if not blocks:
+        return ""
     # A clean run stays compact: no blank lines between its two or three short lines.
     return ("\n\n" if report.findings else "\n").join(blocks) + "\n"
+
+
+def _silence_hint(report: Report) -> str:
+    """How to silence a finding on purpose, as kubeadm's preflight says how to skip a check."""
+    code = worst_first(report.findings)[0].code
+    return f"To silence a finding: --ignore {code}, or an [[ignore]] entry with codes and a reason in .cnidoctor.toml."
+
+
+def _wrap(text: str, width: int, indent: str = "  ", first: str = "") -> List[str]:
+    """Words never break (paths, error texts stay greppable); continuation lines are indented."""
+    return textwrap.wrap(
+        text,
+        width,
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first]
+
+
+def _wrap_headed(label: str, rest: str, width: int, paint: _Painter, indent: str = "  ") -> str:
+    """``Label: rest`` wrapped to ``width``; the label is painted after wrapping so escape codes
+    never count as columns."""
+    lines = _wrap(f"{label}: {rest}", width, indent)
+    lines[0] = paint(label, bold=True) + lines[0][len(label) :]
+    return "\n".join(lines)
 
 
 class _Painter:
@@ -81,35 +127,54 @@ VERSION_SOURCE_WORDS: Mapping[str, str] = {
 }
 
 
-def render_runtime(runtime: RuntimeSummary, paint: _Painter) -> str:
-    """One line: what runs (and how that is known), then where it looks for configs and plugins."""
-    label = paint("Runtime", bold=True)
+def render_runtime(runtime: RuntimeSummary, paint: _Painter, width: int = 80) -> str:
+    """What runs (and how that is known), then where it looks for configs and plugins."""
+    return _wrap_headed("Runtime", _runtime_text(runtime), width, paint)
+
+
+def _runtime_text(runtime: RuntimeSummary) -> str:
     what = runtime.name + (f" {runtime.version}" if runtime.version else "")
     lib = f"libcni {runtime.libcni}" if runtime.libcni else "libcni unknown"
     if runtime.source_runtime == "flag":
-        return f"{label}: {what} ({lib}), from --runtime"
+        return f"{what} ({lib}), from --runtime"
     if runtime.source_runtime == "default":
-        return f"{label}: {what} ({lib}) assumed: not read from a node (--host-root DIR reads one, --runtime names one)"
+        return f"{what} ({lib}) assumed: not read from a node (--host-root DIR reads one, --runtime names one)"
     how = VERSION_SOURCE_WORDS.get(runtime.source_version, runtime.source_version)
     config = f", config {runtime.config_file}" if runtime.config_file else ", no config file (built-in defaults)"
     dirs = f"; configs in {runtime.conf_dir}, plugins in {', '.join(runtime.bin_dirs)}"
-    return f"{label}: {what} ({lib}; {how}){config}{dirs}"
+    return f"{what} ({lib}; {how}){config}{dirs}"
 
 
 # -- prediction ---------------------------------------------------------------------------------
 
 
-def render_prediction(prediction: Prediction, paint: _Painter) -> str:
+def render_prediction(
+    prediction: Prediction,
+    paint: _Painter,
+    width: int = 80,
+    shorten: Callable[[str], str] = str,
+    base_dir: str = ".",
+) -> str:
     runtime = _runtime_label(prediction.runtime)
-    head = f"{paint('Prediction', bold=True)}: {runtime}"
-    head += f" with {prediction.selected_file}" if prediction.selected_file else " (no config file will load)"
+    head = runtime
+    if prediction.selected_file:
+        head += f" with {display_path(prediction.selected_file, base_dir)}"
+    else:
+        head += " (no config file will load)"
     ordered = sorted(prediction.steps, key=lambda item: STEP_ORDER.index(item[0]))
     if ordered and all(step.outcome in ("ok", "not_sent") for _, step in ordered):
-        return f"{head}: {_all_ok(ordered)}"
-    lines = [head + ":"]
+        return _wrap_headed("Prediction", f"{head}: {_all_ok(ordered)}", width, paint)
+    lines = [_wrap_headed("Prediction", head + ":", width, paint)]
     for name, step in ordered:
-        lines.extend(_step_lines(name, step, paint))
+        lines.extend(_step_lines(name, step, paint, width, shorten))
     return "\n".join(lines)
+
+
+def _node_state_line(checked: Optional[Tuple[str, ...]]) -> str:
+    """What the node-state checks (CNI7xx) read, so a clean ADD is never read as "the node is fine"."""
+    if checked is None:
+        return "  node state not checked (files only or --no-probe)"
+    return "  node state checked: " + (", ".join(checked) if checked else "nothing the selected network depends on")
 
 
 def _all_ok(steps: Sequence[Tuple[StepName, Step]]) -> str:
@@ -131,30 +196,45 @@ def _runtime_label(runtime: ModelledRuntime) -> str:
     return label
 
 
-def _step_lines(name: StepName, step: Step, paint: _Painter) -> List[str]:
+def _step_lines(
+    name: StepName, step: Step, paint: _Painter, width: int = 80, shorten: Callable[[str], str] = str
+) -> List[str]:
     """One line per step; a failure also shows the runtime's outer message and the reason."""
-    detail = step.detail
+    detail = shorten(step.detail)
     label = f"  {name.upper():<7}"
     pad = " " * len(label)
     if not step.called:
-        return [label + paint("not sent", dim=True) + (f" ({detail})" if detail else "")]
+        return _step(label, "not sent", f" ({detail})" if detail else "", width, lambda w: paint(w, dim=True))
     if step.outcome == "ok":
         return [label + paint("ok", fg="green")]
     if step.outcome != "fail":
-        return [label + paint(step.outcome, fg="yellow") + (f" ({detail})" if detail else "")]
-    error = step.error
-    lines = [label + paint("FAILS", fg="red", bold=True) + (f": {error}" if error else "")]
-    if step.wrapped and step.wrapped != error:
-        lines.append(pad + f"runtime shows: {step.wrapped}")
+        return _step(label, step.outcome, f" ({detail})" if detail else "", width, lambda w: paint(w, fg="yellow"))
+    error = shorten(step.error or "")
+    lines = _step(label, "FAILS", f": {error}" if error else "", width, lambda w: paint(w, fg="red", bold=True))
+    wrapped = shorten(step.wrapped or "")
+    if wrapped and wrapped != error:
+        lines += _wrap(f"runtime shows: {wrapped}", width, pad + "  ", pad)
     if detail:
-        lines.append(pad + f"why: {detail}")
+        lines += _wrap(f"why: {detail}", width, pad + "  ", pad)
+    return lines
+
+
+def _step(label: str, word: str, rest: str, width: int, style: Callable[[str], str]) -> List[str]:
+    lines = _wrap(word + rest, width, " " * len(label) + "  ", label)
+    lines[0] = label + style(word) + lines[0][len(label) + len(word) :]
     return lines
 
 
 # -- selection ----------------------------------------------------------------------------------
 
 
-def render_selected(selected: Selection, prediction: Optional[Prediction], paint: _Painter) -> str:
+def render_selected(
+    selected: Selection,
+    prediction: Optional[Prediction],
+    paint: _Painter,
+    width: int = 80,
+    base_dir: str = ".",
+) -> str:
     """The default network. ``selected`` is the first file that loads (what CRI-O and the
     kubelet use); containerd reads the first file whatever it holds, so when the prediction
     names another file, say both rather than contradict the prediction above."""
@@ -165,11 +245,22 @@ def render_selected(selected: Selection, prediction: Optional[Prediction], paint
         details.append(f'cniVersion "{selected.cni_version}"')
     suffix = f" ({', '.join(details)})" if details else ""
     if prediction is not None and prediction.selected_file != selected.file:
-        return (
-            f"{paint('Default network', bold=True)}: {selected.file}{suffix} for CRI-O and the kubelet, "
-            f"which skip files that fail to load; {prediction.runtime.name} reads {prediction.selected_file} first"
+        reads = (
+            f"reads {_beside(prediction.selected_file, selected.file, base_dir)} first"
+            if prediction.selected_file is not None
+            else "finds no network config"
         )
-    return f"{paint('Runtime will use', bold=True)}: {selected.file}{suffix}"
+        text = (
+            f"{display_path(selected.file, base_dir)}{suffix} for CRI-O and the kubelet, which skip files that "
+            f"fail to load; {prediction.runtime.name} {reads}"
+        )
+        return _wrap_headed("Default network", text, width, paint)
+    return _wrap_headed("Runtime will use", f"{display_path(selected.file, base_dir)}{suffix}", width, paint)
+
+
+def _beside(path: str, named: str, base_dir: str) -> str:
+    """``path`` by its base name when it sits in the same directory as ``named``, shown just before."""
+    return os.path.basename(path) if os.path.dirname(path) == os.path.dirname(named) else display_path(path, base_dir)
 
 
 # -- findings -----------------------------------------------------------------------------------
@@ -191,16 +282,23 @@ def group_by_file(findings: Sequence[Finding]) -> List[Tuple[Optional[str], List
 def render_group(
     group: Optional[str], findings: List[Finding], report: Report, options: RenderOptions, paint: _Painter
 ) -> str:
-    title = group if group is not None else NODE_GROUP
+    title = display_path(group, options.base_dir) if group is not None else NODE_GROUP
     if group is not None and report.selected is not None and report.selected.file == group:
         title += " (used by the runtime)"
-    width = max(MIN_MESSAGE_WIDTH, options.width - _fixed_columns_width(findings))
+    width = max(MIN_MESSAGE_WIDTH, max(MIN_WIDTH, options.width) - _fixed_columns_width(findings))
+    shorten = PathShortener(group, known_paths(report), options.base_dir)
     rows = [
-        (_location(f), paint.severity(f.severity), paint.severity(f.severity, f.code), _details(f, width, paint))
+        (
+            _location(f),
+            paint.severity(f.severity),
+            paint.severity(f.severity, f.code),
+            _details(f, width, paint, shorten),
+        )
         for f in findings
     ]
     table = tabulate(rows, tablefmt="plain", disable_numparse=True)
-    return paint(title, bold=True) + "\n" + textwrap.indent(table, "  ")
+    heading = "\n".join(paint(line, bold=True) for line in _wrap(title, max(MIN_WIDTH, options.width)))
+    return heading + "\n" + textwrap.indent(table, "  ")
 
 
 def _location(finding: Finding) -> str:
@@ -214,16 +312,25 @@ def _location(finding: Finding) -> str:
 def _fixed_columns_width(findings: Sequence[Finding]) -> int:
     """Width taken by indent, location, severity and code columns plus tabulate's gaps."""
     location = max((len(_location(f)) for f in findings), default=1)
-    return 2 + location + 2 + len("warning") + 2 + len("CNI000") + 2
+    severity = max(len(f.severity.label) for f in findings) if findings else len("warning")
+    return 2 + location + 2 + severity + 2 + len("CNI000") + 2
 
 
-def _details(finding: Finding, width: int, paint: _Painter) -> str:
-    """The message, then ``fix:`` and ``runtime error:`` lines, ending with how to learn more."""
-    lines = textwrap.wrap(finding.message, width, break_long_words=False, break_on_hyphens=False) or [""]
+def _slug(code: str) -> str:
+    from ..rules import catalog
+
+    rule = catalog().get(code)
+    return f" ({rule.name})" if rule is not None else ""
+
+
+def _details(finding: Finding, width: int, paint: _Painter, shorten: Callable[[str], str] = str) -> str:
+    """The message with the rule's slug (yamllint's ``(trailing-spaces)``), then ``fix:`` and
+    ``runtime error:`` lines, ending with how to learn more."""
+    lines = _wrap(shorten(finding.message) + _slug(finding.code), width, "")
     if finding.fix:
-        lines += _labelled("fix", finding.fix, width, paint)
+        lines += _labelled("fix", shorten(finding.fix), width, paint)
     if finding.predicts:
-        lines += _labelled("runtime error", finding.predicts, width, paint)
+        lines += _labelled("runtime error", shorten(finding.predicts), width, paint)
     lines.append(paint(f"see: cnidoctor explain {finding.code}", dim=True))
     return "\n".join(lines)
 
@@ -240,13 +347,31 @@ def _labelled(label: str, text: str, width: int, paint: _Painter) -> List[str]:
 # -- summary ------------------------------------------------------------------------------------
 
 
-def render_summary(report: Report, paint: _Painter) -> str:
+def render_summary(report: Report, paint: _Painter, base_dir: str = ".") -> str:
+    """Counts, then where: how many of the checked files have findings, and the findings on
+    other paths (a directory, a settings file) or on the node, so the numbers add up."""
     checked = len(report.files)
     if not report.findings:
         return paint(f"No problems found in {plural(checked, 'file')} checked.", fg="green")
-    with_findings = len({f.file for f in report.findings if f.file is not None})
-    places = [f"in {plural(with_findings, 'file')}"] if with_findings else []
+    files = set(report.files)
+    named = list(dict.fromkeys(f.file for f in report.findings if f.file is not None))
+    in_checked = [name for name in named if name in files]
+    elsewhere = [display_path(name, base_dir) for name in named if name not in files]
+    places = []
+    if in_checked:
+        places.append(f"in {len(in_checked)} of {plural(checked, 'file')} checked")
+    if elsewhere:
+        places.append("in " + (", ".join(elsewhere) if len(elsewhere) <= 2 else plural(len(elsewhere), "other path")))
     if any(f.file is None for f in report.findings):
         places.append("on the node")
+    if not in_checked:
+        places.append(f"({plural(checked, 'file')} checked)" if checked else "(no config file checked)")
     counts = paint(summary_counts(report), bold=True)
-    return f"{counts} {' and '.join(places)} ({plural(checked, 'file')} checked)."
+    return f"{counts} {_join(places)}."
+
+
+def _join(places: Sequence[str]) -> str:
+    words = [p for p in places if not p.startswith("(")]
+    tail = [p for p in places if p.startswith("(")]
+    text = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + (words[-1] if words else "")
+    return " ".join([text] + tail) if text else " ".join(tail)

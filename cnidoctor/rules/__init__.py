@@ -31,7 +31,19 @@ def families() -> Tuple[Family, ...]:
     rules (config/parse.py takes rules.syntax) does not load every family's checks with it: the
     node checks in rules/binaries.py and rules/skew.py work over crosscheck's context, which a
     configs-only run never needs."""
-    from . import binaries, directory, replies, runtime_containerd, runtime_crio, schema, semantics, skew, syntax, tool
+    from . import (
+        binaries,
+        directory,
+        nodestate,
+        replies,
+        runtime_containerd,
+        runtime_crio,
+        schema,
+        semantics,
+        skew,
+        syntax,
+        tool,
+    )
 
     return (
         Family("discovery and selection of config files", "CNI0", "discovery", directory.RULES),
@@ -47,6 +59,7 @@ def families() -> Tuple[Family, ...]:
             "runtime",
             runtime_containerd.RULES + runtime_crio.RULES,
         ),
+        Family("the node state a provider's plugin reads on ADD", "CNI7", "node-state", nodestate.RULES),
         Family("cnidoctor's own configuration", "CNI9", "settings", tool.RULES),
     )
 

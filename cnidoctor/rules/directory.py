@@ -183,6 +183,7 @@ SHADOWED_CONFIG = Rule(
     when_to_ignore="When the first file is the network you intend to be the default, and the later ones are kept on purpose (for example networks selected by name through Multus). A file the selected Multus config names in `clusterNetwork` or `defaultNetworks` is in use and not reported.",
     fix="Remove configs of networks you no longer use; name the intended config so it sorts first.",
     references=(_GO_CNI, _OCICNI),
+    superseded_by="CNI015",  # the runtime skipped the first file: this one is its default
 )
 
 CONF_AND_CONFLIST = Rule(
@@ -325,6 +326,29 @@ NO_LOADABLE_CONFIG = Rule(
     references=(_GO_CNI, _OCICNI),
 )
 
+FALLBACK_DEFAULT_NETWORK = Rule(
+    code="CNI015",
+    name="fallback-default-network",
+    severity=Severity.WARNING,
+    summary="CRI-O skips a config that does not validate and makes a later file the default network.",
+    meaning=(
+        "ocicni's loadNetworks runs ValidateNetworkList on every file that loads and skips the ones "
+        "that fail (a plugin binary missing from plugin_dirs, a cniVersion a plugin does not support), "
+        "logging only 'Error validating CNI config file <f>: ...'; the first file that survives becomes "
+        "the default network. The node stays Ready and pods start on this fallback network, often "
+        "a runtime's sample bridge or a previous add-on's leftover, with addresses from the wrong "
+        "range (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); containernetworking/cni:"
+        "libcni/api.go@v1.1.2 (ValidateNetworkList)). containerd does not validate: it reads the "
+        "first file and uses it or nothing."
+    ),
+    example="10-flannel.conflist (flannel binary not installed) next to 20-kindnet.conflist: CRI-O attaches pods to kindnet",
+    correct_example="10-flannel.conflist with the flannel binary in CRI-O's plugin_dirs, or the leftover 20-kindnet.conflist removed",
+    when_to_ignore="When the later network is the intended default and the earlier file is kept on purpose.",
+    fix="Fix the skipped file (see its own finding: usually a missing plugin binary) or remove the "
+    "network that should not carry pods.",
+    references=(_OCICNI,),
+)
+
 RULES: Tuple[Rule, ...] = (
     NO_CONFIG_FILES,
     CONFIG_DIR_MISSING,
@@ -340,7 +364,20 @@ RULES: Tuple[Rule, ...] = (
     IGNORED_EXTENSION,
     NETWORK_SUBDIRECTORY,
     NO_LOADABLE_CONFIG,
+    FALLBACK_DEFAULT_NETWORK,
 )
+
+
+def fallback_default(default: ParsedFile, skipped: ParsedFile, runtime: str) -> Finding:
+    """CNI015 at the file a validating runtime (CRI-O, dockershim) uses because ``skipped``,
+    the first file that loads, fails its validation."""
+    return FALLBACK_DEFAULT_NETWORK.at(
+        default.path,
+        "",
+        f"{runtime} skips {os.path.basename(skipped.path)} (it does not validate) and makes network "
+        f"{_runtime_name(default)!r} from this file the default: pods start on it; containerd would read "
+        f"{os.path.basename(skipped.path)} instead",
+    )
 
 
 def no_config_text(directory: str) -> str:
@@ -366,6 +403,12 @@ class DirectoryResult:
 
 def _loads(item: ParsedFile) -> bool:
     return item.candidate.problem is None and item.network is not None
+
+
+def _unknown_to_us(item: ParsedFile) -> bool:
+    """A file cnidoctor's (non-root) user may not read; the runtime reads it as root
+    (discover.NOT_READABLE_AS_USER), so whether it loads is unknown."""
+    return item.candidate.problem == "not-readable-as-user"
 
 
 def _loads_as_template(item: ParsedFile) -> bool:
@@ -461,6 +504,8 @@ def _check_one_directory(
     findings.extend(_network_subdirectories(directory, loadable, subdirs))
     if default is not None:
         findings.extend(semantics.no_ip_result(default))  # only the default network's result is converted
+    if any(_unknown_to_us(p) for p in entries[: entries.index(default) if default else len(entries)]):
+        return findings, None  # a file only root can read sorts first: the default is unknown
     return findings, default
 
 
@@ -489,7 +534,7 @@ def _broken_before_default(
 ) -> List[Finding]:
     """CNI006 / CNI014 at the first file containerd fails on (it stops there)."""
     first = entries[0]
-    if _loads(first) or first.candidate.problem == "too-large" or _loads_as_template(first):
+    if _loads(first) or first.candidate.problem == "too-large" or _loads_as_template(first) or _unknown_to_us(first):
         return []
     predicts = load_failure_text(first.path, _load_error(first))
     if default is None:

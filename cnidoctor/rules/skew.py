@@ -1,13 +1,17 @@
 """CNI51x-59x: version cross-checks between configs, plugin binaries and the runtime's libcni.
 
 Checked by the check_* functions at the end of this module over the node stage's NodeContext
-(crosscheck/context.py; without probing only CNI513 and CNI519 can fire). Each finding
+(crosscheck/context.py; without probing only CNI513 can fire). Each finding
 names the affected runtime releases as compact ranges (runtime.matrix.compact_ranges), from the
 support matrix in runtime/matrix.py (the go.mod of each runtime and plugins release).
 
 CNI514 (runtime-empty-version-teardown) is reserved and not emitted: a missing or empty
 cniVersion is already CNI301 (rules/semantics.py); the prediction carries the DEL text
 (`invalid version "": the version is empty`) for the modelled runtime.
+
+CNI519 (unknown-runtime) is reserved and not emitted: a --runtime value the support matrix does
+not model is a usage error (exit 2, one line on stderr; cli.py checks it with
+runtime.matrix.parse_spec before the run), never a finding, as issue 10 asks.
 """
 
 from __future__ import annotations
@@ -180,45 +184,19 @@ RUNTIME_LOOPBACK_SKEW = Rule(
     ),
 )
 
-UNKNOWN_RUNTIME = Rule(
-    code="CNI519",
-    name="unknown-runtime",
-    severity=Severity.ERROR,
-    summary="A --runtime value names a runtime or release cnidoctor does not model",
-    meaning=(
-        "`--runtime NAME@VERSION` selects the runtime releases whose CNI library is modelled "
-        "(containerd, crio, dockershim, libcni; the support matrix of go.mod (or vendor/) of containerd/containerd and cri-o/cri-o at each release tag). An unknown "
-        "name or a release outside the matrix cannot be modelled; the run falls back to checking "
-        "every known containerd and CRI-O release."
-    ),
-    example="cnidoctor check --runtime containrd@1.7",
-    correct_example="cnidoctor check --runtime containerd@1.7",
-    when_to_ignore="Never: pick a runtime cnidoctor knows, or leave --runtime out.",
-    fix="Use e.g. containerd@1.6.3, crio@1.28, dockershim@1.20 or libcni@1.1.2.",
-    references=("go.mod (or vendor/) of containerd/containerd and cri-o/cri-o at each release tag",),
-)
-
 RULES: Tuple[Rule, ...] = (
     PLUGIN_REJECTS_CONFIG_VERSION,
     CHAIN_RESULT_VERSION_MISMATCH,
     RUNTIME_RESULT_VERSION_UNSUPPORTED,
     STATUS_GC_OLD_PLUGIN,
     RUNTIME_LOOPBACK_SKEW,
-    UNKNOWN_RUNTIME,
 )
 
 
 # ---------------------------------------------------------------------------------------------
 # The checks: functions of the node stage's NodeContext (crosscheck/context.py), run by the
 # crosscheck stage (crosscheck/facts.NODE_CHECKS). Without probing the context has no facts,
-# so only CNI513 and CNI519 can fire.
-
-
-def check_runtime_spec(ctx: NodeContext) -> Tuple[Finding, ...]:
-    """CNI519: a --runtime value that names nothing the support matrix models."""
-    if ctx.scope.spec_error is None:
-        return ()
-    return (UNKNOWN_RUNTIME.at(None, "", ctx.scope.spec_error),)
+# so only CNI513 can fire.
 
 
 def check_config_version_rejections(ctx: NodeContext) -> Tuple[Finding, ...]:
