@@ -269,8 +269,8 @@ class Options:
 # The steps of a pod's network life the prediction models, in the order the report shows them.
 StepName = Literal["load", "add", "check", "del", "status"]
 STEP_ORDER: Tuple[StepName, ...] = ("load", "add", "check", "del", "status")
-# "unknown": only running the plugin could tell.
-Outcome = Literal["ok", "fail", "unknown"]
+# "unknown": only running the plugin could tell; "not_sent": the runtime never performs the step.
+Outcome = Literal["ok", "fail", "unknown", "not_sent"]
 # How the runtime's loader picks its file: the lexically first (containerd, libcni) or the
 # first that loads (CRI-O, dockershim).
 SelectionRule = Literal["first-file", "first-loadable"]

@@ -65,7 +65,7 @@ def test_missing_version_delete_on_containerd_163(tmp_path: Path) -> None:
         out["del"].wrapped
         == 'failed to destroy network for sandbox "<sandbox-id>": invalid version "": the version is empty'
     )
-    assert out["check"].outcome == "ok" and not out["check"].called  # containerd never CHECKs (§4.2)
+    assert out["check"].outcome == "not_sent" and not out["check"].called  # containerd never CHECKs (§4.2)
 
 
 def test_missing_version_fine_on_containerd_164(tmp_path: Path) -> None:
@@ -275,7 +275,7 @@ def test_real_100_chain_ok(tmp_path: Path) -> None:
     assert {k: v["outcome"] for k, v in prediction_as_dict(result.prediction)["steps"].items()} == {
         "load": "ok",
         "add": "ok",
-        "check": "ok",
+        "check": "not_sent",  # containerd never sends CHECK
         "del": "ok",
     }
     assert not [f for f in result.findings if f.code.startswith("CNI51")]
@@ -408,7 +408,8 @@ def test_fifo_first_is_unknown(tmp_path: Path) -> None:
     (tmp_path / "10-good.conflist").write_text(json.dumps(GOOD))
     out = predict_dir(tmp_path, "containerd@1.7")
     assert out is not None and out["selected_file"].endswith("00-pipe.conflist")
-    assert {s["outcome"] for s in out["steps"].values()} == {"unknown"}
+    outcomes = {name: s["outcome"] for name, s in out["steps"].items()}
+    assert outcomes == {"load": "unknown", "add": "unknown", "check": "not_sent", "del": "unknown"}
 
 
 # --------------------------------------------------------------------------------------------- the network name
@@ -600,3 +601,24 @@ def test_plugin_side_findings_cover_every_rule_that_declares_one() -> None:
     declared = {code: rule.plugin_side for code, rule in catalog().items() if rule.plugin_side is not None}
     assert dict(predict.PLUGIN_SIDE_FINDINGS) == declared
     assert set(declared) >= {"CNI201", "CNI205", "CNI312", "CNI317"}
+
+
+def test_check_is_not_sent_by_containerd_even_when_the_load_fails(tmp_path: Path) -> None:
+    """Issue 10 point 7: go-cni has no CheckNetworkList call (containerd/go-cni:cni.go@v1.1.13), so
+    CHECK is "not sent" - not "FAILS" because the config does not load, and never "ok" in JSON."""
+    path = tmp_path / "05-broken.conf"
+    path.write_bytes(b'{"cniVersion": "0.3.1", "name": "x", "type": "bridge",}')
+    parsed = parse(Candidate(str(path), "conf", path.read_bytes(), directory=str(tmp_path)))
+    for spec in ("containerd@2.0.0", "containerd@1.6.3", "dockershim@1.20"):
+        out = steps(parsed, spec, {})
+        assert out["load"].outcome == "fail", spec
+        assert (out["check"].outcome, out["check"].called) == ("not_sent", False), spec
+    crio = steps(parsed, "crio@1.28", {})
+    assert crio["check"].outcome == "fail"  # CRI-O does send CHECK: not reached here
+
+
+def test_json_step_of_a_step_never_sent_is_not_ok(tmp_path: Path) -> None:
+    parsed = conflist(tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [BRIDGE]})
+    bridge = {"bridge": facts("bridge"), "host-local": facts("host-local")}
+    doc = prediction_as_dict(predict.prediction(parsed, runtimes.parse_spec("containerd@1.7")[-1], bridge, probed=True))
+    assert doc["steps"]["check"]["outcome"] == "not_sent"

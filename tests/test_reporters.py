@@ -176,10 +176,13 @@ def test_text_leads_with_the_prediction_then_the_selected_file() -> None:
 
 def test_text_prediction_all_ok_is_one_line() -> None:
     ok = with_steps({name: Step("ok") for name in ("load", "add", "check", "del")})
-    lines = render("text", busy_report(prediction=ok), width=120).splitlines()
-    # The whole prediction fits one 120-column line; then what the node-state checks read, and the
-    # blank between blocks.
-    assert lines[0].startswith("Prediction: ") and lines[0].endswith("LOAD, ADD, CHECK, DEL succeed.")
+    lines = render("text", busy_report(prediction=ok), width=160).splitlines()
+    # The whole prediction fits one 160-column line; then what the node-state checks read, and the
+    # blank between blocks. Issue 10 point 9: node state (flannel's subnet.env) is not what the
+    # prediction checks, so no step "succeeds".
+    assert lines[0].startswith("Prediction: ")
+    assert lines[0].endswith("no config or version problem predicted for LOAD, ADD, CHECK, DEL.")
+    assert "succeed" not in lines[0]
     assert lines[1].strip().startswith("node state not checked")
     assert lines[2] == ""
 
@@ -188,16 +191,16 @@ def test_text_prediction_says_which_steps_are_never_sent() -> None:
     steps: Dict[StepName, Step] = {
         "load": Step("ok"),
         "add": Step("ok"),
-        "check": Step("ok", called=False, detail="containerd never sends CNI CHECK"),
+        "check": Step("not_sent", called=False, detail="containerd never sends CNI CHECK"),
         "del": Step("ok"),
     }
     first = render("text", busy_report(prediction=with_steps(steps)), width=WIDE).splitlines()[0]
-    assert first.endswith("LOAD, ADD, DEL succeed; CHECK is not sent.")
+    assert first.endswith("no config or version problem predicted for LOAD, ADD, DEL; CHECK is not sent.")
 
 
 def test_text_prediction_failure_shows_runtime_wrapping_and_reason() -> None:
     steps = dict(STEPS_FAIL)
-    steps["check"] = Step("ok", called=False, detail="containerd never sends CNI CHECK")
+    steps["check"] = Step("not_sent", called=False, detail="containerd never sends CNI CHECK")
     steps["status"] = Step(
         "fail",
         "missing containerID",
@@ -311,7 +314,7 @@ def test_json_schema_rejects_what_it_should() -> None:
 
 def test_json_content() -> None:
     document = json.loads(render("json", busy_report()))
-    assert document["version"] == 1
+    assert document["version"] == 2
     assert document["tool"] == {"name": "cnidoctor", "version": "0.1.0"}
     assert document["inputs"] == ["net.d"]
     assert document["selected"] == {"file": "net.d/10-bridge.conflist", "network": "cbr0", "cniVersion": "1.0.0"}
@@ -636,9 +639,9 @@ def test_default_format_is_github_annotations_inside_github_actions(tmp_path: Pa
     from conftest import run_cli
 
     conf = tmp_path / "10-x.conflist"
-    conf.write_text('{"name": "x", "plugins": [{"type": "bridge"}]}')  # no cniVersion: CNI301
+    conf.write_text('{"cniVersion": "1.0.0", "plugins": [{"type": "bridge"}]}')  # no list name: CNI114
     inside = run_cli(["check", "--no-probe", str(conf)], env={"GITHUB_ACTIONS": "true"})
-    assert inside.output.startswith("::error ") and "title=CNI301" in inside.output
+    assert inside.output.startswith("::error ") and "title=CNI114" in inside.output
     outside = run_cli(["check", "--no-probe", str(conf)])
     assert not outside.output.startswith("::")
     explicit = run_cli(["check", "--no-probe", "--format", "json", str(conf)], env={"GITHUB_ACTIONS": "true"})

@@ -5,10 +5,14 @@ Each expected text is libcni's / the plugin's (cni-facts.md §3, §6.2; sources 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
+from conftest import run_cli
 
+from cnidoctor.config.parse import parse
 from cnidoctor.model import Candidate, NetworkList, ParsedFile, PluginConf, Severity
 from cnidoctor.rules import semantics
 
@@ -284,3 +288,111 @@ def test_single_conf_at_1x_is_deprecated_but_not_an_error() -> None:
     assert found(conf(loopback)) == [("CNI321", "/cniVersion", "warning")]
     assert found(conf(dict(loopback, cniVersion="0.4.0"))) == []
     assert "CNI321" not in [code for code, _, _ in found(lst("1.0.0"))]
+
+
+# -- issue 10 point 8: fix texts computed, not canned -------------------------------------------
+
+
+def test_invalid_json_fix_does_not_name_a_comma_after_mynet(tmp_path: Path) -> None:
+    from cnidoctor.rules import catalog
+
+    path = tmp_path / "10-x.conflist"
+    path.write_text("this is not json")
+    report = json.loads(run_cli(["check", "--no-probe", "--format", "json", str(path)]).stdout)
+    assert [f["code"] for f in report["findings"]] == ["CNI101"]
+    assert "mynet" not in catalog()["CNI101"].fix
+
+
+def test_plugin_not_found_fix_names_the_provider_installer() -> None:
+    from cnidoctor.rules.binaries import install_fix
+
+    for plugin_type in ("flannel", "calico", "cilium-cni", "multus"):
+        text = install_fix(plugin_type, ["/usr/libexec/cni"])
+        assert ("tarball" not in text and "DaemonSet" in text) or "operator" in text, text
+    bridge = install_fix("bridge", ["/usr/libexec/cni"])
+    assert "containernetworking/plugins release tarball" in bridge and "/usr/libexec/cni" in bridge
+
+
+def test_version_rejection_fix_names_the_computed_version_and_real_bin_dir(tmp_path: Path) -> None:
+    from cnidoctor.crosscheck.compare import BinaryFacts
+    from cnidoctor.crosscheck.context import NodeContext, runtime_scope
+    from cnidoctor.engine import Options
+    from cnidoctor.rules import skew
+
+    path = tmp_path / "10-k8s.conflist"
+    doc = {"cniVersion": "0.3.1", "name": "k8s", "plugins": [{"type": "bridge"}, {"type": "firewall"}]}
+    path.write_text(json.dumps(doc))
+    parsed = parse(Candidate(str(path), "conflist", path.read_bytes(), directory=str(tmp_path)))
+
+    def probed(type_: str, supported: Tuple[str, ...]) -> BinaryFacts:
+        return BinaryFacts(
+            type=type_,
+            path=f"/usr/lib/cni/{type_}",
+            probed=True,
+            probe_ok=True,
+            supported=supported,
+            reply_version="0.4.0",
+        )
+
+    # plugins v0.8.x: firewall lists only 0.4.0 (containernetworking/plugins:plugins/meta/firewall@v0.8.7)
+    facts = {
+        "bridge": probed("bridge", ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0")),
+        "firewall": probed("firewall", ("0.4.0",)),
+    }
+    options = Options(paths=(str(path),), runtimes=("containerd@1.6.3",))
+    ctx = NodeContext((parsed,), None, runtime_scope(options), options, probed=True, facts=facts)
+    findings = skew.check_config_version_rejections(ctx)
+    assert [f.code for f in findings] == ["CNI511"]
+    fix = findings[0].fix or ""
+    assert '"0.4.0"' in fix and "/usr/lib/cni/firewall" in fix and "/opt/cni/bin" not in fix
+
+
+# -- issue 10 point 3: the kubelet reads no CNI config since Kubernetes 1.24 (dockershim removed) --
+
+
+def _kubelet_as_reader(text: str) -> List[str]:
+    """Occurrences of "kubelet" that are not "kubelet dockershim" nor part of a citation."""
+    import re
+
+    out = []
+    for match in re.finditer("kubelet", text):
+        after = text[match.end() : match.end() + 12]
+        before = text[max(0, match.start() - 5) : match.start()]
+        if after.startswith((" dockershim", "'s dockershim", " <= 1.23")) or before.endswith("pkg/"):
+            continue
+        out.append(text[max(0, match.start() - 40) : match.end() + 40])
+    return out
+
+
+def test_config_rules_do_not_name_the_kubelet_as_a_config_reader() -> None:
+    from cnidoctor.rules import catalog
+
+    for code, rule in catalog().items():
+        if code[3] not in "012345":
+            continue  # CNI6xx name the kubelet as the CRI client, which it is
+        for text in (rule.summary, rule.meaning, rule.fix, rule.when_to_ignore):
+            assert not _kubelet_as_reader(text or ""), (code, _kubelet_as_reader(text or ""))
+
+
+def test_broken_first_file_message_names_no_kubelet(tmp_path: Path) -> None:
+    (tmp_path / "05-broken.conflist").write_text('{"cniVersion": "1.0.0", "name": "a", "plugins": [}')
+    (tmp_path / "10-good.conflist").write_text('{"cniVersion": "1.0.0", "name": "b", "plugins": [{"type": "bridge"}]}')
+    report = json.loads(run_cli(["check", "--no-probe", "--format", "json", str(tmp_path)]).stdout)
+    messages = [f["message"] for f in report["findings"] if f["code"] == "CNI006"]
+    assert messages and not any("kubelet" in m for m in messages), messages
+
+
+# -- issue 10 point 6: a config the selected file's meta-plugin delegates to is in use ---------
+
+
+@pytest.mark.parametrize("cluster_network", ["k8s-pod-network", "/etc/cni/net.d/10-calico.conflist"])
+def test_multus_cluster_network_target_is_not_shadowed(tmp_path: Path, cluster_network: str) -> None:
+    multus = {"cniVersion": "0.3.1", "name": "multus-cni-network", "type": "multus", "clusterNetwork": cluster_network}
+    calico = {"cniVersion": "0.3.1", "name": "k8s-pod-network", "plugins": [{"type": "calico"}]}
+    unused = {"cniVersion": "0.3.1", "name": "leftover", "plugins": [{"type": "bridge"}]}
+    (tmp_path / "00-multus.conf").write_text(json.dumps(multus))
+    (tmp_path / "10-calico.conflist").write_text(json.dumps(calico))
+    (tmp_path / "20-leftover.conflist").write_text(json.dumps(unused))
+    report = json.loads(run_cli(["check", "--no-probe", "--format", "json", str(tmp_path)]).stdout)
+    shadowed = sorted(Path(f["file"]).name for f in report["findings"] if f["code"] == "CNI007")
+    assert shadowed == ["20-leftover.conflist"]

@@ -13,13 +13,14 @@ Representation (model.Prediction, serialised by report/jsonreport.py as the repo
   not load and use the first one that does (``selection``: "first-loadable"); a file their
   VERSION validation rejects is reported as a failed load step (they skip it too).
 
-* ``outcome``: "ok", "fail" or "unknown" (only running the plugin could tell).
+* ``outcome``: "ok", "fail", "unknown" (only running the plugin could tell) or "not_sent" (the
+  runtime never performs the step: it neither succeeds nor fails).
 * ``error``: for "fail", the text the runtime's CNI library returns (go-cni's/ocicni's own text
   for load), paths included; None otherwise.
 * ``wrapped``: the runtime's outer message around ``error`` when it adds one, with
   ``<sandbox-id>``/``<pod>``/``<namespace>`` placeholders for values only a real pod has.
 * ``called``: False when the runtime never performs the step (containerd and dockershim never
-  send CHECK; CRI-O skips CNI CHECK for lists < 0.4.0); the outcome is then "ok".
+  send CHECK; CRI-O skips CNI CHECK for lists < 0.4.0); the outcome is then "not_sent".
 * ``exact``: False when the inner text is known but a component may add words of its own
   (e.g. a meta plugin relaying its delegate's error).
 * ``detail``: why, in words; ``plugin``: the plugin type the failure is blamed on.
@@ -489,7 +490,7 @@ def _load_step(
         "fail",
         f"Error validating CNI config list {path}: {joined}",
         exact=False,
-        detail="kubelet skips the file; without another valid file the node reports `cni config uninitialized`",
+        detail="kubelet dockershim skips the file; without another valid file the node reports `cni config uninitialized`",
     )
 
 
@@ -742,11 +743,19 @@ def _check_plugins(walk: _Walk, network: NetworkList, ctx: _Context) -> None:
             return
 
 
+def never_sends_check(release: RuntimeRelease) -> bool:
+    """containerd (go-cni) and dockershim never call CheckNetworkList; libcni < 0.7 has no CHECK."""
+    return not release.calls_check or not release.libcni.has_check
+
+
+def check_not_sent(release: RuntimeRelease) -> Step:
+    return Step("not_sent", called=False, detail=f"{release.display} never sends CNI CHECK")
+
+
 def _check_step(network: NetworkList, loaded: LoadedList, release: RuntimeRelease, ctx: _Context) -> Step:
     lib = release.libcni
-    if not release.calls_check or not lib.has_check:
-        who = release.display
-        return Step("ok", called=False, detail=f"{who} never sends CNI CHECK")
+    if never_sends_check(release):
+        return check_not_sent(release)
     version = loaded.version
     walk = _Walk()
     if not ctx.probed:
@@ -762,7 +771,9 @@ def _check_step(network: NetworkList, loaded: LoadedList, release: RuntimeReleas
             walk.fail(gate, None, "ocicni's version gate before CHECK: pod creation fails right after ADD")
             return walk.result(wrap)
         if below:
-            return Step("ok", called=False, detail="list < 0.4.0: CRI-O reads the pod's netns instead of sending CHECK")
+            return Step(
+                "not_sent", called=False, detail="list < 0.4.0: CRI-O reads the pod's netns instead of sending CHECK"
+            )
     else:
         wrap = None
         if gate:
@@ -871,7 +882,7 @@ def _status_step(
     version = loaded.version
     parsed = try_parse(version) if version else None
     if parsed is None or parsed < (1, 1, 0):
-        return Step("ok", called=False, detail="STATUS is sent only for lists >= 1.1.0")
+        return Step("not_sent", called=False, detail="STATUS is sent only for lists >= 1.1.0")
     walk = _Walk()
     if not probed:
         walk.doubt("plugins were not probed (--no-probe)")
@@ -919,7 +930,8 @@ def predict(
             rest = Step("unknown", detail="depends on whether the config loads")
         else:
             rest = Step("fail", detail="not reached: the config does not load")
-        return {"load": load, "add": rest, "check": rest, "del": rest}
+        check = check_not_sent(release) if never_sends_check(release) else rest
+        return {"load": load, "add": rest, "check": check, "del": rest}
     ctx = _context(parsed, network, loaded, release, facts, probed, static, node_state)
     steps: Dict[StepName, Step] = {
         "load": load,
@@ -1024,7 +1036,8 @@ def no_config_prediction(modelled: Modelled, conf_dir: str) -> Prediction:
     load fails with the runtime's own text and no verb is reached."""
     release = modelled.release
     rest = Step("fail", detail="not reached: there is no network config")
-    steps: Dict[StepName, Step] = {"load": no_config_step(release, conf_dir), "add": rest, "check": rest, "del": rest}
+    check = check_not_sent(release) if never_sends_check(release) else rest
+    steps: Dict[StepName, Step] = {"load": no_config_step(release, conf_dir), "add": rest, "check": check, "del": rest}
     selection: SelectionRule = "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable"
     return Prediction(
         runtime=_runtime_of(modelled),

@@ -12,7 +12,9 @@ from typing import Any, Dict, List, Optional
 from ..model import Finding, PluginStatus, Prediction, Report, RuntimeSummary, Selection, Step
 from . import TOOL_NAME, RenderOptions
 
-SCHEMA_VERSION = 1
+# 2: a step the runtime never performs has outcome "not_sent" (1 reported it as "ok"); the
+# meaning of an existing value changed, which the rule above says is a new version.
+SCHEMA_VERSION = 2
 SCHEMA_RESOURCE = "report/report.schema.json"
 
 

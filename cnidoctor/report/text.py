@@ -162,7 +162,7 @@ def render_prediction(
     else:
         head += " (no config file will load)"
     ordered = sorted(prediction.steps, key=lambda item: STEP_ORDER.index(item[0]))
-    if ordered and all(step.outcome == "ok" for _, step in ordered):
+    if ordered and all(step.outcome in ("ok", "not_sent") for _, step in ordered):
         return _wrap_headed("Prediction", f"{head}: {_all_ok(ordered)}", width, paint)
     lines = [_wrap_headed("Prediction", head + ":", width, paint)]
     for name, step in ordered:
@@ -178,10 +178,11 @@ def _node_state_line(checked: Optional[Tuple[str, ...]]) -> str:
 
 
 def _all_ok(steps: Sequence[Tuple[StepName, Step]]) -> str:
-    """``LOAD, ADD, DEL succeed; CHECK is not sent.`` (a step the runtime never runs is not a success)."""
+    """``no config or version problem predicted for LOAD, ADD, DEL; CHECK is not sent.`` Not "succeed":
+    node state the runtime needs (flannel's subnet.env, a CNI daemon) is not checked."""
     sent = [name.upper() for name, step in steps if step.called]
     unsent = [name.upper() for name, step in steps if not step.called]
-    text = f"{', '.join(sent)} succeed" if sent else "nothing is sent"
+    text = f"no config or version problem predicted for {', '.join(sent)}" if sent else "nothing is sent"
     if unsent:
         text += f"; {' and '.join(unsent)} {'is' if len(unsent) == 1 else 'are'} not sent"
     return text + "."

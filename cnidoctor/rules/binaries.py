@@ -42,8 +42,9 @@ PLUGIN_NOT_FOUND = Rule(
     correct_example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "flannel"}]}   (/opt/cni/bin/flannel installed)',
     when_to_ignore="When cnidoctor runs where the bin dirs differ from the node's (inside a container without the host's /opt/cni/bin mounted): pass --bin-dir.",
     fix=(
-        "Install the plugin into one of the bin dirs (e.g. the reference plugins release tarball "
-        "into /opt/cni/bin), or point the runtime at the directory that has it (containerd "
+        "Install the plugin into one of the bin dirs (the containernetworking/plugins release tarball "
+        "for reference plugins; the provider's installer, e.g. its DaemonSet, for third-party "
+        "plugins such as flannel, calico, cilium or multus), or point the runtime at the directory that has it (containerd "
         "`bin_dir`/`bin_dirs`, CRI-O `plugin_dirs`), or correct the `type`."
     ),
     runtime_errors=('failed to find plugin "X" in path [d1 d2]',),
@@ -243,7 +244,7 @@ RUNTIME_LOOPBACK_MISSING = Rule(
     severity=Severity.ERROR,
     summary="No loopback plugin in the bin dirs: the runtime's built-in lo network fails every pod",
     meaning=(
-        "containerd (go-cni `WithLoNetwork`) and the kubelet's dockershim set up each pod's `lo` "
+        "containerd (go-cni `WithLoNetwork`) and kubelet dockershim (Kubernetes <= 1.23) set up each pod's `lo` "
         "interface by running the CNI `loopback` plugin from the same bin dirs, before the "
         "default network. No config in net.d names it, so a node whose bin dir lacks it looks "
         "fine until the first sandbox: every pod then fails with the runtime's not-found error. "
@@ -322,6 +323,50 @@ def _skipped_findings(res: Resolution, file: Optional[str], pointer: str) -> Lis
     return out
 
 
+# Well-known third-party plugin types and what installs their binary: the reference-plugins
+# tarball (containernetworking/plugins releases) does not contain them. Sources: each project's
+# install manifest - flannel-io/flannel:Documentation/kube-flannel.yml (install-cni-plugin init
+# container), projectcalico/calico:manifests/calico.yaml (install-cni), cilium/cilium:
+# install/kubernetes (cilium-agent's install-plugin init container), k8snetworkplumbingwg/
+# multus-cni:deployments/multus-daemonset.yml (install-multus-binary), weaveworks/weave:
+# prog/weave-kube/launch.sh, aws/amazon-vpc-cni-k8s (aws-node init container), antrea-io/antrea:
+# build/charts/antrea (install-cni), k8snetworkplumbingwg/whereabouts:doc/crds/daemonset-install.yaml.
+THIRD_PARTY_INSTALLERS: Dict[str, str] = {
+    "flannel": "the kube-flannel DaemonSet (its install-cni-plugin init container copies flannel into the bin dir)",
+    "calico": "Calico's install-cni container (calico-node DaemonSet or the Tigera operator)",
+    "calico-ipam": "Calico's install-cni container (calico-node DaemonSet or the Tigera operator)",
+    "cilium-cni": "the Cilium agent DaemonSet (its install-plugin init container)",
+    "multus": "the Multus DaemonSet (its install-multus-binary init container)",
+    "multus-shim": "the Multus thick-plugin DaemonSet (its install-multus-shim init container)",
+    "weave-net": "the weave-net DaemonSet (weave-kube copies weave-net into the bin dir)",
+    "aws-cni": "the aws-node DaemonSet of amazon-vpc-cni-k8s (its init container)",
+    "antrea": "the Antrea agent DaemonSet (its install-cni init container)",
+    "whereabouts": "the whereabouts DaemonSet (it copies the binary into the bin dir)",
+    "kube-ovn": "the kube-ovn-cni DaemonSet (its install-cni init container)",
+    "ovn-k8s-cni-overlay": "the ovnkube-node DaemonSet of ovn-kubernetes",
+}
+
+
+def install_fix(plugin_type: str, searched: Sequence[str]) -> str:
+    """CNI401's fix for this type: the provider's installer for a well-known third-party plugin,
+    the reference-plugins tarball only for the types it ships."""
+    where = searched[0] if searched else "the runtime's bin dir"
+    if plugin_type in THIRD_PARTY_INSTALLERS:
+        return (
+            f"{plugin_type!r} is not a reference plugin: it is installed by {THIRD_PARTY_INSTALLERS[plugin_type]}; "
+            f"check that it runs on this node and writes to {where}, or correct the `type`."
+        )
+    if plugin_type in REFERENCE_PLUGINS:
+        return (
+            f"Install the containernetworking/plugins release tarball into {where} (it ships {plugin_type!r}), "
+            "or point the runtime at the directory that has it (containerd `bin_dir`/`bin_dirs`, CRI-O `plugin_dirs`)."
+        )
+    return (
+        f"Install the binary of {plugin_type!r} from its provider into {where}, or point the runtime at the "
+        "directory that has it (containerd `bin_dir`/`bin_dirs`, CRI-O `plugin_dirs`), or correct the `type`."
+    )
+
+
 def resolution_findings(res: Resolution, file: Optional[str], pointer: str) -> Tuple[Finding, ...]:
     """CNI401-407 for one resolved ``type``; ``pointer`` locates the ``type`` key."""
     if res.problem == "invalid-name":
@@ -331,7 +376,8 @@ def resolution_findings(res: Resolution, file: Optional[str], pointer: str) -> T
             return tuple(_skipped_findings(res, file, pointer))
         where = " ".join(res.searched) if res.searched else "(no bin dirs)"
         message = f"plugin {res.type!r} is not in any bin dir: {where}"
-        return (PLUGIN_NOT_FOUND.at(file, pointer, message, plugin=res.type, predicts=res.error),)
+        fix = install_fix(res.type, res.searched)
+        return (PLUGIN_NOT_FOUND.at(file, pointer, message, plugin=res.type, predicts=res.error, fix=fix),)
     out = _skipped_findings(res, file, pointer)
     if res.shadowed:
         out.append(_shadow_finding(res, file, pointer))

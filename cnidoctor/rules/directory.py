@@ -27,11 +27,11 @@ NO_CONFIG_FILES = Rule(
     severity=Severity.ERROR,
     summary="The config directory holds no .conf, .conflist or .json file.",
     meaning=(
-        "containerd, CRI-O and the kubelet read only entries whose extension is .conf, .conflist "
+        "containerd and CRI-O read only entries whose extension is .conf, .conflist "
         "or .json (libcni ConfFiles, " + _CONFFILES + "). With none, no pod network exists: "
         "containerd reports NetworkReady=false with 'no network config found in <dir>: cni plugin "
         "not initialized' (go-cni), CRI-O 'no CNI configuration file in <dir>. Has your network "
-        "provider started?' (ocicni) and the kubelet (dockershim) 'cni config uninitialized'. "
+        "provider started?' (ocicni). "
         "Usually the network add-on has not started yet or wrote its config elsewhere "
         "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23))."
     ),
@@ -84,7 +84,7 @@ UNREADABLE_ENTRY = Rule(
         "is handed to the loader, which fails with 'error reading <f>: ...' (libcni ConfFromFile/"
         "ConfListFromFile, containernetworking/cni:libcni/conf.go@v0.8.1 (ConfFromFile, ConfListFromFile)). containerd stops at the first file that fails "
         "to load, so if this entry sorts first the whole CNI load fails ('cni plugin not "
-        "initialized'); CRI-O and the kubelet skip it (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
+        "initialized'); CRI-O skips it (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="10-flannel.conflist -> /run/flannel/cni.conflist (target removed)",
     correct_example="10-flannel.conflist -> /run/flannel/cni.conflist (target present), or the link removed",
@@ -149,7 +149,7 @@ BROKEN_FILE_SHADOWS = Rule(
         "on the first one that fails to load, so a broken file sorting before the real config "
         "disables pod networking ('failed to load CNI config list file <f>: ...: invalid cni "
         "config', then NetworkReady=false 'cni plugin not initialized'), even though a good config "
-        "follows. CRI-O (ocicni) and the kubelet skip the broken file and use the first one that "
+        "follows. CRI-O (ocicni) skips the broken file and use the first one that "
         "loads (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
     ),
     example="00-multus.conf with a trailing comma next to a valid 10-calico.conflist",
@@ -171,8 +171,8 @@ SHADOWED_CONFIG = Rule(
     severity=Severity.WARNING,
     summary="Several configs load; only the first one (lexical order) is the default network.",
     meaning=(
-        "containerd attaches pods to the first max_conf_num files (default 1) and CRI-O and the "
-        "kubelet use the first file that loads as the default network; CRI-O uses the others only "
+        "containerd attaches pods to the first max_conf_num files (default 1) and CRI-O "
+        "uses the first file that loads as the default network; CRI-O uses the others only "
         "when a pod explicitly asks for them. Leftover configs from a previous network add-on or "
         "the runtime's own sample bridge therefore silently win or lose depending on their names "
         "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); containerd/containerd:pkg/cri/config/config.go@v1.6.39 (max_conf_num); calico#1388, minikube#8480, bootkube#698). A shadowed "
@@ -180,7 +180,7 @@ SHADOWED_CONFIG = Rule(
     ),
     example="87-podman-bridge.conflist next to 10-calico.conflist: calico is the default network",
     correct_example="only 10-calico.conflist in /etc/cni/net.d (the podman sample config removed or moved to podman's own directory)",
-    when_to_ignore="When the first file is the network you intend to be the default, and the later ones are kept on purpose (for example networks selected by name through Multus).",
+    when_to_ignore="When the first file is the network you intend to be the default, and the later ones are kept on purpose (for example networks selected by name through Multus). A file the selected Multus config names in `clusterNetwork` or `defaultNetworks` is in use and not reported.",
     fix="Remove configs of networks you no longer use; name the intended config so it sorts first.",
     references=(_GO_CNI, _OCICNI),
     superseded_by="CNI015",  # the runtime skipped the first file: this one is its default
@@ -311,7 +311,7 @@ NO_LOADABLE_CONFIG = Rule(
         "Every file with a config extension fails to load (see its own finding). containerd stops "
         "at the first ('failed to load CNI config ... invalid cni config' -> 'cni plugin not "
         "initialized'), CRI-O skips them all and reports 'no CNI configuration file in <dir>. Has "
-        "your network provider started?', the kubelet 'cni config uninitialized' "
+        "your network provider started?' "
         "(containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1; kubernetes/kubernetes:pkg/kubelet/dockershim/network/cni/cni.go (kubelet <= 1.23))."
     ),
     example="/etc/cni/net.d/10-flannel.conflist with a syntax error and nothing else",
@@ -524,7 +524,7 @@ def _empty_directory(directory: str) -> Finding:
         "",
         f"{directory} has no .conf, .conflist or .json file: containerd reports "
         f"'{no_config_text(directory)}', CRI-O 'no CNI configuration file in {directory}. Has your "
-        "network provider started?' and the kubelet 'cni config uninitialized'",
+        "network provider started?'",
         predicts=no_config_text(directory),
     )
 
@@ -543,7 +543,7 @@ def _broken_before_default(
                 first.path,
                 "",
                 f"no file in {directory} loads (first failure: {_load_error(first)}): containerd "
-                "fails its CNI load, CRI-O and the kubelet find no network, the node stays NotReady",
+                "fails its CNI load, CRI-O finds no network, the node stays NotReady",
                 predicts=predicts,
             )
         ]
@@ -554,19 +554,58 @@ def _broken_before_default(
             first.path,
             "",
             f"{first.path} fails to load ({_load_error(first)}) and sorts before {default.path}: "
-            f"containerd stops here and loads no network ('cni plugin not initialized'); CRI-O and "
-            f"the kubelet skip it and use network {_runtime_name(default)!r} from {default.path}{others}",
+            f"containerd stops here and loads no network ('cni plugin not initialized'); CRI-O "
+            f"skips it and uses network {_runtime_name(default)!r} from {default.path}{others}",
             predicts=predicts,
         )
     ]
+
+
+# Meta-plugins that run another config of the directory as the pod's network: Multus reads
+# `clusterNetwork` (the pod's default network) and `defaultNetworks` (added to every pod), each a
+# net-attach-def name, the `name` of a CNI config in its confDir, or a path to a config file
+# (k8snetworkplumbingwg/multus-cni:docs/configuration.md@v4.0.2;
+# k8snetworkplumbingwg/multus-cni:pkg/k8sclient/k8sclient.go@v4.0.2 getNetDelegate). flannel's
+# delegate is inline (flannel-io/cni-plugin:flannel.go), so it names no other file.
+MULTUS_TYPES = frozenset({"multus", "multus-shim"})
+
+
+def _delegated_refs(winner: ParsedFile) -> Tuple[str, ...]:
+    """The network names and paths the selected file's meta-plugins delegate to."""
+    if winner.network is None:
+        return ()
+    refs: List[str] = []
+    for plugin in winner.network.plugins:
+        if plugin.type not in MULTUS_TYPES:
+            continue
+        cluster = plugin.raw.get("clusterNetwork")
+        if isinstance(cluster, str) and cluster:
+            refs.append(cluster)
+        defaults = plugin.raw.get("defaultNetworks")
+        if isinstance(defaults, list):
+            refs.extend(ref for ref in defaults if isinstance(ref, str) and ref)
+    return tuple(refs)
+
+
+def _delegated_to(item: ParsedFile, refs: Sequence[str]) -> bool:
+    """``item`` is what a reference names: by network name, or by its path."""
+    for ref in refs:
+        if os.path.isabs(ref) and os.path.basename(ref) == os.path.basename(item.path):
+            return True
+        if _network_name(item) == ref:
+            return True
+    return False
 
 
 def _shadowed(loadable: Sequence[ParsedFile]) -> List[Finding]:
     if len(loadable) < 2:
         return []
     winner = loadable[0]
+    refs = _delegated_refs(winner)
     out: List[Finding] = []
     for item in loadable[1:]:
+        if _delegated_to(item, refs):
+            continue  # in use: the selected file's meta-plugin runs it for every pod
         finding = SHADOWED_CONFIG.at(
             item.path,
             "",

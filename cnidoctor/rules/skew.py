@@ -34,6 +34,7 @@ from ..crosscheck.predict import known_result_version, loopback_prefix, plugin_p
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
 from ..runtime.matrix import Modelled
 from ..versions import SPEC_VERSIONS, go_quote_list, try_parse
+from .scope import weigh
 
 VERSION_SOURCES = (
     "containernetworking/cni:pkg/version/reconcile.go@v1.3.0 (where version errors come from); "
@@ -228,7 +229,7 @@ def _rejections(item: ParsedFile, releases: Sequence[Modelled], facts: Mapping[s
                 order.append((binary, sees))
             groups[(binary.pointer, sees)].append((modelled, kind))
     return [
-        _rejection_finding(item, binary, sees, groups[(binary.pointer, sees)], facts[binary.type])
+        _rejection_finding(item, binary, sees, groups[(binary.pointer, sees)], facts[binary.type], facts)
         for binary, sees in order
     ]
 
@@ -255,6 +256,7 @@ def _rejection_finding(
     sees: str,
     affected: Sequence[Tuple[Modelled, RefusalKind]],
     info: BinaryFacts,
+    facts_of_file: Mapping[str, BinaryFacts],
 ) -> Finding:
     where = f"{binary.type} ({info.path}) supports {go_quote_list(info.supported)}"
     role = {"plugin": "plugin", "ipam": "IPAM plugin", "delegate": "delegate"}[binary.role]
@@ -275,7 +277,33 @@ def _rejection_finding(
         text = plugin_prefix(_plugin_at(item, binary.index), "add", lib) + (rejection(info, sees) or "")
     else:
         text = f"plugin {binary.type} does not support config version {go_quote(sees)}"
-    return PLUGIN_REJECTS_CONFIG_VERSION.at(item.path, binary.pointer, message, plugin=binary.type, predicts=text)
+    fix = _version_fix(item, facts_of_file, info)
+    return PLUGIN_REJECTS_CONFIG_VERSION.at(
+        item.path, binary.pointer, message, plugin=binary.type, predicts=text, fix=fix
+    )
+
+
+def _common_version(item: ParsedFile, facts: Mapping[str, BinaryFacts]) -> Optional[str]:
+    """The newest spec version every probed, negotiating executed binary of the file lists."""
+    assert item.network is not None
+    common = set(SPEC_VERSIONS)
+    for binary in executed_binaries(item.network):
+        info = facts.get(binary.type)
+        if info is not None and info.probed and info.probe_ok and info.negotiates:
+            common &= set(info.supported)
+    parsed = [(try_parse(v), v) for v in common]
+    ordered = sorted((key, v) for key, v in parsed if key is not None)
+    return ordered[-1][1] if ordered else None
+
+
+def _version_fix(item: ParsedFile, facts: Mapping[str, BinaryFacts], info: BinaryFacts) -> str:
+    """CNI511's fix: the version computed from the probed binaries, and the probe command for the
+    binary's real bin dir."""
+    probe = f"`echo '{{}}' | CNI_COMMAND=VERSION {info.path}`"
+    version = _common_version(item, facts)
+    if version is None:
+        return f"No cniVersion is listed by every executed plugin (probe with {probe}): upgrade the plugins."
+    return f'Set cniVersion to "{version}", which every executed plugin lists (probe with {probe}), or upgrade the plugins.'
 
 
 def check_chain_result_versions(ctx: NodeContext) -> Tuple[Finding, ...]:
@@ -344,15 +372,6 @@ def check_result_version_support(ctx: NodeContext) -> Tuple[Finding, ...]:
     return tuple(f for item in ctx.loadable for f in _result_version_unsupported(item, ctx))
 
 
-def _fleet_wide(rule: Rule, ctx: NodeContext) -> Tuple[Optional[Severity], str]:
-    """Without --runtime every known release is in scope, including long-unsupported ones; a
-    config that only old runtimes reject (a 1.0.0 list on containerd <= 1.5) is then fragile,
-    not broken, so it is a warning. Naming the runtime (--runtime) restores the error."""
-    if ctx.scope.explicit or rule.severity <= Severity.WARNING:
-        return None, ""
-    return Severity.WARNING, "; name your runtime with --runtime for a definite answer"
-
-
 def _result_version_unsupported(item: ParsedFile, ctx: NodeContext) -> List[Finding]:
     assert item.network is not None
     groups: Dict[str, List[Modelled]] = {}
@@ -365,8 +384,8 @@ def _result_version_unsupported(item: ParsedFile, ctx: NodeContext) -> List[Find
         groups.setdefault(version, []).append(modelled)
     out: List[Finding] = []
     first = item.network.plugins[0] if item.network.plugins else None
-    severity, suffix = _fleet_wide(RUNTIME_RESULT_VERSION_UNSUPPORTED, ctx)
     for version, rows in groups.items():
+        severity, suffix = weigh(RUNTIME_RESULT_VERSION_UNSUPPORTED.severity, rows, ctx.scope)
         lib = newest_lib(rows)
         prefix = plugin_prefix(first, "add", lib) if first is not None else ""
         text = prefix + f"unsupported CNI result version {go_quote(version)}"

@@ -23,7 +23,7 @@ _TYPES_GO = "cni@v1.1.2 pkg/types/types.go:60-90 NetConf, IPAM, DNS"
 _WHO_BREAKS = (
     " containerd (go-cni) stops loading at the first file that fails, so when this file sorts "
     "before the intended one the node has no pod network ('cni plugin not initialized'); CRI-O "
-    "and the kubelet log the error and skip the file (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
+    "logs the error and skips the file (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks))."
 )
 _WRAP_LIST = "failed to load CNI config list file %s: %s: invalid cni config"
 _WRAP_CONF = "failed to load CNI config file %s: %s: invalid cni config"
@@ -53,8 +53,8 @@ INVALID_JSON = Rule(
     example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet"\n  "plugins": [{"type": "bridge"}]\n}',
     correct_example='{\n  "cniVersion": "1.0.0",\n  "name": "mynet",\n  "plugins": [{"type": "bridge"}]\n}',
     when_to_ignore="Never: every runtime fails on this file as written.",
-    fix="Fix the JSON at the reported line and column (here: add the missing comma after "
-    '"mynet"); check the file with a strict JSON parser such as `python3 -m json.tool`.',
+    fix="Fix the JSON at the reported line and column, where the message quotes what Go's decoder "
+    "found; check the file with a strict JSON parser such as `python3 -m json.tool`.",
     runtime_errors=_SYNTAX_ERRORS
     + (
         "invalid character %s after object key:value pair",

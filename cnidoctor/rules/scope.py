@@ -1,0 +1,86 @@
+"""Severity that follows the modelled runtime: one mechanism for every finding whose harm depends
+on the runtime release (issue 10, point 1).
+
+A runtime-dependent finding is an error only when the runtime it is computed for is affected:
+with ``--runtime`` or a runtime detected under ``--host-root`` (an explicit scope), when any
+release in scope is affected; with the default scope (PATHS only), when the runtime the
+prediction models (runtime.matrix.default_runtime: the newest containerd, or CRI-O) is affected.
+Otherwise it is a warning that names the affected releases (runtime.matrix.compact_ranges).
+
+Static rules (syntax, semantics, directory) run per file without a scope, so their runtime
+dependence is declared here per rule code as a predicate over a release row of the support
+matrix (runtime/matrix.py); ``weigh_static`` applies it once the scope is known. The node
+checks (rules/skew.py: CNI513) compute their affected releases themselves and call ``weigh``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Dict, List, Sequence, Tuple
+
+from ..crosscheck.context import RuntimeScope
+from ..model import Finding, Severity
+from ..runtime import matrix as runtimes
+
+Affects = Callable[[runtimes.RuntimeRelease], bool]
+
+# Static rules whose harm depends on the runtime release, and which releases they break.
+AFFECTED_RELEASES: Dict[str, Affects] = {
+    # The skipped file breaks only loaders that stop at the first file: go-cni and bare libcni
+    # (containerd/go-cni:opts.go@v1.1.13 loadFromConfDir); CRI-O/dockershim skip it
+    # (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 loadNetworks).
+    "CNI006": lambda r: r.runtime in ("containerd", "libcni"),
+    # ParseVersion("") fails on libcni v0.7.0-v1.0.1; fixed by containernetworking/cni#893 (v1.1.0).
+    "CNI301": lambda r: r.libcni.empty_version_breaks_teardown,
+    # ValidateNetworkName from libcni v0.8.0 (containernetworking/cni:pkg/utils/utils.go@v0.8.0).
+    "CNI304": lambda r: r.libcni.at_least("0.8.0"),
+    # ocicni names an unnamed network after its file (cri-o/cri-o#6273); the others fail ADD.
+    "CNI305": lambda r: r.runtime != "crio",
+    # libcni >= v1.2.0 accepts "true"/"false" strings (containernetworking/cni:libcni/api.go@v1.2.0).
+    "CNI309": lambda r: not r.libcni.at_least("1.2.0"),
+}
+
+
+def all_releases() -> Tuple[runtimes.Modelled, ...]:
+    """Every release row of the support matrix, as the affected set is named from it."""
+    return tuple(runtimes.Modelled(row, row.last) for rows in runtimes.RELEASES.values() for row in rows)
+
+
+def weigh(severity: Severity, affected: Sequence[runtimes.Modelled], scope: RuntimeScope) -> Tuple[Severity, str]:
+    """The severity of a runtime-dependent finding of rule severity ``severity`` in ``scope``,
+    and the sentence to append to its message ("" when it keeps its severity)."""
+    if severity <= Severity.WARNING or not affected:
+        return severity, ""
+    rows = {m.release for m in affected}
+    if scope.explicit and any(m.release in rows for m in scope.releases):
+        return severity, ""
+    if not scope.explicit and scope.modelled.release in rows:
+        return severity, ""
+    named = runtimes.compact_ranges(list(rows))
+    if scope.explicit:
+        return Severity.WARNING, f"; {_scope_text(scope)} is not affected (affected: {named})"
+    return Severity.WARNING, (
+        f"; {scope.modelled.release.display} {scope.modelled.version} is not affected (affected: {named}); "
+        "name your runtime with --runtime for a definite answer"
+    )
+
+
+def _scope_text(scope: RuntimeScope) -> str:
+    return runtimes.compact_ranges([m.release for m in scope.releases])
+
+
+def weigh_static(findings: Sequence[Finding], scope: RuntimeScope) -> List[Finding]:
+    """Apply ``weigh`` to the static findings of the rules in AFFECTED_RELEASES."""
+    everything = all_releases()
+    out: List[Finding] = []
+    for finding in findings:
+        affects = AFFECTED_RELEASES.get(finding.code)
+        if affects is None or finding.severity <= Severity.WARNING:
+            out.append(finding)
+            continue
+        severity, suffix = weigh(finding.severity, [m for m in everything if affects(m.release)], scope)
+        out.append(replace(finding, severity=severity, message=finding.message + suffix) if suffix else finding)
+    return out
+
+
+__all__ = ["AFFECTED_RELEASES", "weigh", "weigh_static"]
