@@ -447,3 +447,12 @@ def test_valid_json_template_points_at_the_placeholder() -> None:
     )
     assert codes(parsed) == [("CNI108", "/plugins/0/ipam/subnet")]
     assert parsed.network is None and parsed.load_error is None and parsed.document is not None
+
+
+def test_binary_content_cut_off_mid_string_is_a_finding_not_a_crash() -> None:
+    """Found by the never-crash property test: b'"\\x80' is not UTF-8 and ends inside a string,
+    so Go's decoder stops at the end of the input (offset == length), not at a byte."""
+    parsed = parse(Candidate("net.d/0.conf", "conf", b'"\x80'))
+    assert [f.code for f in parsed.findings] == ["CNI120"]
+    assert parsed.load_error == "error parsing configuration: unexpected end of JSON input"
+    assert "end of the file" in parsed.findings[0].message

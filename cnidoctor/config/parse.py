@@ -240,10 +240,11 @@ def binary_kind(data: bytes, offset: int) -> Optional[str]:
 
 def _binary_failure(file: _File, err: gojson.GoSyntaxError, what: str) -> ParsedFile:
     load_error = (LIST_PREFIX if file.is_list else CONF_PREFIX) + err.message
-    message = (
-        f"this file is {what}, not a JSON network config: Go's encoding/json rejects its byte "
-        f"{file.data[err.offset]:#04x} at offset {err.offset}, so libcni fails with: {load_error}"
-    )
+    if err.offset < len(file.data):
+        where = f"rejects its byte {file.data[err.offset]:#04x} at offset {err.offset}"
+    else:  # "unexpected end of JSON input": the decoder ran out of bytes
+        where = f"reaches the end of the file ({len(file.data)} bytes) without a value"
+    message = f"this file is {what}, not a JSON network config: Go's encoding/json {where}, so libcni fails with: {load_error}"
     file.add(R.BINARY_CONTENT, "", message, predicts=file.predicts(load_error), offset=err.offset)
     return ParsedFile(file.candidate, None, None, load_error, tuple(file.findings), locate=file.locator)
 
