@@ -483,7 +483,9 @@ def _load_step(
             errors.append(problem)
     unasked = [p.type or "" for p in network.plugins if _version_not_run(facts.get(p.type or ""))]
     if not errors and unasked:  # cnidoctor did not run VERSION on it (CNI505): no verdict
-        return Step("unknown", detail=f"{release.display} runs VERSION on {', '.join(unasked)} at load; cnidoctor did not")
+        return Step(
+            "unknown", detail=f"{release.display} runs VERSION on {', '.join(unasked)} at load; cnidoctor did not"
+        )
     if not errors:
         return OK
     joined = "[" + " ".join(errors) + "]"

@@ -42,10 +42,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CANNOT_PROBE_HERE",
-    "REFUSED_AS_ROOT",
     "CURRENT_LIB_VERSION",
     "DEFAULT_TIMEOUT",
     "OUTPUT_CAP",
+    "REFUSED_AS_ROOT",
     "ProbeResult",
     "probe_all",
     "probe_env",

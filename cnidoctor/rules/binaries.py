@@ -548,8 +548,7 @@ def writable_findings(
         why = non_root_writers(res.exec_path or res.path)
         if why is not None:
             message = (
-                f"plugin {res.type!r} at {res.path} is {why}: a non-root user can replace what the runtime "
-                "runs as root"
+                f"plugin {res.type!r} at {res.path} is {why}: a non-root user can replace what the runtime runs as root"
             )
             out.append(WRITABLE_PLUGIN_PATH.at(None, "", message, plugin=res.type, fix=writable_fix(res.path, False)))
     return tuple(out)
