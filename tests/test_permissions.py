@@ -166,6 +166,7 @@ def test_world_writable_plugin_is_reported_and_never_executed(tmp_path: Path) ->
     assert len(invocations(tmp_path)) == len(TYPES) - 1  # every plugin but bridge
     steps = report["prediction"]["steps"]
     assert steps["add"]["outcome"] == "unknown" and steps["del"]["outcome"] == "unknown"
+    assert "did not run bridge" in steps["add"]["detail"]
 
 
 @needs_root

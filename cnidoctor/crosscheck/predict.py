@@ -583,6 +583,8 @@ def probe_verb_error(info: BinaryFacts, lib: Libcni, verb: str) -> Tuple[Optiona
     held stdout past the deadline) says nothing certain about the verbs.
     """
     error = info.probe_error or ""
+    if _version_not_run(info):  # CNI505: not run from here, or refused as root
+        return None, f"cnidoctor did not run {info.type} (see CNI505); only running {verb.upper()} could tell"
     if info.probe_timed_out and error != KILLED:
         # what a plugin printed before the kill, or whether a child keeps the runtime waiting
         # past its deadline, depends on timing
