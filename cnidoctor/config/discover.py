@@ -15,7 +15,7 @@ Files named explicitly on the command line are analysed whatever their extension
 extension; anything that is not ``.conflist`` is read as a single-plugin ``.conf``, as go-cni does).
 
 Reading is defensive: nothing here may block (a FIFO is never opened), follow a loop forever,
-read an unbounded file or raise. Problems become findings (CNI002-CNI005, CNI012) and the candidate
+read an unbounded file or raise. Problems become findings (CNI002-CNI005, CNI012, CNI016) and the candidate
 carries ``problem``/``detail`` so later stages know the runtime could not read it.
 """
 
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import gojson
+from ..fsperms import non_root_writers
 from ..model import Candidate, FileKind, Finding, Severity
 from ..rules import directory as rules
 
@@ -157,16 +158,26 @@ def discover(paths: Sequence[str]) -> Discovered:
             entries, sub = listed
             directories.append(path)
             subdirs[path] = sub
+            _check_writers(path, True, findings)
             for full, _name in entries:
                 if full not in seen:
                     seen.add(full)
                     candidates.append(_candidate(full, path, findings))
+                    _check_writers(full, False, findings)
         elif kind == "missing" and go_ext(path) not in EXTENSIONS:
             findings.append(_missing_dir(path))
         elif path not in seen:
             seen.add(path)
             candidates.append(_candidate(path, None, findings))
     return Discovered(tuple(candidates), tuple(findings), tuple(directories), subdirs)
+
+
+def _check_writers(path: str, is_dir: bool, findings: List[Finding]) -> None:
+    """CNI016 for a listed config dir or a config file in it that a non-root user can change
+    (the runtime reads them as root). Files named one by one are a repository's, not the node's."""
+    why = non_root_writers(path)
+    if why is not None:
+        findings.append(rules.writable_config(path, is_dir, why))
 
 
 def _path_kind(path: str) -> str:

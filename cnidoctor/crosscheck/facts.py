@@ -98,6 +98,7 @@ def gather(
 def _gathering_findings(ctx: NodeContext) -> List[Finding]:
     dirs = ctx.options.search_dirs
     findings: List[Finding] = list(binaries.bin_dir_findings(dirs, ctx.options.host_root))
+    findings.extend(binaries.writable_findings(dirs, ctx.resolutions, ctx.options.host_root))
     for item, binary in ctx.occurrences:
         res = ctx.resolutions[binary.type]
         if binary.implied:
@@ -106,11 +107,24 @@ def _gathering_findings(ctx: NodeContext) -> List[Finding]:
         result = ctx.probes.get(res.path or "") if res.problem is None else None
         if result is not None:
             found = probe_rules.probe_findings(result, binary.type, item.path, binary.pointer)
-            findings.extend(_weigh_probe_failure(f, binary, ctx.scope) for f in found)
+            findings.extend(_refusal_fix(_weigh_probe_failure(f, binary, ctx.scope), result) for f in found)
     for directory in dirs:
         in_dir = {p: r for p, r in ctx.probes.items() if os.path.dirname(p) == directory}
         findings.extend(binaries.generation_findings(directory, in_dir))
     return findings
+
+
+def _refusal_fix(finding: Finding, result: ProbeResult) -> Finding:
+    """CNI505 for a binary refused as root (plugins/probe.py): running as root is not the cure."""
+    from ..plugins.probe import REFUSED_AS_ROOT
+
+    if finding.code != "CNI505" or not result.detail.startswith(REFUSED_AS_ROOT):
+        return finding
+    fix = (
+        f"Give {result.path} and its directory back to root (`chown root:root`, `chmod go-w`: see CNI411), "
+        "then run cnidoctor again to probe it."
+    )
+    return replace(finding, fix=fix)
 
 
 def _binary_facts(plugin_type: str, res: Resolution, result: Optional[ProbeResult]) -> BinaryFacts:

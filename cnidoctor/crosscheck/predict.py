@@ -160,6 +160,11 @@ def _parse_gate(version: str, lib: Libcni) -> Optional[str]:
     return None
 
 
+def _version_not_run(info: Optional[BinaryFacts]) -> bool:
+    """Found, but its VERSION probe was not run (CNI505: not runnable here, or refused as root)."""
+    return info is not None and info.found and info.probed and not info.probe_ok and info.probe_error is None
+
+
 def known_result_version(facts: Optional[BinaryFacts], sees: str) -> Optional[str]:
     """The version a plugin's ADD result carries: the config's for negotiating plugins (skel
     plugins print `types.PrintResult(result, conf.CNIVersion)`); a legacy 0.2.0 replier prints
@@ -476,6 +481,11 @@ def _load_step(
         problem = validate_error(facts.get(plugin.type or ""), plugin.type or "", loaded.version, lib)
         if problem:
             errors.append(problem)
+    unasked = [p.type or "" for p in network.plugins if _version_not_run(facts.get(p.type or ""))]
+    if not errors and unasked:  # cnidoctor did not run VERSION on it (CNI505): no verdict
+        return Step(
+            "unknown", detail=f"{release.display} runs VERSION on {', '.join(unasked)} at load; cnidoctor did not"
+        )
     if not errors:
         return OK
     joined = "[" + " ".join(errors) + "]"
@@ -573,6 +583,8 @@ def probe_verb_error(info: BinaryFacts, lib: Libcni, verb: str) -> Tuple[Optiona
     held stdout past the deadline) says nothing certain about the verbs.
     """
     error = info.probe_error or ""
+    if _version_not_run(info):  # CNI505: not run from here, or refused as root
+        return None, f"cnidoctor did not run {info.type} (see CNI505); only running {verb.upper()} could tell"
     if info.probe_timed_out and error != KILLED:
         # what a plugin printed before the kill, or whether a child keeps the runtime waiting
         # past its deadline, depends on timing

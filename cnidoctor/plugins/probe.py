@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .. import cache as probecache
+from ..fsperms import non_root_writers
 from .probedecode import UNKNOWN_VERSION_COMMAND, decode_version_reply, exit_text, plugin_error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +45,7 @@ __all__ = [
     "CURRENT_LIB_VERSION",
     "DEFAULT_TIMEOUT",
     "OUTPUT_CAP",
+    "REFUSED_AS_ROOT",
     "ProbeResult",
     "probe_all",
     "probe_env",
@@ -59,6 +61,8 @@ CURRENT_LIB_VERSION = "1.1.0"
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # How a result's detail starts when the file could not be run from where cnidoctor runs.
 CANNOT_PROBE_HERE = "cannot probe from here"
+# How it starts when cnidoctor, running as root, refused a file a non-root user can change.
+REFUSED_AS_ROOT = "not run as root"
 
 
 @dataclass(frozen=True)
@@ -121,10 +125,38 @@ def _not_probed(path: str, detail: str) -> ProbeResult:
     return ProbeResult(path, False, None, (), None, executed=False, detail=detail)
 
 
+def _running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _unsafe_as_root(path: str) -> Optional[ProbeResult]:
+    """Running as root, never execute a file a non-root user can change: the file itself, its
+    directory (a user who can write it can swap the file between our checks and the exec) or
+    the bin dir that names it (cnidoctor/fsperms.py; CNI411 reports the permissions)."""
+    if not _running_as_root():
+        return None
+    real = os.path.realpath(path)
+    for where in dict.fromkeys((real, os.path.dirname(real), os.path.dirname(os.path.abspath(path)))):
+        why = non_root_writers(where)
+        if why is not None:
+            what = "it" if where == real else f"its directory {where}"
+            return _not_probed(
+                path,
+                f"{REFUSED_AS_ROOT}: {what} is {why}, so a non-root user controls what would run as root; "
+                "nothing is predicted from this plugin",
+            )
+    return None
+
+
 def _not_runnable(path: str, host_root: Optional[str] = None) -> Optional[ProbeResult]:
-    """A result without executing when the file is not a runnable regular file."""
+    """A result without executing when the file is not a runnable regular file (or, as root,
+    one a non-root user could have replaced)."""
     from .elfinfo import inspect
     from .resolve import EXEC_ERROR_PREFIX, noexec_mount
+
+    unsafe = _unsafe_as_root(path)
+    if unsafe is not None:
+        return unsafe
 
     def refused(errno_text: str, detail: str) -> ProbeResult:
         text = f"{EXEC_ERROR_PREFIX}fork/exec {path}: {errno_text}"
@@ -443,8 +475,12 @@ def probe_all(
     todo: Dict[str, List[str]] = {}
     for path in unique:
         key = keys[path]
-        cached = _from_cache(path, cache[key]) if key is not None and key in cache else None
-        if cached is not None:
+        # a cached reply would still be a prediction from a file we refuse to trust
+        unsafe = _unsafe_as_root(path)
+        cached = _from_cache(path, cache[key]) if unsafe is None and key is not None and key in cache else None
+        if unsafe is not None:
+            results[path] = unsafe
+        elif cached is not None:
             results[path] = cached
         else:
             todo.setdefault(os.path.realpath(path) if key else path, []).append(path)

@@ -474,3 +474,81 @@ def check_loopback_present(ctx: NodeContext) -> Tuple[Finding, ...]:
         f"interface before the default network, so every sandbox fails"
     )
     return (RUNTIME_LOOPBACK_MISSING.at(None, "", message, plugin=LOOPBACK, predicts=text),)
+
+
+# ---------------------------------------------------------------------------------------------
+# CNI411: who besides root can change what the runtime executes as root (cnidoctor/fsperms.py)
+
+_CIS_CNI_FILES = (
+    "CIS Kubernetes Benchmark v1.8.0 1.1.9 (Container Network Interface file permissions 600 or more "
+    "restrictive) and 1.1.10 (Container Network Interface file ownership root:root)"
+)
+
+WRITABLE_PLUGIN_PATH = Rule(
+    code="CNI411",
+    name="plugin-writable-by-non-root",
+    severity=Severity.WARNING,
+    summary="A plugin binary or bin dir can be changed by a non-root user: a root escalation path",
+    meaning=(
+        "The container runtime runs as root and executes every CNI plugin it finds in its bin dirs "
+        "for every pod sandbox (containernetworking/cni:pkg/invoke/find.go@v1.3.0 (FindInPath); "
+        "containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0 (ExecPlugin)). A binary that is "
+        "group- or world-writable or owned by a non-root uid can be replaced by that user, and a bin "
+        "dir with those permissions lets them drop in a plugin (or a copy that shadows one in a later "
+        "dir): the next pod runs their code as root. Symlinks are followed, as the exec does. A "
+        "world-writable dir with the sticky bit is still reported: the sticky bit only stops others "
+        "from removing files they do not own, not from adding new ones. Nothing fails today, hence a "
+        "warning; when cnidoctor itself runs as root it does not execute such a binary for its "
+        "VERSION probe (CNI505) and predicts nothing from it."
+    ),
+    example="drwxrwxr-x ci ci /opt/cni/bin   (unpacked by a CI user; anyone in group ci can add a plugin)",
+    correct_example="drwxr-xr-x root root /opt/cni/bin, -rwxr-xr-x root root /opt/cni/bin/bridge",
+    when_to_ignore="On a throwaway test machine where every user is root anyway.",
+    fix="`chown root:root` the path and `chmod go-w` it (0755 for bin dirs and plugins).",
+    runtime_errors=(),
+    references=(
+        _CIS_CNI_FILES,
+        "containerd/containerd:docs/cri/config.md@v2.1.0 (bin_dir: the directory the runtime executes CNI plugins from)",
+        "cri-o/cri-o:docs/crio.conf.5.md@v1.31.0 (plugin_dirs)",
+        "containernetworking/cni:pkg/invoke/find.go@v1.3.0 (FindInPath)",
+    ),
+)
+
+# Registered here rather than in the tuple above: the rule is defined after it.
+RULES = RULES + (WRITABLE_PLUGIN_PATH,)
+
+
+def writable_fix(path: str, is_dir: bool) -> str:
+    """The chown/chmod for this path (0755: what the plugins release tarball ships)."""
+    what = "directory" if is_dir else "plugin"
+    return (
+        f"Give the {what} back to root: `chown root:root {path} && chmod go-w {path}`; then check "
+        f"who changed it (the installer that wrote it should run as root)."
+    )
+
+
+def writable_findings(
+    bin_dirs: Sequence[str], resolutions: Mapping[str, Resolution], host_root: Optional[str] = None
+) -> Tuple[Finding, ...]:
+    """CNI411 (node level) for every configured bin dir and every resolved plugin binary that a
+    non-root user can change; each path once."""
+    from ..fsperms import non_root_writers
+
+    out: List[Finding] = []
+    for directory in dict.fromkeys(bin_dirs):
+        why = non_root_writers(on_node(directory, host_root))
+        if why is not None:
+            message = f"plugin directory {directory} is {why}: a non-root user can add plugins the runtime runs as root"
+            out.append(WRITABLE_PLUGIN_PATH.at(None, "", message, fix=writable_fix(directory, True)))
+    seen = set()
+    for res in resolutions.values():
+        if res.path is None or res.path in seen:
+            continue
+        seen.add(res.path)
+        why = non_root_writers(res.exec_path or res.path)
+        if why is not None:
+            message = (
+                f"plugin {res.type!r} at {res.path} is {why}: a non-root user can replace what the runtime runs as root"
+            )
+            out.append(WRITABLE_PLUGIN_PATH.at(None, "", message, plugin=res.type, fix=writable_fix(res.path, False)))
+    return tuple(out)

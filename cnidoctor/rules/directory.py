@@ -816,3 +816,53 @@ def _conf_names(target: str) -> List[str]:
     except OSError:
         return []
     return sorted(names, key=os.fsencode)
+
+
+# ---------------------------------------------------------------------------------------------
+# CNI016: who besides root can change what the runtime reads as root (cnidoctor/fsperms.py)
+
+WRITABLE_CONFIG_PATH = Rule(
+    code="CNI016",
+    name="config-writable-by-non-root",
+    severity=Severity.WARNING,
+    summary="The config directory or a config file in it can be changed by a non-root user.",
+    meaning=(
+        "The container runtime, running as root, reads every .conf/.conflist/.json in its config "
+        "directory and makes the first one the pods' network "
+        "(containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles); containerd/go-cni:opts.go@v1.1.13 "
+        "(loadFromConfDir); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks)). A user who can "
+        "write the directory (group- or world-writable, or owned by a non-root uid) can add a file that "
+        "sorts first; one who can write a config file can rewrite it: either way they choose the plugins "
+        "run as root for every pod and their options (a host-device plugin that moves the node's uplink "
+        "into a pod, a bridge on the host's interface). Symlinks are followed, as the runtime's read does. "
+        "A world-writable directory with the sticky bit is still reported: the sticky bit stops others "
+        "only from removing or renaming files they do not own, not from adding a new one that sorts first. "
+        "Files named one by one on the command line (a repository checked by pre-commit) are not checked."
+    ),
+    example="drwxrwxrwx root root /etc/cni/net.d   (chmod 777 'to make it work')",
+    correct_example="drwxr-xr-x root root /etc/cni/net.d, -rw------- root root /etc/cni/net.d/10-flannel.conflist",
+    when_to_ignore="On a throwaway test machine where every user is root anyway.",
+    fix="`chown root:root` the path and `chmod go-w` it (the CIS Kubernetes Benchmark asks for 600 on the files).",
+    references=(
+        "CIS Kubernetes Benchmark v1.8.0 1.1.9 (Container Network Interface file permissions 600 or more "
+        "restrictive) and 1.1.10 (Container Network Interface file ownership root:root)",
+        "containerd/containerd:docs/cri/config.md@v2.1.0 (conf_dir)",
+        "cri-o/cri-o:docs/crio.conf.5.md@v1.31.0 (network_dir)",
+        _CONFFILES,
+    ),
+)
+
+# Registered here rather than in the tuple above: the rule is defined after it.
+RULES = RULES + (WRITABLE_CONFIG_PATH,)
+
+
+def writable_config(path: str, is_dir: bool, why: str) -> Finding:
+    """CNI016 at ``path`` (a listed config dir or a config file in one); ``why`` from fsperms."""
+    if is_dir:
+        message = f"config directory {path} is {why}: a non-root user can add a config the runtime loads as root"
+        mode = "go-w"
+    else:
+        message = f"{os.path.basename(path)} is {why}: a non-root user can rewrite the pods' network"
+        mode = "600"
+    fix = f"`chown root:root {path} && chmod {mode} {path}` (CIS Kubernetes Benchmark 1.1.9/1.1.10)."
+    return WRITABLE_CONFIG_PATH.at(path, "", message, fix=fix)
