@@ -172,3 +172,11 @@ def test_aggregate_cli_summarises_reports_and_exits_2_on_garbage(tmp_path: Path)
     (tmp_path / "bad.jsonl").write_text("not json\n")
     bad = run_cli(["aggregate", str(tmp_path / "bad.jsonl")], cwd=tmp_path)
     assert bad.exit_code == 2
+
+
+def test_json_report_says_whether_node_state_was_checked(tmp_path: Path) -> None:
+    root = debian_node(tmp_path / "node")
+    files_only = check_json(str(root / "etc/cni/net.d"), cwd=tmp_path)
+    assert files_only["node_state"] is None
+    node = check_json("--host-root", str(root), cwd=tmp_path)
+    assert isinstance(node["node_state"]["checked"], list)

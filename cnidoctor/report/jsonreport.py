@@ -34,6 +34,8 @@ def as_document(report: Report, options: RenderOptions) -> Dict[str, Any]:
         "prediction": prediction_as_dict(report.prediction) if report.prediction is not None else None,
         "plugins": [plugin_as_dict(p) for p in report.plugins],
         **({"runtime": runtime_as_dict(report.runtime)} if report.runtime is not None else {}),
+        # what the node-state checks (CNI7xx) read; null: not checked (files only, --no-probe)
+        "node_state": {"checked": list(report.node_state)} if report.node_state is not None else None,
     }
 
 
