@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     Identity = Tuple[int, ...]
 
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"cnidoctor-result\n"
 PREFIX = "result-"
 MAX_FILES = 64  # bounded: a node runs a handful of distinct command lines
@@ -170,8 +170,8 @@ def _load(request: Tuple[Any, ...]) -> Optional[Tuple[Any, ...]]:
 def _still_valid(entry: Tuple[Any, ...]) -> bool:
     """Every recorded path has the identity it had, and the runtime processes are the same."""
     try:
-        for path, identity in entry[1]:
-            if identity_of(path) != identity:
+        for path, strong, identity in entry[1]:
+            if (identity_of(path) if strong else shape_of(path)) != identity:
                 return False
         return all(process_fingerprint(root) == fingerprint for root, fingerprint in entry[2])
     except (TypeError, ValueError):
@@ -199,6 +199,26 @@ def identity_of(path: str) -> Identity:
     if (info.st_mode & 0o170000) != 0o120000:
         return own
     return own + identity_of_target(path)
+
+
+def shape_of(path: str) -> Identity:
+    """What resolving a path through ``path`` depends on: which inode it is, its type and
+    permissions, and a symlink's target; not its size or times. os.path.realpath lstats every
+    ancestor of a binary (/, /usr, /tmp ...), whose mtimes change whenever a sibling comes or
+    goes; what a run reads below them is recorded with its full identity."""
+    try:
+        info = _LSTAT(path)
+    except OSError as exc:
+        return (exc.errno or -1,)
+    except ValueError:
+        return (-2,)
+    shape: Identity = (info.st_dev, info.st_ino, info.st_mode, info.st_uid, info.st_gid)
+    if (info.st_mode & 0o170000) == 0o120000:
+        try:
+            return shape + (_READLINK(path),)  # type: ignore[operator]
+        except OSError as exc:
+            return shape + (exc.errno or -1,)
+    return shape
 
 
 def identity_of_target(path: str) -> Identity:
@@ -258,12 +278,14 @@ class Recorder:
         self.request = request
         self.cwd = request[5]
         self.started = time.monotonic()
-        self.seen: Dict[str, Identity] = {}
+        self.seen: Dict[str, Tuple[bool, Identity]] = {}  # path -> (strong, identity)
         self.proc_roots: List[str] = []
         self.tainted = False
-        self.skip = (os.path.join(_cache_dir(), ""), "/dev/")
+        # The probe, ELF and build-info caches are inputs like any file (the report says which
+        # answers came from them); only this cache's own files are not.
+        self.skip = (os.path.join(_cache_dir(), PREFIX), os.path.join(_cache_dir(), "." + PREFIX), "/dev/")
 
-    def note(self, path: Any) -> None:
+    def note(self, path: Any, strong: bool = True) -> None:
         try:
             text = os.fsdecode(os.fspath(path))
         except TypeError:
@@ -272,11 +294,12 @@ class Recorder:
             return
         if not text.startswith("/"):
             text = os.path.join(self.cwd, text)
-        if text in self.seen or "/__pycache__/" in text or text.startswith(self.skip):
+        known = self.seen.get(text)
+        if (known is not None and (known[0] or not strong)) or "/__pycache__/" in text or text.startswith(self.skip):
             return
         if self._volatile(text):
             return
-        self.seen[text] = identity_of(text)
+        self.seen[text] = (strong, identity_of(text) if strong else shape_of(text))
 
     def _volatile(self, path: str) -> bool:
         """/proc is fingerprinted, never keyed by identity; /sys is not cacheable at all."""
@@ -305,12 +328,12 @@ class Recorder:
 
     def install(self) -> None:
         sys.addaudithook(self.audit)
-        for name in ("stat", "lstat", "access", "readlink"):
-            setattr(os, name, self._wrap(getattr(os, name)))
+        for name, strong in (("stat", True), ("access", True), ("lstat", False), ("readlink", False)):
+            setattr(os, name, self._wrap(getattr(os, name), strong))
 
-    def _wrap(self, real: Any) -> Any:
+    def _wrap(self, real: Any, strong: bool) -> Any:
         def recorded(path: Any, *args: Any, **kwargs: Any) -> Any:
-            self.note(path)
+            self.note(path, strong)
             return real(path, *args, **kwargs)
 
         return recorded
@@ -318,19 +341,26 @@ class Recorder:
     def finish(self, output: bytes, code: int, files: Iterable[str], timeout: float) -> None:
         """Store the finished output unless the run cannot be replayed honestly."""
         if self.tainted or time.monotonic() - self.started >= timeout:
-            return
+            return _not_stored("the run read /sys, or lasted as long as --probe-timeout")
         for path in files:
             self.note(path)
         for path in package_files():
             self.note(path)
         records = []
-        for path, first in self.seen.items():
-            if identity_of(path) != first:
-                return  # changed while the run read it: the output may be of the old state
-            records.append((path, first))
+        for path, (strong, first) in self.seen.items():
+            if (identity_of(path) if strong else shape_of(path)) != first:
+                # changed while the run read it (the probe cache on a first run): the output
+                # may be of the old state; the next run stores its own
+                return _not_stored(f"{path} changed during the run")
+            records.append((path, strong, first))
         procs = tuple((root, process_fingerprint(root)) for root in self.proc_roots)
         entry = (self.request, tuple(records), procs, output, code)
         _store(self.request, entry)
+
+
+def _not_stored(reason: str) -> None:
+    if os.environ.get("CNIDOCTOR_DEBUG"):
+        sys.stderr.write(f"cnidoctor: result not cached: {reason}\n")
 
 
 def _reads_only(mode: Any, flags: Any) -> bool:
