@@ -92,9 +92,9 @@ def write_bytes_atomically(name: str, payload: bytes) -> bool:
         return False
     try:
         with os.fdopen(handle, "wb") as out:
+            # No fsync: after a crash a cache file may be empty or old, which every reader
+            # detects (JSON error, CRC) and ignores; a periodic run should not wait on the disk.
             out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
         os.replace(temp, os.path.join(directory, name))
         return True
     except OSError:
