@@ -115,7 +115,7 @@ def request_key(argv: Sequence[str]) -> Optional[Tuple[Any, ...]]:
 
 def _width() -> Optional[Tuple[int, int]]:
     try:
-        size = os.get_terminal_size(sys.__stdout__.fileno())  # what shutil.get_terminal_size reads
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr] # as shutil does
     except (AttributeError, ValueError, OSError):
         return None
     return (size.columns, size.lines)
@@ -225,7 +225,7 @@ def identity_of_target(path: str) -> Identity:
     try:
         info = _STAT(path)
     except (OSError, ValueError) as exc:
-        return (getattr(exc, 'errno', None) or -1,)
+        return (getattr(exc, "errno", None) or -1,)
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_mode)
 
 

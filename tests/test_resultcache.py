@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import pytest
-
 from conftest import FIXTURES, ROOT
 from plugin_helpers import FAKES
 
@@ -47,8 +46,7 @@ def cnidoctor(args: Sequence[str], cwd: Path, cache: Path, env: Optional[Dict[st
         [sys.executable, "-X", "importtime", "-m", "cnidoctor", *args],
         cwd=cwd,
         env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         timeout=120,
     )
     stderr = proc.stderr.decode("utf-8", "replace")
@@ -106,7 +104,9 @@ def fake_node(tmp_path: Path) -> Tuple[Path, Path, Path, List[str]]:
     return netd, bins, tmp_path / "cache", args
 
 
-@pytest.mark.parametrize("fixture", ["clean-bridge", "schema-violation", "discovery-shadowed-config", "tool-unused-ignore"])
+@pytest.mark.parametrize(
+    "fixture", ["clean-bridge", "schema-violation", "discovery-shadowed-config", "tool-unused-ignore"]
+)
 def test_a_hit_replays_every_format_byte_for_byte(tmp_path: Path, fixture: str) -> None:
     src = FIXTURES / fixture
     work = tmp_path / fixture
@@ -134,7 +134,7 @@ def test_colour_and_github_environment_are_part_of_the_key(fake_node: Tuple[Path
 
 
 def test_no_cache_bypasses_it(fake_node: Tuple[Path, Path, Path, List[str]]) -> None:
-    netd, bins, cache, args = fake_node
+    netd, _bins, cache, args = fake_node
     prime_and_hit(args, netd.parent, cache)
     assert cnidoctor(["check", "--no-cache", *args[1:]], netd.parent, cache).ran_pipeline
 
@@ -251,7 +251,7 @@ def test_relative_paths_from_another_cwd_miss(tmp_path: Path) -> None:
 
 
 def test_a_different_format_misses(fake_node: Tuple[Path, Path, Path, List[str]]) -> None:
-    netd, bins, cache, args = fake_node
+    netd, _bins, cache, args = fake_node
     prime_and_hit(args, netd.parent, cache)
     sarif = cnidoctor([a if a != "json" else "sarif" for a in args], netd.parent, cache)
     assert sarif.ran_pipeline
@@ -282,7 +282,7 @@ def result_files(cache: Path) -> List[Path]:
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "flip a byte", "empty"])
 def test_a_damaged_cache_file_is_ignored(fake_node: Tuple[Path, Path, Path, List[str]], damage: str) -> None:
-    netd, bins, cache, args = fake_node
+    netd, _bins, cache, args = fake_node
     first = prime_and_hit(args, netd.parent, cache)
     (path,) = result_files(cache)
     data = path.read_bytes()
@@ -300,7 +300,7 @@ def test_a_damaged_cache_file_is_ignored(fake_node: Tuple[Path, Path, Path, List
 def test_an_entry_for_another_request_is_not_trusted(fake_node: Tuple[Path, Path, Path, List[str]]) -> None:
     """A file under this request's name holding another request's result (a hash collision,
     or another version that named files alike) is ignored."""
-    netd, bins, cache, args = fake_node
+    netd, _bins, cache, args = fake_node
     json_run = prime_and_hit(args, netd.parent, cache)
     (json_file,) = result_files(cache)
     text_args = [a if a != "json" else "text" for a in args]
@@ -313,7 +313,7 @@ def test_an_entry_for_another_request_is_not_trusted(fake_node: Tuple[Path, Path
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
 def test_a_file_owned_by_another_user_is_ignored(fake_node: Tuple[Path, Path, Path, List[str]]) -> None:
-    netd, bins, cache, args = fake_node
+    netd, _bins, cache, args = fake_node
     prime_and_hit(args, netd.parent, cache)
     (path,) = result_files(cache)
     os.chown(path, 65534, 65534)
@@ -321,7 +321,7 @@ def test_a_file_owned_by_another_user_is_ignored(fake_node: Tuple[Path, Path, Pa
 
 
 def test_a_group_writable_file_is_ignored(fake_node: Tuple[Path, Path, Path, List[str]]) -> None:
-    netd, bins, cache, args = fake_node
+    netd, _bins, cache, args = fake_node
     prime_and_hit(args, netd.parent, cache)
     (path,) = result_files(cache)
     os.chmod(path, 0o664)
@@ -329,7 +329,7 @@ def test_a_group_writable_file_is_ignored(fake_node: Tuple[Path, Path, Path, Lis
 
 
 def test_an_unwritable_cache_location_still_answers(fake_node: Tuple[Path, Path, Path, List[str]]) -> None:
-    netd, bins, _, args = fake_node
+    netd, _bins, _, args = fake_node
     blocker = netd.parent / "not-a-dir"
     blocker.write_text("")
     reference = cnidoctor(["check", "--no-cache", *args[1:]], netd.parent, netd.parent / "c2")
@@ -339,7 +339,7 @@ def test_an_unwritable_cache_location_still_answers(fake_node: Tuple[Path, Path,
 
 
 def test_concurrent_runs_leave_a_valid_cache(fake_node: Tuple[Path, Path, Path, List[str]]) -> None:
-    netd, bins, cache, args = fake_node
+    netd, _bins, cache, args = fake_node
     cnidoctor(args, netd.parent, cache)  # the probe cache, so that every run below reports alike
     for stale in result_files(cache):
         stale.unlink()
