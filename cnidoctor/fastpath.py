@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     Identity = Tuple[int, ...]
 
-FORMAT = 2
+FORMAT = 4
 MAGIC = b"cnidoctor-result\n"
 PREFIX = "result-"
 MAX_FILES = 64  # bounded: a node runs a handful of distinct command lines
@@ -84,7 +84,7 @@ def find(argv: Sequence[str]) -> Optional[Tuple[bytes, int]]:
     entry = _load(request)
     if entry is None or not _still_valid(entry):
         return None
-    return entry[3], int(entry[4])
+    return entry[4], int(entry[5])
 
 
 def cacheable(argv: Sequence[str]) -> bool:
@@ -160,9 +160,9 @@ def _load(request: Tuple[Any, ...]) -> Optional[Tuple[Any, ...]]:
         entry = marshal.loads(data[head:])
     except (ValueError, EOFError, TypeError):
         return None
-    if not (isinstance(entry, tuple) and len(entry) == 5 and entry[0] == request):
+    if not (isinstance(entry, tuple) and len(entry) == 6 and entry[0] == request):
         return None
-    if not (isinstance(entry[3], bytes) and isinstance(entry[4], int)):
+    if not (isinstance(entry[4], bytes) and isinstance(entry[5], int)):
         return None
     return entry
 
@@ -170,10 +170,13 @@ def _load(request: Tuple[Any, ...]) -> Optional[Tuple[Any, ...]]:
 def _still_valid(entry: Tuple[Any, ...]) -> bool:
     """Every recorded path has the identity it had, and the runtime processes are the same."""
     try:
-        for path, strong, identity in entry[1]:
-            if (identity_of(path) if strong else shape_of(path)) != identity:
+        for path, kind, identity in entry[1]:
+            if KEYS[kind](path) != identity:
                 return False
-        return all(process_fingerprint(root) == fingerprint for root, fingerprint in entry[2])
+        if not all(process_fingerprint(root) == fingerprint for root, fingerprint in entry[2]):
+            return False
+        paths = [path for path, _, _ in entry[1]]
+        return all(mounts_key(table, paths) == key for table, key in entry[3])
     except (TypeError, ValueError):
         return False
 
@@ -221,12 +224,65 @@ def shape_of(path: str) -> Identity:
     return shape
 
 
+def content_of(path: str) -> Identity:
+    """A /proc file (mountinfo: which mounts are noexec) by its bytes: length and CRC-32."""
+    import zlib
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(1 << 22)
+    except OSError as exc:
+        return (exc.errno or -1,)
+    return (len(data), zlib.crc32(data))
+
+
+def mounts_key(table: str, paths: Sequence[str]) -> Tuple[Tuple[str, bool], ...]:
+    """The mounts of ``table`` (a mountinfo) that hold a recorded path, with their noexec flag:
+    what plugins.resolve.noexec_mount decides by. Other mounts (a pod's, coming and going) are
+    left out, so pod churn on a node does not miss."""
+    try:
+        with open(table, "rb") as handle:
+            text = handle.read(1 << 24).decode("utf-8", "replace")
+    except OSError as exc:
+        return ((str(exc.errno), False),)
+    above = set()
+    for path in paths:
+        while path not in above and len(path) > 1:
+            above.add(path)
+            path = path.rsplit("/", 1)[0] or "/"
+    above.add("/")
+    out = []
+    for line in text.splitlines():
+        fields = line.split(" ")
+        if len(fields) >= 6:
+            point = _unescape_octal(fields[4])
+            if point in above:
+                out.append((point, "noexec" in fields[5].split(",")))
+    return tuple(out)
+
+
+def _unescape_octal(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as \\ooo (proc(5))."""
+    if "\\" not in field:
+        return field
+    parts = field.split("\\")
+    out = [parts[0]]
+    for part in parts[1:]:
+        code = part[:3]
+        out.append(chr(int(code, 8)) + part[3:] if len(code) == 3 and code.isdigit() else "\\" + part)
+    return "".join(out)
+
+
 def identity_of_target(path: str) -> Identity:
     try:
         info = _STAT(path)
     except (OSError, ValueError) as exc:
         return (getattr(exc, "errno", None) or -1,)
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_mode)
+
+
+IDENTITY, SHAPE, CONTENT = 1, 0, 2  # how a recorded path is compared; a stronger kind wins
+KEYS = {IDENTITY: identity_of, SHAPE: shape_of, CONTENT: content_of}
 
 
 def _exists(path: str) -> bool:
@@ -278,14 +334,15 @@ class Recorder:
         self.request = request
         self.cwd = request[5]
         self.started = time.monotonic()
-        self.seen: Dict[str, Tuple[bool, Identity]] = {}  # path -> (strong, identity)
+        self.seen: Dict[str, Tuple[int, Identity]] = {}  # path -> (kind: IDENTITY/SHAPE/CONTENT, key)
         self.proc_roots: List[str] = []
+        self.mount_tables: List[str] = []
         self.tainted = False
         # The probe, ELF and build-info caches are inputs like any file (the report says which
         # answers came from them); only this cache's own files are not.
         self.skip = (os.path.join(_cache_dir(), PREFIX), os.path.join(_cache_dir(), "." + PREFIX), "/dev/")
 
-    def note(self, path: Any, strong: bool = True) -> None:
+    def note(self, path: Any, kind: int = IDENTITY) -> None:
         try:
             text = os.fsdecode(os.fspath(path))
         except TypeError:
@@ -295,14 +352,16 @@ class Recorder:
         if not text.startswith("/"):
             text = os.path.join(self.cwd, text)
         known = self.seen.get(text)
-        if (known is not None and (known[0] or not strong)) or "/__pycache__/" in text or text.startswith(self.skip):
+        if (known is not None and known[0] >= kind) or "/__pycache__/" in text or text.startswith(self.skip):
             return
         if self._volatile(text):
             return
-        self.seen[text] = (strong, identity_of(text) if strong else shape_of(text))
+        self.seen[text] = (kind, KEYS[kind](text))
 
     def _volatile(self, path: str) -> bool:
-        """/proc is fingerprinted, never keyed by identity; /sys is not cacheable at all."""
+        """/proc is never keyed by identity (its mtimes say nothing): a process's files are covered
+        by the process fingerprint, other files (/proc/self/mountinfo ...) by their content.
+        /sys is not cacheable at all."""
         if path == "/sys" or path.startswith("/sys/"):
             self.tainted = True
             return True
@@ -312,8 +371,16 @@ class Recorder:
         root = path[:at]
         if not _exists(f"{root}/proc/self/stat"):
             return False  # a directory that is merely called proc
-        if root not in self.proc_roots:
-            self.proc_roots.append(root)
+        first = path[at + 6 :].split("/", 1)[0]
+        if path.endswith("/mountinfo"):
+            if path not in self.mount_tables:
+                self.mount_tables.append(path)
+        elif path.endswith("/proc") or first.isdigit():
+            if root not in self.proc_roots:
+                self.proc_roots.append(root)
+        elif path not in self.seen:
+            self.seen[path] = (CONTENT, ())  # content_of's own open() comes back here
+            self.seen[path] = (CONTENT, content_of(path))
         return True
 
     def audit(self, event: str, args: Tuple[Any, ...]) -> None:
@@ -328,12 +395,12 @@ class Recorder:
 
     def install(self) -> None:
         sys.addaudithook(self.audit)
-        for name, strong in (("stat", True), ("access", True), ("lstat", False), ("readlink", False)):
-            setattr(os, name, self._wrap(getattr(os, name), strong))
+        for name, kind in (("stat", IDENTITY), ("access", IDENTITY), ("lstat", SHAPE), ("readlink", SHAPE)):
+            setattr(os, name, self._wrap(getattr(os, name), kind))
 
-    def _wrap(self, real: Any, strong: bool) -> Any:
+    def _wrap(self, real: Any, kind: int) -> Any:
         def recorded(path: Any, *args: Any, **kwargs: Any) -> Any:
-            self.note(path, strong)
+            self.note(path, kind)
             return real(path, *args, **kwargs)
 
         return recorded
@@ -347,14 +414,16 @@ class Recorder:
         for path in package_files():
             self.note(path)
         records = []
-        for path, (strong, first) in self.seen.items():
-            if (identity_of(path) if strong else shape_of(path)) != first:
+        for path, (kind, first) in self.seen.items():
+            if KEYS[kind](path) != first:
                 # changed while the run read it (the probe cache on a first run): the output
                 # may be of the old state; the next run stores its own
                 return _not_stored(f"{path} changed during the run")
-            records.append((path, strong, first))
+            records.append((path, kind, first))
         procs = tuple((root, process_fingerprint(root)) for root in self.proc_roots)
-        entry = (self.request, tuple(records), procs, output, code)
+        paths = [path for path, _, _ in records]
+        mounts = tuple((table, mounts_key(table, paths)) for table in self.mount_tables)
+        entry = (self.request, tuple(records), procs, mounts, output, code)
         _store(self.request, entry)
 
 

@@ -367,3 +367,23 @@ def test_version_matches_click(tmp_path: Path) -> None:
     )
     assert not fast.ran_pipeline
     assert (fast.stdout, fast.code) == (click_out.stdout, click_out.returncode)
+
+
+def test_mount_table_key_follows_the_mounts_that_hold_a_recorded_path(tmp_path: Path) -> None:
+    """noexec on the bin dir's mount changes the key (plugins.resolve.noexec_mount decides by
+    it); a pod's mount appearing elsewhere does not (proc(5) mountinfo fields 5 and 6)."""
+    from cnidoctor.fastpath import mounts_key
+
+    base = [
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw",
+        "40 22 8:2 / /opt/cni\\040bin rw,relatime shared:2 - ext4 /dev/sda2 rw",
+    ]
+    table = tmp_path / "mountinfo"
+    paths = ["/opt/cni bin/bridge", "/etc/cni/net.d/10.conflist"]
+    table.write_text("\n".join(base) + "\n")
+    before = mounts_key(str(table), paths)
+    assert before == (("/", False), ("/opt/cni bin", False))
+    table.write_text("\n".join([*base, "90 22 0:50 / /run/containerd/io.containerd/abc rw - overlay overlay rw"]))
+    assert mounts_key(str(table), paths) == before
+    table.write_text("\n".join([base[0], base[1].replace("rw,relatime", "rw,noexec,relatime")]))
+    assert mounts_key(str(table), paths) == (("/", False), ("/opt/cni bin", True))
