@@ -249,6 +249,11 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
             time_command(f"sh loop, VERSION on all {len(binaries)} binaries", shell_loop(binaries), repeat),
             time_command(f"sh loop, VERSION on the {len(referenced)} referenced", shell_loop(referenced), repeat),
             time_command(FLOOR, [sys.executable, "-c", "pass"], repeat),
+            # Without `site`: what is left when the venv's site hooks (an editable install's
+            # finder imports pathlib, re, urllib...; a wheel install has none) are not paid.
+            # A hit needs nothing from site-packages; a miss would (so: informative rows only).
+            time_command(FLOOR_NO_SITE, [sys.executable, "-S", "-c", "pass"], repeat),
+            time_command(WARM_NO_SITE, [sys.executable, "-S", *check[1:]], repeat, env=warm_env),
         ]
         results.extend(loop.as_dict() for loop in loops)
         # Where a warm run's time goes when it starts no child: imports, by package (one run).
@@ -336,6 +341,8 @@ def print_report(data: Dict[str, Any]) -> None:
 
 
 FLOOR = "python -c pass (same venv)"
+FLOOR_NO_SITE = "python -S -c pass (no site hooks)"
+WARM_NO_SITE = "cnidoctor, warm, python -S (no site hooks)"
 COLD = "cnidoctor, cold (fresh cache dir)"
 WARM = "cnidoctor, warm (cached)"
 # The targets of issue 11, as (row, reference row, at most).
@@ -343,6 +350,8 @@ TARGETS = (
     (WARM, "sh loop, VERSION on the", 0.5),
     (WARM, FLOOR, 1.6),
     (COLD, "sh loop, VERSION on the", 2.0),
+    (WARM_NO_SITE, "sh loop, VERSION on the", 0.5),
+    (WARM_NO_SITE, FLOOR_NO_SITE, 1.6),
 )
 
 

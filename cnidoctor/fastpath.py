@@ -7,18 +7,26 @@ A ``check`` run's output (the exact bytes printed and the exit code) is a functi
   effective uid, and the environment that changes rendering (``ENV_KEYS``: NO_COLOR,
   FORCE_COLOR, GITHUB_ACTIONS, COLUMNS ...), whether stdout is a terminal and its width;
 * every path the run looked at: while the slow path runs, :class:`Recorder` notes each path
-  passed to ``stat``/``lstat``/``access``/``readlink``/``listdir``/``scandir`` and each file opened
-  for reading (a Python audit hook, PEP 578), plus the reported config files and the package's
-  own files. Each is keyed by its ``lstat`` identity (device, inode, size, mtime_ns, ctime_ns,
-  mode, uid, gid; for a symlink also its target's) or the errno that stat'ing it gave, so a
-  touched, renamed, replaced or chmod'ed file, a new file in a listed directory (the directory's
-  mtime) and a file appearing where the run found none all miss;
-* state no file identity captures: the running processes (``/proc``, read by the runtime
-  detection of a node check). Those are never keyed by identity; a fingerprint of the runtime
-  and kubelet processes (pid, ``exe`` and argv) is re-read on every warm run, so a runtime
-  restarted with other flags misses. Nothing in a report depends on the clock; a run that lasted
-  as long as ``--probe-timeout`` may contain a child killed by its deadline (a loaded node, not a
-  property of the binaries) and is not stored, like the probe cache's timeouts.
+  passed to ``stat``/``lstat``/``access``/``readlink``/``listdir``/``scandir``, each file opened
+  for reading and each program started (a Python audit hook, PEP 578), plus the reported config
+  files and the package's own files. Each is keyed by its ``lstat`` identity (device, inode,
+  size, mtime_ns, ctime_ns, mode, uid, gid; for a symlink also its target's) or the errno that
+  stat'ing it gave, so a touched, renamed, replaced or chmod'ed file, a new file in a listed
+  directory (the directory's mtime) and a file appearing where the run found none all miss.
+  A path only ``lstat``'ed or ``readlink``'ed (os.path.realpath walking /, /usr, /tmp ...) is
+  keyed by its shape (inode, type, mode, owner, link target), not by times that change whenever
+  a sibling comes or goes. The probe, ELF and build-info caches are inputs like any file: the
+  report says which answers came from them, so a first run (which writes them) is not stored
+  and the second is;
+* state no file identity captures, from ``/proc``, never keyed by identity: the running
+  processes (read by the runtime detection of a node check) by a fingerprint of the runtime and
+  kubelet processes (pid, ``exe``, argv), re-read on every warm run, so a runtime restarted with
+  other flags misses; ``mountinfo`` by the mounts that hold a recorded path and their noexec
+  flag (what plugins.resolve decides by; pods' mounts come and go without a miss); any other
+  /proc file by its content. A run that read /sys is not stored. Nothing in a report depends on
+  the clock; a run that started processes and lasted as long as ``--probe-timeout`` may contain
+  a child killed by its deadline (a loaded node, not a property of the binaries) and is not
+  stored, like the probe cache's timeouts.
 
 The look-up imports nothing beyond ``os``, ``sys``, ``marshal`` and ``zlib``: it runs before
 click, the reporters or the pipeline are imported. One file per request (``result-<hash>``) in
@@ -338,6 +346,7 @@ class Recorder:
         self.proc_roots: List[str] = []
         self.mount_tables: List[str] = []
         self.tainted = False
+        self.children = 0
         # The probe, ELF and build-info caches are inputs like any file (the report says which
         # answers came from them); only this cache's own files are not.
         self.skip = (os.path.join(_cache_dir(), PREFIX), os.path.join(_cache_dir(), "." + PREFIX), "/dev/")
@@ -391,6 +400,7 @@ class Recorder:
         elif event in ("os.listdir", "os.scandir"):
             self.note(args[0] if args[0] is not None else ".")
         elif event == "subprocess.Popen":
+            self.children += 1
             self.note(args[0] if args[0] is not None else (args[1][0] if args[1] else ""))
 
     def install(self) -> None:
@@ -407,8 +417,11 @@ class Recorder:
 
     def finish(self, output: bytes, code: int, files: Iterable[str], timeout: float) -> None:
         """Store the finished output unless the run cannot be replayed honestly."""
-        if self.tainted or time.monotonic() - self.started >= timeout:
-            return _not_stored("the run read /sys, or lasted as long as --probe-timeout")
+        if self.tainted:
+            return _not_stored("the run read /sys")
+        if self.children and time.monotonic() - self.started >= timeout:
+            # a child may have been killed by its deadline: a loaded node, not the binaries
+            return _not_stored("the run started processes and lasted as long as --probe-timeout")
         for path in files:
             self.note(path)
         for path in package_files():
