@@ -347,6 +347,8 @@ class Recorder:
         self.mount_tables: List[str] = []
         self.tainted = False
         self.children = 0
+        self.active = True
+        self.real: Dict[str, Any] = {}
         # The probe, ELF and build-info caches are inputs like any file (the report says which
         # answers came from them); only this cache's own files are not.
         self.skip = (os.path.join(_cache_dir(), PREFIX), os.path.join(_cache_dir(), "." + PREFIX), "/dev/")
@@ -393,6 +395,8 @@ class Recorder:
         return True
 
     def audit(self, event: str, args: Tuple[Any, ...]) -> None:
+        if not self.active:
+            return
         if event == "open":
             path, mode, flags = args
             if _reads_only(mode, flags):
@@ -405,8 +409,17 @@ class Recorder:
 
     def install(self) -> None:
         sys.addaudithook(self.audit)
+        self.real = {name: getattr(os, name) for name in ("stat", "access", "lstat", "readlink")}
         for name, kind in (("stat", IDENTITY), ("access", IDENTITY), ("lstat", SHAPE), ("readlink", SHAPE)):
             setattr(os, name, self._wrap(getattr(os, name), kind))
+        # The per-file workers (engine._in_workers forks them) would record into their own copy,
+        # which is lost; the parent notes the files they read (discovery, report.files).
+        os.register_at_fork(after_in_child=self.stop)
+
+    def stop(self) -> None:
+        self.active = False
+        for name, real in self.real.items():
+            setattr(os, name, real)
 
     def _wrap(self, real: Any, kind: int) -> Any:
         def recorded(path: Any, *args: Any, **kwargs: Any) -> Any:
