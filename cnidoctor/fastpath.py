@@ -23,10 +23,13 @@ A ``check`` run's output (the exact bytes printed and the exit code) is a functi
   kubelet processes (pid, ``exe``, argv), re-read on every warm run, so a runtime restarted with
   other flags misses; ``mountinfo`` by the mounts that hold a recorded path and their noexec
   flag (what plugins.resolve decides by; pods' mounts come and go without a miss); any other
-  /proc file by its content. A run that read /sys is not stored. Nothing in a report depends on
-  the clock; a run that started processes and lasted as long as ``--probe-timeout`` may contain
-  a child killed by its deadline (a loaded node, not a property of the binaries) and is not
-  stored, like the probe cache's timeouts.
+  /proc file by its content. A run that read /sys or an interface's address (a socket ioctl) is
+  not stored. The clock: the only read a report depends on is the service-account token check
+  (expired or not); an entry is valid until the earliest future expiry of a token in a file the
+  run read, and a run that read the clock anywhere else is not stored. A run that started
+  processes and lasted as long as ``--probe-timeout`` may contain a child killed by its deadline
+  (a loaded node, not a property of the binaries) and is not stored, like the probe cache's
+  timeouts.
 
 The look-up imports nothing beyond ``os``, ``sys``, ``marshal`` and ``zlib``: it runs before
 click, the reporters or the pipeline are imported. One file per request (``result-<hash>``) in
@@ -49,7 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     Identity = Tuple[int, ...]
 
-FORMAT = 4
+FORMAT = 5
 MAGIC = b"cnidoctor-result\n"
 PREFIX = "result-"
 MAX_FILES = 64  # bounded: a node runs a handful of distinct command lines
@@ -92,7 +95,7 @@ def find(argv: Sequence[str]) -> Optional[Tuple[bytes, int]]:
     entry = _load(request)
     if entry is None or not _still_valid(entry):
         return None
-    return entry[4], int(entry[5])
+    return entry[5], int(entry[6])
 
 
 def cacheable(argv: Sequence[str]) -> bool:
@@ -168,15 +171,17 @@ def _load(request: Tuple[Any, ...]) -> Optional[Tuple[Any, ...]]:
         entry = marshal.loads(data[head:])
     except (ValueError, EOFError, TypeError):
         return None
-    if not (isinstance(entry, tuple) and len(entry) == 6 and entry[0] == request):
+    if not (isinstance(entry, tuple) and len(entry) == 7 and entry[0] == request):
         return None
-    if not (isinstance(entry[4], bytes) and isinstance(entry[5], int)):
+    if not (isinstance(entry[5], bytes) and isinstance(entry[6], int)):
         return None
     return entry
 
 
 def _still_valid(entry: Tuple[Any, ...]) -> bool:
     """Every recorded path has the identity it had, and the runtime processes are the same."""
+    if entry[4] is not None and time.time() >= entry[4]:
+        return False  # a token the report called valid has expired since
     try:
         for path, kind, identity in entry[1]:
             if KEYS[kind](path) != identity:
@@ -345,8 +350,11 @@ class Recorder:
         self.seen: Dict[str, Tuple[int, Identity]] = {}  # path -> (kind: IDENTITY/SHAPE/CONTENT, key)
         self.proc_roots: List[str] = []
         self.mount_tables: List[str] = []
-        self.tainted = False
+        self.tainted = ""  # why the result cannot be stored
         self.children = 0
+        self.opened: List[str] = []
+        self.clock_for_tokens = False
+        self.clock_other = False
         self.active = True
         self.real: Dict[str, Any] = {}
         # The probe, ELF and build-info caches are inputs like any file (the report says which
@@ -374,7 +382,7 @@ class Recorder:
         by the process fingerprint, other files (/proc/self/mountinfo ...) by their content.
         /sys is not cacheable at all."""
         if path == "/sys" or path.startswith("/sys/"):
-            self.tainted = True
+            self.tainted = "the run read /sys"
             return True
         at = path.find("/proc/") if not path.endswith("/proc") else len(path) - 5
         if at < 0:
@@ -401,8 +409,14 @@ class Recorder:
             path, mode, flags = args
             if _reads_only(mode, flags):
                 self.note(path)
+                if isinstance(path, str):
+                    self.opened.append(path)
         elif event in ("os.listdir", "os.scandir"):
             self.note(args[0] if args[0] is not None else ".")
+        elif event == "socket.__new__":
+            # crosscheck.nodestate asks the kernel for an interface's address (SIOCGIFADDR):
+            # state no file identity captures
+            self.tainted = "the run read interface addresses"
         elif event == "subprocess.Popen":
             self.children += 1
             self.note(args[0] if args[0] is not None else (args[1][0] if args[1] else ""))
@@ -412,6 +426,8 @@ class Recorder:
         self.real = {name: getattr(os, name) for name in ("stat", "access", "lstat", "readlink")}
         for name, kind in (("stat", IDENTITY), ("access", IDENTITY), ("lstat", SHAPE), ("readlink", SHAPE)):
             setattr(os, name, self._wrap(getattr(os, name), kind))
+        self.real_time = time.time
+        time.time = self._clock
         # The per-file workers (engine._in_workers forks them) would record into their own copy,
         # which is lost; the parent notes the files they read (discovery, report.files).
         os.register_at_fork(after_in_child=self.stop)
@@ -420,6 +436,36 @@ class Recorder:
         self.active = False
         for name, real in self.real.items():
             setattr(os, name, real)
+        time.time = self.real_time
+
+    def _clock(self) -> float:
+        """time.time while recording. The one clock read a report depends on is the token check
+        (crosscheck.nodestate.check_token: expired or not); any other makes the run unstorable."""
+        caller = sys._getframe(1).f_code.co_name
+        if caller == "check_token":
+            self.clock_for_tokens = True
+        elif caller != "<module>":  # an import's own start time (logging._startTime)
+            self.clock_other = True
+        return self.real_time()
+
+    def _valid_until(self) -> Optional[float]:
+        """The earliest expiry, still to come, of a token in a file the run read: a hit after
+        it would call an expired token valid. None when no token check read the clock."""
+        if not self.clock_for_tokens:
+            return None
+        from .crosscheck.nodestate import token_expiry
+
+        now = self.real_time()
+        ahead = []
+        for path in dict.fromkeys(self.opened):
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    exp = token_expiry(handle.read(1 << 20))
+            except OSError:
+                continue
+            if exp is not None and exp > now:
+                ahead.append(float(exp))
+        return min(ahead) if ahead else None
 
     def _wrap(self, real: Any, kind: int) -> Any:
         def recorded(path: Any, *args: Any, **kwargs: Any) -> Any:
@@ -431,7 +477,9 @@ class Recorder:
     def finish(self, output: bytes, code: int, files: Iterable[str], timeout: float) -> None:
         """Store the finished output unless the run cannot be replayed honestly."""
         if self.tainted:
-            return _not_stored("the run read /sys")
+            return _not_stored(self.tainted)
+        if self.clock_other:
+            return _not_stored("the run read the clock")
         if self.children and time.monotonic() - self.started >= timeout:
             # a child may have been killed by its deadline: a loaded node, not the binaries
             return _not_stored("the run started processes and lasted as long as --probe-timeout")
@@ -449,7 +497,7 @@ class Recorder:
         procs = tuple((root, process_fingerprint(root)) for root in self.proc_roots)
         paths = [path for path, _, _ in records]
         mounts = tuple((table, mounts_key(table, paths)) for table in self.mount_tables)
-        entry = (self.request, tuple(records), procs, mounts, output, code)
+        entry = (self.request, tuple(records), procs, mounts, self._valid_until(), output, code)
         _store(self.request, entry)
 
 

@@ -387,3 +387,28 @@ def test_mount_table_key_follows_the_mounts_that_hold_a_recorded_path(tmp_path: 
     assert mounts_key(str(table), paths) == before
     table.write_text("\n".join([base[0], base[1].replace("rw,relatime", "rw,noexec,relatime")]))
     assert mounts_key(str(table), paths) == (("/", False), ("/opt/cni bin", True))
+
+
+def _token(exp: int) -> str:
+    """A service-account JWT carrying ``exp`` (RFC 7519 §4.1.4); header and signature are dummies."""
+    import base64
+
+    claims = base64.urlsafe_b64encode(json.dumps({"iss": "kubernetes/serviceaccount", "exp": exp}).encode())
+    return "eyJhbGciOiAiUlMyNTYifQ." + claims.decode().rstrip("=") + ".c2ln"
+
+
+def test_a_token_that_expires_after_the_run_ends_the_entry(tmp_path: Path) -> None:
+    """The token check reads the clock: a hit stays valid only until the earliest expiry of a
+    token the run saw, then the run is repeated and reports the expiry."""
+    root = tmp_path / "node"
+    shutil.copytree(FIXTURES / "node-state-calico-broken" / "root", root, symlinks=True)
+    kubeconfig = root / "etc" / "cni" / "net.d" / "calico-kubeconfig"
+    expires = int(time.time()) + 6
+    kubeconfig.write_text(kubeconfig.read_text().replace(_token(1600000000), _token(expires)))
+    assert _token(expires) in kubeconfig.read_text()
+    args = ["check", "--no-probe", "--format", "json", "--fail-on", "never", "--host-root", str(root)]
+    valid = prime_and_hit(args, tmp_path, tmp_path / "cache")
+    assert b"CNI707" not in valid.stdout
+    time.sleep(max(0.0, expires - time.time()) + 0.5)
+    after = cnidoctor(args, tmp_path, tmp_path / "cache")
+    assert after.ran_pipeline and b"CNI707" in after.stdout
