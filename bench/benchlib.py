@@ -34,11 +34,27 @@ def bench_env() -> Dict[str, str]:
     """
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # This checkout's cnidoctor, whatever the venv's editable install points at (see tool()).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
+# What the console script does (setup.cfg: cnidoctor = cnidoctor.entry:main), run with this
+# interpreter and this checkout first on sys.path: a venv's `cnidoctor` script may belong to
+# another checkout (an editable install of the main worktree), so it would time other code.
+# (A checkout from before cnidoctor.entry existed runs cnidoctor.cli:main, for before/after runs.)
+CNIDOCTOR = [
+    sys.executable,
+    "-c",
+    "import sys\ntry:\n from cnidoctor.entry import main\nexcept ImportError:\n from cnidoctor.cli import main\nsys.exit(main())",
+]
+
+
 def tool(name: str) -> List[str]:
-    """The console script ``name`` next to this interpreter (the venv), else on PATH."""
+    """cnidoctor from this checkout; other tools: the console script ``name`` next to this
+    interpreter (the venv), else on PATH."""
+    if name == "cnidoctor":
+        return list(CNIDOCTOR)
     beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return [str(beside)]
@@ -112,6 +128,27 @@ def time_command(
         runs.append(seconds)
         codes.append(code)
     return Timing(label, runs, codes, note)
+
+
+def peak_rss_kib(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> Tuple[int, int]:
+    """(peak resident set size in KiB, exit code) of one run of ``argv``: wait4's ru_maxrss, the
+    largest of the process and the children it waited for (a worker pool's largest worker)."""
+    proc = subprocess.Popen(
+        list(argv),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=dict(env) if env is not None else bench_env(),
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss, proc.returncode
+
+
+def spread(seconds: Sequence[float]) -> float:
+    """(max - min) / median of the timed runs: how much a loaded machine moved the numbers."""
+    middle = statistics.median(seconds)
+    return (max(seconds) - min(seconds)) / middle if middle else 0.0
 
 
 def ms(seconds: Optional[float]) -> str:

@@ -36,7 +36,18 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from benchlib import bench_env, by_package, environment, ms, parse_importtime, save, table, time_command, tool
+from benchlib import (
+    bench_env,
+    by_package,
+    environment,
+    ms,
+    parse_importtime,
+    save,
+    spread,
+    table,
+    time_command,
+    tool,
+)
 
 DEFAULT_BIN_DIR = "/usr/lib/cni"
 
@@ -217,9 +228,14 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
         warm_env = base_env(warm_cache)
         sanity = subprocess.run(check, capture_output=True, text=True, env=warm_env, check=False)  # primes
         variants: List[Tuple[str, List[str], Any, Dict[str, str]]] = [
-            ("cnidoctor, cold (fresh cache dir)", check, fresh_cache_env, fresh_cache_env()),
-            ("cnidoctor, cold (--no-cache)", [*check[:2], "--no-cache", *check[2:]], None, base_env(None)),
-            ("cnidoctor, warm (cached)", check, None, warm_env),
+            (COLD, check, fresh_cache_env, fresh_cache_env()),
+            (
+                "cnidoctor, cold (--no-cache)",
+                [*check[: len(cnidoctor) + 1], "--no-cache", *check[len(cnidoctor) + 1 :]],
+                None,
+                base_env(None),
+            ),
+            (WARM, check, None, warm_env),
         ]
         results: List[Dict[str, Any]] = []
         for label, argv, before_each, env in variants:
@@ -232,13 +248,19 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
         loops = [
             time_command(f"sh loop, VERSION on all {len(binaries)} binaries", shell_loop(binaries), repeat),
             time_command(f"sh loop, VERSION on the {len(referenced)} referenced", shell_loop(referenced), repeat),
+            time_command(FLOOR, [sys.executable, "-c", "pass"], repeat),
+            # Without `site`: what is left when the venv's site hooks (an editable install's
+            # finder imports pathlib, re, urllib...; a wheel install has none) are not paid.
+            # A hit needs nothing from site-packages; a miss would (so: informative rows only).
+            time_command(FLOOR_NO_SITE, [sys.executable, "-S", "-c", "pass"], repeat),
+            time_command(WARM_NO_SITE, [sys.executable, "-S", *check[1:]], repeat, env=warm_env),
         ]
         results.extend(loop.as_dict() for loop in loops)
         # Where a warm run's time goes when it starts no child: imports, by package (one run).
-        # The console script does exactly this: import cnidoctor.cli, call main(argv).
+        # The console script does exactly this: import cnidoctor.entry, call main(argv).
         argv = [arg for arg in check[len(cnidoctor) :]]
         imports = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", f"from cnidoctor.cli import main; main({argv!r})"],
+            [sys.executable, "-X", "importtime", "-c", f"from cnidoctor.entry import main; main({argv!r})"],
             capture_output=True,
             text=True,
             env=warm_env,
@@ -291,15 +313,18 @@ def print_report(data: Dict[str, Any]) -> None:
     for r in data["results"]:
         execs = f"{r['plugin_execs']} plugin / {r['other_execs']} other" if "plugin_execs" in r else "-"
         codes = ",".join(sorted({str(c) for c in r["exit_codes"]}))
-        rows.append([r["label"], ms(r["median"]), ms(r["best"]), len(r["runs"]), codes, execs])
-    print(table(rows, ["command", "median", "best", "runs", "exit", "child execs (strace)"]))
+        rows.append(
+            [r["label"], ms(r["median"]), ms(r["best"]), f"{spread(r['runs']):.0%}", len(r["runs"]), codes, execs]
+        )
+    print(table(rows, ["command", "median", "best", "spread", "runs", "exit", "child execs (strace)"]))
+    print_ratios(data["results"])
     costs = data["warm_imports_by_package_us"]
     total = sum(us for _, us in costs)
     print(f"\nwarm run, python -X importtime (one run): {total / 1000:.0f} ms of imports; heaviest packages:")
     print("  " + ", ".join(f"{pkg} {us / 1000:.1f} ms" for pkg, us in costs[:8]))
     traced = {r["label"]: r for r in data["results"] if "plugin_execs" in r}
-    cold = traced.get("cnidoctor, cold (fresh cache dir)")
-    warm = traced.get("cnidoctor, warm (cached)")
+    cold = traced.get(COLD)
+    warm = traced.get(WARM)
     if cold is not None and warm is not None:
         if cold["plugin_execs"] == 0:
             print(
@@ -313,6 +338,39 @@ def print_report(data: Dict[str, Any]) -> None:
                 else f"started {warm['plugin_execs']} plugin and {warm['other_execs']} other child process(es)"
             )
             print(f"\nwarm run {verdict} (cold run control: {cold['plugin_execs']} plugin execs)")
+
+
+FLOOR = "python -c pass (same venv)"
+FLOOR_NO_SITE = "python -S -c pass (no site hooks)"
+WARM_NO_SITE = "cnidoctor, warm, python -S (no site hooks)"
+COLD = "cnidoctor, cold (fresh cache dir)"
+WARM = "cnidoctor, warm (cached)"
+# The targets of issue 11, as (row, reference row, at most).
+TARGETS = (
+    (WARM, "sh loop, VERSION on the", 0.5),
+    (WARM, FLOOR, 1.6),
+    (COLD, "sh loop, VERSION on the", 2.0),
+    (WARM_NO_SITE, "sh loop, VERSION on the", 0.5),
+    (WARM_NO_SITE, FLOOR_NO_SITE, 1.6),
+)
+
+
+def ratios(results: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, float, float]]:
+    """(row, reference, median ratio, target) for each target whose rows were measured."""
+    by_label = {r["label"]: r for r in results}
+    out = []
+    for row, reference, target in TARGETS:
+        ref = next((r for label, r in by_label.items() if label.startswith(reference)), None)
+        if row in by_label and ref is not None:
+            out.append((row, ref["label"], by_label[row]["median"] / ref["median"], target))
+    return out
+
+
+def print_ratios(results: Sequence[Dict[str, Any]]) -> None:
+    print("\nratios of medians (this run, side by side):")
+    for row, reference, ratio, target in ratios(results):
+        verdict = "ok" if ratio <= target else "ABOVE target"
+        print(f"  {row} / {reference}: {ratio:.2f}x (target <= {target}x: {verdict})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

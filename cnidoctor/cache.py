@@ -13,12 +13,15 @@ cannot be written is skipped silently: the cache is an optimisation, never a fai
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-from typing import Any, Dict, Mapping, Optional
 
-__all__ = ["FORMAT", "cache_path", "identity_key", "load", "save"]
+# The result cache (fastpath) reads cache_dir() at start-up: typing and json are imported only
+# where used, so that look-up stays a few stat calls.
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, Dict, Mapping, Optional
+
+__all__ = ["FORMAT", "cache_path", "identity_key", "load", "save", "write_bytes_atomically"]
 
 FORMAT = 1
 MAX_ENTRIES = 4096  # bounded: a node has tens of plugins; old entries are dropped first
@@ -39,6 +42,8 @@ def cache_path() -> str:
 
 def identity_key(path: str, cni_version: str) -> Optional[str]:
     """The cache key for the file at ``path`` now, or None when it cannot be stat'ed."""
+    import json
+
     try:
         real = os.path.realpath(path)
         info = os.stat(real)
@@ -49,6 +54,8 @@ def identity_key(path: str, cni_version: str) -> Optional[str]:
 
 def load() -> Dict[str, Dict[str, Any]]:
     """All cached entries; {} when the cache is missing or not what we wrote."""
+    import json
+
     try:
         with open(cache_path(), encoding="utf-8") as handle:
             data = json.load(handle)
@@ -67,18 +74,27 @@ def save(entries: Mapping[str, Mapping[str, Any]]) -> bool:
 
 def write_json_atomically(name: str, document: Mapping[str, Any]) -> bool:
     """``document`` as ``name`` in the cache dir via temp file + os.replace; False on any error."""
+    import json
+
+    return write_bytes_atomically(name, json.dumps(document, sort_keys=True).encode("utf-8"))
+
+
+def write_bytes_atomically(name: str, payload: bytes) -> bool:
+    """``payload`` as ``name`` in the cache dir via temp file + os.replace; False on any error.
+    Concurrent writers each replace the whole file, so a reader sees one complete version."""
+    import tempfile  # lazy: tempfile pulls in random and shutil, and only a cache write needs it
+
     directory = cache_dir()
-    payload = json.dumps(document, sort_keys=True)
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        _make_dir(directory)
         handle, temp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=directory)
     except OSError:
         return False
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with os.fdopen(handle, "wb") as out:
+            # No fsync: after a crash a cache file may be empty or old, which every reader
+            # detects (JSON error, CRC) and ignores; a periodic run should not wait on the disk.
             out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
         os.replace(temp, os.path.join(directory, name))
         return True
     except OSError:
@@ -87,3 +103,14 @@ def write_json_atomically(name: str, document: Mapping[str, Any]) -> bool:
         except OSError:
             pass
         return False
+
+
+def _make_dir(directory: str) -> None:
+    """mkdir first: os.makedirs stats the parent, and a run being recorded for the result cache
+    (cnidoctor.fastpath) would then key on ~/.cache, which other programs change all the time."""
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(directory, mode=0o700, exist_ok=True)

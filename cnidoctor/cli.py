@@ -116,7 +116,7 @@ def cli() -> None:
     "container runtime, the CNI dirs that runtime uses, its release and libcni. Default: / when no "
     "PATHS are given; with PATHS only the files are checked.",
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the probe cache or the result cache.")
 @click.option(
     "--format",
     "fmt",
@@ -168,7 +168,7 @@ def check_command(
 ) -> None:
     """Check CNI configs in PATHS (directories or files; default: the config dir of the node's
     container runtime, /etc/cni/net.d when none is found)."""
-    from . import engine, settings
+    from . import engine, fastpath, settings
     from .report import RenderOptions, renderer
     from .report.npd import exit_code as npd_exit_code
 
@@ -221,7 +221,9 @@ def check_command(
     # color= stops click stripping the ANSI codes the reporter chose to emit (--color always, FORCE_COLOR).
     click.echo(text, nl=False, color=render_options.color)
     code = exit_code(report, fail_on or merged.fail_on or "error")
-    sys.exit(npd_exit_code(report, code) if fmt == "npd" else code)
+    code = npd_exit_code(report, code) if fmt == "npd" else code
+    fastpath.offer(text, render_options.color, code, report.files, probe_timeout)  # the result cache
+    sys.exit(code)
 
 
 def terminal_width() -> int:
