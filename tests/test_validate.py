@@ -14,6 +14,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 from conftest import ROOT, SHARED
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cnidoctor.config import validate as V
 from cnidoctor.model import Candidate, NetworkList, ParsedFile, PluginConf, Severity
@@ -345,3 +347,22 @@ def test_every_case_variant_of_a_field_can_fail_the_decode(plugin: Dict[str, Any
 
 def test_case_variants_of_the_right_type_are_quiet() -> None:
     assert keys(bridge_list("1.0.0", {"type": "bridge", "ipMasq": True, "IPMASQ": False})) == []
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["ipMasq", "IPMASQ", "ipmasq", "mtu", "MTU", "bridge", "Bridge", "type", "ſubnet", "subnet"]),
+        st.integers(),
+        max_size=8,
+    )
+)
+def test_replaced_members_groups_like_field_members(obj: dict) -> None:
+    """The grouped fast version yields exactly what field_members(sort_keys=True) implies."""
+    from cnidoctor.gojson import field_members
+
+    fields = ("ipMasq", "mtu", "bridge", "type", "subnet")
+    expected = []
+    for field in fields:
+        keys = [key for key, _ in field_members(obj, field, sort_keys=True)]
+        expected.extend((key, tuple(keys[i + 1 :])) for i, key in enumerate(keys[:-1]))
+    assert list(V._replaced_members(obj, fields)) == expected

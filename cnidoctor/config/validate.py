@@ -218,9 +218,18 @@ def _plugin_variants(
 
 
 def _replaced_members(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Iterator[Tuple[str, Tuple[str, ...]]]:
-    """(key, the keys decoded after it) for each member a later case variant overwrites."""
+    """(key, the keys decoded after it) for each member a later case variant overwrites.
+
+    The same members as ``field_members(obj, field, sort_keys=True)`` for each field, grouped
+    once per object: almost every object has no two keys that fold alike, and then nothing is
+    replaced (this runs for every plugin object of every file)."""
+    by_fold: Dict[str, List[str]] = {}
+    for key in sorted(k for k in obj if isinstance(k, str)):
+        by_fold.setdefault(go_fold(key), []).append(key)
+    if len(by_fold) == len(obj):
+        return
     for field in fields:
-        keys = [key for key, _ in field_members(obj, field, sort_keys=True)]
+        keys = by_fold.get(go_fold(field), [])
         for index, key in enumerate(keys[:-1]):
             yield key, tuple(keys[index + 1 :])
 
