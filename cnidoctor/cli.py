@@ -91,9 +91,9 @@ def cli() -> None:
 @click.option(
     "--probe-timeout",
     type=click.FloatRange(min=0.1, max=120),
-    default=5.0,
-    show_default=True,
-    help="Seconds before a probed plugin is killed.",
+    default=None,
+    help="Seconds before a probed plugin is killed. [default: 5; 2 with --format npd, so a hung "
+    "plugin still leaves cnidoctor inside node-problem-detector's default 5 s plugin timeout]",
 )
 @click.option(
     "--preflight",
@@ -152,7 +152,7 @@ def check_command(
     probe: bool,
     bin_dirs: Tuple[str, ...],
     runtimes: Tuple[str, ...],
-    probe_timeout: float,
+    probe_timeout: Optional[float],
     no_cache: bool,
     fmt: Optional[str],
     fail_on: Optional[FailOn],
@@ -184,6 +184,8 @@ def check_command(
     if host_root is not None and not os.path.isdir(host_root):
         click.echo(f"cnidoctor: error: --host-root {host_root}: not a directory", err=True)
         sys.exit(EXIT_ERROR)
+    if probe_timeout is None:
+        probe_timeout = NPD_PROBE_TIMEOUT if (fmt or default_format()) == "npd" else PROBE_TIMEOUT
     options = engine.Options(
         paths=paths or (DEFAULT_CONF_DIR,),
         probe=probe,
@@ -254,6 +256,13 @@ def _require_existing_paths(paths: Sequence[str]) -> None:
     for path in paths:
         if not os.path.lexists(path):
             _usage_error(f"{path}: no such file or directory")
+
+
+# node-problem-detector kills a custom plugin after 5 s by default (pluginConfig.timeout,
+# kubernetes/node-problem-detector:pkg/custompluginmonitor/types/config.go@v1.36.0); probes run
+# in parallel, so 2 s per probe leaves room for start-up and the rest of the run.
+PROBE_TIMEOUT = 5.0
+NPD_PROBE_TIMEOUT = 2.0
 
 
 def downgrade_errors(report: Report, codes: Sequence[str]) -> Report:

@@ -180,3 +180,28 @@ def test_json_report_says_whether_node_state_was_checked(tmp_path: Path) -> None
     assert files_only["node_state"] is None
     node = check_json("--host-root", str(root), cwd=tmp_path)
     assert isinstance(node["node_state"]["checked"], list)
+
+
+def test_npd_default_probe_timeout_leaves_room_in_npds_5s(tmp_path: Path) -> None:
+    """A plugin that answers VERSION after 3 s: within the default 5 s probe timeout, but not
+    within the 2 s that --format npd uses by default (NPD kills a plugin after 5 s)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    slow = bin_dir / "slowpoke"
+    reply = '{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}'
+    slow.write_text(f"#!/bin/sh\nsleep 3\necho '{reply}'\n")
+    slow.chmod(0o755)
+    loopback = bin_dir / "loopback"  # the runtime's own loopback (CNI410 otherwise)
+    loopback.write_text(f"#!/bin/sh\necho '{reply}'\n")
+    loopback.chmod(0o755)
+    net_d = tmp_path / "net.d"
+    net_d.mkdir()
+    (net_d / "10-slow.conflist").write_text(
+        json.dumps({"cniVersion": "1.0.0", "name": "slow", "plugins": [{"type": "slowpoke"}]})
+    )
+    env = {"CNIDOCTOR_CACHE_DIR": str(tmp_path / "cache")}
+    args = ["check", "--no-cache", "--fail-on", "never", "--select", "CNI502", "--bin-dir", str(bin_dir), "net.d"]
+    patient = run_cli([*args, "--format", "json"], cwd=tmp_path, env=env)
+    assert "CNI502" not in {f["code"] for f in json.loads(patient.stdout)["findings"]}
+    npd = run_cli([*args, "--format", "npd"], cwd=tmp_path, env=env)
+    assert npd.stdout.startswith("CNI502"), npd.stdout
