@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any, Dict, Mapping, Optional
 
-__all__ = ["FORMAT", "cache_path", "identity_key", "load", "save", "write_bytes_atomically"]
+__all__ = ["FORMAT", "DiskTable", "cache_path", "identity_key", "load", "save", "write_bytes_atomically"]
 
 FORMAT = 1
 MAX_ENTRIES = 4096  # bounded: a node has tens of plugins; old entries are dropped first
@@ -103,6 +103,46 @@ def write_bytes_atomically(name: str, payload: bytes) -> bool:
         except OSError:
             pass
         return False
+
+
+class DiskTable:
+    """A table of JSON entries kept in the cache dir under one file name, keyed by a file's
+    identity: what the ELF verdicts (plugins/elfinfo.py) and the Go build info (gobuild.py)
+    remember across runs, so a periodic run on an unchanged node neither imports nor runs their
+    parsers. Off (``get`` finds nothing, ``put`` keeps nothing) until ``load``; a missing, damaged
+    or foreign file loads as empty."""
+
+    def __init__(self, name: str, version: int) -> None:
+        self.name = name
+        self.version = version
+        self.entries: Optional[Dict[str, Any]] = None
+        self.dirty = False
+
+    def load(self) -> None:
+        import json
+
+        try:
+            with open(os.path.join(cache_dir(), self.name), encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            data = None
+        ok = isinstance(data, dict) and data.get("format") == self.version and isinstance(data.get("entries"), dict)
+        self.entries = dict(data["entries"]) if ok else {}
+
+    def get(self, key: str) -> Any:
+        return self.entries.get(key) if self.entries is not None else None
+
+    def put(self, key: str, value: Any) -> None:
+        if self.entries is not None:
+            self.entries[key] = value
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write atomically when something new was learnt (errors are ignored)."""
+        if self.entries is None or not self.dirty:
+            return
+        write_json_atomically(self.name, {"format": self.version, "entries": self.entries})
+        self.dirty = False
 
 
 def _make_dir(directory: str) -> None:

@@ -31,7 +31,10 @@ import os
 import re
 import struct
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, BinaryIO, Dict, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:
+    from .cache import DiskTable
 
 __all__ = [
     "BuildInfo",
@@ -419,35 +422,22 @@ _SEEN: Dict[Identity, Tuple[Optional[BuildInfo], str]] = {}
 # Like elfinfo's exec verdicts: kept in the probe cache directory under the same identity key
 # (realpath, st_dev, st_ino, st_size, st_mtime_ns), so a periodic run on an unchanged node
 # neither imports nor runs the ELF parser. Off unless the caller enables it (not with --no-cache).
-_DISK_NAME = "buildinfo.json"
-_DISK_FORMAT = 1
-_disk: Optional[Dict[str, Any]] = None
-_disk_dirty = False
+_DISK: Optional[DiskTable] = None
 
 
 def enable_disk_cache() -> None:
     """Load remembered build info from the cache dir (a missing or foreign file is ignored)."""
-    global _disk
-    from . import cache as probecache
+    global _DISK
+    from .cache import DiskTable
 
-    try:
-        with open(os.path.join(probecache.cache_dir(), _DISK_NAME), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        data = None
-    ok = isinstance(data, dict) and data.get("format") == _DISK_FORMAT and isinstance(data.get("entries"), dict)
-    _disk = dict(data["entries"]) if ok else {}
+    _DISK = DiskTable("buildinfo.json", 1)
+    _DISK.load()
 
 
 def save_disk_cache() -> None:
     """Write the cache atomically when something new was read (errors are ignored)."""
-    global _disk_dirty
-    if _disk is None or not _disk_dirty:
-        return
-    from . import cache as probecache
-
-    probecache.write_json_atomically(_DISK_NAME, {"format": _DISK_FORMAT, "entries": _disk})
-    _disk_dirty = False
+    if _DISK is not None:
+        _DISK.save()
 
 
 def _module_to_json(module: Optional[Module]) -> Optional[List[Any]]:
@@ -518,16 +508,14 @@ def _read_file(path: str) -> Tuple[Optional[BuildInfo], str]:
 
 
 def _cached_read(path: str, key: Identity) -> Tuple[Optional[BuildInfo], str]:
-    global _disk_dirty
     disk_key = json.dumps(list(key))
-    if _disk is not None and disk_key in _disk:
-        found = _from_json(_disk[disk_key])
-        if found is not None:
-            return found
+    remembered = _DISK.get(disk_key) if _DISK is not None else None
+    found = _from_json(remembered) if remembered is not None else None
+    if found is not None:
+        return found
     found = _read_file(path)
-    if _disk is not None:
-        _disk[disk_key] = _to_json(found)
-        _disk_dirty = True
+    if _DISK is not None:
+        _DISK.put(disk_key, _to_json(found))
     return found
 
 

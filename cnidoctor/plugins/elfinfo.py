@@ -26,7 +26,10 @@ import json
 import os
 import stat
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Optional, Tuple
+
+if TYPE_CHECKING:
+    from ..cache import DiskTable
 
 from ..hostpath import is_host_root, resolve_under
 
@@ -269,38 +272,25 @@ _SEEN: Dict[Tuple[str, int, int, int, int, str, str], ExecInfo] = {}
 # Across runs, verdicts are kept next to the probe cache (same identity key), so a periodic run
 # on an unchanged node neither imports nor runs the ELF parser. Enabled by the node stage unless
 # --no-cache; a verdict that depends on another file (the loader or #! interpreter) is re-checked.
-_DISK_NAME = "exec.json"
-_DISK_FORMAT = 1
-_disk: Optional[Dict[str, Dict[str, Any]]] = None
-_disk_dirty = False
+_DISK: Optional[DiskTable] = None
 
 
 def enable_disk_cache() -> None:
-    global _disk
-    from .. import cache as probecache
+    global _DISK
+    from ..cache import DiskTable
 
-    try:
-        with open(os.path.join(probecache.cache_dir(), _DISK_NAME), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        data = None
-    ok = isinstance(data, dict) and data.get("format") == _DISK_FORMAT and isinstance(data.get("entries"), dict)
-    _disk = dict(data["entries"]) if ok else {}
+    _DISK = DiskTable("exec.json", 1)
+    _DISK.load()
 
 
 def save_disk_cache() -> None:
     """Write the verdicts atomically when something new was learnt (errors are ignored)."""
-    global _disk_dirty
-    if _disk is None or not _disk_dirty:
-        return
-    from .. import cache as probecache
-
-    probecache.write_json_atomically(_DISK_NAME, {"format": _DISK_FORMAT, "entries": _disk})
-    _disk_dirty = False
+    if _DISK is not None:
+        _DISK.save()
 
 
 def _from_disk(key: str, host_root: Optional[str]) -> Optional[ExecInfo]:
-    entry = _disk.get(key) if _disk is not None else None
+    entry = _DISK.get(key) if _DISK is not None else None
     if not isinstance(entry, dict):
         return None
     try:
@@ -320,7 +310,6 @@ def inspect(path: str, machine: Optional[str] = None, host_root: Optional[str] =
     ``machine`` is ``uname -m`` of the node (default: this host). ``host_root``: the node's
     ``/`` as this process sees it; loader and #! paths are then looked up under it.
     """
-    global _disk_dirty
     machine = machine or os.uname().machine
     root = os.path.abspath(host_root) if host_root and is_host_root(host_root) else ""
     try:
@@ -333,9 +322,8 @@ def inspect(path: str, machine: Optional[str] = None, host_root: Optional[str] =
         found = _from_disk(disk_key, root or None)
         if found is None:
             found = _inspect(path, machine, root or None)
-            if _disk is not None:
-                _disk[disk_key] = dataclasses.asdict(found)
-                _disk_dirty = True
+            if _DISK is not None:
+                _DISK.put(disk_key, dataclasses.asdict(found))
         _SEEN[key] = found
     return _SEEN[key]
 
