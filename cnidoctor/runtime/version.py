@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from .. import gobuild
+from ..hostpath import resolve_under
 from .model import Evidence, LibcniSource, RuntimeName, RuntimeVersion, VersionSource
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,28 +126,12 @@ _NUMERIC = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
 # Paths under the host root
 
 
-def resolve_in_root(root: str, node_path: str, hops: int = 40) -> str:
+def resolve_in_root(root: str, node_path: str) -> str:
     """The host path of ``node_path`` with every symlink resolved as on the node (chroot-like:
-    an absolute target starts again at ``root``; ``..`` never leaves it)."""
-    root = os.path.abspath(root)
-    parts = [p for p in node_path.split("/") if p and p != "."]
-    resolved: List[str] = []
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = os.path.join(root, *resolved, part)
-        if os.path.islink(candidate) and hops > 0:
-            hops -= 1
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p and p != "."] + parts
-            continue
-        resolved.append(part)
-    return os.path.join(root, *resolved)
+    an absolute target starts again at ``root``; ``..`` never leaves it): hostpath.resolve_under,
+    and on a symlink loop the unresolved path, whose open then fails with ELOOP."""
+    resolved = resolve_under(root, node_path)
+    return resolved if resolved is not None else os.path.join(os.path.abspath(root), node_path.lstrip("/"))
 
 
 def _read_small(root: str, node_path: str, limit: int = 4096) -> Optional[str]:
