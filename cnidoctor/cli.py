@@ -182,8 +182,7 @@ def check_command(
     except settings.SettingsError as exc:
         _usage_error(str(exc))
     if host_root is not None and not os.path.isdir(host_root):
-        click.echo(f"cnidoctor: error: --host-root {host_root}: not a directory", err=True)
-        sys.exit(EXIT_ERROR)
+        _usage_error(f"--host-root {host_root}: not a directory")
     if probe_timeout is None:
         probe_timeout = NPD_PROBE_TIMEOUT if (fmt or default_format()) == "npd" else PROBE_TIMEOUT
     options = engine.Options(
