@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from .config import discover, parse, validate
 from .crosscheck import runtime_checks
-from .crosscheck.context import runtime_scope
 from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, RuntimeSummary, Selection
 from .rules import catalog, scope, semantics
 from .rules import directory as discovery_rules
@@ -88,7 +87,8 @@ def run(options: Options, settings: Settings) -> Report:
     node_result = node_stage(parsed, directory.selection, options, detected, state.refusals, fixed)
     # the runtime's default network (CRI-O: cni_default_network) is never "shadowed" (CNI007)
     findings = [f for f in findings if not (f.code == "CNI007" and _is_selected(f, node_result.selected))]
-    findings = scope.weigh_static(findings, runtime_scope(options, detected))
+    if node_result.scope is not None:  # the releases the node stage computed its checks for
+        findings = scope.weigh_static(findings, node_result.scope)
     findings.extend(node_result.findings)
     findings.extend(runtime_findings(options, node))
     findings.extend(runtime_checks.check(options, node, parsed))

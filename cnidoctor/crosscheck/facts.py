@@ -50,8 +50,13 @@ class NodeResult:
     findings: Tuple[Finding, ...] = ()
     prediction: Optional[Prediction] = None
     plugins: Tuple[PluginStatus, ...] = ()
-    modelled: Optional[runtimes.Modelled] = None  # the runtime release the checks modelled
+    scope: Optional[RuntimeScope] = None  # the runtime releases the checks were computed for
     selected: Optional[Selection] = None  # the modelled runtime's default network (runtime_choice)
+
+    @property
+    def modelled(self) -> Optional[runtimes.Modelled]:
+        """The runtime release the prediction modelled."""
+        return self.scope.modelled if self.scope is not None else None
 
 
 def run_node_checks(ctx: NodeContext) -> List[Finding]:
@@ -351,7 +356,7 @@ def probe_node(
     choice = runtime_choice(ctx, fixed_default)
     findings.extend(fallback_findings(ctx, choice))
     return NodeResult(
-        tuple(findings), predicted(ctx, choice), plugin_statuses(ctx), ctx.scope.modelled, _report_selected(ctx, choice)
+        tuple(findings), predicted(ctx, choice), plugin_statuses(ctx), ctx.scope, _report_selected(ctx, choice)
     )
 
 
@@ -370,7 +375,7 @@ def check_configs_only(
     )
     choice = runtime_choice(ctx, fixed_default)
     findings = run_node_checks(ctx) + fallback_findings(ctx, choice)
-    return NodeResult(tuple(findings), predicted(ctx, choice), (), ctx.scope.modelled, _report_selected(ctx, choice))
+    return NodeResult(tuple(findings), predicted(ctx, choice), (), ctx.scope, _report_selected(ctx, choice))
 
 
 def _report_selected(ctx: NodeContext, choice: RuntimeChoice) -> Optional[Selection]:
