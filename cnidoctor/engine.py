@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .config import discover, parse, validate
-from .crosscheck import runtime_checks
+from .crosscheck import kubelet_view, runtime_checks
 from .model import DEFAULT_CONF_DIR, Candidate, Finding, Options, ParsedFile, Report, RuntimeSummary, Selection
 from .rules import catalog, scope, semantics
 from .rules import directory as discovery_rules
@@ -96,12 +96,15 @@ def run(options: Options, settings: Settings) -> Report:
     findings = drop_superseded(findings)
     kept = settings.apply(findings, [p.path for p in parsed])
     located = locate(kept, parsed)
+    prediction = node_result.prediction
+    if prediction is not None and any(f.code == "CNI609" for f in findings):  # CRI plugin not loaded
+        prediction = kubelet_view.cri_plugin_not_loaded(prediction)
     return Report(
         inputs=tuple(options.paths),
         selected=node_result.selected,
         findings=tuple(sorted(located, key=Finding.sort_key)),
         files=tuple(p.path for p in parsed),
-        prediction=node_result.prediction,
+        prediction=prediction,
         plugins=node_result.plugins,
         runtime=runtime_summary(options, node, node_result.modelled),
         node_state=state.checked,

@@ -288,6 +288,12 @@ class Step:
     plugin: Optional[str] = None
     detail: str = ""
     basis: Optional[str] = None  # "version-probe": inferred from the VERSION probe, not measured
+    # what the kubelet receives over CRI, and what only the runtime's log shows
+    # (crosscheck/kubelet_view.py, per runtime release)
+    kubelet_error: Optional[str] = None
+    runtime_log: Optional[str] = None
+    kubelet_note: str = ""
+    kubelet_alternatives: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

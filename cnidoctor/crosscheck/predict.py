@@ -69,6 +69,7 @@ from ..rules import schema as schema_rules
 from ..rules import semantics as semantics_rules
 from ..runtime.matrix import Libcni, Modelled, RuntimeRelease
 from ..versions import VersionError, parse_version, try_parse
+from . import kubelet_view
 from .compare import (
     BinaryFacts,
     Executed,
@@ -715,9 +716,12 @@ def _context(
     )
 
 
-def _add_step(network: NetworkList, release: RuntimeRelease, ctx: _Context) -> Step:
+def _add_step(network: NetworkList, release: RuntimeRelease, ctx: _Context, loopback: bool = True) -> Step:
+    """``loopback``: False leaves out the runtime's own loopback network (what the default
+    network alone gives, for a runtime that attaches both concurrently)."""
     walk = _Walk()
-    _loopback(walk, release, ctx.facts, "add")
+    if loopback:
+        _loopback(walk, release, ctx.facts, "add")
     previous: Tuple[Optional[str], Optional[str]] = (None, None)
     for plugin in network.plugins:
         if walk.failure is not None:
@@ -725,7 +729,7 @@ def _add_step(network: NetworkList, release: RuntimeRelease, ctx: _Context) -> S
         result = _add_plugin(walk, plugin, ctx, previous)
         previous = (result, plugin.type or "")
     wrap = {
-        "containerd": f'failed to setup network for sandbox "{SANDBOX}": {{error}}',
+        "containerd": kubelet_view.SETUP,
         "crio": f'failed to create pod network sandbox k8s_<pod>({SANDBOX}): error adding pod <namespace>_<pod> to CNI network "{ctx.name}": {{error}}',
         "dockershim": 'networkPlugin cni failed to set up pod "<pod>_<namespace>" network: {error}',
     }.get(release.runtime)
@@ -843,7 +847,7 @@ def _del_step(network: NetworkList, loaded: LoadedList, release: RuntimeRelease,
     lib = release.libcni
     walk = _Walk()
     wrap = {
-        "containerd": f'failed to destroy network for sandbox "{SANDBOX}": {{error}}',
+        "containerd": kubelet_view.DESTROY,
         "crio": f'error removing pod <namespace>_<pod> from CNI network "{ctx.name}": {{error}}',
     }.get(release.runtime)
     _loopback(walk, release, ctx.facts, "delete")
@@ -943,17 +947,22 @@ def predict(
         else:
             rest = Step("fail", detail="not reached: the config does not load")
         check = check_not_sent(release) if never_sends_check(release) else rest
-        return {"load": load, "add": rest, "check": check, "del": rest}
+        return kubelet_view.annotate(
+            {"load": load, "add": rest, "check": check, "del": rest}, release.runtime, modelled.version
+        )
     ctx = _context(parsed, network, loaded, release, facts, probed, static, node_state)
+    add = _add_step(network, release, ctx)
     steps: Dict[StepName, Step] = {
         "load": load,
-        "add": _add_step(network, release, ctx),
+        "add": add,
         "check": _check_step(network, loaded, release, ctx),
         "del": _del_step(network, loaded, release, ctx),
     }
     if release.runs_status and lib.has_status_gc:
         steps["status"] = _status_step(network, loaded, release, facts, probed)
-    return steps
+    # the default network alone, for a runtime that attaches its loopback network concurrently
+    alone = _add_step(network, release, ctx, loopback=False) if add.plugin == "loopback" else None
+    return kubelet_view.annotate(steps, release.runtime, modelled.version, alone)
 
 
 def prediction(
@@ -1050,6 +1059,7 @@ def no_config_prediction(modelled: Modelled, conf_dir: str) -> Prediction:
     rest = Step("fail", detail="not reached: there is no network config")
     check = check_not_sent(release) if never_sends_check(release) else rest
     steps: Dict[StepName, Step] = {"load": no_config_step(release, conf_dir), "add": rest, "check": check, "del": rest}
+    steps = kubelet_view.annotate(steps, release.runtime, modelled.version)
     selection: SelectionRule = "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable"
     return Prediction(
         runtime=_runtime_of(modelled),

@@ -115,6 +115,14 @@ def step_as_dict(step: Step) -> Dict[str, Any]:
         out["detail"] = step.detail
     if step.basis is not None:
         out["basis"] = step.basis
+    if step.kubelet_error is not None:
+        out["kubelet_error"] = step.kubelet_error
+    if step.runtime_log is not None:
+        out["runtime_log"] = step.runtime_log
+    if step.kubelet_note:
+        out["kubelet_note"] = step.kubelet_note
+    if step.kubelet_alternatives:
+        out["kubelet_alternatives"] = list(step.kubelet_alternatives)
     return out
 
 

@@ -211,11 +211,27 @@ def _step_lines(
         return _step(label, step.outcome, f" ({detail})" if detail else "", width, lambda w: paint(w, fg="yellow"))
     error = shorten(step.error or "")
     lines = _step(label, "FAILS", f": {error}" if error else "", width, lambda w: paint(w, fg="red", bold=True))
-    wrapped = shorten(step.wrapped or "")
-    if wrapped and wrapped != error:
-        lines += _wrap(f"runtime shows: {wrapped}", width, pad + "  ", pad)
+    lines += _shown_lines(step, error, width, pad, shorten)
     if detail:
         lines += _wrap(f"why: {detail}", width, pad + "  ", pad)
+    return lines
+
+
+def _shown_lines(step: Step, error: str, width: int, pad: str, shorten: Callable[[str], str]) -> List[str]:
+    """Where the step's text appears: the kubelet's view and the runtime's log, each labelled,
+    when the release is modelled (crosscheck/kubelet_view.py); else the runtime's outer message."""
+    if step.kubelet_error is None:
+        wrapped = shorten(step.wrapped or "")
+        return _wrap(f"runtime shows: {wrapped}", width, pad + "  ", pad) if wrapped and wrapped != error else []
+    lines = _wrap(f"kubelet sees: {shorten(step.kubelet_error)}", width, pad + "  ", pad)
+    for other in step.kubelet_alternatives:
+        lines += _wrap(f"or: {shorten(other)}", width, pad + "  ", pad)
+    if step.runtime_log and step.runtime_log != step.kubelet_error:
+        lines += _wrap(
+            f"only in the runtime's log and status (crictl info): {shorten(step.runtime_log)}", width, pad + "  ", pad
+        )
+    if step.kubelet_note:
+        lines += _wrap(f"note: {shorten(step.kubelet_note)}", width, pad + "  ", pad)
     return lines
 
 
