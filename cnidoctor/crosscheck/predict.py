@@ -24,6 +24,9 @@ Representation (model.Prediction, serialised by report/jsonreport.py as the repo
 * ``exact``: False when the inner text is known but a component may add words of its own
   (e.g. a meta plugin relaying its delegate's error).
 * ``detail``: why, in words; ``plugin``: the plugin type the failure is blamed on.
+* ``kubelet_error`` / ``runtime_log`` / ``kubelet_note`` / ``kubelet_alternatives``: where the
+  text appears on a containerd or CRI-O release (what the kubelet receives over CRI, what only
+  the runtime's log and status show); crosscheck/kubelet_view.py holds the per-release table.
 
 Ground truth: measured with libcni in network namespaces (docs/differential.md) (measured): libcni >= 1.0 wraps ADD/DEL per-plugin errors as
 `plugin type="X" failed (add|delete): `, CHECK/STATUS errors and the version gate before the
