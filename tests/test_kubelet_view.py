@@ -89,8 +89,9 @@ def test_missing_loopback_is_reported_even_when_the_default_network_is_broken(ru
     )
     flannel = loopback.replace('type="loopback"', 'type="flannel"').replace('plugin "loopback"', 'plugin "flannel"')
     assert add["kubelet_error"] == loopback
-    assert add["kubelet_alternatives"] == [flannel]
     assert recognised(loopback) and recognised(flannel)
+    if runtime in CONTAINERD_2X:  # measured on 2.x: either text, run to run
+        assert add["kubelet_alternatives"] == [flannel]
 
 
 @pytest.mark.parametrize("runtime", CONTAINERD_2X)
