@@ -1,4 +1,4 @@
-"""CNI511's fix names a cniVersion that really works (issue 9): the newest one every executed
+"""Issue 9: a legacy VERSION reply on ADD/DEL (class 3), and CNI511's fix. The fix names a cniVersion that really works (issue 9): the newest one every executed
 plugin lists, as libcni decodes its VERSION reply, and every affected runtime's libcni can type
 as a result; or says that none exists.
 
@@ -16,6 +16,12 @@ from typing import List, Mapping, Sequence
 
 from conftest import run_cli
 from plugin_helpers import fake
+
+from cnidoctor.config.parse import parse
+from cnidoctor.crosscheck import predict
+from cnidoctor.crosscheck.compare import BinaryFacts
+from cnidoctor.model import Candidate
+from cnidoctor.runtime import matrix as runtimes
 
 
 def _script(bin_dir: Path, name: str, reply: str) -> None:
@@ -73,3 +79,58 @@ def test_suggestion_stays_within_what_the_runtime_libcni_types(tmp_path: Path) -
     assert new["fix"].startswith(
         'Set cniVersion to "1.1.0", the newest version every executed plugin lists and libcni 1.3.0 accepts'
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# ADD/DEL of a legacy replier on every modelled runtime generation (issue 9, class 3)
+
+
+def _all_releases() -> List[runtimes.Modelled]:
+    return [runtimes.Modelled(row, row.last) for rows in runtimes.RELEASES.values() for row in rows]
+
+
+def _legacy_steps(tmp_path: Path, info: BinaryFacts, modelled: runtimes.Modelled) -> Mapping[str, predict.Step]:
+    path = tmp_path / "10-net.conflist"
+    data = json.dumps(_doc("0.3.1", "old-vendor-cni")).encode()
+    path.write_bytes(data)
+    parsed = parse(Candidate(str(path), "conflist", data, directory=str(tmp_path)))
+    loopback = BinaryFacts(
+        "loopback", "/opt/cni/bin/loopback", probed=True, probe_ok=True, supported=ALL, reply_version="1.0.0"
+    )
+    return predict.predict(parsed, modelled, {"old-vendor-cni": info, "loopback": loopback}, probed=True)
+
+
+ALL = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
+PATH = "/opt/cni/bin/old-vendor-cni"
+# {"cniVersion":"0.2.0"}: skel of cni@63755d7..536cb5b, no version check before the plugin runs
+BARE = BinaryFacts(
+    "old-vendor-cni", PATH, probed=True, probe_ok=True, supported=("0.1.0", "0.2.0"), reply_version="0.2.0", legacy=True
+)
+# {"cniVersion":"0.2.0","supportedVersions":["0.1.0","0.2.0"]}: skel v0.4.0 with version.Legacy
+LISTED = BinaryFacts(
+    "old-vendor-cni", PATH, probed=True, probe_ok=True, supported=("0.1.0", "0.2.0"), reply_version="0.2.0"
+)
+REFUSAL = 'incompatible CNI versions; config is "0.3.1", plugin supports ["0.1.0" "0.2.0"]'
+
+
+def test_a_bare_020_replier_is_not_refused_on_add_or_del_anywhere(tmp_path: Path) -> None:
+    for modelled in _all_releases():
+        out = _legacy_steps(tmp_path, BARE, modelled)
+        for verb in ("add", "del"):
+            assert REFUSAL not in (out[verb].error or ""), (modelled.release.display, verb)
+
+
+def test_a_listed_020_replier_refuses_add_and_del_where_they_run(tmp_path: Path) -> None:
+    checked = 0
+    for modelled in _all_releases():
+        out = _legacy_steps(tmp_path, LISTED, modelled)
+        if out["load"].outcome != "ok":  # CRI-O/dockershim validate the list at load and skip it
+            continue
+        for verb in ("add", "del"):
+            assert out[verb].outcome == "fail" and (out[verb].error or "").endswith(REFUSAL), (
+                modelled.release.display,
+                verb,
+                out[verb],
+            )
+        checked += 1
+    assert checked > 5
