@@ -184,7 +184,19 @@ def test_text_prediction_all_ok_is_one_line() -> None:
     assert lines[0].endswith("no config or version problem predicted for LOAD, ADD, CHECK, DEL.")
     assert "succeed" not in lines[0]
     assert lines[1].strip().startswith("node state not checked")
-    assert lines[2] == ""
+    # issue 9, class 8: a result or a hang on ADD alone never shows in VERSION
+    assert lines[2] == (
+        "  not checked: what the plugins do on ADD beyond VERSION (results, timeouts); run a test pod to confirm"
+    )
+    assert lines[3] == ""
+
+
+def test_text_prediction_omits_the_unchecked_line_when_add_already_fails() -> None:
+    # the line tells what an ok/unknown ADD leaves open; a predicted failure leaves nothing to confirm
+    text = render("text", busy_report(prediction=PREDICTION_FAIL), width=WIDE)
+    assert "not checked: what the plugins do on ADD" not in text
+    unknown = with_steps({"load": Step("ok"), "add": Step("unknown"), "del": Step("ok")})
+    assert "not checked: what the plugins do on ADD" in render("text", busy_report(prediction=unknown), width=WIDE)
 
 
 def test_text_prediction_says_which_steps_are_never_sent() -> None:

@@ -87,8 +87,14 @@ class BinaryFacts:
 
     @property
     def negotiates(self) -> bool:
-        """skel-style plugin: it rejects an unsupported config version itself (code 1).
-        A legacy replier predates skel's reconciler, so libcni's ADD is not gated (containernetworking/cni:pkg/invoke/exec.go@v1.3.0 (GetVersionInfo))."""
+        """skel-style plugin: it rejects an unsupported config version itself (code 1) on ADD and
+        DEL (containernetworking/cni:pkg/skel/skel.go@v0.4.0 (checkVersionAndCall)). A legacy
+        replier does not: a bare {"cniVersion":"0.2.0"} comes only from the skel of
+        containernetworking/cni@63755d7..536cb5b, which calls the plugin without a version check
+        (pkg/skel/skel.go@63755d7 (pluginMain)), and `unknown CNI_COMMAND: VERSION` from skel
+        v0.3.0, which has none either; libcni itself runs no VERSION before ADD/DEL
+        (containernetworking/cni:libcni/api.go@v1.3.0 (addNetwork, delNetwork)). Measured:
+        fixtures/predict-legacy-reply-ungated."""
         return self.probed and self.probe_ok and not self.legacy
 
     def lookup_error(self, lib: Libcni) -> Optional[str]:

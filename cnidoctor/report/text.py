@@ -56,7 +56,8 @@ def render(report: Report, options: RenderOptions) -> str:
         if report.prediction is not None:
             shorten = PathShortener(report.prediction.selected_file, known, options.base_dir)
             prediction = render_prediction(report.prediction, paint, width, shorten, options.base_dir)
-            blocks.append(prediction + "\n" + _node_state_line(report.node_state))
+            lines = [prediction, _node_state_line(report.node_state), *_unchecked_lines(report.prediction, width)]
+            blocks.append("\n".join(lines))
         if report.selected is not None:
             blocks.append(render_selected(report.selected, report.prediction, paint, width, options.base_dir))
     for group, findings in group_by_file(report.findings):
@@ -175,6 +176,18 @@ def _node_state_line(checked: Optional[Tuple[str, ...]]) -> str:
     if checked is None:
         return "  node state not checked (files only or --no-probe)"
     return "  node state checked: " + (", ".join(checked) if checked else "nothing the selected network depends on")
+
+
+UNCHECKED = "not checked: what the plugins do on ADD beyond VERSION (results, timeouts); run a test pod to confirm"
+
+
+def _unchecked_lines(prediction: Prediction, width: int) -> List[str]:
+    """A plugin's result or a hang on ADD alone never shows in its VERSION reply (issue 9, class 8):
+    say so whenever ADD is sent and not already predicted to fail."""
+    add = prediction.step("add")
+    if add is None or not add.called or add.outcome == "fail":
+        return []
+    return _wrap(UNCHECKED, width, "    ", "  ")
 
 
 def _all_ok(steps: Sequence[Tuple[StepName, Step]]) -> str:

@@ -32,7 +32,7 @@ from ..crosscheck.compare import (
 from ..crosscheck.context import LOOPBACK, NodeContext, newest_lib, ranges
 from ..crosscheck.predict import known_result_version, loopback_prefix, plugin_prefix, status_error
 from ..model import Finding, ParsedFile, PluginConf, Rule, Severity
-from ..runtime.matrix import Modelled
+from ..runtime.matrix import Libcni, Modelled
 from ..versions import SPEC_VERSIONS, go_quote_list, try_parse
 from .scope import weigh
 
@@ -277,33 +277,54 @@ def _rejection_finding(
         text = plugin_prefix(_plugin_at(item, binary.index), "add", lib) + (rejection(info, sees) or "")
     else:
         text = f"plugin {binary.type} does not support config version {go_quote(sees)}"
-    fix = _version_fix(item, facts_of_file, info)
+    fix = _version_fix(item, facts_of_file, info, sees, [m.release.libcni for m, _ in affected])
     return PLUGIN_REJECTS_CONFIG_VERSION.at(
         item.path, binary.pointer, message, plugin=binary.type, predicts=text, fix=fix
     )
 
 
-def _common_version(item: ParsedFile, facts: Mapping[str, BinaryFacts]) -> Optional[str]:
-    """The newest spec version every probed, negotiating executed binary of the file lists."""
+def _common_version(item: ParsedFile, facts: Mapping[str, BinaryFacts], libs: Sequence[Libcni]) -> Optional[str]:
+    """The newest spec version that every probed executed binary lists and every affected
+    runtime's libcni can type as a result (anything newer is `unsupported CNI result version`,
+    containernetworking/cni:pkg/types/internal/create.go@v1.3.0). A legacy replier counts with
+    the list libcni decodes for it, ["0.1.0" "0.2.0"] (containernetworking/cni:pkg/version/plugin.go@v1.3.0
+    (PluginDecoder)): it is the list validatePlugin checks."""
     assert item.network is not None
     common = set(SPEC_VERSIONS)
+    for lib in libs:
+        common &= set(lib.result_versions)
     for binary in executed_binaries(item.network):
         info = facts.get(binary.type)
-        if info is not None and info.probed and info.probe_ok and info.negotiates:
+        if info is not None and info.probed and info.probe_ok:
             common &= set(info.supported)
     parsed = [(try_parse(v), v) for v in common]
     ordered = sorted((key, v) for key, v in parsed if key is not None)
     return ordered[-1][1] if ordered else None
 
 
-def _version_fix(item: ParsedFile, facts: Mapping[str, BinaryFacts], info: BinaryFacts) -> str:
-    """CNI511's fix: the version computed from the probed binaries, and the probe command for the
-    binary's real bin dir."""
+def _libs_text(libs: Sequence[Libcni]) -> str:
+    """`libcni 1.2.3 and 1.3.0`: the affected runtimes' libraries, oldest first."""
+    versions = sorted({lib.version for lib in libs}, key=lambda v: try_parse(v) or (0, 0, 0))
+    return "libcni " + " and ".join(versions)
+
+
+def _version_fix(
+    item: ParsedFile, facts: Mapping[str, BinaryFacts], info: BinaryFacts, sees: str, libs: Sequence[Libcni]
+) -> str:
+    """CNI511's fix: the version computed from the probed binaries and the affected runtimes'
+    libcni, and the probe command for the binary's real bin dir."""
     probe = f"`echo '{{}}' | CNI_COMMAND=VERSION {info.path}`"
-    version = _common_version(item, facts)
+    version = _common_version(item, facts, libs)
     if version is None:
-        return f"No cniVersion is listed by every executed plugin (probe with {probe}): upgrade the plugins."
-    return f'Set cniVersion to "{version}", which every executed plugin lists (probe with {probe}), or upgrade the plugins.'
+        return (
+            f"No cniVersion is listed by every executed plugin and accepted by {_libs_text(libs)} "
+            f"(probe with {probe}): upgrade {info.type} to a release that lists {go_quote(sees)}."
+        )
+    return (
+        f'Set cniVersion to "{version}", the newest version every executed plugin lists and '
+        f"{_libs_text(libs)} {'accepts' if len({lib.version for lib in libs}) == 1 else 'accept'} "
+        f"(probe with {probe}), or upgrade the plugins."
+    )
 
 
 def check_chain_result_versions(ctx: NodeContext) -> Tuple[Finding, ...]:
