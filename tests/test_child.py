@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from cnidoctor.child import run_child
 
 
@@ -63,25 +65,22 @@ def test_each_stream_is_capped_and_counted(tmp_path: Path) -> None:
     assert run.status is not None and os.WEXITSTATUS(run.status) == 3
 
 
-def test_deadline_kills_the_child_and_its_grandchild(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "ending,lingering,stdout",
+    [
+        ("wait\n", False, b""),  # the child itself outlives the deadline
+        ("echo done\nexit 0\n", True, b"done\n"),  # it exits; the grandchild holds its pipes
+    ],
+)
+def test_the_deadline_kills_the_whole_group(tmp_path: Path, ending: str, lingering: bool, stdout: bytes) -> None:
     pidfile = tmp_path / "pid"
-    child = _script(tmp_path, f"sleep 60 &\necho $! > {pidfile}\nwait\n")
+    child = _script(tmp_path, f"sleep 60 &\necho $! > {pidfile}\n{ending}")
     start = time.monotonic()
     run = run_child([child], {"PATH": "/usr/bin:/bin"}, 1.0)
     assert time.monotonic() - start < 5
-    assert (run.status, run.eof, run.lingering) == (None, False, False)
-    assert _gone_soon(int(pidfile.read_text()))
-
-
-def test_a_grandchild_holding_the_pipes_is_not_waited_for(tmp_path: Path) -> None:
-    pidfile = tmp_path / "pid"
-    child = _script(tmp_path, f"sleep 60 &\necho $! > {pidfile}\necho done\nexit 0\n")
-    start = time.monotonic()
-    run = run_child([child], {"PATH": "/usr/bin:/bin"}, 1.0)
-    assert time.monotonic() - start < 5
-    assert (run.status, run.eof, run.lingering) == (None, False, True)
-    assert bytes(run.out.data) == b"done\n"
-    assert _gone_soon(int(pidfile.read_text()))
+    assert (run.status, run.eof, run.lingering) == (None, False, lingering)
+    assert bytes(run.out.data) == stdout
+    assert _gone_soon(int(pidfile.read_text()))  # the grandchild, killed with the group
 
 
 def test_a_file_that_cannot_start_is_an_exec_error(tmp_path: Path) -> None:
