@@ -17,7 +17,7 @@ import pytest
 from cnidoctor.runtime.containerd import read_containerd
 from cnidoctor.runtime.hostfs import MAX_BYTES, HostFS
 from cnidoctor.runtime.k3s import find_data_dir
-from cnidoctor.runtime.releases import Release, before, parse_release
+from cnidoctor.runtime.releases import Release, before, parse_release, release_number
 from cnidoctor.runtime.tomlsrc import load_toml, locate_key, written_keys
 
 
@@ -181,3 +181,18 @@ def test_before(release, boundary, expected) -> None:
 def test_release_orders_numerically() -> None:
     assert parse_release("1.10.0") > parse_release("1.9.9")  # type: ignore[operator]
     assert Release(2, 1, 0).at_least(2, 1) and not Release(2, 0, 9).at_least(2, 1)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("v1.32.3+k3s1", "1.32.3"),  # k3s's own tag; its containerd is "v2.0.2-k3s2"
+        ("v2.0.2-k3s2", "2.0.2"),
+        ("1.6.20~ds1", "1.6.20"),  # Debian's containerd package version
+        ("1.28", "1.28"),  # no patch stays so: --runtime crio@1.28 is reported as "1.28"
+        ("unknown", None),
+        (None, None),
+    ],
+)
+def test_release_number_is_the_leading_number_as_written(text, expected) -> None:
+    assert release_number(text) == expected

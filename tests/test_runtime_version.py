@@ -18,6 +18,7 @@ from typing import Optional
 
 import pytest
 
+from cnidoctor.child import OUTPUT_CAP
 from cnidoctor.runtime import version as rv
 from cnidoctor.runtime.model import RuntimeVersion
 
@@ -366,7 +367,7 @@ def test_exec_sandbox_env_and_cap(tmp_path: Path) -> None:
     assert script.is_file()
     text, why = rv._run_capped([str(script), "--version"], 10)
     assert text is not None and why == ""
-    assert len(text) <= 2 * rv.OUTPUT_CAP + 1
+    assert len(text) <= 2 * OUTPUT_CAP + 1
     env_lines = [line for line in text.split("\n") if "=" in line and not line.startswith("x")]
     names = {line.split("=", 1)[0] for line in env_lines}
     assert names <= {"PATH", "LC_ALL", "PWD", "SHLVL", "_", "OLDPWD"}  # sh adds PWD/SHLVL/_ itself

@@ -6,11 +6,11 @@ stdin ``{"cniVersion":"<lib Current()>"}`` and the environment ``CNI_COMMAND=VER
 ``CNI_PATH=dummy``. The runtime's own environment sits underneath; cnidoctor passes none of
 its own, only a fixed PATH, so a user's environment cannot change a plugin's answer.
 
-Safety (every child): only ``CNI_COMMAND=VERSION`` is ever sent; argv is the absolute path
-(no shell); cwd ``/``; own session/process group; close_fds; stdout and stderr read up to
-64 KiB each (the rest is drained and discarded so a chatty plugin cannot block); a deadline
-after which the whole process group is SIGKILLed and the pipes closed without waiting for
-grandchildren that hold them open (libcni itself would hang there, containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0; Go os/exec (Wait waits for stdout to close)). A file
+Safety: only ``CNI_COMMAND=VERSION`` is ever sent; the child runs in cnidoctor's one sandbox
+(``cnidoctor/child.py``: argv is the absolute path, no shell, cwd ``/``, own process group
+SIGKILLed at the deadline, stdout and stderr kept up to 64 KiB each, pipes closed without
+waiting for grandchildren that hold them open, where libcni itself would hang,
+containernetworking/cni:pkg/invoke/raw_exec.go@v1.3.0). A file
 cnidoctor already knows cannot exec (resolve.py) is not executed at all; a type containing
 ``/`` never reaches this module (resolve.find_in_path rejects it, CVE-2021-20206).
 
@@ -24,16 +24,13 @@ probed, or its exec failure is not held against it: the result says "cannot prob
 from __future__ import annotations
 
 import os
-import selectors
-import signal
 import stat
-import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .. import cache as probecache
+from ..child import OUTPUT_CAP, SAFE_PATH, ChildRun, run_child
 from ..fsperms import non_root_writers
 from .probedecode import UNKNOWN_VERSION_COMMAND, decode_version_reply, exit_text, plugin_error
 
@@ -54,11 +51,9 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 5.0
-OUTPUT_CAP = 64 * 1024
 MAX_PARALLEL = 8
 # What libcni >= v1.2.0 sends (version.Current(), containernetworking/cni:pkg/version/version.go at each release tag); skel ignores it for VERSION.
 CURRENT_LIB_VERSION = "1.1.0"
-SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # How a result's detail starts when the file could not be run from where cnidoctor runs.
 CANNOT_PROBE_HERE = "cannot probe from here"
 # How it starts when cnidoctor, running as root, refused a file a non-root user can change.
@@ -184,136 +179,6 @@ def _not_runnable(path: str, host_root: Optional[str] = None) -> Optional[ProbeR
     return None
 
 
-# ---------------------------------------------------------------------------------------------
-# Running one child
-
-
-@dataclass
-class _Capture:
-    data: bytearray
-    total: int = 0
-
-    def add(self, chunk: bytes) -> None:
-        room = OUTPUT_CAP - len(self.data)
-        if room > 0:
-            self.data.extend(chunk[:room])
-        self.total += len(chunk)
-
-
-def _kill_group(pid: int) -> None:
-    """SIGKILL the child's whole process group (start_new_session: group id == child pid).
-
-    Only called while the child is unreaped (running or a zombie), so the group id cannot
-    have been recycled for someone else's processes.
-    """
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _exited(pid: int) -> bool:
-    """True once the child has exited, without reaping it (WNOWAIT keeps the zombie)."""
-    try:
-        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:
-        return True
-
-
-def _wait_exit(pid: int, deadline: float) -> bool:
-    while not _exited(pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
-def _reap(proc: subprocess.Popen[bytes]) -> int:
-    """Collect the (exited or killed) child's raw wait status."""
-    try:
-        _, status = os.waitpid(proc.pid, 0)
-    except ChildProcessError:
-        status = 0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return status
-
-
-def _pump(proc: subprocess.Popen[bytes], deadline: float) -> Tuple[_Capture, _Capture, bool]:
-    """Read stdout/stderr until both reach EOF or the deadline; (out, err, reached_eof)."""
-    out, err = _Capture(bytearray()), _Capture(bytearray())
-    assert proc.stdout is not None and proc.stderr is not None
-    streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
-    with selectors.DefaultSelector() as selector:
-        for fd in streams:
-            os.set_blocking(fd, False)
-            selector.register(fd, selectors.EVENT_READ)
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return out, err, False
-            for key, _ in selector.select(remaining):
-                try:
-                    chunk = os.read(key.fd, 65536)
-                except BlockingIOError:
-                    continue
-                if chunk:
-                    streams[key.fd].add(chunk)
-                else:
-                    selector.unregister(key.fd)
-    return out, err, True
-
-
-@dataclass(frozen=True)
-class _Run:
-    out: _Capture
-    err: _Capture
-    status: Optional[int]  # raw wait status; None when killed at the deadline
-    exec_error: Optional[str] = None
-    lingering: bool = False  # the plugin exited but something in its group held the pipes
-
-
-def _run(path: str, stdin: bytes, timeout: float) -> _Run:
-    """Run ``path`` once under the deadline and always leave nothing of it behind."""
-    try:
-        proc = subprocess.Popen(
-            [os.path.abspath(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=probe_env(),
-            cwd="/",
-            close_fds=True,
-            start_new_session=True,
-            shell=False,
-        )
-    except OSError as exc:
-        text = (exc.strerror or str(exc)).lower()
-        empty = _Capture(bytearray())
-        return _Run(empty, empty, None, exec_error=f"fork/exec {path}: {text}")
-    deadline = time.monotonic() + timeout
-    try:
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write(stdin)  # tiny; fits in the pipe buffer, never blocks
-            proc.stdin.close()
-        except OSError:
-            pass  # the plugin exited or closed stdin without reading: not our problem
-        out, err, eof = _pump(proc, deadline)
-        exited = _wait_exit(proc.pid, deadline) if eof else _exited(proc.pid)
-        _kill_group(proc.pid)  # timeout, or leftovers of a plugin that forked
-        status = _reap(proc)
-        if eof and exited:
-            return _Run(out, err, status)
-        return _Run(out, err, None, lingering=exited)
-    finally:
-        if proc.returncode is None:
-            _kill_group(proc.pid)
-            _reap(proc)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-
-
 KEPT_TEXT = 4096  # characters of stdout/stderr/error kept in a result (and the cache)
 
 
@@ -328,11 +193,11 @@ def _shorten(text: Optional[str]) -> str:
     return text if len(text) <= KEPT_TEXT else text[:KEPT_TEXT] + f"... [{len(text) - KEPT_TEXT} more characters]"
 
 
-def _interpret(path: str, run: _Run) -> ProbeResult:
+def _interpret(path: str, run: ChildRun) -> ProbeResult:
     """Turn one run into libcni's verdict (GetVersionInfo + pluginErr + PluginDecoder)."""
     out, err, status = run.out, run.err, run.status
     stdout, stderr = bytes(out.data), bytes(err.data)
-    truncated = out.total > OUTPUT_CAP or err.total > OUTPUT_CAP
+    truncated = out.truncated or err.truncated
     base: Dict[str, Any] = dict(path=path, stdout=_text(stdout), stderr=_text(stderr), truncated=truncated)
     if status is None:
         # libcni's context kill yields "signal: killed" (a child still holding stdout makes
@@ -356,7 +221,7 @@ def _interpret(path: str, run: _Run) -> ProbeResult:
         )
     status_text = exit_text(status)
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-        if out.total > OUTPUT_CAP:
+        if out.truncated:
             return ProbeResult(
                 ok=False,
                 cni_version=None,
@@ -406,24 +271,25 @@ def probe_one(
     refused = _not_runnable(path, host_root)
     if refused is not None:
         return refused
-    run = _run(path, version_stdin(cni_version), timeout)
-    if run.exec_error is not None and is_host_root(host_root):
+    run = run_child([os.path.abspath(path)], probe_env(), timeout, stdin=version_stdin(cni_version))
+    if run.exec_error is None:
+        return _bounded(_interpret(path, run))
+    exec_error = f"fork/exec {path}: {run.exec_error}"
+    if is_host_root(host_root):
         # The node's file, judged runnable on the node, refused by the kernel here: this
         # container's view (its loader, its mounts) is what failed, not the node.
-        return _not_probed(path, f"{CANNOT_PROBE_HERE}: the kernel refused to run it here ({run.exec_error})")
-    if run.exec_error is not None:
-        from .resolve import EXEC_ERROR_PREFIX
+        return _not_probed(path, f"{CANNOT_PROBE_HERE}: the kernel refused to run it here ({exec_error})")
+    from .resolve import EXEC_ERROR_PREFIX
 
-        return ProbeResult(
-            path,
-            False,
-            None,
-            (),
-            EXEC_ERROR_PREFIX + run.exec_error,
-            executed=False,
-            detail="the kernel refused to execute it",
-        )
-    return _bounded(_interpret(path, run))
+    return ProbeResult(
+        path,
+        False,
+        None,
+        (),
+        EXEC_ERROR_PREFIX + exec_error,
+        executed=False,
+        detail="the kernel refused to execute it",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

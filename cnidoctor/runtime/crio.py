@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..model import Finding
 from ..rules import runtime_crio as rules
+from .argv import parse_go_flags
 from .hostfs import HostFS
 from .model import DirsSource, Evidence, RuntimeConfig
 from .releases import before
@@ -149,44 +150,25 @@ def read_crio_detail(
     return _result(state, main if main and main in state.files_read else None, release)
 
 
-def parse_crio_flags(argv: Sequence[str], env: Mapping[str, str]) -> Dict[str, str]:
-    """The flags that decide CRI-O's files and CNI settings, urfave/cli style.
+# crio's flags that decide its files and CNI settings (cri-o/cri-o:internal/criocli/criocli.go@v1.28.2
+# getCrioFlags), spelling -> canonical name; --cni-plugin-dir is a StringSliceFlag.
+_CRIO_FLAGS = {
+    "config": "config",
+    "c": "config",
+    "config-dir": "config-dir",
+    "d": "config-dir",
+    "cni-config-dir": "cni-config-dir",
+    "cni-plugin-dir": "cni-plugin-dir",
+    "cni-default-network": "cni-default-network",
+}
 
-    Accepts ``--name value``, ``--name=value``, ``-name`` and the aliases ``-c``/``-d``; the last
-    occurrence wins, repeated ``--cni-plugin-dir`` accumulate (comma-joined). Environment
-    variables fill in what the command line does not set (urfave/cli ``EnvVars``)."""
-    names = {
-        "config": "config",
-        "c": "config",
-        "config-dir": "config-dir",
-        "d": "config-dir",
-        "cni-config-dir": "cni-config-dir",
-        "cni-plugin-dir": "cni-plugin-dir",
-        "cni-default-network": "cni-default-network",
-    }
-    found: Dict[str, str] = {}
-    args = list(argv[1:]) if argv and not str(argv[0]).startswith("-") else list(argv)
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        if arg == "--":
-            break
-        if not arg.startswith("-"):
-            continue
-        name, has_value, value = arg.lstrip("-").partition("=")
-        canonical = names.get(name)
-        if canonical is None:
-            continue
-        if not has_value:
-            if i >= len(args):
-                break
-            value = args[i]
-            i += 1
-        if canonical == "cni-plugin-dir" and canonical in found:
-            found[canonical] = found[canonical] + "," + value
-        else:
-            found[canonical] = value
+
+def parse_crio_flags(argv: Sequence[str], env: Mapping[str, str]) -> Dict[str, str]:
+    """The flags that decide CRI-O's files and CNI settings, urfave/cli style (``runtime/argv``).
+
+    The last occurrence wins, repeated ``--cni-plugin-dir`` accumulate (comma-joined).
+    Environment variables fill in what the command line does not set (urfave/cli ``EnvVars``)."""
+    found = parse_go_flags(argv, _CRIO_FLAGS, repeated={"cni-plugin-dir"})
     env_names = {
         "CONTAINER_CONFIG": "config",
         "CONTAINER_CONFIG_DIR": "config-dir",

@@ -12,7 +12,6 @@ Nothing here executes anything but ``<runtime> --version`` (and only when no fil
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Optional, Tuple
 
@@ -25,6 +24,7 @@ from .hostfs import HostFS
 from .k3s import read_k3s
 from .locate import InstalledRuntime, NodeRuntimes, locate_runtimes
 from .model import Evidence, RuntimeConfig, RuntimeName, RuntimeVersion
+from .releases import release_number
 from .version import modelled_libcni, read_runtime_version
 
 # When the kubelet's endpoint does not say and several are present: the embedding distributions
@@ -142,14 +142,6 @@ def read_config(host_root: str, installed: InstalledRuntime, version: RuntimeVer
     return read_containerd(host_root, version.version, installed.flag("config"))
 
 
-_RELEASE = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)")
-
-
-def _numeric(text: Optional[str]) -> Optional[str]:
-    match = _RELEASE.match(text or "")
-    return match.group(1) if match else None
-
-
 def modelled_release(
     name: RuntimeName, version: RuntimeVersion, assumed: Optional[str] = None
 ) -> Tuple[Optional[matrix.Modelled], Tuple[str, ...]]:
@@ -157,7 +149,7 @@ def modelled_release(
     with its libcni replaced by the one the node records when that differs from the matrix.
     ``assumed``: the release the configuration reader modelled when the node did not say."""
     family = {"k3s": "containerd", "rke2": "containerd", "containerd": "containerd", "crio": "crio"}.get(name)
-    release = _numeric(version.containerd_version if name in ("k3s", "rke2") else version.version)
+    release = release_number(version.containerd_version if name in ("k3s", "rke2") else version.version)
     notes: Tuple[str, ...] = ()
     if release is None and assumed is not None and version.libcni is None:
         release = assumed

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..model import Finding, Severity
 from ..rules import runtime_crio as rules
+from .argv import parse_go_flags
 from .hostfs import HostFS
 from .model import Evidence, RuntimeName
 from .systemd import ServiceCommand, read_service
@@ -239,26 +240,8 @@ def _binary(own: Sequence[Process], service: Optional[ServiceCommand], paths: Se
 def parse_flags(program: str, argv: Sequence[str]) -> Tuple[Tuple[str, str], ...]:
     """``--flag value`` / ``--flag=value`` / ``-f value`` for the flags of ``program``; last wins."""
     spellings = FLAG_SPELLINGS.get(program, {})
-    lookup = {spelling: name for name, spells in spellings.items() for spelling in spells}
-    values: Dict[str, str] = {}
-    args = list(argv[1:])
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        head, has_value, value = arg.partition("=")
-        name = lookup.get(head) or (
-            lookup.get("-" + head) if head.startswith("-") and not head.startswith("--") else None
-        )
-        if name is None:
-            continue
-        if not has_value:
-            if i >= len(args):
-                break
-            value = args[i]
-            i += 1
-        values[name] = value
-    return tuple(values.items())
+    names = {spelling.lstrip("-"): name for name, spells in spellings.items() for spelling in spells}
+    return tuple(parse_go_flags(argv, names).items())
 
 
 def _sockets(name: RuntimeName, flags: Dict[str, str]) -> Tuple[str, ...]:

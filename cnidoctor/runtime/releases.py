@@ -34,12 +34,23 @@ class Release:
         return f"{self.major}.{self.minor}.{self.patch}"
 
 
+def _leading(text: Optional[str]) -> Optional[re.Match[str]]:
+    return _RELEASE.match(text.strip()) if text else None
+
+
 def parse_release(text: Optional[str]) -> Optional[Release]:
     """``1.6.20~ds1``, ``v1.7.13``, ``2.0.2-k3s2``, ``1.7.27`` -> Release; None when not a version."""
-    match = _RELEASE.match(text.strip()) if text else None
+    match = _leading(text)
     if not match:
         return None
     return Release(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+
+
+def release_number(text: Optional[str]) -> Optional[str]:
+    """The same leading number as written, for a ``--runtime`` spec: ``v1.7.13-k3s1`` ->
+    ``1.7.13``, ``1.28`` -> ``1.28`` (kept without a patch: the matrix reports it so)."""
+    match = _leading(text)
+    return match.group(0).lstrip("v") if match else None
 
 
 def before(release: Optional[str], boundary: ReleaseKey) -> bool:

@@ -34,15 +34,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import selectors
-import signal
 import struct
-import subprocess
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from .. import gobuild
+from ..child import SAFE_PATH, run_child
 from ..hostpath import resolve_under
 from .model import Evidence, LibcniSource, RuntimeName, RuntimeVersion, VersionSource
 
@@ -69,9 +66,7 @@ __all__ = [
 CNI_MODULE = "github.com/containernetworking/cni"
 GO_CNI_MODULE = "github.com/containerd/go-cni"
 DEFAULT_TIMEOUT = 5.0
-OUTPUT_CAP = 64 * 1024
 MAX_STATUS_BYTES = 64 * 1024 * 1024  # a dpkg status file larger than this is not read
-SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # ``-X`` symbols that carry a runtime's release, tried in order.
 # containerd: cmd/containerd/command/main.go prints version.Version (Makefile ``-X
@@ -594,65 +589,21 @@ def _from_rke2_data_dir(found: _Found, root: str, data_dir: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 5. ``<binary> --version``, sandboxed (the same rules as the plugin probe in cnidoctor.probe)
+# 5. ``<binary> --version``, in the sandbox the plugin probe uses too (cnidoctor/child.py)
 
 
 _CANNOT_RUN = "cannot run: "
 
 
 def _run_capped(argv: Sequence[str], timeout: float) -> Tuple[Optional[str], str]:
-    """(stdout + stderr text, "") or (None, why). No shell, PATH-only environment, cwd ``/``,
-    own process group killed at the end, each stream capped at OUTPUT_CAP."""
-    try:
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={"PATH": SAFE_PATH, "LC_ALL": "C"},
-            cwd="/",
-            close_fds=True,
-            start_new_session=True,
-            shell=False,
-        )
-    except OSError as exc:
-        return None, f"{_CANNOT_RUN}{(exc.strerror or str(exc)).lower()}"
-    chunks: Dict[int, bytearray] = {}
-    deadline = time.monotonic() + timeout
-    timed_out = False
-    try:
-        assert proc.stdout is not None and proc.stderr is not None
-        with selectors.DefaultSelector() as selector:
-            for stream in (proc.stdout, proc.stderr):
-                chunks[stream.fileno()] = bytearray()
-                selector.register(stream.fileno(), selectors.EVENT_READ)
-            while selector.get_map():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    timed_out = True
-                    break
-                for key, _ in selector.select(remaining):
-                    data = os.read(key.fd, 65536)
-                    if not data:
-                        selector.unregister(key.fd)
-                    elif len(chunks[key.fd]) < OUTPUT_CAP:
-                        chunks[key.fd].extend(data[: OUTPUT_CAP - len(chunks[key.fd])])
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-        try:
-            proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            pass  # unkillable by us (another uid): leave it rather than hang the check
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-    text = b"\n".join(bytes(chunk) for chunk in chunks.values()).decode("utf-8", "replace")
-    if timed_out:
+    """(stdout + stderr text, "") or (None, why), run in cnidoctor's sandbox (``child.py``)
+    with a PATH-only environment and the C locale."""
+    run = run_child(argv, {"PATH": SAFE_PATH, "LC_ALL": "C"}, timeout)
+    if run.exec_error is not None:
+        return None, f"{_CANNOT_RUN}{run.exec_error}"
+    if not run.eof:
         return None, f"no answer within {timeout:g}s"
-    return text, ""
+    return b"\n".join((bytes(run.out.data), bytes(run.err.data))).decode("utf-8", "replace"), ""
 
 
 _VERSION_PATTERNS: Dict[str, re.Pattern[str]] = {
