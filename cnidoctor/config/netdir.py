@@ -108,6 +108,8 @@ def _conf_files(folder: str) -> Tuple[Tuple[str, ...], str]:
         return (), f"{folder} is not a directory: libcni v1.3.0 fails to read it (text not modelled)"
     except OSError as exc:
         return (), f"cnidoctor cannot read {folder} ({exc.strerror}); libcni v1.3.0 reads it as root"
+    except ValueError:  # a NUL in the network name: Go's open fails with EINVAL (text not modelled)
+        return (), "the network name holds a NUL byte: libcni v1.3.0 cannot open its plugin folder (text not modelled)"
     if len(names) > MAX_FILES:
         return (), f"{folder} holds {len(names)} *.conf files: not analysed"
     names.sort(key=os.fsencode)
