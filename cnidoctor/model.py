@@ -19,6 +19,7 @@ __all__ = [
     "FailOn",
     "Finding",
     "ModelledRuntime",
+    "NetworkDirLoad",
     "NetworkList",
     "Options",
     "ParsedFile",
@@ -212,6 +213,25 @@ class NetworkList:
 
 
 @dataclass(frozen=True)
+class NetworkDirLoad:
+    """How libcni v1.3.0 loads a ``.conflist`` where that differs from v1.2.3: NetworkConfFromFile
+    also appends every ``<dir>/<network name>/*.conf`` to the plugins, and a list without
+    ``plugins`` is no longer refused by the parser (containernetworking/cni:libcni/conf.go@v1.3.0
+    (NetworkConfFromFile, NetworkPluginConfsFromFiles)).
+
+    ``network``: the list v1.3.0 builds (inlined plugins, then the folder's), None when it fails;
+    ``load_error``: its exact text then; ``unknown``: why the outcome cannot be predicted ("" when
+    it can). ``files``: the folder's ``*.conf`` files in libcni's order.
+    """
+
+    folder: str
+    files: Tuple[str, ...]
+    network: Optional[NetworkList]
+    load_error: Optional[str] = None
+    unknown: str = ""
+
+
+@dataclass(frozen=True)
 class ParsedFile:
     """What the parse stage learned about one candidate.
 
@@ -228,6 +248,7 @@ class ParsedFile:
     load_error: Optional[str]
     findings: Tuple[Finding, ...]
     locate: Callable[[str], Tuple[int, int]] = field(default=lambda _pointer: (1, 1), compare=False, repr=False)
+    network_dir: Optional[NetworkDirLoad] = None  # libcni v1.3.0's view, when it differs
 
     @property
     def path(self) -> str:

@@ -28,13 +28,7 @@ RECORDED = Path(__file__).resolve().parent / "differential" / "recorded"
 GENERATIONS = ("1.2.3", "1.3.0")
 
 # (version, scenario, step) -> reason quoting the recorded text; strict like the live test's.
-KNOWN_MISMATCHES: Dict[Tuple[str, str, str], str] = {
-    ("1.3.0", "discovery-network-subdirectory", "version"): (
-        "libcni 1.3.0 appends net.d/mynet/50-tuning.conf to the list (plugins: bridge, portmap, "
-        "tuning; cni@v1.3.0 libcni/conf.go NetworkConfFromFile); cnidoctor's parse does not "
-        "read <dir>/<name>/*.conf, so it never resolves `tuning` (issue 9, class 5)"
-    ),
-}
+KNOWN_MISMATCHES: Dict[Tuple[str, str, str], str] = {}
 
 
 def _load(version: str) -> Mapping[str, Any]:

@@ -15,16 +15,18 @@ Positions are computed lazily: clean files never run the position scanner.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import gojson
 from ..gojson import GoField, GoType, Locator
-from ..model import Candidate, Finding, NetworkList, ParsedFile, PluginConf, Rule
+from ..model import Candidate, Finding, NetworkDirLoad, NetworkList, ParsedFile, PluginConf, Rule
 from ..rules import syntax as R
+from . import netdir
 
-__all__ = ["LIST_KEYS", "NETCONF", "find_template", "parse"]
+__all__ = ["LIST_KEYS", "NETCONF", "find_template", "parse", "plugin_conf_text"]
 
 # libcni pkg/types/types.go NetConf (cni@v1.1.2 :60-71; PluginConf with the NetConf alias in
 # cni@v1.3.0 :62-80; ValidAttachments since v1.2.0). Only these keys are decoded by libcni.
@@ -143,8 +145,9 @@ def parse(candidate: Candidate) -> ParsedFile:
         return _template(file, decoded.value, template, _load(file, decoded)[1])
     network, failure = _load(file, decoded)
     _warnings(file, decoded)
+    network_dir = _network_dir(file, decoded.value, network, failure)
     if failure is not None:
-        _report_failure(file, failure)
+        _report_failure(file, _with_folder_note(failure, decoded.value, network_dir))
         network = None
     return ParsedFile(
         candidate,
@@ -153,7 +156,66 @@ def parse(candidate: Candidate) -> ParsedFile:
         failure.load_error if failure else None,
         tuple(file.findings),
         locate=file.locator,
+        network_dir=network_dir,
     )
+
+
+# ----------------------------------------------------------------------------- libcni v1.3.0
+
+
+def plugin_conf_text(error: str) -> str:
+    """A Go JSON type error as libcni v1.3.0 prints it: the plugin struct is ``types.PluginConf``
+    (was ``types.NetConf``; containernetworking/cni:pkg/types/types.go@v1.3.0 (PluginConf))."""
+    error = error.replace("type types.NetConf", "type types.PluginConf")
+    return error.replace("Go struct field NetConf.", "Go struct field PluginConf.")
+
+
+def _network_dir(
+    file: _File, document: Any, network: Optional[NetworkList], failure: Optional[_Failure]
+) -> Optional[NetworkDirLoad]:
+    """libcni v1.3.0's view of a .conflist whose `<dir>/<name>/*.conf` it reads (config/netdir)."""
+    if not file.is_list or not isinstance(document, dict):
+        return None
+    if failure is not None and failure.rule not in (R.MISSING_PLUGINS_KEY, R.SINGLE_CONF_IN_CONFLIST):
+        return None  # NetworkConfFromBytes fails before the folder is read
+    return netdir.network_dir_load(file.path, document, network, _plugin_file)
+
+
+def _with_folder_note(failure: _Failure, document: Any, folder: Optional[NetworkDirLoad]) -> _Failure:
+    """A list without `plugins` says what libcni v1.3.0 makes of its plugin folder."""
+    if folder is None or folder.network is None:
+        return failure
+    if netdir.inlined_only(document):
+        lead = failure.detail.split("libcni v1.3.0", 1)[0]
+        return replace(
+            failure,
+            detail=lead + "libcni v1.3.0 does not read <dir>/<name>/*.conf either (loadOnlyInlinedPlugins is true) "
+            "and fails with: error parsing configuration list: `loadOnlyInlinedPlugins` is true, and no 'plugins' key",
+        )
+    if not folder.network.plugins:
+        return failure
+    names = ", ".join(os.path.basename(f) for f in folder.files)
+    return replace(
+        failure,
+        detail=f"libcni v1.3.0 (containerd >= 2.1, CRI-O >= 1.33) loads it anyway: it takes the plugins "
+        f"from {folder.folder}/ ({names})",
+    )
+
+
+def _plugin_file(data: bytes, index: int) -> Tuple[Optional[PluginConf], Optional[str]]:
+    """NetworkPluginConfFromBytes on one `<dir>/<name>/*.conf`: json.Unmarshal straight into
+    types.PluginConf (file order, no re-marshalling), then the type check; no `failed to parse
+    plugin config N:` prefix (containernetworking/cni:libcni/conf.go@v1.3.0
+    (NetworkPluginConfFromBytes))."""
+    try:
+        decoded = gojson.decode(data)
+    except gojson.GoSyntaxError as err:
+        return None, CONF_PREFIX + err.message
+    result = gojson.unmarshal(decoded.value, NETCONF, "", sort_keys=False)
+    failure = _struct_failure(decoded.value, result, "", CONF_PREFIX)
+    if failure is not None:
+        return None, plugin_conf_text(failure.load_error)
+    return _plugin_conf(index, f"/plugins/{index}", decoded.value, result.value), None
 
 
 # ----------------------------------------------------------------------------- syntax errors

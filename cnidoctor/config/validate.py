@@ -494,6 +494,10 @@ NETCONF_WRAPPED = frozenset({"bridge", "ptp", "win-overlay"})
 # or the strings "true"/"false" in any case; anything else refuses the file. Older libcni
 # releases do not read these keys at all.
 READBOOL_KEYS = ("disableGC", "loadOnlyInlinedPlugins")
+_READBOOL_SINCE = {  # loadOnlyInlinedPlugins is read only from v1.3.0 (cni@v1.3.0 libcni/conf.go:195-223)
+    "disableGC": "libcni >= v1.2.1 (containerd >= 2.0, CRI-O >= 1.31)",
+    "loadOnlyInlinedPlugins": "libcni >= v1.3.0 (containerd >= 2.1, CRI-O >= 1.33)",
+}
 
 
 @dataclass(frozen=True)
@@ -605,7 +609,7 @@ def readbool_finding(path: str, ptr: str, field: str, value: Any, text: str) -> 
     return SCHEMA_VIOLATION.at(
         path,
         ptr,
-        f"{text}; libcni >= v1.2.1 (containerd >= 2.0, CRI-O >= 1.31) refuses to load the file",
+        f"{text}; {_READBOOL_SINCE.get(field, _READBOOL_SINCE['disableGC'])} refuses to load the file",
         predicts=predicts,
         fix=f'Write `"{field}": true` or `false` (a JSON boolean).',
     )

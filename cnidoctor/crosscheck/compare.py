@@ -292,7 +292,23 @@ def list_version(network: NetworkList, document: Any, lib: Libcni) -> LoadedList
         disable_check = False
     if error is None:
         _, error = _read_bool(doc, "disableGC", lib)
+    if error is None and lib.at_least("1.3.0"):
+        error = _inlined_only_error(doc, lib)
+    if error is None and not network.plugins:
+        # libcni v1.3.0 NetworkConfFromFile, after the list keys and the plugin folder were read
+        # (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile))
+        error = "no plugin configs found"
     return LoadedList(version, error, chosen, disable_check)
+
+
+def _inlined_only_error(doc: Mapping[str, Any], lib: Libcni) -> Optional[str]:
+    """v1.3.0 reads `loadOnlyInlinedPlugins` with readBool after disableGC; true without a
+    `plugins` key is its own error (containernetworking/cni:libcni/conf.go@v1.3.0
+    (NetworkConfFromBytes)). Older libcni never read the key."""
+    inlined, error = _read_bool(doc, "loadOnlyInlinedPlugins", lib)
+    if error is None and inlined and "plugins" not in doc:
+        error = "error parsing configuration list: `loadOnlyInlinedPlugins` is true, and no 'plugins' key"
+    return error
 
 
 # ---------------------------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def gather(
     occurrences = tuple(
         (item, binary) for item in parsed if item.network is not None for binary in executed_binaries(item.network)
     )
-    types = list(dict.fromkeys([b.type for _, b in occurrences] + [LOOPBACK]))
+    appended = [b.type for item in parsed for b in _appended_by_libcni13(item, scope)]
+    types = list(dict.fromkeys([b.type for _, b in occurrences] + appended + [LOOPBACK]))
     if options.use_cache:
         elfinfo.enable_disk_cache()
     resolutions = {t: resolve.find_in_path(t, dirs, host_root=options.host_root) for t in types}
@@ -98,6 +99,18 @@ def gather(
     }
     ctx = NodeContext(tuple(parsed), selection, scope, options, True, resolutions, probes, occurrences, facts)
     return ctx, _gathering_findings(ctx)
+
+
+def _appended_by_libcni13(item: ParsedFile, scope: RuntimeScope) -> Tuple[Executed, ...]:
+    """With libcni v1.3.0 in scope, the binaries of the plugins it appends from
+    ``<dir>/<name>/*.conf`` (config/netdir): resolved and probed for the prediction; findings
+    stay on the inlined plugins, which every release runs."""
+    folder = item.network_dir
+    if folder is None or folder.network is None:
+        return ()
+    if not any(m.release.libcni.at_least("1.3.0") for m in scope.releases):
+        return ()
+    return executed_binaries(folder.network)
 
 
 def _gathering_findings(ctx: NodeContext) -> List[Finding]:

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
+from ..config.parse import plugin_conf_text
 from ..model import (
     Finding,
     ModelledRuntime,
@@ -399,35 +400,32 @@ def reading_error(parsed: ParsedFile) -> Tuple[Optional[str], str]:
     return None, why
 
 
-NO_PLUGINS_KEY = "error parsing configuration list: no 'plugins' key"
+@dataclass(frozen=True)
+class LibView:
+    """The file as one libcni release loads it: the list (None when it fails), libcni's error
+    text, or why the outcome is unknown."""
+
+    network: Optional[NetworkList]
+    load_error: Optional[str]
+    unknown: str = ""
 
 
-def generation_load_error(error: str, parsed: ParsedFile) -> Tuple[Optional[str], str]:
-    """libcni v1.3.0's load texts where they differ from the v1.1/v1.2 ones config/parse
-    produces: (text, "") or (None, why unknown).
+def lib_view(parsed: ParsedFile, lib: Libcni) -> LibView:
+    """config/parse models libcni <= v1.2.3; v1.3.0 differs in two ways:
 
-    * The plugin struct is ``types.PluginConf`` (was ``types.NetConf``), so Go's JSON type
-      errors name it (containernetworking/cni:pkg/types/types.go@v1.3.0 (PluginConf)).
-    * A list without ``plugins`` is no longer refused by the parser: NetworkConfFromFile adds
-      the ``*.conf`` files of ``<dir>/<name>/`` and fails with ``no plugin configs found``
-      when there are none (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromBytes,
-      NetworkConfFromFile, NetworkPluginConfsFromFiles)).
+    * the plugin struct is ``types.PluginConf`` (was ``types.NetConf``), so Go's JSON type
+      errors name it (containernetworking/cni:pkg/types/types.go@v1.3.0 (PluginConf));
+    * NetworkConfFromFile appends the ``*.conf`` files of ``<dir>/<name>/`` and a list without
+      ``plugins`` is no longer refused by the parser (config/netdir, ``parsed.network_dir``;
+      containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile)).
     """
-    error = error.replace("type types.NetConf", "type types.PluginConf")
-    error = error.replace("Go struct field NetConf.", "Go struct field PluginConf.")
-    if error != NO_PLUGINS_KEY or not isinstance(parsed.document, dict):
-        return error, ""
-    if parsed.document.get("loadOnlyInlinedPlugins") is True:
-        return "error parsing configuration list: `loadOnlyInlinedPlugins` is true, and no 'plugins' key", ""
-    name = parsed.document.get("name")
-    folder = os.path.join(os.path.dirname(os.path.abspath(parsed.path)), name if isinstance(name, str) else "")
-    try:
-        confs = [e for e in os.scandir(folder) if e.name.endswith(".conf") and not e.is_dir()]
-    except OSError:
-        confs = []
-    if not confs:
-        return "no plugin configs found", ""
-    return None, f"libcni v1.3.0 loads the plugins of {folder}/*.conf for this list: not modelled"
+    if not lib.at_least("1.3.0"):
+        return LibView(parsed.network, parsed.load_error)
+    folder = parsed.network_dir
+    if folder is not None:
+        error = plugin_conf_text(folder.load_error) if folder.load_error else None
+        return LibView(folder.network, error, folder.unknown)
+    return LibView(parsed.network, plugin_conf_text(parsed.load_error) if parsed.load_error else None)
 
 
 def _load_step(
@@ -440,21 +438,18 @@ def _load_step(
     lib = release.libcni
     path = os.path.abspath(parsed.path)
     kind = "config list file" if parsed.candidate.kind == "conflist" else "config file"
-    unknown = ""
+    view = lib_view(parsed, lib)
+    unknown = view.unknown
     if parsed.candidate.problem is not None:
         error, unknown = reading_error(parsed)
     else:
-        error = parsed.load_error if parsed.network is None else (loaded.error if loaded else None)
+        error = view.load_error if view.network is None else (loaded.error if loaded else None)
     if unknown:
         return Step("unknown", detail=unknown)
-    if error is None and parsed.network is None:
+    if error is None and view.network is None:
         # an unrendered template (CNI108) that is valid JSON: libcni loads whatever the
         # placeholders happen to say, so only the rendered file can be predicted
         return Step("unknown", detail="an unrendered template: predict the rendered file instead")
-    if error and lib.at_least("1.3.0"):
-        error, unknown = generation_load_error(error, parsed)
-        if unknown:
-            return Step("unknown", detail=unknown)
     if error:
         if lib.load_error_capital:
             error = error.replace("failed to parse plugin config", "Failed to parse plugin config")
@@ -474,7 +469,7 @@ def _load_step(
                 detail=f"{release.display} logs this and skips the file; the next valid file becomes the default network",
             )
         return Step("fail", error, detail="the first config file does not load: libcni's caller has no network")
-    network = parsed.network
+    network = view.network
     assert network is not None and loaded is not None
     if not release.validates_on_load:
         return OK
@@ -941,7 +936,7 @@ def predict(
     ``static``: the file's static findings; those in PLUGIN_SIDE_FINDINGS feed the verbs."""
     release = modelled.release
     lib = release.libcni
-    network = parsed.network
+    network = lib_view(parsed, lib).network
     loaded = list_version(network, parsed.document, lib) if network is not None else None
     load = _load_step(parsed, release, loaded, facts, probed)
     if network is None or loaded is None or loaded.error:
@@ -981,7 +976,8 @@ def prediction(
     the module docstring for what that is per runtime)."""
     release = modelled.release
     steps = predict(parsed, modelled, facts, probed=probed, static=static, node_state=node_state)
-    loaded = list_version(parsed.network, parsed.document, release.libcni) if parsed.network is not None else None
+    network = lib_view(parsed, release.libcni).network
+    loaded = list_version(network, parsed.document, release.libcni) if network is not None else None
     selection: SelectionRule = "first-file" if release.runtime in FIRST_FILE_RUNTIMES else "first-loadable"
     return Prediction(
         runtime=ModelledRuntime(

@@ -766,10 +766,32 @@ def _network_subdirectories(
         state = _entry_state(target, name, subdirs)
         if state is None or (state == "dir" and not _conf_names(target)):
             continue  # an empty sub-directory adds nothing
+        failed = _folder_failure(item)
+        if failed is not None:
+            out.append(failed)
+            continue
         out.append(
             NETWORK_SUBDIRECTORY.at(item.path, "/name" if name else "", _subdir_message(item, target, name, state))
         )
     return out
+
+
+def _folder_failure(item: ParsedFile) -> Optional[Finding]:
+    """A plugin file in the folder that libcni v1.3.0 cannot load fails the whole list there
+    (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkPluginConfsFromFiles)): an error for
+    v1.3.0 runtimes (rules/scope.py weighs it), harmless for older ones."""
+    folder = item.network_dir
+    if folder is None or folder.load_error is None:
+        return None
+    error = folder.load_error.replace("Go struct field NetConf.", "Go struct field PluginConf.")
+    return NETWORK_SUBDIRECTORY.at(
+        item.path,
+        "/name",
+        f"libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) appends the *.conf files of {folder.folder}/ to this "
+        f"list and fails to load it: {error}; older runtimes ignore the folder",
+        predicts=f"failed to load CNI config list file {item.path}: {error}: invalid cni config",
+        severity=Severity.ERROR,
+    )
 
 
 def _inlined_only(item: ParsedFile) -> bool:

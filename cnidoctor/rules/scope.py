@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from ..crosscheck.context import RuntimeScope
-from ..model import Finding, Severity
+from ..model import Finding, ParsedFile, Severity
 from ..runtime import matrix as runtimes
 
 Affects = Callable[[runtimes.RuntimeRelease], bool]
@@ -38,7 +38,37 @@ AFFECTED_RELEASES: Dict[str, Affects] = {
     "CNI305": lambda r: r.runtime != "crio",
     # libcni >= v1.2.0 accepts "true"/"false" strings (containernetworking/cni:libcni/api.go@v1.2.0).
     "CNI309": lambda r: not r.libcni.at_least("1.2.0"),
+    # Only libcni v1.3.0 reads <dir>/<name>/*.conf; an error CNI013 is a plugin file there that
+    # fails the list (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile)).
+    "CNI013": lambda r: r.libcni.at_least("1.3.0"),
 }
+
+
+# Runtime-dependent at one place only: an error CNI306 (CNI201 in a 1.1.0 list) is a list flag readBool refuses, from the
+# release that started reading it (containernetworking/cni:libcni/conf.go@v1.2.3 and @v1.3.0
+# (NetworkConfFromBytes readBool)).
+AFFECTED_AT: Dict[Tuple[str, str], Affects] = {
+    ("CNI306", "/disableGC"): lambda r: r.libcni.at_least("1.2.1"),
+    ("CNI306", "/loadOnlyInlinedPlugins"): lambda r: r.libcni.at_least("1.3.0"),
+    ("CNI201", "/disableGC"): lambda r: r.libcni.at_least("1.2.1"),
+    ("CNI201", "/loadOnlyInlinedPlugins"): lambda r: r.libcni.at_least("1.3.0"),
+}
+
+# A list without `plugins` whose <dir>/<name>/*.conf folder holds loadable plugin files loads on
+# libcni v1.3.0 (NetworkConfFromFile appends them; containernetworking/cni:libcni/conf.go@v1.3.0
+# (NetworkConfFromFile)): for such a file its load failure, and "no file loads" when it names
+# it, hit only older libcni. Which files: config/netdir via ParsedFile.network_dir.
+FOLDER_LOADED_RULES = ("CNI014", "CNI110", "CNI118")
+
+
+def _before_folder_plugins(release: runtimes.RuntimeRelease) -> bool:
+    return not release.libcni.at_least("1.3.0")
+
+
+def loaded_by_folder(item: ParsedFile) -> bool:
+    """libcni v1.3.0 loads ``item`` only thanks to its plugin folder (v1.2.3 refuses it)."""
+    folder = item.network_dir
+    return item.network is None and folder is not None and folder.network is not None and bool(folder.network.plugins)
 
 
 def all_releases() -> Tuple[runtimes.Modelled, ...]:
@@ -69,12 +99,16 @@ def _scope_text(scope: RuntimeScope) -> str:
     return runtimes.compact_ranges([m.release for m in scope.releases])
 
 
-def weigh_static(findings: Sequence[Finding], scope: RuntimeScope) -> List[Finding]:
-    """Apply ``weigh`` to the static findings of the rules in AFFECTED_RELEASES."""
+def weigh_static(findings: Sequence[Finding], scope: RuntimeScope, parsed: Sequence[ParsedFile] = ()) -> List[Finding]:
+    """Apply ``weigh`` to the static findings of the rules in AFFECTED_RELEASES (and of
+    FOLDER_LOADED_RULES on files libcni v1.3.0 loads from their plugin folder)."""
     everything = all_releases()
+    folder_loaded = {item.path for item in parsed if loaded_by_folder(item)}
     out: List[Finding] = []
     for finding in findings:
-        affects = AFFECTED_RELEASES.get(finding.code)
+        affects = AFFECTED_RELEASES.get(finding.code) or AFFECTED_AT.get((finding.code, finding.pointer))
+        if finding.code in FOLDER_LOADED_RULES and finding.file in folder_loaded:
+            affects = _before_folder_plugins
         if affects is None or finding.severity <= Severity.WARNING:
             out.append(finding)
             continue

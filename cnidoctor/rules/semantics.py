@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .. import versions
 from ..config.netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
+from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..gojson import escape_token as escape_pointer
 from ..model import Finding, ParsedFile, PluginConf, PluginRefusal, Rule, Severity
@@ -661,11 +662,46 @@ def _check_newer_keys(parsed: ParsedFile) -> Iterator[Finding]:
     doc = _doc(parsed)
     for key, since, effect in _NEWER_KEYS:
         if key in doc and not versions.at_least(declared, since):
+            refused = _readbool_refusal(parsed.path, key, doc[key])
+            if refused is not None:
+                yield refused
+                continue
             yield NEWER_SPEC_KEY.at(
                 parsed.path,
                 "/" + key,
                 f"{key} is defined from spec {since} but the list declares {declared}: {effect}",
             )
+
+
+# List flags libcni reads with readBool whatever the declared version, and from which release
+# (containernetworking/cni:libcni/conf.go@v1.2.3 and @v1.3.0 (NetworkConfFromBytes readBool)):
+# a value other than a bool or "true"/"false" in any case refuses the whole list there.
+READBOOL_SINCE: Mapping[str, str] = {
+    "disableGC": "libcni >= 1.2.1 (containerd >= 2.0, CRI-O >= 1.31)",
+    "loadOnlyInlinedPlugins": "libcni >= 1.3.0 (containerd >= 2.1, CRI-O >= 1.33)",
+}
+
+
+def _readbool_refusal(path: str, key: str, value: Any) -> Optional[Finding]:
+    """CNI306 as an error when readBool refuses the value (rules/scope.py weighs it by key)."""
+    since = READBOOL_SINCE.get(key)
+    if since is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if value.lower() in ("true", "false"):
+            return None
+        error = f"invalid value {go_quote(value.lower())} for {key}"
+    else:
+        error = f"invalid type {go_type(value)} for {key}"
+    return NEWER_SPEC_KEY.at(
+        path,
+        "/" + key,
+        f'{key} is {json.dumps(value)}, neither a boolean nor "true"/"false": {since} refuses to load '
+        f"the list ({error}); older libcni ignore the key",
+        predicts=f"error parsing configuration list: {error}",
+        severity=Severity.ERROR,
+        fix=f'Write "{key}": true or false (a JSON boolean).',
+    )
 
 
 _RESERVED = ("args", "runtimeConfig", "prevResult")
