@@ -37,16 +37,7 @@ REAL_BIN = Path("/usr/lib/cni")
 GENERATIONS = tuple(sorted(p.name[len("ocicni-") : -len(".json")] for p in RECORDED.glob("ocicni-*.json")))
 
 # (ocicni version, fixture) -> why cnidoctor still differs; strict, so a fix flips it to XPASS.
-_BLOCKING_VERSION = (
-    "vendor-cni never answers VERSION and ocicni validates without a deadline (loadNetworks passes "
-    "context.Background/TODO to ValidateNetworkList, cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3), so the real "
-    "load never returns (recorded: init hang); cnidoctor predicts a validate failure with its own probe "
-    "deadline's `signal: killed` text and no default instead of a blocked load"
-)
-KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {
-    ("0.4.1-0.20230504062519-ad62f4ea0c11", "probe-timeout"): _BLOCKING_VERSION,
-    ("0.4.3", "probe-timeout"): _BLOCKING_VERSION,
-}
+KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {}
 
 Skip = Tuple[str, str]  # (file, class)
 

@@ -300,6 +300,9 @@ def _first_valid(ctx: NodeContext, entries: Sequence[ParsedFile]) -> RuntimeChoi
             passed.append(_load_skip(ctx, item))
             continue
         prediction = _predict_file(ctx, item)
+        if predict.version_blocks_load(item.network, ctx.scope.modelled.release, ctx.facts):
+            # ocicni's load waits on this file's VERSION calls: no default is chosen (yet)
+            return _with_skipped(RuntimeChoice(item, None, prediction), passed)
         if _load_outcome(prediction) != "fail":
             return _with_skipped(RuntimeChoice(item, item, prediction), passed)
         passed.append(_skip_of(item, prediction))
