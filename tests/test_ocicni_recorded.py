@@ -39,8 +39,6 @@ GENERATIONS = tuple(sorted(p.name[len("ocicni-") : -len(".json")] for p in RECOR
 # (ocicni version, fixture) -> why cnidoctor still differs; strict, so a fix flips it to XPASS.
 KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {}
 
-Skip = Tuple[str, str]  # (file, class)
-
 
 def _load(version: str) -> Mapping[str, Any]:
     data: Mapping[str, Any] = json.loads((RECORDED / f"ocicni-{version}.json").read_text())
