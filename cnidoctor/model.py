@@ -329,6 +329,19 @@ class ModelledRuntime:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """A file CRI-O's ocicni passes over before it reaches its default network
+    (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3 loadNetworks). ``reason``: "load" (libcni cannot
+    load it), "validate" (ValidateNetworkList fails) or "unknown" (skipped, but cnidoctor does not
+    predict why: an unrendered template); ``text``: the line ocicni logs, None
+    when cnidoctor cannot say it exactly."""
+
+    file: str
+    reason: str
+    text: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Prediction:
     """A pod's network life on one modelled runtime, for the file its loader ends up with."""
 
@@ -337,6 +350,7 @@ class Prediction:
     selection: SelectionRule
     list_version: Optional[str]
     steps: Tuple[Tuple[StepName, Step], ...]
+    skipped: Tuple[SkippedFile, ...] = ()  # CRI-O: the files skipped before selected_file
 
     def step(self, name: StepName) -> Optional[Step]:
         return next((step for key, step in self.steps if key == name), None)

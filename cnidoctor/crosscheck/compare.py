@@ -323,11 +323,15 @@ def rejection(facts: Optional[BinaryFacts], sees: str) -> Optional[str]:
 
 
 def validate_error(facts: Optional[BinaryFacts], plugin_type: str, version: str, lib: Libcni) -> Optional[str]:
-    """libcni ``validatePlugin`` (CRI-O/dockershim load): cni@v0.8.1 libcni/api.go:629-649."""
+    """libcni ``validatePlugin`` (CRI-O/dockershim load): cni@v0.8.1 libcni/api.go:629-649.
+    A plugin that is found but cannot be executed fails its VERSION exec with the raw exec error
+    (containernetworking/cni:libcni/api.go@v1.3.0 validatePlugin returns GetVersionInfo's error
+    unwrapped), e.g. ``netplugin failed with no error message: fork/exec <path>: permission
+    denied``, measured with the real ocicni (tests/test_ocicni_recorded.py)."""
     if facts is None:
         return None
-    if facts.problem in ("not-found", "invalid-name"):
-        return facts.error
+    if facts.problem is not None:
+        return facts.lookup_error(lib)
     if facts.probed and not facts.probe_ok:
         return facts.probe_error
     if not facts.probed:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
 from ..config import validate
-from ..model import Finding, Options, ParsedFile, PluginStatus, Prediction, Selection, Severity
+from ..model import Finding, Options, ParsedFile, PluginStatus, Prediction, Selection, Severity, SkippedFile
 from ..rules import binaries, semantics, skew
 from ..rules import directory as directory_rules
 from ..rules import replies as probe_rules
@@ -225,6 +225,7 @@ class RuntimeChoice:
     default: Optional[ParsedFile]
     prediction: Optional[Prediction] = None
     fixed: bool = False  # chosen by CRI-O's cni_default_network, not by file order
+    skipped: Tuple[SkippedFile, ...] = ()  # CRI-O: the files ocicni passed over before ``default``
 
 
 def _directory_entries(parsed: Sequence[ParsedFile], chosen: Optional[ParsedFile]) -> Tuple[ParsedFile, ...]:
@@ -302,17 +303,47 @@ def _fixed_default(ctx: NodeContext, entries: Sequence[ParsedFile], wanted: str)
 
 
 def _first_valid(ctx: NodeContext, entries: Sequence[ParsedFile]) -> RuntimeChoice:
-    skipped: Optional[RuntimeChoice] = None
+    first_failed: Optional[RuntimeChoice] = None
+    passed: List[SkippedFile] = []
     for item in entries:
         if item.candidate.problem == "not-readable-as-user":
-            return RuntimeChoice(item, None, _predict_file(ctx, item))
+            return _with_skipped(RuntimeChoice(item, None, _predict_file(ctx, item)), passed)
         if item.candidate.problem is not None or item.network is None:
-            continue  # ocicni logs "Error loading CNI config ..." and skips it
+            # ocicni logs "Error loading CNI config ..." and skips it
+            passed.append(_load_skip(ctx, item))
+            continue
         prediction = _predict_file(ctx, item)
+        if predict.version_blocks_load(item.network, ctx.scope.modelled.release, ctx.facts):
+            # ocicni's load waits on this file's VERSION calls: no default is chosen (yet)
+            return _with_skipped(RuntimeChoice(item, None, prediction), passed)
         if _load_outcome(prediction) != "fail":
-            return RuntimeChoice(item, item, prediction)
-        skipped = skipped or RuntimeChoice(item, None, prediction)
-    return skipped or RuntimeChoice(None, None)
+            return _with_skipped(RuntimeChoice(item, item, prediction), passed)
+        passed.append(_skip_of(item, prediction))
+        first_failed = first_failed or RuntimeChoice(item, None, prediction)
+    return _with_skipped(first_failed or RuntimeChoice(None, None), passed)
+
+
+def _load_skip(ctx: NodeContext, item: ParsedFile) -> SkippedFile:
+    """A file ocicni cannot load; its text is the load step's when cnidoctor can predict it."""
+    if item.candidate.problem is not None:
+        return SkippedFile(item.path, "load")
+    return _skip_of(item, _predict_file(ctx, item))
+
+
+def _skip_of(item: ParsedFile, prediction: Prediction) -> SkippedFile:
+    """The skip's class and ocicni's log line, read off the load step (predict._load_step words
+    it as ocicni.go@v0.4.3 loadNetworks logs it: "Error loading CNI config list file ..." or
+    "Error validating CNI config file ...: [every ValidateNetworkList failure]")."""
+    step = prediction.step("load")
+    if step is not None and step.outcome == "unknown":
+        return SkippedFile(item.path, "unknown")  # e.g. an unrendered template: skipped, reason not predicted
+    text = step.error if step is not None and step.outcome == "fail" and step.exact else None
+    reason = "validate" if text is not None and text.startswith("Error validating ") else "load"
+    return SkippedFile(item.path, reason, text)
+
+
+def _with_skipped(choice: RuntimeChoice, passed: Sequence[SkippedFile]) -> RuntimeChoice:
+    return replace(choice, skipped=tuple(passed)) if passed else choice
 
 
 def _static_findings(item: ParsedFile) -> Tuple[Finding, ...]:
@@ -326,21 +357,24 @@ def _static_findings(item: ParsedFile) -> Tuple[Finding, ...]:
 def predicted(ctx: NodeContext, choice: Optional[RuntimeChoice] = None) -> Optional[Prediction]:
     """The prediction for the file the modelled runtime's loader ends up with (None: no file)."""
     choice = choice or runtime_choice(ctx)
-    if choice.prediction is None:
+    found = choice.prediction
+    if found is None:
         conf_dir = predict.config_dir(ctx.parsed, ctx.options.paths)
-        return predict.no_config_prediction(ctx.scope.modelled, conf_dir) if conf_dir else None
-    return choice.prediction
+        found = predict.no_config_prediction(ctx.scope.modelled, conf_dir) if conf_dir else None
+    return replace(found, skipped=choice.skipped) if found is not None and choice.skipped else found
 
 
-def selected(choice: RuntimeChoice) -> Optional[Selection]:
-    """The report's ``selected``: the modelled runtime's default network, None when it has none."""
+def selected(choice: RuntimeChoice, runtime: str = "") -> Optional[Selection]:
+    """The report's ``selected``: the modelled runtime's default network, None when it has none.
+    CRI-O names a nameless network after its file (``_network_name``)."""
     item = choice.default
     if item is None:
         return None
     network = item.network
     data = item.candidate.data
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
-    return Selection(item.path, network.name if network else None, network.cni_version if network else None, digest)
+    name = _network_name(item) if runtime == "crio" and network is not None else (network.name if network else None)
+    return Selection(item.path, name, network.cni_version if network else None, digest)
 
 
 def fallback_findings(ctx: NodeContext, choice: RuntimeChoice) -> List[Finding]:
@@ -393,4 +427,4 @@ def check_configs_only(
 
 def _report_selected(ctx: NodeContext, choice: RuntimeChoice) -> Optional[Selection]:
     # files named one by one (pre-commit): no directory, no runtime default to claim
-    return selected(choice) if ctx.selection is not None else None
+    return selected(choice, ctx.scope.modelled.release.runtime) if ctx.selection is not None else None

@@ -428,6 +428,16 @@ def lib_view(parsed: ParsedFile, lib: Libcni) -> LibView:
     return LibView(parsed.network, plugin_conf_text(parsed.load_error) if parsed.load_error else None)
 
 
+def version_blocks_load(network: NetworkList, release: RuntimeRelease, facts: Mapping[str, BinaryFacts]) -> List[str]:
+    """The top-level plugins whose VERSION probe cnidoctor killed at its deadline, where the
+    runtime's load waits for VERSION without one (CRI-O: measured with the real ocicni ad62f4e
+    and v0.4.3, tests/test_ocicni_recorded.py); [] elsewhere."""
+    if release.runtime != "crio" or not release.validates_on_load:
+        return []
+    late = [p.type or "" for p in network.plugins if (facts.get(p.type or "") or BinaryFacts("")).probe_timed_out]
+    return list(dict.fromkeys(late))
+
+
 def _load_step(
     parsed: ParsedFile,
     release: RuntimeRelease,
@@ -475,6 +485,16 @@ def _load_step(
         return OK
     if not probed:
         return Step("unknown", detail=f"{release.display} runs VERSION on every plugin at load; run with probing")
+    blocking = version_blocks_load(network, release, facts)
+    if blocking:
+        return Step(
+            "unknown",
+            plugin=blocking[0],
+            detail=f"{', '.join(blocking)} did not answer VERSION within cnidoctor's probe timeout; CRI-O's ocicni "
+            "validates without a deadline (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3 loadNetworks passes "
+            "context.Background to ValidateNetworkList), so if it never answers, CRI-O's network load never "
+            "finishes and no default network is chosen",
+        )
     errors: List[str] = []
     for plugin in network.plugins:
         problem = validate_error(facts.get(plugin.type or ""), plugin.type or "", loaded.version, lib)

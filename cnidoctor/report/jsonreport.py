@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from ..model import Finding, PluginStatus, Prediction, Report, RuntimeSummary, Selection, Step
+from ..model import Finding, PluginStatus, Prediction, Report, RuntimeSummary, Selection, SkippedFile, Step
 from . import TOOL_NAME, RenderOptions
 
 # 2: a step the runtime never performs has outcome "not_sent" (1 reported it as "ok"); the
@@ -97,7 +97,13 @@ def prediction_as_dict(prediction: Prediction) -> Dict[str, Any]:
         "selection": prediction.selection,
         "list_version": prediction.list_version,
         "steps": {name: step_as_dict(step) for name, step in prediction.steps},
+        **({"skipped": [_skipped_as_dict(item) for item in prediction.skipped]} if prediction.skipped else {}),
     }
+
+
+def _skipped_as_dict(item: SkippedFile) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"file": item.file, "reason": item.reason}
+    return {**out, "text": item.text} if item.text is not None else out
 
 
 def step_as_dict(step: Step) -> Dict[str, Any]:

@@ -1,0 +1,191 @@
+"""Differential test against recordings of the real cri-o/ocicni: which network CRI-O makes the
+default for each fixture, and which files it skips on the way there and why.
+
+The recordings (tests/differential/recorded/ocicni-<version>.json) were made by
+tests/differential/record_ocicni.py with tests/differential/ocicni/main.go built against the
+ocicni and libcni a CRI-O release vendors (``meta.crio``; docs/differential.md, "ocicni
+generations"). For every fixture cnidoctor runs with ``--runtime crio@<that release>`` and the
+same plugin directory, and must agree on:
+
+* the default network: its name and file (cnidoctor's ``selected``), or that there is none;
+* every file ocicni skips before it reaches the default (all files when there is none), with
+  the class of the skip read from ocicni's own log line (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3
+  loadNetworks): ``load`` ("Error loading CNI config (list) file ..."), ``no-type``, ``convert``,
+  ``no-plugins``, ``validate`` ("Error validating CNI config file ...": libcni
+  ValidateNetworkList's bracketed list of every failure) and ``silent`` (ENOENT, no log line);
+* where cnidoctor gives the text of a skip (``prediction.skipped[].text``), ocicni's log line.
+
+Files after the default are out of scope: ocicni logs them too, but they do not change which
+network pods without a network annotation get. No Go toolchain and no namespaces are needed;
+cnidoctor still probes the plugins (VERSION only), so fixtures recorded with the real plugins in
+/usr/lib/cni need the same containernetworking-plugins package and skip without it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+import pytest
+from conftest import FIXTURES, run_cli
+
+RECORDED = Path(__file__).resolve().parent / "differential" / "recorded"
+REAL_BIN = Path("/usr/lib/cni")
+GENERATIONS = tuple(sorted(p.name[len("ocicni-") : -len(".json")] for p in RECORDED.glob("ocicni-*.json")))
+
+# (ocicni version, fixture) -> why cnidoctor still differs; strict, so a fix flips it to XPASS.
+KNOWN_MISMATCHES: Dict[Tuple[str, str], str] = {}
+
+
+def _load(version: str) -> Mapping[str, Any]:
+    data: Mapping[str, Any] = json.loads((RECORDED / f"ocicni-{version}.json").read_text())
+    return data
+
+
+def _denormalise(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("@FIXTURES@", str(FIXTURES))
+    if isinstance(value, list):
+        return [_denormalise(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _denormalise(v) for k, v in value.items()}
+    return value
+
+
+def _installed_plugins() -> str:
+    shown = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", "containernetworking-plugins"], capture_output=True, text=True
+    )
+    return shown.stdout.strip() if shown.returncode == 0 else ""
+
+
+def _log_class(message: str, file: str) -> Optional[str]:
+    """The class of ocicni's log line about ``file`` (ocicni.go@v0.4.3 loadNetworks), None when
+    the line is not about skipping it."""
+    prefixes = (
+        (f"Error loading CNI config list file {file}: ", "load"),
+        (f"Error loading CNI config file {file}: no 'type'; perhaps this is a .conflist?", "no-type"),
+        (f"Error loading CNI config file {file}: ", "load"),
+        (f"Error converting CNI config file {file} to list: ", "convert"),
+        (f"CNI config list {file} has no networks, skipping", "no-plugins"),
+        (f"Error validating CNI config file {file}: ", "validate"),
+    )
+    for prefix, kind in prefixes:
+        if message.startswith(prefix):
+            return kind
+    if re.fullmatch(rf"Ignored CNI network .* at {re.escape(file)} because already exists", message):
+        return "duplicate"
+    return None
+
+
+def real_skips(real: Mapping[str, Any]) -> Dict[str, Tuple[str, str]]:
+    """{file: (class, ocicni's log line)} for the files ocicni skips before its default."""
+    out: Dict[str, Tuple[str, str]] = {}
+    for file in real["files"]:
+        if file == real["default_file"]:
+            break
+        lines = [(line["message"], _log_class(line["message"], file)) for line in real["logs"]]
+        skipped = [(kind, message) for message, kind in lines if kind is not None]
+        found = any(
+            message.startswith("Found CNI network ") and message.endswith(f" at {file}") for message, _ in lines
+        )
+        if skipped:
+            out[file] = skipped[0]
+        elif not found:
+            out[file] = ("silent", "")
+    return out
+
+
+def predict(scenario: Path, bindir: Path, runtime: str) -> Mapping[str, Any]:
+    args = ["check", "--format", "json", "--fail-on", "never", "--no-cache", "--runtime", runtime]
+    args += ["--bin-dir", str(bindir), str(scenario / "net.d")]
+    result = run_cli(args, cwd=scenario)
+    assert result.exit_code == 0, result.output
+    report: Mapping[str, Any] = json.loads(result.stdout)
+    return report
+
+
+class Recorded:
+    def __init__(self) -> None:
+        self.data = {version: _load(version) for version in GENERATIONS}
+        self.plugins = _installed_plugins() if REAL_BIN.joinpath("bridge").exists() else ""
+
+    def pair(self, version: str, name: str) -> Tuple[Mapping[str, Any], Mapping[str, Any]]:
+        data = self.data[version]
+        entry = data["fixtures"].get(name)
+        if entry is None:
+            pytest.fail(f"{name} has no recording for ocicni {version}: run tests/differential/record_ocicni.py")
+        fake = entry["bin"] == "fixture"
+        if not fake and self.plugins != data["meta"]["plugins"]["version"]:
+            pytest.skip(f"recorded with containernetworking-plugins {data['meta']['plugins']['version']}")
+        scenario = FIXTURES / name
+        bindir = scenario / "bin" if fake else REAL_BIN
+        return _denormalise(entry["real"]), predict(scenario, bindir, crio_runtime(data))
+
+
+def crio_runtime(data: Mapping[str, Any]) -> str:
+    """``crio@<major.minor>`` of the CRI-O release whose go.mod pins the recorded ocicni."""
+    major, minor = data["meta"]["crio"].split(".")[:2]
+    return f"crio@{major}.{minor}"
+
+
+@pytest.fixture(scope="session")
+def recorded() -> Recorded:
+    return Recorded()
+
+
+def _cases() -> Iterator[Any]:
+    for version in GENERATIONS:
+        for name in sorted(_load(version)["fixtures"]):
+            reason = KNOWN_MISMATCHES.get((version, name))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(version, name, marks=marks, id=f"{version}-{name}")
+
+
+def test_recordings_cover_every_fixture_and_generation() -> None:
+    wanted = sorted(p.name for p in FIXTURES.iterdir() if (p / "net.d").exists())
+    crio = set()
+    for version in GENERATIONS:
+        data = _load(version)
+        assert sorted(data["fixtures"]) == wanted, f"ocicni {version}: re-record (record_ocicni.py)"
+        assert data["meta"]["ocicni"]["tag"] == f"v{version}"
+        crio.add(crio_runtime(data))
+    assert {"crio@1.28", "crio@1.33", "crio@1.35"} <= crio
+
+
+def cnidoctor_skips(report: Mapping[str, Any]) -> Dict[str, Tuple[str, Optional[str]]]:
+    prediction = report.get("prediction") or {}
+    return {item["file"]: (item["reason"], item.get("text")) for item in prediction.get("skipped", [])}
+
+
+@pytest.mark.parametrize(("version", "name"), list(_cases()))
+def test_crio_selection_matches_recorded_ocicni(recorded: Recorded, version: str, name: str) -> None:
+    real, report = recorded.pair(version, name)
+    if real["init"] != "ok":
+        prediction = report.get("prediction") or {}
+        load = (prediction.get("steps") or {}).get("load") or {}
+        assert report["selected"] is None and load.get("outcome") in ("unknown", "hang"), (
+            f"ocicni's load: {real['init']} ({real['init_error']}); cnidoctor: {report['selected']} {load}"
+        )
+        return
+    selected = report["selected"] or {}
+    got = (selected.get("network"), selected.get("file"))
+    assert got == (real["default"], real["default_file"]), (
+        f"ocicni's default: {real['default']} at {real['default_file']}"
+    )
+    mismatches: List[str] = []
+    want = real_skips(real)
+    have = cnidoctor_skips(report)
+    for file in sorted(set(want) | set(have)):
+        real_kind, real_text = want.get(file, ("not skipped", ""))
+        kind, text = have.get(file, ("not skipped", None))
+        if kind == "unknown" and real_kind != "not skipped":
+            continue  # cnidoctor skips it without claiming why (an unrendered template)
+        if kind != real_kind:
+            mismatches.append(f"{file}: ocicni {real_kind} ({real_text!r}), cnidoctor {kind} ({text!r})")
+        elif text is not None and text != real_text:
+            mismatches.append(f"{file}: ocicni says {real_text!r}, cnidoctor {text!r}")
+    assert not mismatches, "\n".join(mismatches)
