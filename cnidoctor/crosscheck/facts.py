@@ -18,7 +18,17 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
 from ..config import validate
-from ..model import Finding, Options, ParsedFile, PluginStatus, Prediction, Selection, Severity, SkippedFile
+from ..model import (
+    Finding,
+    NetworkList,
+    Options,
+    ParsedFile,
+    PluginStatus,
+    Prediction,
+    Selection,
+    Severity,
+    SkippedFile,
+)
 from ..rules import binaries, semantics, skew
 from ..rules import directory as directory_rules
 from ..rules import replies as probe_rules
@@ -281,9 +291,13 @@ def runtime_choice(ctx: NodeContext, fixed_default: str = "") -> RuntimeChoice:
 
 
 def _network_name(item: ParsedFile) -> str:
+    return _crio_name(item.network, item.path)
+
+
+def _crio_name(network: Optional[NetworkList], path: str) -> str:
     """ocicni names a network after its list, or after its file when the name is empty."""
-    name = item.network.name if item.network is not None else ""
-    return name or os.path.basename(item.path)
+    name = network.name if network is not None else ""
+    return name or os.path.basename(path)
 
 
 def _fixed_default(ctx: NodeContext, entries: Sequence[ParsedFile], wanted: str) -> RuntimeChoice:
@@ -305,15 +319,18 @@ def _fixed_default(ctx: NodeContext, entries: Sequence[ParsedFile], wanted: str)
 def _first_valid(ctx: NodeContext, entries: Sequence[ParsedFile]) -> RuntimeChoice:
     first_failed: Optional[RuntimeChoice] = None
     passed: List[SkippedFile] = []
+    release = ctx.scope.modelled.release
     for item in entries:
         if item.candidate.problem == "not-readable-as-user":
             return _with_skipped(RuntimeChoice(item, None, _predict_file(ctx, item)), passed)
-        if item.candidate.problem is not None or item.network is None:
+        # the list as this release's libcni loads it (1.3.0 also reads <dir>/<name>/*.conf)
+        network = predict.lib_view(item, release.libcni).network
+        if item.candidate.problem is not None or network is None:
             # ocicni logs "Error loading CNI config ..." and skips it
             passed.append(_load_skip(ctx, item))
             continue
         prediction = _predict_file(ctx, item)
-        if predict.version_blocks_load(item.network, ctx.scope.modelled.release, ctx.facts):
+        if predict.version_blocks_load(network, release, ctx.facts):
             # ocicni's load waits on this file's VERSION calls: no default is chosen (yet)
             return _with_skipped(RuntimeChoice(item, None, prediction), passed)
         if _load_outcome(prediction) != "fail":
@@ -364,16 +381,19 @@ def predicted(ctx: NodeContext, choice: Optional[RuntimeChoice] = None) -> Optio
     return replace(found, skipped=choice.skipped) if found is not None and choice.skipped else found
 
 
-def selected(choice: RuntimeChoice, runtime: str = "") -> Optional[Selection]:
+def selected(choice: RuntimeChoice, release: runtimes.RuntimeRelease) -> Optional[Selection]:
     """The report's ``selected``: the modelled runtime's default network, None when it has none.
-    CRI-O names a nameless network after its file (``_network_name``)."""
+    CRI-O names a nameless network after its file (``_network_name``); the list is read as the
+    release's libcni reads it (predict.lib_view)."""
     item = choice.default
     if item is None:
         return None
-    network = item.network
+    network = predict.lib_view(item, release.libcni).network
     data = item.candidate.data
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
-    name = _network_name(item) if runtime == "crio" and network is not None else (network.name if network else None)
+    name = (
+        _crio_name(network, item.path) if release.runtime == "crio" and network else (network.name if network else None)
+    )
     return Selection(item.path, name, network.cni_version if network else None, digest)
 
 
@@ -426,5 +446,9 @@ def check_configs_only(
 
 
 def _report_selected(ctx: NodeContext, choice: RuntimeChoice) -> Optional[Selection]:
-    # files named one by one (pre-commit): no directory, no runtime default to claim
-    return selected(choice, ctx.scope.modelled.release.runtime) if ctx.selection is not None else None
+    # files named one by one (pre-commit): no directory, no runtime default to claim. A default
+    # the config side did not select is a list libcni 1.3.0 completes from <dir>/<name>/*.conf
+    in_directory = choice.default is not None and choice.default.candidate.directory is not None
+    if ctx.selection is None and not in_directory:
+        return None
+    return selected(choice, ctx.scope.modelled.release)
