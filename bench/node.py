@@ -33,10 +33,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from benchlib import (
+    REPO_ROOT,
     bench_env,
     by_package,
     environment,
@@ -124,8 +126,12 @@ def plugin_binaries(bin_dir: Path) -> List[Path]:
     return sorted(p for p in bin_dir.iterdir() if p.is_file() and os.access(p, os.X_OK))
 
 
-def base_env(cache_dir: Optional[Path]) -> Dict[str, str]:
+def base_env(cache_dir: Optional[Path], installed: bool = False) -> Dict[str, str]:
     env = bench_env()
+    if installed:  # an installed console script: this checkout must not shadow what is installed
+        env.pop("PYTHONPATH", None)
+        if os.environ.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     env.pop("CNIDOCTOR_CACHE_DIR", None)
     if cache_dir is not None:
         env["CNIDOCTOR_CACHE_DIR"] = str(cache_dir)
@@ -208,8 +214,42 @@ def shell_loop(binaries: Sequence[Path]) -> List[str]:
     return ["sh", "-c", f'for b in {quoted}; do CNI_COMMAND=VERSION "$b" </dev/null; done']
 
 
-def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
-    cnidoctor = tool("cnidoctor")
+@dataclass(frozen=True)
+class Subject:
+    """The cnidoctor being timed: this checkout (``python -c 'from cnidoctor.entry import main...'``
+    with the repository first on PYTHONPATH) or an installed console script (``--cnidoctor``),
+    with the interpreter whose bare start is the floor."""
+
+    argv: Tuple[str, ...]
+    python: str
+    installed: bool
+    description: str
+
+
+def checkout_subject() -> Subject:
+    return Subject(tuple(tool("cnidoctor")), sys.executable, False, f"this checkout ({REPO_ROOT}) via {sys.executable} -c")
+
+
+def installed_subject(command: str) -> Subject:
+    """An installed ``cnidoctor`` console script: what users run. Its interpreter (the floor rows
+    and -X importtime use it) is the one named on its ``#!`` line, as the kernel runs it."""
+    path = shutil.which(command)
+    if path is None:
+        raise SystemExit(f"bench/node.py: --cnidoctor {command}: not found or not executable")
+    with open(path, "rb") as handle:
+        first = handle.readline().decode("utf-8", "replace").strip()
+    if not first.startswith("#!"):
+        raise SystemExit(f"bench/node.py: --cnidoctor {path}: not a script with a #! line")
+    words = first[2:].split()
+    python = words[0] if words else ""
+    if not python or not os.access(python, os.X_OK):
+        raise SystemExit(f"bench/node.py: --cnidoctor {path}: interpreter {python!r} not found")
+    return Subject((path,), python, True, f"installed console script {path} (#!{first[2:]})")
+
+
+def run(bin_dir: Path, repeat: int, subject: Subject) -> Dict[str, Any]:
+    cnidoctor = list(subject.argv)
+    python = subject.python
     binaries = plugin_binaries(bin_dir)
     wanted = referenced_types()
     referenced = [bin_dir / name for name in wanted if (bin_dir / name).is_file()]
@@ -222,10 +262,10 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
         fresh_dirs = iter(range(10_000))
 
         def fresh_cache_env() -> Dict[str, str]:
-            return base_env(tmp / f"cache-cold-{next(fresh_dirs)}")
+            return base_env(tmp / f"cache-cold-{next(fresh_dirs)}", subject.installed)
 
         warm_cache = tmp / "cache-warm"
-        warm_env = base_env(warm_cache)
+        warm_env = base_env(warm_cache, subject.installed)
         sanity = subprocess.run(check, capture_output=True, text=True, env=warm_env, check=False)  # primes
         variants: List[Tuple[str, List[str], Any, Dict[str, str]]] = [
             (COLD, check, fresh_cache_env, fresh_cache_env()),
@@ -233,7 +273,7 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
                 "cnidoctor, cold (--no-cache)",
                 [*check[: len(cnidoctor) + 1], "--no-cache", *check[len(cnidoctor) + 1 :]],
                 None,
-                base_env(None),
+                base_env(None, subject.installed),
             ),
             (WARM, check, None, warm_env),
         ]
@@ -248,19 +288,26 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
         loops = [
             time_command(f"sh loop, VERSION on all {len(binaries)} binaries", shell_loop(binaries), repeat),
             time_command(f"sh loop, VERSION on the {len(referenced)} referenced", shell_loop(referenced), repeat),
-            time_command(FLOOR, [sys.executable, "-c", "pass"], repeat),
+            time_command(FLOOR, [python, "-c", "pass"], repeat),
             # Without `site`: what is left when the venv's site hooks (an editable install's
             # finder imports pathlib, re, urllib...; a wheel install has none) are not paid.
-            # A hit needs nothing from site-packages; a miss would (so: informative rows only).
-            time_command(FLOOR_NO_SITE, [sys.executable, "-S", "-c", "pass"], repeat),
-            time_command(WARM_NO_SITE, [sys.executable, "-S", *check[1:]], repeat, env=warm_env),
+            time_command(FLOOR_NO_SITE, [python, "-S", "-c", "pass"], repeat),
         ]
+        if not subject.installed:
+            # A hit needs nothing from site-packages; a miss would (so: informative row only).
+            # (An installed script finds cnidoctor in site-packages, so it cannot run with -S.)
+            loops.append(time_command(WARM_NO_SITE, [python, "-S", *check[1:]], repeat, env=warm_env))
         results.extend(loop.as_dict() for loop in loops)
         # Where a warm run's time goes when it starts no child: imports, by package (one run).
         # The console script does exactly this: import cnidoctor.entry, call main(argv).
         argv = [arg for arg in check[len(cnidoctor) :]]
+        script = (
+            [cnidoctor[0], *argv]
+            if subject.installed
+            else ["-c", f"from cnidoctor.entry import main; main({argv!r})"]
+        )
         imports = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", f"from cnidoctor.entry import main; main({argv!r})"],
+            [python, "-X", "importtime", *script],
             capture_output=True,
             text=True,
             env=warm_env,
@@ -273,6 +320,7 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
             else []
         )
     return {
+        "timed": subject.description,
         "bin_dir": str(bin_dir),
         "configs": sorted(CONFIGS),
         "referenced": wanted,
@@ -297,6 +345,7 @@ def _finding_codes(stdout: str) -> List[str]:
 
 
 def print_report(data: Dict[str, Any]) -> None:
+    print(f"\ntimed cnidoctor: {data['timed']}")
     print(f"\nbin dir {data['bin_dir']}; configs {', '.join(data['configs'])}")
     print(
         f"referenced types ({len(data['referenced'])}): {', '.join(data['referenced'])}"
@@ -378,6 +427,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bin-dir", default=DEFAULT_BIN_DIR)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="also write bench/results/node-<time>.json")
+    parser.add_argument(
+        "--cnidoctor",
+        metavar="PATH",
+        help="time this installed console script (e.g. /tmp/pv/bin/cnidoctor from a wheel install; "
+        "the floor rows use the interpreter on its #! line) instead of this checkout",
+    )
     args = parser.parse_args(argv)
     bin_dir = Path(args.bin_dir)
     if not bin_dir.is_dir() or not plugin_binaries(bin_dir):
@@ -388,7 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     env = environment()
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
-    data = run(bin_dir, args.repeat)
+    subject = installed_subject(args.cnidoctor) if args.cnidoctor else checkout_subject()
+    data = run(bin_dir, args.repeat, subject)
     print_report(data)
     if args.json:
         print(f"\nwrote {save('node', {'environment': env, **data})}")
