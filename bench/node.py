@@ -227,7 +227,9 @@ class Subject:
 
 
 def checkout_subject() -> Subject:
-    return Subject(tuple(tool("cnidoctor")), sys.executable, False, f"this checkout ({REPO_ROOT}) via {sys.executable} -c")
+    return Subject(
+        tuple(tool("cnidoctor")), sys.executable, False, f"this checkout ({REPO_ROOT}) via {sys.executable} -c"
+    )
 
 
 def installed_subject(command: str) -> Subject:
@@ -302,9 +304,7 @@ def run(bin_dir: Path, repeat: int, subject: Subject) -> Dict[str, Any]:
         # The console script does exactly this: import cnidoctor.entry, call main(argv).
         argv = [arg for arg in check[len(cnidoctor) :]]
         script = (
-            [cnidoctor[0], *argv]
-            if subject.installed
-            else ["-c", f"from cnidoctor.entry import main; main({argv!r})"]
+            [cnidoctor[0], *argv] if subject.installed else ["-c", f"from cnidoctor.entry import main; main({argv!r})"]
         )
         imports = subprocess.run(
             [python, "-X", "importtime", *script],
