@@ -39,15 +39,16 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from benchlib import (
     REPO_ROOT,
+    Timing,
     bench_env,
     by_package,
     environment,
     ms,
     parse_importtime,
+    run_once,
     save,
     spread,
     table,
-    time_command,
     tool,
 )
 
@@ -249,7 +250,57 @@ def installed_subject(command: str) -> Subject:
     return Subject((path,), python, True, f"installed console script {path} (#!{first[2:]})")
 
 
-def run(bin_dir: Path, repeat: int, subject: Subject) -> Dict[str, Any]:
+@dataclass(frozen=True)
+class Row:
+    """One timed command; ``before_each`` gives a fresh environment per run (cold rows)."""
+
+    label: str
+    argv: Tuple[str, ...]
+    env: Mapping[str, str]
+    before_each: Any = None
+    traced: bool = False
+
+
+def time_interleaved(rows: Sequence[Row], repeat: int) -> List[Timing]:
+    """Every row once per round, ``repeat`` rounds, after one untimed warm-up run of each.
+
+    Rows compared by a ratio are timed in the same rounds, so a load that comes and goes on a
+    shared machine (other test suites, a compiler) lands on all of them alike instead of on
+    whichever row happened to be timed while it lasted."""
+    for row in rows:
+        run_once(row.argv, env=row.before_each() if row.before_each else row.env)
+    runs: List[List[float]] = [[] for _ in rows]
+    codes: List[List[int]] = [[] for _ in rows]
+    for _ in range(repeat):
+        for index, row in enumerate(rows):
+            seconds, code = run_once(row.argv, env=row.before_each() if row.before_each else row.env)
+            runs[index].append(seconds)
+            codes[index].append(code)
+    return [Timing(row.label, runs[i], codes[i]) for i, row in enumerate(rows)]
+
+
+def cnidoctor_rows(subject: Subject, check_args: List[str], tmp: Path, prefix: str) -> Tuple[List[Row], Any]:
+    """Cold (fresh cache dir), cold (--no-cache) and warm rows of one cnidoctor; primes the warm
+    cache (and returns the priming run: the sanity line)."""
+    fresh_dirs = iter(range(100_000))
+    tag = prefix.strip(": ").replace(" ", "-") or "this"
+
+    def fresh_cache_env() -> Dict[str, str]:
+        return base_env(tmp / f"cache-{tag}-cold-{next(fresh_dirs)}", subject.installed)
+
+    check = [*subject.argv, *check_args]
+    warm_env = base_env(tmp / f"cache-{tag}-warm", subject.installed)
+    sanity = subprocess.run(check, capture_output=True, text=True, env=warm_env, check=False)  # primes
+    no_cache = [*subject.argv, check_args[0], "--no-cache", *check_args[1:]]
+    rows = [
+        Row(prefix + COLD, tuple(check), fresh_cache_env(), fresh_cache_env, traced=True),
+        Row(prefix + "cnidoctor, cold (--no-cache)", tuple(no_cache), base_env(None, subject.installed), traced=True),
+        Row(prefix + WARM, tuple(check), warm_env, traced=True),
+    ]
+    return rows, sanity
+
+
+def run(bin_dir: Path, repeat: int, subject: Subject, baseline: Optional[Subject] = None) -> Dict[str, Any]:
     cnidoctor = list(subject.argv)
     python = subject.python
     binaries = plugin_binaries(bin_dir)
@@ -260,46 +311,34 @@ def run(bin_dir: Path, repeat: int, subject: Subject) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cnidoctor-bench-node-") as tmp_name:
         tmp = Path(tmp_name)
         netd = write_netd(tmp)
-        check = [*cnidoctor, "check", "--bin-dir", str(bin_dir), "--format", "json", str(netd)]
-        fresh_dirs = iter(range(10_000))
-
-        def fresh_cache_env() -> Dict[str, str]:
-            return base_env(tmp / f"cache-cold-{next(fresh_dirs)}", subject.installed)
-
-        warm_cache = tmp / "cache-warm"
-        warm_env = base_env(warm_cache, subject.installed)
-        sanity = subprocess.run(check, capture_output=True, text=True, env=warm_env, check=False)  # primes
-        variants: List[Tuple[str, List[str], Any, Dict[str, str]]] = [
-            (COLD, check, fresh_cache_env, fresh_cache_env()),
-            (
-                "cnidoctor, cold (--no-cache)",
-                [*check[: len(cnidoctor) + 1], "--no-cache", *check[len(cnidoctor) + 1 :]],
-                None,
-                base_env(None, subject.installed),
-            ),
-            (WARM, check, None, warm_env),
-        ]
-        results: List[Dict[str, Any]] = []
-        for label, argv, before_each, env in variants:
-            timing = time_command(label, argv, repeat, env=env, before_each=before_each)
-            row: Dict[str, Any] = timing.as_dict()
-            if why_no_strace is None:
-                plugins, others, code = traced_execs(argv, fresh_cache_env() if before_each else env, bin_dir)
-                row.update(plugin_execs=plugins, other_execs=others, traced_exit=code)
-            results.append(row)
-        loops = [
-            time_command(f"sh loop, VERSION on all {len(binaries)} binaries", shell_loop(binaries), repeat),
-            time_command(f"sh loop, VERSION on the {len(referenced)} referenced", shell_loop(referenced), repeat),
-            time_command(FLOOR, [python, "-c", "pass"], repeat),
+        check_args = ["check", "--bin-dir", str(bin_dir), "--format", "json", str(netd)]
+        check = [*cnidoctor, *check_args]
+        rows, sanity = cnidoctor_rows(subject, check_args, tmp, "")
+        warm_env = dict(rows[2].env)
+        warm_cache = Path(warm_env["CNIDOCTOR_CACHE_DIR"])
+        rows += [
+            Row(f"sh loop, VERSION on all {len(binaries)} binaries", tuple(shell_loop(binaries)), bench_env()),
+            Row(f"sh loop, VERSION on the {len(referenced)} referenced", tuple(shell_loop(referenced)), bench_env()),
+            Row(FLOOR, (python, "-c", "pass"), base_env(None, subject.installed)),
             # Without `site`: what is left when the venv's site hooks (an editable install's
             # finder imports pathlib, re, urllib...; a wheel install has none) are not paid.
-            time_command(FLOOR_NO_SITE, [python, "-S", "-c", "pass"], repeat),
+            Row(FLOOR_NO_SITE, (python, "-S", "-c", "pass"), base_env(None, subject.installed)),
         ]
         if not subject.installed:
             # A hit needs nothing from site-packages; a miss would (so: informative row only).
             # (An installed script finds cnidoctor in site-packages, so it cannot run with -S.)
-            loops.append(time_command(WARM_NO_SITE, [python, "-S", *check[1:]], repeat, env=warm_env))
-        results.extend(loop.as_dict() for loop in loops)
+            rows.append(Row(WARM_NO_SITE, (python, "-S", *check[1:]), warm_env))
+        if baseline is not None:
+            rows += cnidoctor_rows(baseline, check_args, tmp, BASELINE)[0]
+            rows.append(Row(BASELINE + FLOOR, (baseline.python, "-c", "pass"), base_env(None, True)))
+        results: List[Dict[str, Any]] = []
+        for row, timing in zip(rows, time_interleaved(rows, repeat)):
+            measured: Dict[str, Any] = timing.as_dict()
+            if row.traced and why_no_strace is None:
+                env = row.before_each() if row.before_each else row.env
+                plugins, others, code = traced_execs(row.argv, env, bin_dir)
+                measured.update(plugin_execs=plugins, other_execs=others, traced_exit=code)
+            results.append(measured)
         # Where a warm run's time goes when it starts no child: imports, by package (one run).
         # The console script does exactly this: import cnidoctor.entry, call main(argv).
         argv = [arg for arg in check[len(cnidoctor) :]]
@@ -321,6 +360,7 @@ def run(bin_dir: Path, repeat: int, subject: Subject) -> Dict[str, Any]:
         )
     return {
         "timed": subject.description,
+        "baseline": baseline.description if baseline is not None else None,
         "bin_dir": str(bin_dir),
         "configs": sorted(CONFIGS),
         "referenced": wanted,
@@ -346,6 +386,8 @@ def _finding_codes(stdout: str) -> List[str]:
 
 def print_report(data: Dict[str, Any]) -> None:
     print(f"\ntimed cnidoctor: {data['timed']}")
+    if data.get("baseline"):
+        print(f"baseline ({BASELINE.strip()} rows, timed in the same rounds): {data['baseline']}")
     print(f"\nbin dir {data['bin_dir']}; configs {', '.join(data['configs'])}")
     print(
         f"referenced types ({len(data['referenced'])}): {', '.join(data['referenced'])}"
@@ -394,6 +436,7 @@ FLOOR_NO_SITE = "python -S -c pass (no site hooks)"
 WARM_NO_SITE = "cnidoctor, warm, python -S (no site hooks)"
 COLD = "cnidoctor, cold (fresh cache dir)"
 WARM = "cnidoctor, warm (cached)"
+BASELINE = "baseline: "
 # The targets of issue 11, as (row, reference row, at most).
 TARGETS = (
     (WARM, "sh loop, VERSION on the", 0.5),
@@ -401,6 +444,9 @@ TARGETS = (
     (COLD, "sh loop, VERSION on the", 2.0),
     (WARM_NO_SITE, "sh loop, VERSION on the", 0.5),
     (WARM_NO_SITE, FLOOR_NO_SITE, 1.6),
+    (BASELINE + WARM, "sh loop, VERSION on the", 0.5),
+    (BASELINE + WARM, BASELINE + FLOOR, 1.6),
+    (BASELINE + COLD, "sh loop, VERSION on the", 2.0),
 )
 
 
@@ -433,6 +479,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="time this installed console script (e.g. /tmp/pv/bin/cnidoctor from a wheel install; "
         "the floor rows use the interpreter on its #! line) instead of this checkout",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="also time this installed console script (e.g. a wheel of the previous commit), in the "
+        "same rounds: before/after ratios from one run",
+    )
     args = parser.parse_args(argv)
     bin_dir = Path(args.bin_dir)
     if not bin_dir.is_dir() or not plugin_binaries(bin_dir):
@@ -444,7 +496,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = environment()
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
     subject = installed_subject(args.cnidoctor) if args.cnidoctor else checkout_subject()
-    data = run(bin_dir, args.repeat, subject)
+    baseline = installed_subject(args.baseline) if args.baseline else None
+    data = run(bin_dir, args.repeat, subject, baseline)
     print_report(data)
     if args.json:
         print(f"\nwrote {save('node', {'environment': env, **data})}")
