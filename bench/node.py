@@ -30,9 +30,11 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -45,7 +47,6 @@ from benchlib import (
     environment,
     ms,
     parse_importtime,
-    run_once,
     save,
     spread,
     table,
@@ -261,22 +262,43 @@ class Row:
     traced: bool = False
 
 
-def time_interleaved(rows: Sequence[Row], repeat: int) -> List[Timing]:
+def run_once_cpu(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[float, float, int]:
+    """(wall seconds, CPU seconds, exit code) of one run, output discarded. CPU is user + system
+    time from wait4 of the process and every descendant it waited for (a probe, a plugin run by
+    the shell loop): unlike wall time it hardly moves when other work loads the machine."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env)
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
+
+
+def time_interleaved(rows: Sequence[Row], repeat: int) -> List[Dict[str, Any]]:
     """Every row once per round, ``repeat`` rounds, after one untimed warm-up run of each.
 
     Rows compared by a ratio are timed in the same rounds, so a load that comes and goes on a
     shared machine (other test suites, a compiler) lands on all of them alike instead of on
     whichever row happened to be timed while it lasted."""
     for row in rows:
-        run_once(row.argv, env=row.before_each() if row.before_each else row.env)
-    runs: List[List[float]] = [[] for _ in rows]
+        run_once_cpu(row.argv, row.before_each() if row.before_each else row.env)
+    walls: List[List[float]] = [[] for _ in rows]
+    cpus: List[List[float]] = [[] for _ in rows]
     codes: List[List[int]] = [[] for _ in rows]
     for _ in range(repeat):
         for index, row in enumerate(rows):
-            seconds, code = run_once(row.argv, env=row.before_each() if row.before_each else row.env)
-            runs[index].append(seconds)
+            wall, cpu, code = run_once_cpu(row.argv, row.before_each() if row.before_each else row.env)
+            walls[index].append(wall)
+            cpus[index].append(cpu)
             codes[index].append(code)
-    return [Timing(row.label, runs[i], codes[i]) for i, row in enumerate(rows)]
+    out = []
+    for index, row in enumerate(rows):
+        timing = Timing(row.label, walls[index], codes[index]).as_dict()
+        timing.update(cpu_runs=cpus[index], cpu_median=statistics.median(cpus[index]))
+        out.append(timing)
+    return out
 
 
 def cnidoctor_rows(subject: Subject, check_args: List[str], tmp: Path, prefix: str) -> Tuple[List[Row], Any]:
@@ -332,8 +354,7 @@ def run(bin_dir: Path, repeat: int, subject: Subject, baseline: Optional[Subject
             rows += cnidoctor_rows(baseline, check_args, tmp, BASELINE)[0]
             rows.append(Row(BASELINE + FLOOR, (baseline.python, "-c", "pass"), base_env(None, True)))
         results: List[Dict[str, Any]] = []
-        for row, timing in zip(rows, time_interleaved(rows, repeat)):
-            measured: Dict[str, Any] = timing.as_dict()
+        for row, measured in zip(rows, time_interleaved(rows, repeat)):
             if row.traced and why_no_strace is None:
                 env = row.before_each() if row.before_each else row.env
                 plugins, others, code = traced_execs(row.argv, env, bin_dir)
@@ -404,10 +425,12 @@ def print_report(data: Dict[str, Any]) -> None:
     for r in data["results"]:
         execs = f"{r['plugin_execs']} plugin / {r['other_execs']} other" if "plugin_execs" in r else "-"
         codes = ",".join(sorted({str(c) for c in r["exit_codes"]}))
+        cpu = ms(r.get("cpu_median"))
         rows.append(
-            [r["label"], ms(r["median"]), ms(r["best"]), f"{spread(r['runs']):.0%}", len(r["runs"]), codes, execs]
+            [r["label"], ms(r["median"]), ms(r["best"]), f"{spread(r['runs']):.0%}", cpu, len(r["runs"]), codes, execs]
         )
-    print(table(rows, ["command", "median", "best", "spread", "runs", "exit", "child execs (strace)"]))
+    headers = ["command", "median", "best", "spread", "CPU (median)", "runs", "exit", "child execs (strace)"]
+    print(table(rows, headers))
     print_ratios(data["results"])
     costs = data["warm_imports_by_package_us"]
     total = sum(us for _, us in costs)
@@ -450,22 +473,27 @@ TARGETS = (
 )
 
 
-def ratios(results: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, float, float]]:
-    """(row, reference, median ratio, target) for each target whose rows were measured."""
+def ratios(results: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, float, Optional[float], float]]:
+    """(row, reference, wall-time median ratio, CPU-time median ratio, target) for each target
+    whose rows were measured. The targets are wall time; the CPU ratio is what the wall ratio
+    would tend to on an idle machine for a row that runs nothing in parallel."""
     by_label = {r["label"]: r for r in results}
     out = []
     for row, reference, target in TARGETS:
         ref = next((r for label, r in by_label.items() if label.startswith(reference)), None)
         if row in by_label and ref is not None:
-            out.append((row, ref["label"], by_label[row]["median"] / ref["median"], target))
+            mine = by_label[row]
+            cpu = mine["cpu_median"] / ref["cpu_median"] if mine.get("cpu_median") and ref.get("cpu_median") else None
+            out.append((row, ref["label"], mine["median"] / ref["median"], cpu, target))
     return out
 
 
 def print_ratios(results: Sequence[Dict[str, Any]]) -> None:
-    print("\nratios of medians (this run, side by side):")
-    for row, reference, ratio, target in ratios(results):
+    print("\nratios of medians (this run, side by side; wall time, then CPU time):")
+    for row, reference, ratio, cpu, target in ratios(results):
         verdict = "ok" if ratio <= target else "ABOVE target"
-        print(f"  {row} / {reference}: {ratio:.2f}x (target <= {target}x: {verdict})")
+        cpu_text = f", CPU {cpu:.2f}x" if cpu is not None else ""
+        print(f"  {row} / {reference}: {ratio:.2f}x (target <= {target}x: {verdict}){cpu_text}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
