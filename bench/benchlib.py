@@ -39,7 +39,7 @@ def bench_env() -> Dict[str, str]:
     return env
 
 
-# What the console script does (setup.cfg: cnidoctor = cnidoctor.entry:main), run with this
+# What the `cnidoctor` command (bin/cnidoctor) does: cnidoctor.entry.main, run with this
 # interpreter and this checkout first on sys.path: a venv's `cnidoctor` script may belong to
 # another checkout (an editable install of the main worktree), so it would time other code.
 # (A checkout from before cnidoctor.entry existed runs cnidoctor.cli:main, for before/after runs.)

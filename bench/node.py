@@ -30,13 +30,18 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from benchlib import (
+    REPO_ROOT,
+    Timing,
     bench_env,
     by_package,
     environment,
@@ -45,7 +50,6 @@ from benchlib import (
     save,
     spread,
     table,
-    time_command,
     tool,
 )
 
@@ -124,8 +128,12 @@ def plugin_binaries(bin_dir: Path) -> List[Path]:
     return sorted(p for p in bin_dir.iterdir() if p.is_file() and os.access(p, os.X_OK))
 
 
-def base_env(cache_dir: Optional[Path]) -> Dict[str, str]:
+def base_env(cache_dir: Optional[Path], installed: bool = False) -> Dict[str, str]:
     env = bench_env()
+    if installed:  # an installed console script: this checkout must not shadow what is installed
+        env.pop("PYTHONPATH", None)
+        if os.environ.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     env.pop("CNIDOCTOR_CACHE_DIR", None)
     if cache_dir is not None:
         env["CNIDOCTOR_CACHE_DIR"] = str(cache_dir)
@@ -208,8 +216,115 @@ def shell_loop(binaries: Sequence[Path]) -> List[str]:
     return ["sh", "-c", f'for b in {quoted}; do CNI_COMMAND=VERSION "$b" </dev/null; done']
 
 
-def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
-    cnidoctor = tool("cnidoctor")
+@dataclass(frozen=True)
+class Subject:
+    """The cnidoctor being timed: this checkout (``python -c 'from cnidoctor.entry import main...'``
+    with the repository first on PYTHONPATH) or an installed console script (``--cnidoctor``),
+    with the interpreter whose bare start is the floor."""
+
+    argv: Tuple[str, ...]
+    python: str
+    installed: bool
+    description: str
+
+
+def checkout_subject() -> Subject:
+    return Subject(
+        tuple(tool("cnidoctor")), sys.executable, False, f"this checkout ({REPO_ROOT}) via {sys.executable} -c"
+    )
+
+
+def installed_subject(command: str) -> Subject:
+    """An installed ``cnidoctor`` console script: what users run. Its interpreter (the floor rows
+    and -X importtime use it) is the one named on its ``#!`` line, as the kernel runs it."""
+    path = shutil.which(command)
+    if path is None:
+        raise SystemExit(f"bench/node.py: --cnidoctor {command}: not found or not executable")
+    with open(path, "rb") as handle:
+        first = handle.readline().decode("utf-8", "replace").strip()
+    if not first.startswith("#!"):
+        raise SystemExit(f"bench/node.py: --cnidoctor {path}: not a script with a #! line")
+    words = first[2:].split()
+    python = words[0] if words else ""
+    if not python or not os.access(python, os.X_OK):
+        raise SystemExit(f"bench/node.py: --cnidoctor {path}: interpreter {python!r} not found")
+    return Subject((path,), python, True, f"installed console script {path} (#!{first[2:]})")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One timed command; ``before_each`` gives a fresh environment per run (cold rows)."""
+
+    label: str
+    argv: Tuple[str, ...]
+    env: Mapping[str, str]
+    before_each: Any = None
+    traced: bool = False
+
+
+def run_once_cpu(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[float, float, int]:
+    """(wall seconds, CPU seconds, exit code) of one run, output discarded. CPU is user + system
+    time from wait4 of the process and every descendant it waited for (a probe, a plugin run by
+    the shell loop): unlike wall time it hardly moves when other work loads the machine."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env)
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
+
+
+def time_interleaved(rows: Sequence[Row], repeat: int) -> List[Dict[str, Any]]:
+    """Every row once per round, ``repeat`` rounds, after one untimed warm-up run of each.
+
+    Rows compared by a ratio are timed in the same rounds, so a load that comes and goes on a
+    shared machine (other test suites, a compiler) lands on all of them alike instead of on
+    whichever row happened to be timed while it lasted."""
+    for row in rows:
+        run_once_cpu(row.argv, row.before_each() if row.before_each else row.env)
+    walls: List[List[float]] = [[] for _ in rows]
+    cpus: List[List[float]] = [[] for _ in rows]
+    codes: List[List[int]] = [[] for _ in rows]
+    for _ in range(repeat):
+        for index, row in enumerate(rows):
+            wall, cpu, code = run_once_cpu(row.argv, row.before_each() if row.before_each else row.env)
+            walls[index].append(wall)
+            cpus[index].append(cpu)
+            codes[index].append(code)
+    out = []
+    for index, row in enumerate(rows):
+        timing = Timing(row.label, walls[index], codes[index]).as_dict()
+        timing.update(cpu_runs=cpus[index], cpu_median=statistics.median(cpus[index]))
+        out.append(timing)
+    return out
+
+
+def cnidoctor_rows(subject: Subject, check_args: List[str], tmp: Path, prefix: str) -> Tuple[List[Row], Any]:
+    """Cold (fresh cache dir), cold (--no-cache) and warm rows of one cnidoctor; primes the warm
+    cache (and returns the priming run: the sanity line)."""
+    fresh_dirs = iter(range(100_000))
+    tag = prefix.strip(": ").replace(" ", "-") or "this"
+
+    def fresh_cache_env() -> Dict[str, str]:
+        return base_env(tmp / f"cache-{tag}-cold-{next(fresh_dirs)}", subject.installed)
+
+    check = [*subject.argv, *check_args]
+    warm_env = base_env(tmp / f"cache-{tag}-warm", subject.installed)
+    sanity = subprocess.run(check, capture_output=True, text=True, env=warm_env, check=False)  # primes
+    no_cache = [*subject.argv, check_args[0], "--no-cache", *check_args[1:]]
+    rows = [
+        Row(prefix + COLD, tuple(check), fresh_cache_env(), fresh_cache_env, traced=True),
+        Row(prefix + "cnidoctor, cold (--no-cache)", tuple(no_cache), base_env(None, subject.installed), traced=True),
+        Row(prefix + WARM, tuple(check), warm_env, traced=True),
+    ]
+    return rows, sanity
+
+
+def run(bin_dir: Path, repeat: int, subject: Subject, baseline: Optional[Subject] = None) -> Dict[str, Any]:
+    cnidoctor = list(subject.argv)
+    python = subject.python
     binaries = plugin_binaries(bin_dir)
     wanted = referenced_types()
     referenced = [bin_dir / name for name in wanted if (bin_dir / name).is_file()]
@@ -218,49 +333,48 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cnidoctor-bench-node-") as tmp_name:
         tmp = Path(tmp_name)
         netd = write_netd(tmp)
-        check = [*cnidoctor, "check", "--bin-dir", str(bin_dir), "--format", "json", str(netd)]
-        fresh_dirs = iter(range(10_000))
-
-        def fresh_cache_env() -> Dict[str, str]:
-            return base_env(tmp / f"cache-cold-{next(fresh_dirs)}")
-
-        warm_cache = tmp / "cache-warm"
-        warm_env = base_env(warm_cache)
-        sanity = subprocess.run(check, capture_output=True, text=True, env=warm_env, check=False)  # primes
-        variants: List[Tuple[str, List[str], Any, Dict[str, str]]] = [
-            (COLD, check, fresh_cache_env, fresh_cache_env()),
-            (
-                "cnidoctor, cold (--no-cache)",
-                [*check[: len(cnidoctor) + 1], "--no-cache", *check[len(cnidoctor) + 1 :]],
-                None,
-                base_env(None),
-            ),
-            (WARM, check, None, warm_env),
-        ]
-        results: List[Dict[str, Any]] = []
-        for label, argv, before_each, env in variants:
-            timing = time_command(label, argv, repeat, env=env, before_each=before_each)
-            row: Dict[str, Any] = timing.as_dict()
-            if why_no_strace is None:
-                plugins, others, code = traced_execs(argv, fresh_cache_env() if before_each else env, bin_dir)
-                row.update(plugin_execs=plugins, other_execs=others, traced_exit=code)
-            results.append(row)
-        loops = [
-            time_command(f"sh loop, VERSION on all {len(binaries)} binaries", shell_loop(binaries), repeat),
-            time_command(f"sh loop, VERSION on the {len(referenced)} referenced", shell_loop(referenced), repeat),
-            time_command(FLOOR, [sys.executable, "-c", "pass"], repeat),
+        check_args = ["check", "--bin-dir", str(bin_dir), "--format", "json", str(netd)]
+        check = [*cnidoctor, *check_args]
+        rows, sanity = cnidoctor_rows(subject, check_args, tmp, "")
+        warm_env = dict(rows[2].env)
+        warm_cache = Path(warm_env["CNIDOCTOR_CACHE_DIR"])
+        rows += [
+            Row(f"sh loop, VERSION on all {len(binaries)} binaries", tuple(shell_loop(binaries)), bench_env()),
+            Row(f"sh loop, VERSION on the {len(referenced)} referenced", tuple(shell_loop(referenced)), bench_env()),
+            Row(FLOOR, (python, "-c", "pass"), base_env(None, subject.installed)),
             # Without `site`: what is left when the venv's site hooks (an editable install's
             # finder imports pathlib, re, urllib...; a wheel install has none) are not paid.
-            # A hit needs nothing from site-packages; a miss would (so: informative rows only).
-            time_command(FLOOR_NO_SITE, [sys.executable, "-S", "-c", "pass"], repeat),
-            time_command(WARM_NO_SITE, [sys.executable, "-S", *check[1:]], repeat, env=warm_env),
+            Row(FLOOR_NO_SITE, (python, "-S", "-c", "pass"), base_env(None, subject.installed)),
+            # The floor of a cold run: importing what any miss imports, before reading a file.
+            Row(IMPORT_CLI, (python, "-c", "import cnidoctor.cli"), base_env(None, subject.installed)),
+            Row(
+                IMPORT_PIPELINE,
+                (python, "-c", "import cnidoctor.cli, cnidoctor.engine"),
+                base_env(None, subject.installed),
+            ),
         ]
-        results.extend(loop.as_dict() for loop in loops)
+        if not subject.installed:
+            # A hit needs nothing from site-packages; a miss would (so: informative row only).
+            # (An installed script finds cnidoctor in site-packages, so it cannot run with -S.)
+            rows.append(Row(WARM_NO_SITE, (python, "-S", *check[1:]), warm_env))
+        if baseline is not None:
+            rows += cnidoctor_rows(baseline, check_args, tmp, BASELINE)[0]
+            rows.append(Row(BASELINE + FLOOR, (baseline.python, "-c", "pass"), base_env(None, True)))
+        results: List[Dict[str, Any]] = []
+        for row, measured in zip(rows, time_interleaved(rows, repeat)):
+            if row.traced and why_no_strace is None:
+                env = row.before_each() if row.before_each else row.env
+                plugins, others, code = traced_execs(row.argv, env, bin_dir)
+                measured.update(plugin_execs=plugins, other_execs=others, traced_exit=code)
+            results.append(measured)
         # Where a warm run's time goes when it starts no child: imports, by package (one run).
         # The console script does exactly this: import cnidoctor.entry, call main(argv).
         argv = [arg for arg in check[len(cnidoctor) :]]
+        script = (
+            [cnidoctor[0], *argv] if subject.installed else ["-c", f"from cnidoctor.entry import main; main({argv!r})"]
+        )
         imports = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", f"from cnidoctor.entry import main; main({argv!r})"],
+            [python, "-X", "importtime", *script],
             capture_output=True,
             text=True,
             env=warm_env,
@@ -273,6 +387,8 @@ def run(bin_dir: Path, repeat: int) -> Dict[str, Any]:
             else []
         )
     return {
+        "timed": subject.description,
+        "baseline": baseline.description if baseline is not None else None,
         "bin_dir": str(bin_dir),
         "configs": sorted(CONFIGS),
         "referenced": wanted,
@@ -297,6 +413,9 @@ def _finding_codes(stdout: str) -> List[str]:
 
 
 def print_report(data: Dict[str, Any]) -> None:
+    print(f"\ntimed cnidoctor: {data['timed']}")
+    if data.get("baseline"):
+        print(f"baseline ({BASELINE.strip()} rows, timed in the same rounds): {data['baseline']}")
     print(f"\nbin dir {data['bin_dir']}; configs {', '.join(data['configs'])}")
     print(
         f"referenced types ({len(data['referenced'])}): {', '.join(data['referenced'])}"
@@ -313,10 +432,12 @@ def print_report(data: Dict[str, Any]) -> None:
     for r in data["results"]:
         execs = f"{r['plugin_execs']} plugin / {r['other_execs']} other" if "plugin_execs" in r else "-"
         codes = ",".join(sorted({str(c) for c in r["exit_codes"]}))
+        cpu = ms(r.get("cpu_median"))
         rows.append(
-            [r["label"], ms(r["median"]), ms(r["best"]), f"{spread(r['runs']):.0%}", len(r["runs"]), codes, execs]
+            [r["label"], ms(r["median"]), ms(r["best"]), f"{spread(r['runs']):.0%}", cpu, len(r["runs"]), codes, execs]
         )
-    print(table(rows, ["command", "median", "best", "spread", "runs", "exit", "child execs (strace)"]))
+    headers = ["command", "median", "best", "spread", "CPU (median)", "runs", "exit", "child execs (strace)"]
+    print(table(rows, headers))
     print_ratios(data["results"])
     costs = data["warm_imports_by_package_us"]
     total = sum(us for _, us in costs)
@@ -345,6 +466,9 @@ FLOOR_NO_SITE = "python -S -c pass (no site hooks)"
 WARM_NO_SITE = "cnidoctor, warm, python -S (no site hooks)"
 COLD = "cnidoctor, cold (fresh cache dir)"
 WARM = "cnidoctor, warm (cached)"
+BASELINE = "baseline: "
+IMPORT_CLI = "python -c 'import cnidoctor.cli' (no run)"
+IMPORT_PIPELINE = "python -c 'import cnidoctor.cli, cnidoctor.engine' (no run)"
 # The targets of issue 11, as (row, reference row, at most).
 TARGETS = (
     (WARM, "sh loop, VERSION on the", 0.5),
@@ -352,25 +476,40 @@ TARGETS = (
     (COLD, "sh loop, VERSION on the", 2.0),
     (WARM_NO_SITE, "sh loop, VERSION on the", 0.5),
     (WARM_NO_SITE, FLOOR_NO_SITE, 1.6),
+    # not targets: what a cold run cannot go below while it imports the CLI and the pipeline
+    (IMPORT_CLI, "sh loop, VERSION on the", 2.0),
+    (IMPORT_PIPELINE, "sh loop, VERSION on the", 2.0),
+    (BASELINE + WARM, "sh loop, VERSION on the", 0.5),
+    (BASELINE + WARM, BASELINE + FLOOR, 1.6),
+    (BASELINE + COLD, "sh loop, VERSION on the", 2.0),
 )
 
 
-def ratios(results: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, float, float]]:
-    """(row, reference, median ratio, target) for each target whose rows were measured."""
+def ratios(results: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, float, Optional[float], float]]:
+    """(row, reference, wall-time median ratio, CPU-time median ratio, target) for each target
+    whose rows were measured. The targets are wall time; the CPU ratio is what the wall ratio
+    would tend to on an idle machine for a row that runs nothing in parallel."""
     by_label = {r["label"]: r for r in results}
     out = []
     for row, reference, target in TARGETS:
         ref = next((r for label, r in by_label.items() if label.startswith(reference)), None)
         if row in by_label and ref is not None:
-            out.append((row, ref["label"], by_label[row]["median"] / ref["median"], target))
+            mine = by_label[row]
+            cpu = mine["cpu_median"] / ref["cpu_median"] if mine.get("cpu_median") and ref.get("cpu_median") else None
+            out.append((row, ref["label"], mine["median"] / ref["median"], cpu, target))
     return out
 
 
 def print_ratios(results: Sequence[Dict[str, Any]]) -> None:
-    print("\nratios of medians (this run, side by side):")
-    for row, reference, ratio, target in ratios(results):
+    print("\nratios of medians (this run, side by side; wall time, then CPU time):")
+    for row, reference, ratio, cpu, target in ratios(results):
+        cpu_text = f", CPU {cpu:.2f}x" if cpu is not None else ""
+        if row in (IMPORT_CLI, IMPORT_PIPELINE):
+            room = "within" if ratio <= target else "already over"
+            print(f"  {row} / {reference}: {ratio:.2f}x ({room} the cold target's {target}x){cpu_text}")
+            continue
         verdict = "ok" if ratio <= target else "ABOVE target"
-        print(f"  {row} / {reference}: {ratio:.2f}x (target <= {target}x: {verdict})")
+        print(f"  {row} / {reference}: {ratio:.2f}x (target <= {target}x: {verdict}){cpu_text}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -378,6 +517,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bin-dir", default=DEFAULT_BIN_DIR)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="also write bench/results/node-<time>.json")
+    parser.add_argument(
+        "--cnidoctor",
+        metavar="PATH",
+        help="time this installed console script (e.g. /tmp/pv/bin/cnidoctor from a wheel install; "
+        "the floor rows use the interpreter on its #! line) instead of this checkout",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="also time this installed console script (e.g. a wheel of the previous commit), in the "
+        "same rounds: before/after ratios from one run",
+    )
     args = parser.parse_args(argv)
     bin_dir = Path(args.bin_dir)
     if not bin_dir.is_dir() or not plugin_binaries(bin_dir):
@@ -388,7 +539,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     env = environment()
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
-    data = run(bin_dir, args.repeat)
+    subject = installed_subject(args.cnidoctor) if args.cnidoctor else checkout_subject()
+    baseline = installed_subject(args.baseline) if args.baseline else None
+    data = run(bin_dir, args.repeat, subject, baseline)
     print_report(data)
     if args.json:
         print(f"\nwrote {save('node', {'environment': env, **data})}")

@@ -1,4 +1,4 @@
-"""Console-script entry point: replay a cached result before anything heavy is imported.
+"""The `cnidoctor` command's entry (bin/cnidoctor): replay a cached result before anything heavy is imported.
 
 ``cnidoctor.fastpath`` answers ``--version`` and a ``check`` whose inputs have not changed since
 the last identical run, importing only ``os``/``sys``/``marshal``/``zlib``. Everything else (and

@@ -44,11 +44,6 @@ from .gojson import escape_token
 from .model import FAIL_ON_VALUES, FailOn, Finding, Severity
 from .rules.tool import INVALID_SETTINGS, UNUSED_IGNORE
 
-try:  # stdlib from Python 3.11; setup.cfg installs tomli (same API) before that
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - exercised only on Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
-
 SETTINGS_FILE = ".cnidoctor.toml"
 PYPROJECT = "pyproject.toml"
 SEVERITY_VALUES = ("error", "warning", "info")
@@ -223,6 +218,15 @@ def _upwards(start: str) -> Iterable[str]:
         directory = parent
 
 
+def _toml() -> Any:
+    """tomllib, imported when a settings file is found (most runs have none: a few ms saved)."""
+    try:  # stdlib from Python 3.11; setup.cfg installs tomli (same API) before that
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - exercised only on Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib
+
+
 def _read_table(path: str, required: bool) -> Tuple[Optional[Dict[str, Any]], str]:
     """The cnidoctor table of ``path`` and its text; None for a pyproject without one (unless
     ``required``, i.e. named with --config, which is then an error)."""
@@ -230,12 +234,12 @@ def _read_table(path: str, required: bool) -> Tuple[Optional[Dict[str, Any]], st
         with open(path, "rb") as handle:
             raw = handle.read(1 << 20)
         text = raw.decode("utf-8")
-        document = tomllib.loads(text)
+        document = _toml().loads(text)
     except OSError as exc:
         raise SettingsError(f"cannot read settings file {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise SettingsError(f"settings file {path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
+    except _toml().TOMLDecodeError as exc:
         hint = ""
         if "immutable namespace" in str(exc) and "ignore" in str(exc):
             hint = (

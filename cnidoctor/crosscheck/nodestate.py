@@ -14,16 +14,12 @@ the ADD refusals the prediction applies (predict.NodeRefusal).
 
 from __future__ import annotations
 
-import base64
 import binascii
 import errno
-import fcntl
 import ipaddress
 import json
 import os
 import re
-import socket
-import struct
 import time
 from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
@@ -222,6 +218,10 @@ def _first_host(network: str) -> str:
 
 def read_bridge(name: str) -> BridgeAddress:
     """The interface's primary IPv4 address by ioctl (no command run); skipped without permission."""
+    import fcntl  # imported here: most runs read no interface (and a cold start pays every import)
+    import socket
+    import struct
+
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         request = struct.pack("256s", name.encode()[:15])
         try:
@@ -481,6 +481,8 @@ def token_expiry(text: str) -> Optional[int]:
     if match is None:
         return None
     payload = match.group(1).split(".")[1]
+    import base64  # only a kubeconfig with a token needs it
+
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, binascii.Error):

@@ -159,19 +159,109 @@ def _blocked_here(what: str, path: str, host_root: Optional[str]) -> Optional[st
     )
 
 
-def _inspect_elf(path: str, machine: str, host_root: Optional[str] = None) -> ExecInfo:
-    from elftools.elf.elffile import ELFFile
+# The header fields we read, for the files whose reading needs no pyelftools (see _plain_elf):
+# e_type and e_machine values with the names pyelftools gives them (elftools/elf/enums.py@v0.33,
+# from the System V gABI / linux include/uapi/linux/elf-em.h).
+_E_TYPES = {2: "ET_EXEC", 3: "ET_DYN"}
+_E_MACHINES = {
+    3: "EM_386",
+    8: "EM_MIPS",
+    20: "EM_PPC",
+    21: "EM_PPC64",
+    22: "EM_S390",
+    40: "EM_ARM",
+    62: "EM_X86_64",
+    183: "EM_AARCH64",
+    243: "EM_RISCV",
+    258: "EM_LOONGARCH",
+}
+PT_DYNAMIC, PT_INTERP = 2, 3
+_INTERP_MAX = 4096  # PATH_MAX: a longer PT_INTERP string is left to pyelftools
+
+
+def _plain_elf(path: str) -> Optional[Tuple[str, str, int, bool, Optional[str]]]:
+    """(e_type, e_machine names, class bits, little endian, PT_INTERP path) of a well-formed ELF
+    file read with ``struct`` alone, or None for anything unusual, which pyelftools then reads.
+
+    Importing pyelftools costs tens of milliseconds, a large share of a first run's start-up.
+    This reads exactly what ELFFile + iter_segments + get_interp_name read (the ELF header, then
+    program headers in order up to PT_INTERP, then the NUL-terminated UTF-8 path at its
+    p_offset) and only where their result is certain; every case in which pyelftools could
+    raise or name a value differently (a short file, an unknown class, data encoding, type or
+    machine, PN_XNUM, a small e_phentsize, a PT_DYNAMIC met first, whose segment object parses
+    the section headers, an unterminated or non-UTF-8 path) returns None (elftools/elf/
+    elffile.py, segments.py, dynamic.py@v0.33)."""
+    import struct
 
     try:
         with open(path, "rb") as handle:
-            elf = ELFFile(handle)
-            e_type = elf["e_type"]
-            arch = _elf_arch(elf["e_machine"], elf.elfclass, elf.little_endian)
-            loader = None
-            for segment in elf.iter_segments():
-                if segment["p_type"] == "PT_INTERP":
-                    loader = str(segment.get_interp_name())  # type: ignore[attr-defined]  # an InterpSegment
-                    break
+            # the headers and the interpreter path sit at the start (binaries are megabytes);
+            # anything beyond this is left to pyelftools
+            data = handle.read(1 << 16)
+    except OSError:
+        return None
+    if len(data) < 64 or data[:4] != ELF_MAGIC or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return None
+    bits, little = (32 if data[4] == 1 else 64), data[5] == 1
+    end = "<" if little else ">"
+    if bits == 32:
+        e_type, e_machine, _, _, e_phoff, _, _, _, e_phentsize, e_phnum = struct.unpack_from(
+            end + "HHIIIIIHHH", data, 16
+        )
+        phdr, phdr_size = end + "IIIIIIII", 32
+    else:
+        e_type, e_machine, _, _, e_phoff, _, _, _, e_phentsize, e_phnum = struct.unpack_from(
+            end + "HHIQQQIHHH", data, 16
+        )
+        phdr, phdr_size = end + "IIQQQQQQ", 56
+    if e_type not in _E_TYPES or e_machine not in _E_MACHINES or e_phnum >= 0xFFFF:
+        return None
+    if e_phoff > 0 and e_phentsize < phdr_size:
+        return None
+    loader = None
+    for index in range(e_phnum):
+        at = e_phoff + index * e_phentsize
+        if at + phdr_size > len(data):
+            return None
+        fields = struct.unpack_from(phdr, data, at)
+        p_type, p_offset = fields[0], fields[1] if bits == 32 else fields[2]
+        if p_type == PT_DYNAMIC:
+            return None
+        if p_type == PT_INTERP:
+            nul = data.find(b"\0", p_offset, p_offset + _INTERP_MAX)
+            if nul < 0:
+                return None
+            try:
+                loader = data[p_offset:nul].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            break
+    return _E_TYPES[e_type], _E_MACHINES[e_machine], bits, little, loader
+
+
+def _elf_facts(path: str) -> Tuple[str, str, Optional[str]]:
+    """(e_type, architecture, PT_INTERP path); raises whatever pyelftools raises on a bad file."""
+    plain = _plain_elf(path)
+    if plain is not None:
+        e_type, e_machine, bits, little, loader = plain
+        return e_type, _elf_arch(e_machine, bits, little), loader
+    from elftools.elf.elffile import ELFFile
+
+    with open(path, "rb") as handle:
+        elf = ELFFile(handle)
+        e_type = elf["e_type"]
+        arch = _elf_arch(elf["e_machine"], elf.elfclass, elf.little_endian)
+        loader = None
+        for segment in elf.iter_segments():
+            if segment["p_type"] == "PT_INTERP":
+                loader = str(segment.get_interp_name())  # type: ignore[attr-defined]  # an InterpSegment
+                break
+    return e_type, arch, loader
+
+
+def _inspect_elf(path: str, machine: str, host_root: Optional[str] = None) -> ExecInfo:
+    try:
+        e_type, arch, loader = _elf_facts(path)
     except Exception as exc:
         return ExecInfo(
             "elf",
