@@ -161,7 +161,10 @@ def test_old_libcni_has_no_prefix(tmp_path: Path) -> None:
 
 
 def test_chain_prev_result_from_legacy_plugin(tmp_path: Path) -> None:
-    # §10.7: lib >= 1.0 passes a 0.2.0 result through; a 0.x lib re-types it by the list version
+    # A 2016 skel plugin (VERSION reply only {"cniVersion":"0.2.0"}) prints its ADD result without
+    # cniVersion. libcni v1.0.0-v1.1.0 type it as 0.1.0 and portmap refuses it; v1.1.1+ label it with
+    # the list's version (fixupResultVersion); 0.x re-type it by the list version. Texts measured with
+    # libcni 1.1.0 / 1.1.2 and Debian's portmap 1.1.1 (fixtures/skew-chain-result-{unversioned,version}).
     parsed = conflist(
         tmp_path,
         {
@@ -171,13 +174,32 @@ def test_chain_prev_result_from_legacy_plugin(tmp_path: Path) -> None:
         },
     )
     by_type = {"vendor": facts("vendor", ("0.1.0", "0.2.0"), "0.2.0", legacy=True), "portmap": facts("portmap")}
-    new = steps(parsed, "containerd@1.7", by_type)
-    assert new["add"].error == (
-        'plugin type="portmap" failed (add): could not parse prevResult: result type '
-        'supports [0.3.0 0.3.1 0.4.0] but unmarshalled CNIVersion is "0.2.0"'
+    unlabelled = steps(parsed, "containerd@1.6.4", by_type)
+    assert unlabelled["add"].error == (
+        'plugin type="portmap" failed (add): failed to parse config: could not parse prevResult: could not '
+        'parse prevResult: result type supports [0.3.0 0.3.1 0.4.0] but unmarshalled CNIVersion is "0.1.0"'
     )
-    old = steps(parsed, "containerd@1.5", by_type)
-    assert old["add"].outcome == "ok"
+    assert unlabelled["add"].exact
+    assert steps(parsed, "containerd@1.6.5", by_type)["add"].outcome == "ok"
+    assert steps(parsed, "containerd@1.7", by_type)["add"].outcome == "ok"
+    assert steps(parsed, "containerd@1.5", by_type)["add"].outcome == "ok"
+
+
+def test_chain_prev_result_unknown_next_plugin_is_inexact(tmp_path: Path) -> None:
+    # a next plugin outside the measured reference meta plugins may wrap ParsePrevResult's error
+    parsed = conflist(
+        tmp_path, {"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "vendor"}, {"type": "other-meta"}]}
+    )
+    by_type = {
+        "vendor": facts("vendor", ("0.1.0", "0.2.0"), "0.2.0", legacy=True),
+        "other-meta": facts("other-meta"),
+    }
+    out = steps(parsed, "libcni@1.0.0", by_type)
+    assert out["add"].error == (
+        'plugin type="other-meta" failed (add): could not parse prevResult: result type supports [1.0.0] '
+        'but unmarshalled CNIVersion is "0.1.0"'
+    )
+    assert out["add"].exact is False
 
 
 def test_chain_unknowable(tmp_path: Path) -> None:

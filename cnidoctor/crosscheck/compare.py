@@ -357,6 +357,24 @@ def prev_result_family(sees: str, next_reply: Optional[str]) -> Optional[Tuple[s
     return None
 
 
-def prev_result_error(family: Tuple[str, ...], got: str) -> str:
-    """Measured text (containernetworking/cni:pkg/version/version.go@v1.3.0 (ParsePrevResult)): Go %v of the []string, no quotes."""
-    return f"could not parse prevResult: result type supports [{' '.join(family)}] but unmarshalled CNIVersion is {go_quote(got)}"
+# What each reference meta plugin puts before ParsePrevResult's error in its ADD reply, measured
+# with Debian's containernetworking-plugins 1.1.1 (containernetworking/plugins:plugins/meta/portmap/main.go@v1.1.1
+# (cmdAdd, parseConfig); plugins/meta/{bandwidth,firewall,vrf,tuning}@v1.1.1). sbr is left out: 1.1.1
+# adds nothing, containernetworking/plugins:plugins/meta/sbr/main.go@v1.3.0 (parseConfig) adds a prefix.
+PREV_RESULT_WRAPPERS: Mapping[str, str] = {
+    "portmap": "failed to parse config: could not parse prevResult: ",
+    "bandwidth": "could not parse prevResult: ",
+    "firewall": "could not parse prevResult: ",
+    "vrf": "could not parse prevResult: ",
+    "tuning": "",
+}
+
+
+def prev_result_error(family: Tuple[str, ...], got: str, next_type: str = "") -> Tuple[str, bool]:
+    """What ``next_type`` answers when its prevResult is of version ``got`` (measured;
+    containernetworking/cni:pkg/version/version.go@v1.3.0 (ParsePrevResult): Go %v of the
+    []string, no quotes), and whether the text is exact: a plugin outside PREV_RESULT_WRAPPERS may
+    add words of its own before it."""
+    inner = f"could not parse prevResult: result type supports [{' '.join(family)}] but unmarshalled CNIVersion is {go_quote(got)}"
+    wrapper = PREV_RESULT_WRAPPERS.get(next_type)
+    return (inner, False) if wrapper is None else (wrapper + inner, True)

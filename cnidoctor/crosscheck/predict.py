@@ -170,14 +170,16 @@ def _version_not_run(info: Optional[BinaryFacts]) -> bool:
     return info is not None and info.found and info.probed and not info.probe_ok and info.probe_error is None
 
 
-def known_result_version(facts: Optional[BinaryFacts], sees: str) -> Optional[str]:
-    """The version a plugin's ADD result carries: the config's for negotiating plugins (skel
-    plugins print `types.PrintResult(result, conf.CNIVersion)`); a legacy 0.2.0 replier prints
-    0.2.0; anything else is unknowable without running it (None)."""
+def known_result_version(facts: Optional[BinaryFacts], sees: str, lib: Libcni) -> Optional[str]:
+    """The version libcni >= 1.0 types a plugin's ADD result as: the config's for negotiating
+    plugins (skel plugins print `types.PrintResult(result, conf.CNIVersion)`); anything else is
+    unknowable without running it (None), except a legacy 0.2.0 replier. Its skel's Result has no
+    cniVersion field (containernetworking/cni:pkg/types/types.go@63755d7 (Result)): libcni >= 1.1.1
+    labels it with the config's version, 1.0.0-1.1.0 type it as "0.1.0" (Libcni.labels_unversioned_result)."""
     if facts is None or facts.negotiates or not facts.probed:
         return sees
     if facts.legacy and facts.reply_version == "0.2.0":
-        return "0.2.0"
+        return sees if lib.labels_unversioned_result else "0.1.0"
     return None
 
 
@@ -359,7 +361,11 @@ def check_refusal(info: Optional[BinaryFacts], sees: str) -> Optional[str]:
     """What a skel plugin answers to CHECK for config version ``sees`` (cni@v1.1.2
     pkg/skel/skel.go:222-241): `plugin version does not allow CHECK` when none of its supported
     versions is >= the config's, else skel's usual reconcile (`incompatible CNI versions`).
-    skel <= 0.6 (VERSION reply < 0.4.0) has no CHECK at all: `unknown CNI_COMMAND: CHECK`."""
+    skel <= 0.6 (VERSION reply < 0.4.0) has no CHECK at all: `unknown CNI_COMMAND: CHECK`; nor has
+    the 2016 skel of a bare 0.2.0 replier (containernetworking/cni:pkg/skel/skel.go@63755d7 (pluginMain)).
+    Measured with libcni 1.1.2 (live), 1.2.3 and 1.3.0 (fixtures/skew-chain-result-version)."""
+    if info is not None and info.legacy and info.probe_ok and info.reply_version == "0.2.0":
+        return "unknown CNI_COMMAND: CHECK"
     reply = _skel_reply(info)
     if info is None or reply is None:
         return None
@@ -673,16 +679,18 @@ def _add_plugin(
         elif result_before != sees and info is not None and info.negotiates:
             family = prev_result_family(sees, info.reply_version)
             if family is not None and result_before not in family:
+                text, exact = prev_result_error(family, result_before, ptype)
                 walk.fail(
-                    prefix + prev_result_error(family, result_before),
+                    prefix + text,
                     ptype,
-                    f"{type_before} answers in {result_before}, not the list's {sees}",
+                    f"libcni {lib.version} hands on {type_before}'s result as {result_before}, not the list's {sees}",
+                    exact,
                 )
     _dependents_walk(walk, plugin, _dependents(ctx.binaries, plugin.index), ctx.facts, prefix, sees, lib)
     _apply_known(walk, ctx.known, plugin, "ipam", "add", prefix)
     _apply_node_state(walk, ctx.node_state, plugin, "ipam", prefix)
     # the runtime types this plugin's stdout (containernetworking/cni:pkg/invoke/exec.go@v1.1.2 (fixupResultVersion); containernetworking/cni#895)
-    result = known_result_version(info, sees)
+    result = known_result_version(info, sees, lib)
     typed = (ctx.version or "0.1.0") if lib.result_typed_by_config else result
     if typed is not None and typed not in lib.result_versions and try_parse(typed) is not None:
         walk.fail(

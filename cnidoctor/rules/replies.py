@@ -94,10 +94,18 @@ LEGACY_VERSION_REPLY = Rule(
     severity=Severity.WARNING,
     summary='The plugin answers VERSION with only {"cniVersion":"0.2.0"}: it supports 0.1.0 and 0.2.0 only',
     meaning=(
-        "Plugins built on CNI's skel before `supportedVersions` existed (reference plugins <= "
-        'v0.5) reply just `{"cniVersion":"0.2.0"}`; libcni accepts that as supporting '
-        '["0.1.0", "0.2.0"] exactly. Any config with cniVersion >= 0.3.0 is then rejected '
-        "by libcni validation, and the plugin cannot take part in a chain."
+        "Plugins built on CNI's skel between containernetworking/cni@63755d7 "
+        '("pkg/skel: plugins now respond to VERSION command", 2016-07) and @536cb5b ("plugins report a list of supported '
+        'versions", 2016-08), a window no release tag contains, reply just `{"cniVersion":"0.2.0"}` '
+        "(containernetworking/cni:pkg/version/version.go@63755d7 (BasicVersioner)). Skel v0.3.0 and older "
+        "know no VERSION command (CNI504); from v0.4.0 on skel always sends `supportedVersions` "
+        "(containernetworking/cni:pkg/version/plugin.go@v0.4.0 (PluginInfo)), so no tagged release of "
+        'the reference plugins sends it. libcni accepts the bare reply as supporting ["0.1.0", '
+        '"0.2.0"] exactly (containernetworking/cni:pkg/version/plugin.go@v1.3.0 (PluginDecoder)). A config '
+        "with cniVersion >= 0.3.0 is then rejected by libcni validation (CRI-O, dockershim: CNI511). "
+        "containerd does not validate, and this skel checks no version on ADD/DEL "
+        "(containernetworking/cni:pkg/skel/skel.go@63755d7 (pluginMain)), so the plugin still runs, but its "
+        "results carry no cniVersion (CNI512 when chained on libcni v1.0.0-v1.1.0)."
     ),
     example='$ CNI_COMMAND=VERSION /opt/cni/bin/old-plugin\n{"cniVersion":"0.2.0"}',
     correct_example='$ CNI_COMMAND=VERSION /opt/cni/bin/plugin\n{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}',
@@ -107,6 +115,8 @@ LEGACY_VERSION_REPLY = Rule(
     references=(
         DECODER_GO,
         "containernetworking/cni:pkg/version/plugin.go@v1.3.0 (PluginDecoder); containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions)",
+        "containernetworking/cni:pkg/version/version.go@63755d7 (BasicVersioner); "
+        "containernetworking/cni@536cb5b (supportedVersions); containernetworking/cni:pkg/version/plugin.go@v0.4.0 (PluginInfo)",
     ),
 )
 

@@ -83,30 +83,53 @@ CHAIN_RESULT_VERSION_MISMATCH = Rule(
     severity=Severity.WARNING,
     summary="A chained plugin hands the next one a result in another version than the list's",
     meaning=(
-        "libcni >= 1.0 passes each plugin's result to the next as prevResult in the version the "
-        "plugin printed (0.x libraries re-typed it by the list version). A plugin that answers in a "
-        "different version than the list asks for makes the next plugin's `ParsePrevResult` fail "
-        "(measured, containernetworking/cni:pkg/version/version.go@v1.3.0 (ParsePrevResult)). Only plugins that do not negotiate versions (a legacy VERSION "
-        'reply: `{"cniVersion":"0.2.0"}` or `unknown CNI_COMMAND: VERSION`) reveal this from their '
-        "reply; a skel-based plugin prints the config's version. When the previous plugin's result "
-        "version cannot be known without running it, the finding is informational."
+        "libcni >= 1.0 passes each plugin's result to the next as prevResult in the version it typed "
+        "the result as (0.x libraries re-typed it by the list version). A plugin built on cni's skel "
+        'of 2016 (legacy VERSION reply `{"cniVersion":"0.2.0"}`) prints its ADD result without '
+        "cniVersion (containernetworking/cni:pkg/types/types.go@63755d7 (Result)). libcni v1.0.0-v1.1.0 "
+        'type such a result as "0.1.0" (containernetworking/cni:pkg/invoke/exec.go@v1.1.0 '
+        "(ExecPluginWithResult); containernetworking/cni:pkg/types/create/create.go@v1.1.0 (DecodeVersion)), "
+        "so for a list >= 0.3.0 the next plugin's `ParsePrevResult` fails and ADD fails (measured with "
+        "libcni 1.1.0 and Debian's portmap 1.1.1; containernetworking/cni:pkg/version/version.go@v1.1.0 "
+        "(ParsePrevResult)): containerd 1.6.0-1.6.4 and bare libcni callers; CRI-O skips such a file at "
+        "load (CNI511). From v1.1.1 libcni labels a result without cniVersion with the config's version "
+        "(fixupResultVersion, containernetworking/cni:pkg/invoke/exec.go@v1.1.1; containernetworking/cni#895) "
+        "and ADD succeeds (measured with libcni 1.1.2, 1.2.3 and 1.3.0), but the result's 0.2.0-era "
+        "`ip4`/`ip6` are dropped by the newer result type. A plugin that does not negotiate and whose "
+        "result version cannot be known without running it (`unknown CNI_COMMAND: VERSION`) gets an "
+        "informational finding."
     ),
     example=(
         '{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "legacy-vendor-cni"}, '
-        '{"type": "portmap", "capabilities": {"portMappings": true}}]}'
+        '{"type": "portmap", "capabilities": {"portMappings": true}}]}   (on containerd 1.6.0-1.6.4)'
     ),
     correct_example='{"cniVersion": "1.0.0", "name": "k8s", "plugins": [{"type": "vendor-cni-2.x"}, {"type": "portmap", "capabilities": {"portMappings": true}}]}   (vendor plugin that answers in the list version)',
-    when_to_ignore="When the runtime's libcni is 0.x, which re-types results by the list version.",
-    fix="Upgrade the plugin that answers in the old version, or put the list at the version it prints.",
+    when_to_ignore=(
+        "When every runtime running this config vendors libcni 0.x (re-types results by the list "
+        "version) or >= v1.1.1 (labels a result without cniVersion with the config's version)."
+    ),
+    fix=(
+        "Upgrade the plugin that prints results without cniVersion, or the runtime to one with libcni "
+        ">= v1.1.1 (containerd >= 1.6.5)."
+    ),
     runtime_errors=(
-        'could not parse prevResult: result type supports [1.0.0] but unmarshalled CNIVersion is "0.3.1"',
+        'plugin type="portmap" failed (add): failed to parse config: could not parse prevResult: could not '
+        'parse prevResult: result type supports [1.0.0] but unmarshalled CNIVersion is "0.1.0"',
         "could not parse prevResult: ...",
     ),
     references=(
-        "cni@v1.3.0 pkg/version/version.go:66-90 (ParsePrevResult)",
-        "containernetworking/cni:pkg/invoke/exec.go@v1.1.2 (fixupResultVersion); containernetworking/cni#895; containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0; containernetworking/cni:pkg/version/version.go@v1.3.0 (ParsePrevResult)",
+        "containernetworking/cni:pkg/version/version.go@v1.1.0 (ParsePrevResult)",
+        "containernetworking/cni:pkg/invoke/exec.go@v1.1.0 (ExecPluginWithResult); "
+        "containernetworking/cni:pkg/types/create/create.go@v1.1.0 (DecodeVersion); "
+        "containernetworking/cni:pkg/types/020/types.go@v1.1.0 (NewResult)",
+        "containernetworking/cni:pkg/invoke/exec.go@v1.1.1 (fixupResultVersion, first tag with it); "
+        "containernetworking/cni#895",
+        "containernetworking/cni:pkg/types/types.go@63755d7 (Result)",
+        "containernetworking/plugins:plugins/meta/portmap/main.go@v1.1.1 (cmdAdd, parseConfig)",
+        "containernetworking/cni:libcni/api.go@v1.3.0 (buildOneConfig, injectRuntimeConfig); containernetworking/cni:CONVENTIONS.md@v1.3.0",
     ),
 )
+
 
 RUNTIME_RESULT_VERSION_UNSUPPORTED = Rule(
     code="CNI513",
@@ -346,13 +369,19 @@ def _chain_mismatches(
         nxt = facts.get(after.type or "")
         if prev is None or not prev.probed or prev.negotiates or not prev.probe_ok:
             continue
-        affected: Dict[str, List[Modelled]] = {}
+        # grouped by what the next plugin receives: the list version and the version libcni types
+        # the previous result as (Libcni.labels_unversioned_result)
+        affected: Dict[Tuple[str, Optional[str]], List[Modelled]] = {}
         for modelled in new_lib:
-            loaded = list_version(item.network, item.document, modelled.release.libcni)
-            if not loaded.error:
-                affected.setdefault(plugin_sees(loaded.version), []).append(modelled)
-        for sees, rows in affected.items():
-            finding = _chain_finding(item, before, after, prev, nxt, sees, rows)
+            lib = modelled.release.libcni
+            loaded = list_version(item.network, item.document, lib)
+            sees = plugin_sees(loaded.version)
+            # a validating runtime (CRI-O) skips the file at load: CNI511, no ADD is sent
+            refused = modelled.release.validates_on_load and sees not in prev.supported
+            if not loaded.error and not refused:
+                affected.setdefault((sees, known_result_version(prev, sees, lib)), []).append(modelled)
+        for (sees, result), rows in affected.items():
+            finding = _chain_finding(item, before, after, nxt, sees, result, rows)
             if finding is not None:
                 out.append(finding)
     return out
@@ -362,12 +391,11 @@ def _chain_finding(
     item: ParsedFile,
     before: PluginConf,
     after: PluginConf,
-    prev: BinaryFacts,
     nxt: Optional[BinaryFacts],
     sees: str,
+    result: Optional[str],
     rows: Sequence[Modelled],
 ) -> Optional[Finding]:
-    result = known_result_version(prev, sees)
     pointer = f"{before.pointer}/type"
     if result is None:
         message = (
@@ -380,10 +408,12 @@ def _chain_finding(
     family = prev_result_family(sees, nxt.reply_version if nxt and nxt.negotiates else None)
     if result == sees or family is None or result in family:
         return None
-    text = plugin_prefix(after, "add", newest_lib(rows)) + prev_result_error(family, result)
+    inner, _exact = prev_result_error(family, result, after.type or "")
+    text = plugin_prefix(after, "add", newest_lib(rows)) + inner
     message = (
-        f"{before.type} answers in {result} (legacy VERSION reply), the list is {sees}: {after.type} cannot "
-        f"parse its prevResult on {ranges(rows)}"
+        f"{before.type} prints its ADD result without cniVersion (legacy VERSION reply), which "
+        f"{_libs_text([m.release.libcni for m in rows])} types as {result}, not the list's {sees}: "
+        f"{after.type} cannot parse its prevResult on {ranges(rows)}"
     )
     return CHAIN_RESULT_VERSION_MISMATCH.at(item.path, pointer, message, plugin=before.type, predicts=text)
 

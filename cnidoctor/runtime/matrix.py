@@ -111,8 +111,19 @@ class Libcni:
     @functools.cached_property
     def result_typed_by_config(self) -> bool:
         """<= v0.8.x type a plugin's stdout by the *config's* cniVersion (re-typing any chained
-        result); v1.0+ keep the result's own version (containernetworking/cni:pkg/invoke/exec.go@v1.1.2 (fixupResultVersion); containernetworking/cni#895)."""
+        result, containernetworking/cni:pkg/invoke/exec.go@v0.8.1 (ExecPluginWithResult)); v1.0+
+        keep the result's own version (containernetworking/cni:pkg/invoke/exec.go@v1.0.0
+        (ExecPluginWithResult, create.CreateFromBytes))."""
         return not self.at_least("1.0.0")
+
+    @functools.cached_property
+    def labels_unversioned_result(self) -> bool:
+        """v1.1.1+ label a result printed without cniVersion with the config's version
+        (fixupResultVersion, containernetworking/cni@55fe94e, first tag v1.1.1:
+        containernetworking/cni:pkg/invoke/exec.go@v1.1.1; containernetworking/cni#895); v1.0.0-v1.1.0
+        type it as "0.1.0" (containernetworking/cni:pkg/types/create/create.go@v1.1.0 (DecodeVersion);
+        pkg/types/020/types.go@v1.1.0 (NewResult)). Measured with libcni 1.1.0 and 1.1.2."""
+        return self.at_least("1.1.1")
 
     @functools.cached_property
     def reads_cni_versions(self) -> bool:
