@@ -156,6 +156,24 @@ def test_recordings_cover_every_fixture_and_generation() -> None:
     assert {"crio@1.28", "crio@1.33", "crio@1.35"} <= crio
 
 
+# ocicni's errMissingDefaultNetwork (Status() with no default network), "No ..." or "no ..." per
+# generation (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3); the directory is CRI-O's network_dir as
+# configured, so a trailing slash is not compared.
+NO_NETWORK = re.compile(r"([Nn]o CNI configuration file in )(.*?)/?(\. Has your network provider started\?)")
+
+
+def no_network_text(text: Optional[str]) -> Optional[str]:
+    found = NO_NETWORK.search(text or "")
+    return "".join(found.groups()) if found else None
+
+
+def cnidoctor_no_network_text(report: Mapping[str, Any]) -> Optional[str]:
+    """The no-default text cnidoctor predicts for CRI-O: the load step's error when no file is
+    read at all, else the text its detail gives for "without another valid file"."""
+    load = ((report.get("prediction") or {}).get("steps") or {}).get("load") or {}
+    return no_network_text(load.get("error")) or no_network_text(load.get("detail"))
+
+
 def cnidoctor_skips(report: Mapping[str, Any]) -> Dict[str, Tuple[str, Optional[str]]]:
     prediction = report.get("prediction") or {}
     return {item["file"]: (item["reason"], item.get("text")) for item in prediction.get("skipped", [])}
@@ -177,6 +195,10 @@ def test_crio_selection_matches_recorded_ocicni(recorded: Recorded, version: str
         f"ocicni's default: {real['default']} at {real['default_file']}"
     )
     mismatches: List[str] = []
+    status = real["status"] or {}
+    real_status = no_network_text(status.get("error")) if status.get("outcome") == "fail" else None
+    if real_status is not None and cnidoctor_no_network_text(report) != real_status:
+        mismatches.append(f"Status(): ocicni {real_status!r}, cnidoctor {cnidoctor_no_network_text(report)!r}")
     want = real_skips(real)
     have = cnidoctor_skips(report)
     for file in sorted(set(want) | set(have)):

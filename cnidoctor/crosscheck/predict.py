@@ -482,7 +482,8 @@ def _load_step(
                 "fail",
                 f"Error loading CNI {kind} {path}: {error}",
                 exact=release.runtime == "crio",
-                detail=f"{release.display} logs this and skips the file; the next valid file becomes the default network",
+                detail=f"{release.display} logs this and skips the file; the next valid file becomes the default network"
+                + _crio_without_another(release, path),
             )
         return Step("fail", error, detail="the first config file does not load: libcni's caller has no network")
     network = view.network
@@ -519,7 +520,7 @@ def _load_step(
             "fail",
             f"Error validating CNI config file {path}: {joined}",
             detail="CRI-O (ocicni ValidateNetworkList) logs this and skips the file; without another valid file: "
-            f"`no CNI configuration file in {os.path.dirname(path)}/. Has your network provider started?`",
+            f"`{crio_no_network_text(release, os.path.dirname(path))}`",
         )
     return Step(
         "fail",
@@ -1045,6 +1046,20 @@ def _ocicni_capital(glue: str) -> bool:
     return key is None or key <= (0, 4, 1)
 
 
+def crio_no_network_text(release: RuntimeRelease, conf_dir: str) -> str:
+    """ocicni's Status() and pod-setup error when it has no default network, in the release's
+    wording (errMissingDefaultNetwork, cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3; `No ...` up to
+    the commit CRI-O 1.28 vendors). Measured per generation by tests/test_ocicni_recorded.py."""
+    lead = "No" if _ocicni_capital(release.glue) else "no"
+    return f"{lead} CNI configuration file in {conf_dir}. Has your network provider started?"
+
+
+def _crio_without_another(release: RuntimeRelease, path: str) -> str:
+    if release.runtime != "crio":
+        return ""
+    return f"; without one: `{crio_no_network_text(release, os.path.dirname(path))}`"
+
+
 def no_config_step(release: RuntimeRelease, conf_dir: str) -> Step:
     """The load step when the config directory holds no file the runtime reads (empty, missing,
     or only other extensions; libcni ConfFiles returns no error for a missing directory,
@@ -1058,10 +1073,8 @@ def no_config_step(release: RuntimeRelease, conf_dir: str) -> Step:
         wrapped = f"cni config load failed: {text}: failed to load cni config"
         return Step("fail", text, wrapped=wrapped if release.runtime == "containerd" else None, detail=detail)
     if release.runtime == "crio":
-        lead = "No" if _ocicni_capital(release.glue) else "no"
         # CRI-O prints its network_dir setting verbatim (its default has a trailing slash)
-        text = f"{lead} CNI configuration file in {conf_dir}. Has your network provider started?"
-        return Step("fail", text, exact=False, detail=detail)
+        return Step("fail", crio_no_network_text(release, conf_dir), exact=False, detail=detail)
     return Step(
         "fail",
         "cni config uninitialized",
