@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from conftest import FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnidoctor import gojson
+from cnidoctor import engine, gojson
+from cnidoctor.config import discover
 from cnidoctor.config import validate as V
 
 # Keys that fold onto the netconf fields and each other, plus some that only look similar.
@@ -96,3 +98,26 @@ def test_canonical_keys_take_the_last_sorted_variant() -> None:
     obj = decoded([("type", 1), ("TYPE", 2), ("ſ", 3), ("S", 4)])
     assert V.canonical_keys(obj, ("type", "s", "TYPE")) == {"s": "ſ", "TYPE": "type"}
     assert gojson.field_members(obj, "s", sort_keys=True) == (("S", 4), ("ſ", 3))
+
+
+def test_the_worker_pool_gives_what_the_serial_loop_gives() -> None:
+    """Every fixture's config files (broken ones included: syntax errors, templates, binary
+    files, unreadable entries) through the fork pool and serially: the same parsed files,
+    findings and line/column for every pointer a finding or the document has."""
+    paths = sorted(str(p) for p in FIXTURES.rglob("*") if p.is_dir() and not p.is_symlink())
+    candidates = discover.discover(tuple(paths)).candidates
+    assert len(candidates) > 200
+    pooled = engine._in_workers(candidates, 2)
+    assert pooled is not None
+    serial = [engine.parse_and_analyse(c) for c in candidates]
+    assert [f for _, f in pooled] == [f for _, f in serial]
+    deep = 0
+    for (fast, _), (slow, found) in zip(pooled, serial):
+        try:
+            assert fast == slow
+        except RecursionError:  # the nesting fixtures: too deep to pickle, so redone in the parent
+            deep += 1
+            assert fast.findings == slow.findings
+        pointers = {"", "/plugins/0", "/nope", *(f.pointer for f in (*slow.findings, *found))}
+        assert [fast.locate(p) for p in sorted(pointers)] == [slow.locate(p) for p in sorted(pointers)]
+    assert deep < 5
