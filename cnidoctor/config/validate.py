@@ -168,9 +168,9 @@ def canonical_keys(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Dict[str,
         last[go_fold(key)] = key
     out: Dict[str, str] = {}
     for field in fields:
-        key = last.get(go_fold(field))
-        if key is not None and key != field:
-            out[field] = key
+        found = last.get(go_fold(field))
+        if found is not None and found != field:
+            out[field] = found
     return out
 
 
