@@ -663,8 +663,11 @@ def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -
     alone; none of the structs modelled here has such a pair.
     """
     wanted = fold_key(field)
-    ordered = sorted(obj.items()) if sort_keys else members(obj)
-    return tuple((key, value) for key, value in ordered if isinstance(key, str) and fold_key(key) == wanted)
+    size = len(wanted)  # folding maps rune to rune, so only keys of the field's length can match
+    pairs = obj.items() if sort_keys else members(obj)
+    found = [(k, v) for k, v in pairs if isinstance(k, str) and len(k) == size and fold_key(k) == wanted]
+    # dict keys are unique: sorting the matches orders them as sorting every member would
+    return tuple(sorted(found) if sort_keys else found)
 
 
 def field_key(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Optional[str]:

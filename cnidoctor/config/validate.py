@@ -163,11 +163,14 @@ ATTACHMENT_FIELDS = ("containerID", "ifname")
 def canonical_keys(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Dict[str, str]:
     """{field: key} for fields whose value Go takes from a key spelt differently: the last of
     the field's members as the plugin reads the object, keys sorted (gojson.field_members)."""
+    last: Dict[str, str] = {}  # folded name -> the last key with it, keys sorted: one pass per object
+    for key in sorted(k for k in obj if isinstance(k, str)):
+        last[go_fold(key)] = key
     out: Dict[str, str] = {}
     for field in fields:
-        key = field_key(obj, field, sort_keys=True)
-        if key is not None and key != field:
-            out[field] = key
+        found = last.get(go_fold(field))
+        if found is not None and found != field:
+            out[field] = found
     return out
 
 
