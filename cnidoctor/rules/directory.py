@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..crosscheck.compare import list_keys
 from ..model import Finding, ParsedFile, Rule, Selection, Severity
+from ..runtime.matrix import Libcni
 from . import semantics
 
 _GO_CNI = "go-cni opts.go loadFromConfDir (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9)"
@@ -789,14 +791,27 @@ def _folder_failure(item: ParsedFile) -> Optional[Finding]:
     if folder is None or folder.load_error is None:
         return None
     error = folder.load_error.replace("Go struct field NetConf.", "Go struct field PluginConf.")
+    first = _list_key_error_13(item)
+    message = (
+        f"libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) appends the *.conf files of {folder.folder}/ to this "
+        f"list and fails to load it: {error}; older runtimes ignore the folder"
+    )
+    if first is not None:  # NetworkConfFromBytes refuses the list before the folder is read
+        message += f" (today libcni 1.3.0 fails earlier, on the list itself: {first})"
     return NETWORK_SUBDIRECTORY.at(
         item.path,
         "/name",
-        f"libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) appends the *.conf files of {folder.folder}/ to this "
-        f"list and fails to load it: {error}; older runtimes ignore the folder",
-        predicts=f"failed to load CNI config list file {item.path}: {error}: invalid cni config",
+        message,
+        predicts=None if first else f"failed to load CNI config list file {item.path}: {error}: invalid cni config",
         severity=Severity.ERROR,
     )
+
+
+def _list_key_error_13(item: ParsedFile) -> Optional[str]:
+    """libcni v1.3.0's refusal of a list key it reads before the folder (crosscheck/compare.list_keys)."""
+    doc = item.document if isinstance(item.document, dict) else {}
+    declared = doc.get("cniVersion", "")
+    return list_keys(doc, declared if isinstance(declared, str) else "", Libcni("1.3.0")).error
 
 
 def _inlined_only(item: ParsedFile) -> bool:
