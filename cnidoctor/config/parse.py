@@ -26,7 +26,15 @@ from ..model import Candidate, Finding, NetworkDirLoad, NetworkList, ParsedFile,
 from ..rules import syntax as R
 from . import netdir
 
-__all__ = ["LIST_KEYS", "NETCONF", "find_template", "parse", "plugin_conf_text"]
+__all__ = [
+    "AFTER_LIST_KEYS",
+    "LIST_KEYS",
+    "NETCONF",
+    "fails_after_list_keys",
+    "find_template",
+    "parse",
+    "plugin_conf_text",
+]
 
 # libcni pkg/types/types.go NetConf (cni@v1.1.2 :60-71; PluginConf with the NetConf alias in
 # cni@v1.3.0 :62-80; ValidAttachments since v1.2.0). Only these keys are decoded by libcni.
@@ -158,6 +166,27 @@ def parse(candidate: Candidate) -> ParsedFile:
         locate=file.locator,
         network_dir=network_dir,
     )
+
+
+# ----------------------------------------------------------------------------- the order of errors
+
+# Load errors ConfListFromBytes/NetworkConfFromBytes raise only after the list keys that follow
+# name/cniVersion (cniVersions, disableCheck, disableGC, loadOnlyInlinedPlugins) were read: the
+# `plugins` key and each plugin (containernetworking/cni:libcni/conf.go@v1.1.2, @v1.2.0 and @v1.2.3
+# (ConfListFromBytes), @v1.3.0 (NetworkConfFromBytes)). This parser reads no such key, so a file
+# failing with one of these may fail with a list key's error first in a given release.
+AFTER_LIST_KEYS = (
+    LIST_PREFIX + "no 'plugins' key",
+    LIST_PREFIX + "invalid 'plugins' type ",
+    LIST_PREFIX + "no plugins in list",
+    "failed to marshal plugin config ",
+    "failed to parse plugin config ",
+)
+
+
+def fails_after_list_keys(load_error: Optional[str]) -> bool:
+    """The load error is one libcni raises only after it read the list keys (AFTER_LIST_KEYS)."""
+    return load_error is not None and load_error.startswith(AFTER_LIST_KEYS)
 
 
 # ----------------------------------------------------------------------------- libcni v1.3.0

@@ -14,7 +14,7 @@ Pure functions of data: the node stage (facts.py) resolves and probes, this modu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from ..gofmt import go_quote
@@ -30,6 +30,7 @@ __all__ = [
     "go_dirs",
     "go_quote",
     "go_type",
+    "list_keys",
     "list_version",
     "plugin_sees",
     "prev_result_family",
@@ -282,22 +283,30 @@ def list_version(network: NetworkList, document: Any, lib: Libcni) -> LoadedList
     declared = network.cni_version or ""
     if network.from_single_conf:
         return LoadedList(declared)
-    doc = _document(network, document)
+    loaded = list_keys(_document(network, document), declared, lib)
+    if loaded.error is None and not network.plugins:
+        # libcni v1.3.0 NetworkConfFromFile, after the list keys and the plugin folder were read
+        # (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile))
+        return replace(loaded, error="no plugin configs found")
+    return loaded
+
+
+def list_keys(doc: Mapping[str, Any], declared: str, lib: Libcni) -> LoadedList:
+    """The list keys ``lib`` reads after `name`/`cniVersion` and before `plugins`: cniVersions
+    (from v1.2.0), then disableCheck, disableGC (v1.2.1) and loadOnlyInlinedPlugins (v1.3.0).
+    Every release reads them before it looks at `plugins`, so their errors come before any
+    plugin's (containernetworking/cni:libcni/conf.go@v1.1.2 (ConfListFromBytes), @v1.2.0 and
+    @v1.2.3 (ConfListFromBytes), @v1.3.0 (NetworkConfFromBytes))."""
     version, error, chosen = declared, None, False
     if lib.reads_cni_versions and "cniVersions" in doc:
         version, error, chosen = _select_cni_versions(doc["cniVersions"], declared, lib)
+    disable_check = False
     if error is None:
         disable_check, error = _read_bool(doc, "disableCheck", lib)
-    else:
-        disable_check = False
     if error is None:
         _, error = _read_bool(doc, "disableGC", lib)
     if error is None and lib.at_least("1.3.0"):
         error = _inlined_only_error(doc, lib)
-    if error is None and not network.plugins:
-        # libcni v1.3.0 NetworkConfFromFile, after the list keys and the plugin folder were read
-        # (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile))
-        error = "no plugin configs found"
     return LoadedList(version, error, chosen, disable_check)
 
 

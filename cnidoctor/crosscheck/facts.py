@@ -33,7 +33,7 @@ from ..rules import binaries, semantics, skew
 from ..rules import directory as directory_rules
 from ..rules import replies as probe_rules
 from ..runtime import matrix as runtimes
-from . import predict
+from . import folderplugins, predict
 from .compare import BinaryFacts, Executed, executed_binaries
 from .context import LOOPBACK, NodeContext, RuntimeScope, runtime_scope
 
@@ -114,7 +114,7 @@ def gather(
 def _appended_by_libcni13(item: ParsedFile, scope: RuntimeScope) -> Tuple[Executed, ...]:
     """With libcni v1.3.0 in scope, the binaries of the plugins it appends from
     ``<dir>/<name>/*.conf`` (config/netdir): resolved and probed for the prediction; findings
-    stay on the inlined plugins, which every release runs."""
+    and reported (crosscheck/folderplugins, in the folder's files) like the inlined ones."""
     folder = item.network_dir
     if folder is None or folder.network is None:
         return ()
@@ -136,6 +136,7 @@ def _gathering_findings(ctx: NodeContext) -> List[Finding]:
         if result is not None:
             found = probe_rules.probe_findings(result, binary.type, item.path, binary.pointer)
             findings.extend(_refusal_fix(_weigh_probe_failure(f, binary, ctx.scope), result) for f in found)
+    findings.extend(folderplugins.folder_findings(ctx))  # libcni v1.3.0's <dir>/<name>/*.conf plugins
     for directory in dirs:
         in_dir = {p: r for p, r in ctx.probes.items() if os.path.dirname(p) == directory}
         findings.extend(binaries.generation_findings(directory, in_dir))

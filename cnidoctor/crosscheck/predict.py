@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
-from ..config.parse import plugin_conf_text
+from ..config.parse import fails_after_list_keys, plugin_conf_text
 from ..model import (
     Finding,
     ModelledRuntime,
@@ -80,6 +80,7 @@ from .compare import (
     LoadedList,
     executed_binaries,
     go_quote,
+    list_keys,
     list_version,
     plugin_sees,
     prev_result_error,
@@ -417,14 +418,28 @@ class LibView:
 
 
 def lib_view(parsed: ParsedFile, lib: Libcni) -> LibView:
-    """config/parse models libcni <= v1.2.3; v1.3.0 differs in two ways:
+    """config/parse models libcni <= v1.2.3 with every list key valid; the view for ``lib``
+    differs in three ways:
 
-    * the plugin struct is ``types.PluginConf`` (was ``types.NetConf``), so Go's JSON type
-      errors name it (containernetworking/cni:pkg/types/types.go@v1.3.0 (PluginConf));
-    * NetworkConfFromFile appends the ``*.conf`` files of ``<dir>/<name>/`` and a list without
-      ``plugins`` is no longer refused by the parser (config/netdir, ``parsed.network_dir``;
-      containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile)).
+    * a list key read before `plugins` (cniVersions, disableCheck, disableGC,
+      loadOnlyInlinedPlugins, as far as ``lib`` reads them) that ``lib`` refuses fails the list
+      before any plugin, plugin-folder or `plugins` key error (``_list_key_error``);
+    * in v1.3.0 the plugin struct is ``types.PluginConf`` (was ``types.NetConf``), so Go's JSON
+      type errors name it (containernetworking/cni:pkg/types/types.go@v1.3.0 (PluginConf));
+    * v1.3.0's NetworkConfFromFile appends the ``*.conf`` files of ``<dir>/<name>/`` and a list
+      without ``plugins`` is no longer refused by the parser (config/netdir,
+      ``parsed.network_dir``; containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile)).
     """
+    view = _generation_view(parsed, lib)
+    from_folder = parsed.network_dir is not None and lib.at_least("1.3.0")
+    if view.network is None and (from_folder or fails_after_list_keys(view.load_error)):
+        error = _list_key_error(parsed, lib)
+        if error is not None:
+            return LibView(None, error)
+    return view
+
+
+def _generation_view(parsed: ParsedFile, lib: Libcni) -> LibView:
     if not lib.at_least("1.3.0"):
         return LibView(parsed.network, parsed.load_error)
     folder = parsed.network_dir
@@ -442,6 +457,17 @@ def version_blocks_load(network: NetworkList, release: RuntimeRelease, facts: Ma
         return []
     late = [p.type or "" for p in network.plugins if (facts.get(p.type or "") or BinaryFacts("")).probe_timed_out]
     return list(dict.fromkeys(late))
+
+
+def _list_key_error(parsed: ParsedFile, lib: Libcni) -> Optional[str]:
+    """``lib``'s error for a list key it reads before `plugins`, or None."""
+    document = parsed.document
+    if parsed.candidate.kind != "conflist" or not isinstance(document, dict):
+        return None
+    declared = document.get("cniVersion", "")
+    if not isinstance(declared, str):
+        return None  # `invalid cniVersion type` comes first (config/parse reports it)
+    return list_keys(document, declared, lib).error
 
 
 def _load_step(

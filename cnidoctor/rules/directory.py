@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..crosscheck.compare import list_keys
 from ..model import Finding, ParsedFile, Rule, Selection, Severity
+from ..runtime.matrix import Libcni
 from . import semantics
 
 _GO_CNI = "go-cni opts.go loadFromConfDir (containerd/go-cni:opts.go@v1.1.13 (loadFromConfDir); containerd/containerd:internal/cri/config/config_unix.go@v2.1.9)"
@@ -281,23 +283,28 @@ NETWORK_SUBDIRECTORY = Rule(
     code="CNI013",
     name="network-subdirectory",
     severity=Severity.WARNING,
-    summary="A sub-directory named after a network: libcni 1.3.0 appends its *.conf plugins.",
+    summary="A sub-directory named after a network: libcni 1.3.0 appends its *.conf plugins (an error if one fails).",
     meaning=(
         "libcni v1.3.0 (containerd >= 2.1, CRI-O >= 1.33) loads every '<confdir>/<network name>/"
         "*.conf' and appends it to that .conflist's plugins unless the list sets "
         '"loadOnlyInlinedPlugins": true; one unparsable file there fails the whole list. Older '
         "runtimes ignore the directory, so the chain differs between runtime releases. A "
-        "non-directory entry with the network's name makes the list fail to load on 1.3.0 "
+        "non-directory entry with the network's name makes the list fail to load on 1.3.0. "
+        "The finding is a warning when the folder only changes the chain, and an error when a "
+        "file there does not load (its error has no 'failed to parse plugin config N:' prefix): "
+        "for runtimes on libcni 1.3.0, a warning naming them for older ones "
         "(cni@v1.3.0 libcni/conf.go:66-90, 247-272; containernetworking/cni:libcni/conf.go@v1.3.0 (ConfFiles, ConfListFromConf); containernetworking/cni:libcni/conf.go@v1.3.0)."
     ),
     example="/etc/cni/net.d/10-mynet.conflist (name mynet) and /etc/cni/net.d/mynet/50-tuning.conf",
     correct_example="/etc/cni/net.d/10-mynet.conflist carrying tuning in its own plugins list, no mynet/ directory",
-    when_to_ignore="When the runtime vendors libcni v1.3.0 or later and the subdirectory's plugins are meant to be appended to the chain.",
+    when_to_ignore="When the runtime vendors libcni v1.3.0 or later and the subdirectory's plugins are meant to "
+    "be appended to the chain. Never the error: a folder file that does not load fails the list on libcni 1.3.0.",
     fix='Set "loadOnlyInlinedPlugins": true or move the directory away if the extra plugins '
     "are not intended; otherwise make sure every runtime in the fleet is >= the 1.3.0 line.",
     runtime_errors=(
         "failed to read plugin config files in %s: %s",
         "no plugin configs found",
+        "error parsing configuration: json: cannot unmarshal %s into Go struct field PluginConf.%s of type %s",
     ),
     references=("cni@v1.3.0 libcni/conf.go:66-90", "cni@v1.3.0 SPEC.md (plugin aggregation)"),
 )
@@ -784,14 +791,27 @@ def _folder_failure(item: ParsedFile) -> Optional[Finding]:
     if folder is None or folder.load_error is None:
         return None
     error = folder.load_error.replace("Go struct field NetConf.", "Go struct field PluginConf.")
+    first = _list_key_error_13(item)
+    message = (
+        f"libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) appends the *.conf files of {folder.folder}/ to this "
+        f"list and fails to load it: {error}; older runtimes ignore the folder"
+    )
+    if first is not None:  # NetworkConfFromBytes refuses the list before the folder is read
+        message += f" (today libcni 1.3.0 fails earlier, on the list itself: {first})"
     return NETWORK_SUBDIRECTORY.at(
         item.path,
         "/name",
-        f"libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) appends the *.conf files of {folder.folder}/ to this "
-        f"list and fails to load it: {error}; older runtimes ignore the folder",
-        predicts=f"failed to load CNI config list file {item.path}: {error}: invalid cni config",
+        message,
+        predicts=None if first else f"failed to load CNI config list file {item.path}: {error}: invalid cni config",
         severity=Severity.ERROR,
     )
+
+
+def _list_key_error_13(item: ParsedFile) -> Optional[str]:
+    """libcni v1.3.0's refusal of a list key it reads before the folder (crosscheck/compare.list_keys)."""
+    doc = item.document if isinstance(item.document, dict) else {}
+    declared = doc.get("cniVersion", "")
+    return list_keys(doc, declared if isinstance(declared, str) else "", Libcni("1.3.0")).error
 
 
 def _inlined_only(item: ParsedFile) -> bool:

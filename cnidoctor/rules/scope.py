@@ -16,7 +16,7 @@ checks (rules/skew.py: CNI513) compute their affected releases themselves and ca
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..crosscheck.context import RuntimeScope
 from ..model import Finding, ParsedFile, Severity
@@ -36,8 +36,6 @@ AFFECTED_RELEASES: Dict[str, Affects] = {
     "CNI304": lambda r: r.libcni.at_least("0.8.0"),
     # ocicni names an unnamed network after its file (cri-o/cri-o#6273); the others fail ADD.
     "CNI305": lambda r: r.runtime != "crio",
-    # libcni >= v1.2.0 accepts "true"/"false" strings (containernetworking/cni:libcni/api.go@v1.2.0).
-    "CNI309": lambda r: not r.libcni.at_least("1.2.0"),
     # Only libcni v1.3.0 reads <dir>/<name>/*.conf; an error CNI013 is a plugin file there that
     # fails the list (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile)).
     "CNI013": lambda r: r.libcni.at_least("1.3.0"),
@@ -53,6 +51,23 @@ AFFECTED_AT: Dict[Tuple[str, str], Affects] = {
     ("CNI201", "/disableGC"): lambda r: r.libcni.at_least("1.2.1"),
     ("CNI201", "/loadOnlyInlinedPlugins"): lambda r: r.libcni.at_least("1.3.0"),
 }
+
+# Runtime-dependent for some values only: a disableCheck string "true"/"false" (any case) breaks
+# libcni < v1.2.0 only, which accepts nothing but a boolean; every other non-boolean is refused
+# by every release (containernetworking/cni:libcni/conf.go@v1.1.2 (ConfListFromBytes), @v1.2.0
+# (ConfListFromBytes), @v1.3.0 (NetworkConfFromBytes readBool)), so it stays an error.
+AFFECTED_BY_VALUE: Dict[str, Callable[[object], Optional[Affects]]] = {
+    "CNI309": lambda value: _before_bool_strings if _is_bool_string(value) else None,
+}
+
+
+def _is_bool_string(value: object) -> bool:
+    return isinstance(value, str) and value.lower() in ("true", "false")
+
+
+def _before_bool_strings(release: runtimes.RuntimeRelease) -> bool:
+    return not release.libcni.at_least("1.2.0")
+
 
 # A list without `plugins` whose <dir>/<name>/*.conf folder holds loadable plugin files loads on
 # libcni v1.3.0 (NetworkConfFromFile appends them; containernetworking/cni:libcni/conf.go@v1.3.0
@@ -104,9 +119,13 @@ def weigh_static(findings: Sequence[Finding], scope: RuntimeScope, parsed: Seque
     FOLDER_LOADED_RULES on files libcni v1.3.0 loads from their plugin folder)."""
     everything = all_releases()
     folder_loaded = {item.path for item in parsed if loaded_by_folder(item)}
+    documents = {item.path: item.document for item in parsed}
     out: List[Finding] = []
     for finding in findings:
         affects = AFFECTED_RELEASES.get(finding.code) or AFFECTED_AT.get((finding.code, finding.pointer))
+        if finding.code in AFFECTED_BY_VALUE and (finding.file or "") in documents:
+            value = _top_level_value(documents[finding.file or ""], finding.pointer)
+            affects = AFFECTED_BY_VALUE[finding.code](value)
         if finding.code in FOLDER_LOADED_RULES and finding.file in folder_loaded:
             affects = _before_folder_plugins
         if affects is None or finding.severity <= Severity.WARNING:
@@ -117,4 +136,12 @@ def weigh_static(findings: Sequence[Finding], scope: RuntimeScope, parsed: Seque
     return out
 
 
-__all__ = ["AFFECTED_RELEASES", "weigh", "weigh_static"]
+def _top_level_value(document: object, pointer: str) -> object:
+    """The value at a one-token JSON pointer ("/key") of a parsed document, else None."""
+    key = pointer[1:].replace("~1", "/").replace("~0", "~")
+    if not pointer.startswith("/") or "/" in pointer[1:] or not isinstance(document, dict):
+        return None
+    return document.get(key)
+
+
+__all__ = ["AFFECTED_BY_VALUE", "AFFECTED_RELEASES", "weigh", "weigh_static"]

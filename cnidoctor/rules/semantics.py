@@ -18,6 +18,8 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .. import versions
 from ..config.netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
+from ..config.parse import fails_after_list_keys
+from ..config.validate import json_kind, readbool_finding
 from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..gojson import escape_token as escape_pointer
@@ -236,20 +238,31 @@ DISABLE_CHECK_STRING = Rule(
     code="CNI309",
     name="disable-check-string",
     severity=Severity.ERROR,
-    summary="disableCheck is not a JSON boolean: libcni <= 1.1.x cannot load the list.",
+    summary='disableCheck is not a JSON boolean: libcni <= 1.1.x refuses the list, all refuse other than "true"/"false".',
     meaning="Spec 0.4.0 describes disableCheck as a string, but libcni <= v1.1.x accepts only a boolean and "
     "rejects the whole list ('invalid disableCheck type string'): containerd <= 1.7 stops its CNI "
-    'load, CRI-O <= 1.30 skips the file. libcni >= v1.2 accepts "true"/"false" strings '
-    "(containernetworking/cni:libcni/conf.go@v1.1.2 and @v1.3.0, disableCheck).",
+    'load, CRI-O <= 1.30 skips the file. libcni >= v1.2.0 also accepts the strings "true"/"false" in any '
+    'case; any other value (a string such as "yes", a number) is refused by every release, with a '
+    "different text per generation: v1.2.0 'invalid disableCheck value \"yes\"', v1.2.1+ (readBool) "
+    "'invalid value \"yes\" for disableCheck' (containernetworking/cni:libcni/conf.go@v1.1.2, @v1.2.0 "
+    "(ConfListFromBytes, disableCheck) and @v1.3.0 (NetworkConfFromBytes, readBool)).",
     example='{"cniVersion": "0.4.0", "name": "n", "disableCheck": "true", "plugins": [{"type": "bridge"}]}',
     correct_example='{"cniVersion": "0.4.0", "name": "n", "disableCheck": true, "plugins": [{"type": "bridge"}]}',
-    when_to_ignore="When every runtime reading the file vendors libcni v1.2.0 or later, which accepts the string.",
+    when_to_ignore='For "true"/"false" strings, when every runtime reading the file vendors libcni v1.2.0 '
+    "or later, which accepts them. Never for other values: every release refuses them.",
     fix='Write "disableCheck": true (no quotes).',
     runtime_errors=(
         "error parsing configuration list: invalid disableCheck type string",
         "error parsing configuration list: invalid disableCheck type %T",
+        "error parsing configuration list: invalid disableCheck value %q",
+        "error parsing configuration list: invalid type %T for disableCheck",
+        "error parsing configuration list: invalid value %q for disableCheck",
     ),
-    references=("cni@v1.1.2 libcni/conf.go:92",),
+    references=(
+        "cni@v1.1.2 libcni/conf.go:92",
+        "containernetworking/cni:libcni/conf.go@v1.2.0 (ConfListFromBytes)",
+        "containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromBytes)",
+    ),
 )
 
 PLUGIN_LEVEL_VERSION = Rule(
@@ -552,9 +565,13 @@ def _supported(plugin_type: Optional[str]) -> Tuple[str, ...]:
 
 
 def check(parsed: ParsedFile) -> Tuple[Finding, ...]:
-    """Static semantic findings for one file libcni can load."""
-    if parsed.network is None or parsed.candidate.problem is not None:
+    """Static semantic findings for one file libcni can load, and the list-key findings for a
+    list that fails only at `plugins` or a plugin: libcni reads those keys first, so their
+    refusal is what it reports (config/parse.AFTER_LIST_KEYS)."""
+    if parsed.candidate.problem is not None:
         return ()
+    if parsed.network is None:
+        return tuple(_list_key_refusals(parsed)) if fails_after_list_keys(parsed.load_error) else ()
     findings: List[Finding] = []
     for check_one in _CHECKS:
         findings.extend(check_one(parsed))
@@ -671,6 +688,30 @@ def _check_newer_keys(parsed: ParsedFile) -> Iterator[Finding]:
                 "/" + key,
                 f"{key} is defined from spec {since} but the list declares {declared}: {effect}",
             )
+
+
+def _list_key_refusals(parsed: ParsedFile) -> Iterator[Finding]:
+    """The list flags libcni refuses in a list that fails later, at `plugins` or a plugin: every
+    release reads them first, so their refusal is the load error where they apply
+    (containernetworking/cni:libcni/conf.go@v1.1.2, @v1.2.3 (ConfListFromBytes), @v1.3.0
+    (NetworkConfFromBytes)). Same codes as for a list that loads: CNI309, CNI306 for a key newer
+    than the declared version, else CNI201 (config/validate.readbool_finding)."""
+    yield from _check_disable_check(parsed)
+    doc = _doc(parsed)
+    declared = doc.get("cniVersion")
+    known = isinstance(declared, str) and versions.try_parse(declared) is not None
+    for key, since, _ in _NEWER_KEYS:
+        value = doc.get(key)
+        if key not in READBOOL_SINCE or key not in doc or isinstance(value, bool):
+            continue
+        if known and versions.at_least(str(declared), since):
+            if not (isinstance(value, str) and value.lower() in ("true", "false")):
+                text = f"the list: expected boolean, got {json_kind(value)}"
+                yield readbool_finding(parsed.path, "/" + key, key, value, text)
+            continue
+        refused = _readbool_refusal(parsed.path, key, value)
+        if refused is not None:
+            yield refused
 
 
 # List flags libcni reads with readBool whatever the declared version, and from which release
@@ -793,16 +834,47 @@ def new_libcni_version(entries: Sequence[str], declared: str) -> str:
 
 def _check_disable_check(parsed: ParsedFile) -> Iterator[Finding]:
     doc = _doc(parsed)
-    if not _is_list(parsed) or "disableCheck" not in doc or isinstance(doc["disableCheck"], bool):
+    read_as_list = _is_list(parsed) or (parsed.network is None and parsed.candidate.kind == "conflist")
+    if not read_as_list or "disableCheck" not in doc or isinstance(doc["disableCheck"], bool):
         return
     value = doc["disableCheck"]
+    texts = disable_check_errors(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        message = (
+            f"disableCheck is the string {json.dumps(value)}, not a boolean: libcni <= 1.1.x (containerd <= 1.7, "
+            f"CRI-O <= 1.30) cannot load this list ({texts[0]}); libcni >= 1.2 accepts the strings "
+            '"true"/"false" in any case'
+        )
+        predicts = texts[0]
+    else:
+        message = (
+            f'disableCheck is a {go_type(value)} ({json.dumps(value)}), neither a boolean nor "true"/"false": '
+            f"every libcni release refuses to load this list: libcni <= 1.1.x (containerd <= 1.7, CRI-O <= 1.30) "
+            f"with `{texts[0]}`, libcni 1.2.0 with `{texts[1]}`, libcni >= 1.2.1 (containerd >= 2.0, "
+            f"CRI-O >= 1.31) with `{texts[2]}`"
+        )
+        predicts = texts[2]  # what the runtimes of the default scope (libcni >= 1.2.1) print
+    yield DISABLE_CHECK_STRING.at(parsed.path, "/disableCheck", message, predicts=f"{_LIST_PREFIX}{predicts}")
+
+
+_LIST_PREFIX = "error parsing configuration list: "
+
+
+def disable_check_errors(value: Any) -> Tuple[str, str, str]:
+    """libcni's refusal of a non-boolean disableCheck for <= v1.1.x, v1.2.0 and >= v1.2.1 ("" where
+    that generation loads it): a type assertion to bool (containernetworking/cni:libcni/conf.go@v1.1.2
+    (ConfListFromBytes)); v1.2.0 adds case-insensitive "true"/"false" (@v1.2.0); v1.2.1+ readBool,
+    which lower-cases the value it quotes (@v1.2.3 (ConfListFromBytes), @v1.3.0 (NetworkConfFromBytes))."""
     kind = go_type(value)
-    yield DISABLE_CHECK_STRING.at(
-        parsed.path,
-        "/disableCheck",
-        f"disableCheck is a {kind} ({json.dumps(value)}), not a boolean: libcni <= 1.1.x (containerd <= 1.7, "
-        'CRI-O <= 1.30) cannot load this list; libcni >= 1.2 accepts only "true"/"false" strings',
-        predicts=f"error parsing configuration list: invalid disableCheck type {kind}",
+    old = f"invalid disableCheck type {kind}"
+    if not isinstance(value, str):
+        return old, old, f"invalid type {kind} for disableCheck"
+    if value.lower() in ("true", "false"):
+        return old, "", ""
+    return (
+        old,
+        f"invalid disableCheck value {go_quote(value)}",
+        f"invalid value {go_quote(value.lower())} for disableCheck",
     )
 
 

@@ -231,6 +231,14 @@ def check_config_version_rejections(ctx: NodeContext) -> Tuple[Finding, ...]:
 RefusalKind = Literal["validate", "add"]
 
 
+def config_version_rejections(
+    item: ParsedFile, releases: Sequence[Modelled], facts: Mapping[str, BinaryFacts]
+) -> List[Finding]:
+    """CNI511 for one loadable file and the given releases (crosscheck/folderplugins runs it on
+    the list libcni v1.3.0 builds with its plugin folder)."""
+    return _rejections(item, releases, facts)
+
+
 def _rejections(item: ParsedFile, releases: Sequence[Modelled], facts: Mapping[str, BinaryFacts]) -> List[Finding]:
     assert item.network is not None
     groups: Dict[Tuple[str, str], List[Tuple[Modelled, RefusalKind]]] = {}

@@ -1,0 +1,45 @@
+"""Node findings for libcni v1.3.0's plugin-folder plugins (crosscheck/folderplugins) follow the
+runtime scope: only libcni >= 1.3.0 reads ``<dir>/<name>/*.conf`` (containernetworking/cni:
+libcni/conf.go@v1.3.0 (NetworkConfFromFile)); the recorded 1.2.3 run and the live 1.1.2 run of
+fixture binaries-network-subdirectory-plugin-not-found load only the inlined bridge and ADD
+succeeds, the recorded 1.3.0 run fails ADD on the folder's tuning."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+from conftest import FIXTURES, run_cli
+
+SCENARIO = FIXTURES / "binaries-network-subdirectory-plugin-not-found"
+FOLDER_FILE = "net.d/mynet/50-tuning.conf"
+
+
+def _folder_findings(tmp_path: Path, *runtimes: str) -> List[Tuple[str, str, str]]:
+    copy = tmp_path / SCENARIO.name
+    if not copy.exists():
+        shutil.copytree(SCENARIO, copy, symlinks=True)
+    args = ["check", "--format", "json", "--fail-on", "never", "--bin-dir", "bin"]
+    for runtime in runtimes:
+        args += ["--runtime", runtime]
+    report = json.loads(run_cli([*args, "net.d"], cwd=copy).output)
+    return [(f["code"], f["pointer"], f["severity"]) for f in report["findings"] if f["file"] == FOLDER_FILE]
+
+
+@pytest.fixture(autouse=True)
+def _real_plugins() -> None:
+    if not Path("/usr/lib/cni/bridge").is_file():
+        pytest.skip("needs the real plugins in /usr/lib/cni")
+
+
+def test_no_folder_finding_without_libcni_1_3_in_scope(tmp_path: Path) -> None:
+    assert _folder_findings(tmp_path, "containerd@1.7") == []
+    assert _folder_findings(tmp_path, "crio@1.30") == []
+
+
+def test_error_when_a_libcni_1_3_runtime_is_in_scope(tmp_path: Path) -> None:
+    assert _folder_findings(tmp_path, "containerd@2.1") == [("CNI401", "/type", "error")]
+    assert _folder_findings(tmp_path, "containerd@1.7", "containerd@2.1") == [("CNI401", "/type", "error")]
