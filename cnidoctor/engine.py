@@ -9,6 +9,7 @@ lazily, and its subprocess and ELF machinery only when probing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import pickle
@@ -22,7 +23,6 @@ from .model import (
     DEFAULT_CONF_DIR,
     Candidate,
     Finding,
-    NetworkList,
     Options,
     ParsedFile,
     Report,
@@ -87,10 +87,12 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-# What a worker sends back for one file: the ParsedFile without the candidate, whose bytes the
-# parent already holds (sent once, not twice: the candidate's data and the locator's), and
-# without the locator, rebuilt in the parent over the same bytes (it scans them only on use).
-_Shipped = Tuple[Any, Optional[NetworkList], Optional[str], Tuple[Finding, ...], bool, List[Finding]]
+# What a worker sends back for one file: every field of the ParsedFile but the candidate, whose
+# bytes the parent already holds (sent once, not twice: the candidate's data and the
+# locator's), and the locator, rebuilt in the parent over the same bytes (it scans them only on
+# use). Taken from the dataclass's own fields, so a field added to ParsedFile travels too.
+_Shipped = Tuple[Dict[str, Any], bool, List[Finding]]
+_NOT_SHIPPED = ("candidate", "locate")
 
 
 def _parse_and_ship(candidate: Candidate) -> Optional[bytes]:
@@ -99,7 +101,8 @@ def _parse_and_ship(candidate: Candidate) -> Optional[bytes]:
     the parent: left to the pool, the failure kills the worker and Pool.map waits forever."""
     item, found = parse_and_analyse(candidate)
     located = isinstance(item.locate, Locator)
-    shipped: _Shipped = (item.document, item.network, item.load_error, item.findings, located, found)
+    rest = {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name not in _NOT_SHIPPED}
+    shipped: _Shipped = (rest, located, found)
     try:
         return pickle.dumps(shipped, protocol=pickle.HIGHEST_PROTOCOL)
     except (RecursionError, pickle.PicklingError):
@@ -110,11 +113,11 @@ def _unship(candidate: Candidate, pickled: Optional[bytes]) -> Tuple[ParsedFile,
     if pickled is None:
         return parse_and_analyse(candidate)
     shipped: _Shipped = pickle.loads(pickled)  # our own worker's bytes, never outside input
-    document, network, load_error, findings, located, found = shipped
+    rest, located, found = shipped
     if not located:  # parse left the default locator (a file discovery could not read)
-        return ParsedFile(candidate, document, network, load_error, findings), found
+        return ParsedFile(candidate=candidate, **rest), found
     locator = Locator(candidate.data or b"")  # what parse.parse built over these bytes
-    return ParsedFile(candidate, document, network, load_error, findings, locate=locator), found
+    return ParsedFile(candidate=candidate, locate=locator, **rest), found
 
 
 def _in_workers(candidates: Sequence[Candidate], workers: int) -> Optional[List[Tuple[ParsedFile, List[Finding]]]]:
