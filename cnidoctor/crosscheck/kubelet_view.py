@@ -76,6 +76,19 @@ class KubeletView:
 # format string in every release since 1.3; the rows cite the lines)
 SETUP = 'failed to setup network for sandbox "' + SANDBOX + '": {error}'
 DESTROY = 'failed to destroy network for sandbox "' + SANDBOX + '": {error}'
+# containerd's setupPodNetwork after a successful libcni ADD when go-cni's result has no IP for
+# the pod's interface (`eth0`): the same words in every release since 1.3
+# (containerd/containerd:vendor/github.com/containerd/cri/pkg/server/sandbox_run.go@v1.3.0 :587,
+# @v1.4.0 :342; containerd/containerd:pkg/cri/server/sandbox_run.go@v1.6.20 :462, @v1.7.13 :568,
+# @v1.7.27 :572; containerd/containerd:internal/cri/server/sandbox_run.go@v2.1.1 :436, @v2.2.7 :448),
+# returned through SETUP (measured: runtime-facts §11's real daemons, wording verified in the
+# tags above); go-cni builds the interface map from the typed results
+# (containerd/go-cni:result.go@v1.1.9 (createResult)).
+NO_NETWORK_INFO = 'failed to find network info for sandbox "' + SANDBOX + '"'
+_NO_IP_NOTE = (
+    "containerd fails RunPodSandbox, tears the pod network down again (CNI DEL) and the kubelet retries; "
+    "the pod stays ContainerCreating"
+)
 _CTRD_1 = "containerd/containerd:pkg/cri/server/sandbox_run.go@{tag} ({line}: failed to setup network for sandbox %q)"
 _CTRD_2 = (
     "containerd/containerd:internal/cri/server/sandbox_run.go@{tag} ({line}: failed to setup network for sandbox %q)"
@@ -280,12 +293,27 @@ def _status(step: Step) -> Step:
     return replace(step, kubelet_error=step.wrapped.split("message:", 1)[-1])
 
 
+def _no_pod_ip(step: Step, view: KubeletView) -> Step:
+    """containerd checks the ADD result for an IP on the pod's interface (NO_NETWORK_INFO). CRI-O
+    does not: it takes the result's IPs, none included, without an error (cri-o/cri-o:server/
+    sandbox_network.go@v1.28.2 (networkStart), @v1.33.0; cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3
+    (checkNetwork returns the cached result as it is))."""
+    if view.runtime != "containerd" or step.outcome != "ok":
+        return step
+    return replace(step, kubelet_error=SETUP.format(error=NO_NETWORK_INFO), kubelet_note=_NO_IP_NOTE)
+
+
 def annotate(
-    steps: Dict[StepName, Step], runtime: str, version: str, add_without_loopback: Optional[Step] = None
+    steps: Dict[StepName, Step],
+    runtime: str,
+    version: str,
+    add_without_loopback: Optional[Step] = None,
+    no_pod_ip: bool = False,
 ) -> Dict[StepName, Step]:
     """``steps`` with the kubelet's and the runtime log's texts of ``runtime`` ``version``
     (unchanged when the release is not in the table). ``add_without_loopback``: the ADD step
-    with the runtime's loopback network left out, for a release that attaches both at once."""
+    with the runtime's loopback network left out, for a release that attaches both at once.
+    ``no_pod_ip``: libcni's ADD succeeds, but its final result certainly holds no IP."""
     view = view_for(runtime, version)
     if view is None:
         return steps
@@ -294,6 +322,8 @@ def annotate(
         out["load"] = _load(out["load"], view)
     if "add" in out:
         out["add"] = _add(out["add"], view, add_without_loopback)
+        if no_pod_ip:
+            out["add"] = _no_pod_ip(out["add"], view)
         if view.runtime == "containerd" and out["add"].error is None and out["load"].kubelet_error == NOT_INITIALIZED:
             # go-cni Setup asks Status() first (containerd/go-cni:cni.go@v1.1.9 :155-158)
             out["add"] = replace(out["add"], kubelet_error=SETUP.format(error=NOT_INITIALIZED))
@@ -337,6 +367,7 @@ __all__ = [
     "CRI_UNIMPLEMENTED",
     "DESTROY",
     "NOT_INITIALIZED",
+    "NO_NETWORK_INFO",
     "SETUP",
     "VIEWS",
     "KubeletView",

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
@@ -182,6 +182,37 @@ def known_result_version(facts: Optional[BinaryFacts], sees: str, lib: Libcni) -
     if facts.legacy and facts.reply_version == "0.2.0":
         return sees if lib.labels_unversioned_result else "0.1.0"
     return None
+
+
+def drops_result_ips(facts: Optional[BinaryFacts], version: str, sees: str, lib: Libcni) -> bool:
+    """True when the plugin's ADD result certainly holds no IP once libcni has typed it. The 2016
+    skel's Result has only `ip4`/`ip6`/`dns` and no cniVersion (containernetworking/cni:pkg/types/
+    types.go@63755d7 (Result)); typed as >= 0.3.0, whose result type keeps addresses in `ips`
+    (containernetworking/cni:pkg/types/100/types.go@v1.1.2 (Result)), nothing of them is left:
+    libcni >= v1.1.1 label it with the list's version (containernetworking/cni:pkg/invoke/exec.go@v1.1.1
+    (fixupResultVersion)), <= v0.8.x re-type it by the config's (containernetworking/cni:pkg/invoke/
+    exec.go@v0.8.1 (ExecPluginWithResult)). Measured with libcni 1.1.2, 1.2.3, 1.3.0:
+    fixtures/skew-chain-result-version (ADD result `{"cniVersion":"1.0.0","dns":{}}`)."""
+    if facts is None or not facts.probed or not facts.legacy or facts.reply_version != "0.2.0":
+        return False
+    typed = (version or "0.1.0") if lib.result_typed_by_config else known_result_version(facts, sees, lib)
+    key = try_parse(typed) if typed else None
+    return key is not None and key >= (0, 3, 0)
+
+
+def ipless_result(network: NetworkList, ctx: _Context) -> Optional[str]:
+    """The plugin whose result leaves the list's final ADD result without any IP (None: not known).
+    The list's result is its last plugin's; the reference meta plugins print their prevResult
+    again (containernetworking/plugins:plugins/meta/portmap/main.go@v1.1.1 (cmdAdd: types.PrintResult
+    (netConf.PrevResult, ...)); likewise bandwidth, tuning, firewall, vrf, sbr), so they carry the loss on."""
+    culprit: Optional[str] = None
+    for plugin in network.plugins:
+        ptype = plugin.type or ""
+        if drops_result_ips(ctx.facts.get(ptype), ctx.version, ctx.sees, ctx.lib):
+            culprit = ptype
+        elif ptype not in semantics_rules.META_PLUGIN_ERRORS:
+            culprit = None  # a plugin that prints its own result: what it holds is unknowable
+    return culprit
 
 
 def _dependents(binaries: Sequence[Executed], index: int) -> List[Executed]:
@@ -1015,7 +1046,19 @@ def predict(
         steps["status"] = _status_step(network, loaded, release, facts, probed)
     # the default network alone, for a runtime that attaches its loopback network concurrently
     alone = _add_step(network, release, ctx, loopback=False) if add.plugin == "loopback" else None
-    return kubelet_view.annotate(steps, release.runtime, modelled.version, alone)
+    ipless = ipless_result(network, ctx) if add.outcome == "ok" else None
+    if ipless is not None:
+        steps["add"] = replace(add, plugin=ipless, detail=_ipless_detail(ipless, ctx))
+    return kubelet_view.annotate(steps, release.runtime, modelled.version, alone, no_pod_ip=ipless is not None)
+
+
+def _ipless_detail(ptype: str, ctx: _Context) -> str:
+    typed = (ctx.version or "0.1.0") if ctx.lib.result_typed_by_config else ctx.sees
+    return (
+        f"libcni's ADD succeeds, but its result holds no IP for the pod: {ptype} prints a 0.2.0-era result "
+        f"(`ip4`/`ip6`, no cniVersion) that libcni {ctx.lib.version} types as {typed}, a result type without "
+        "`ip4`/`ip6`"
+    )
 
 
 def prediction(

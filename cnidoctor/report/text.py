@@ -163,7 +163,7 @@ def render_prediction(
     else:
         head += " (no config file will load)"
     ordered = sorted(prediction.steps, key=lambda item: STEP_ORDER.index(item[0]))
-    if ordered and all(step.outcome in ("ok", "not_sent") for _, step in ordered):
+    if ordered and all(step.outcome in ("ok", "not_sent") and step.kubelet_error is None for _, step in ordered):
         return _wrap_headed("Prediction", f"{head}: {_all_ok(ordered)}", width, paint)
     lines = [_wrap_headed("Prediction", head + ":", width, paint)]
     for name, step in ordered:
@@ -218,6 +218,13 @@ def _step_lines(
     pad = " " * len(label)
     if not step.called:
         return _step(label, "not sent", f" ({detail})" if detail else "", width, lambda w: paint(w, dim=True))
+    if step.outcome == "ok" and step.kubelet_error is not None:  # libcni succeeds, the runtime fails the pod
+        lines = _step(label, "FAILS", " in the runtime (libcni: ok)", width, lambda w: paint(w, fg="red", bold=True))
+        return (
+            lines
+            + _shown_lines(step, "", width, pad, shorten)
+            + (_wrap(f"why: {detail}", width, pad + "  ", pad) if detail else [])
+        )
     if step.outcome == "ok":
         return [label + paint("ok", fg="green")]
     if step.outcome != "fail":

@@ -105,13 +105,18 @@ LEGACY_VERSION_REPLY = Rule(
         "with cniVersion >= 0.3.0 is then rejected by libcni validation (CRI-O, dockershim: CNI511). "
         "containerd does not validate, and this skel checks no version on ADD/DEL "
         "(containernetworking/cni:pkg/skel/skel.go@63755d7 (pluginMain)), so the plugin still runs, but its "
-        "results carry no cniVersion (CNI512 when chained on libcni v1.0.0-v1.1.0)."
+        "results carry no cniVersion (CNI512 when chained on libcni v1.0.0-v1.1.0). libcni >= v1.1.1 "
+        "labels such a result with the list's version (containernetworking/cni:pkg/invoke/exec.go@v1.1.1 "
+        "(fixupResultVersion)), <= v0.8 re-types it by the config's: for a list >= 0.3.0 its `ip4`/`ip6` "
+        "are dropped, and containerd, which needs an IP on the pod's interface, fails every pod "
+        '(`failed to find network info for sandbox "<id>"`, containerd/containerd:pkg/cri/server/'
+        "sandbox_run.go@v1.7.27 (setupPodNetwork); measured with real daemons)."
     ),
     example='$ CNI_COMMAND=VERSION /opt/cni/bin/old-plugin\n{"cniVersion":"0.2.0"}',
     correct_example='$ CNI_COMMAND=VERSION /opt/cni/bin/plugin\n{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}',
     when_to_ignore="When every config using the plugin declares 0.1.0 or 0.2.0.",
     fix="Upgrade the plugin to a release built on a current libcni (reference plugins >= v1.0).",
-    runtime_errors=('plugin X does not support config version "V"',),
+    runtime_errors=('plugin X does not support config version "V"', "failed to find network info for sandbox %q"),
     references=(
         DECODER_GO,
         "containernetworking/cni:pkg/version/plugin.go@v1.3.0 (PluginDecoder); containernetworking/plugins:go.mod at each release tag; containernetworking/plugins:plugins/meta/{bandwidth,firewall,vrf}@v1.9.1 (supported versions)",

@@ -95,7 +95,10 @@ CHAIN_RESULT_VERSION_MISMATCH = Rule(
         "load (CNI511). From v1.1.1 libcni labels a result without cniVersion with the config's version "
         "(fixupResultVersion, containernetworking/cni:pkg/invoke/exec.go@v1.1.1; containernetworking/cni#895) "
         "and ADD succeeds (measured with libcni 1.1.2, 1.2.3 and 1.3.0), but the result's 0.2.0-era "
-        "`ip4`/`ip6` are dropped by the newer result type. A plugin that does not negotiate and whose "
+        "`ip4`/`ip6` are dropped by the newer result type, so containerd fails the pod with "
+        '`failed to setup network for sandbox "<id>": failed to find network info for sandbox "<id>"` '
+        "(containerd/containerd:pkg/cri/server/sandbox_run.go@v1.7.27 (setupPodNetwork)): the "
+        "prediction's ADD step shows it; CNI503 is the finding. A plugin that does not negotiate and whose "
         "result version cannot be known without running it (`unknown CNI_COMMAND: VERSION`) gets an "
         "informational finding."
     ),
