@@ -152,7 +152,7 @@ def run(options: Options, settings: Settings) -> Report:
     # the runtime's default network (CRI-O: cni_default_network) is never "shadowed" (CNI007)
     findings = [f for f in findings if not (f.code == "CNI007" and _is_selected(f, node_result.selected))]
     if node_result.scope is not None:  # the releases the node stage computed its checks for
-        findings = scope.weigh_static(findings, node_result.scope, parsed)
+        findings = scope.weigh_static(findings, node_result.scope, parsed, node_result.rejected)
     findings.extend(node_result.findings)
     findings.extend(runtime_findings(options, node))
     findings.extend(runtime_checks.check(options, node, parsed))

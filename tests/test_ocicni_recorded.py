@@ -13,7 +13,18 @@ same plugin directory, and must agree on:
   loadNetworks): ``load`` ("Error loading CNI config (list) file ..."), ``no-type``, ``convert``,
   ``no-plugins``, ``validate`` ("Error validating CNI config file ...": libcni
   ValidateNetworkList's bracketed list of every failure) and ``silent`` (ENOENT, no log line);
-* where cnidoctor gives the text of a skip (``prediction.skipped[].text``), ocicni's log line.
+* where cnidoctor gives the text of a skip (``prediction.skipped[].text``), ocicni's log line;
+* every "Ignored CNI network ... because already exists" line, over all files: cnidoctor's CNI011
+  predicts exactly these (``predicts``), on the same files.
+
+A fixture whose ``args`` name a ``--host-root`` carries CRI-O's configuration there (e.g. a
+``cni_default_network``, which the recorder passed as the driver's ``-default``); cnidoctor then
+runs with that host root too. The driver's GetDefaultNetworkName() returns a fixed name even when
+no network has it: no "Found CNI network <name>" line (``default_file`` null) means no default.
+With a host root, cnidoctor checks a plugin's ELF interpreter under it (plugins/elfinfo.py), as a
+real node root needs; the fixture therefore runs from a temporary copy into which this test puts
+the loader the real plugins name (PT_INTERP) and the libraries it resolves for them - copied from
+this machine at test time, never committed.
 
 Files after the default are out of scope: ocicni logs them too, but they do not change which
 network pods without a network annotation get. No Go toolchain and no namespaces are needed;
@@ -25,6 +36,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import struct
 import subprocess
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
@@ -45,13 +58,13 @@ def _load(version: str) -> Mapping[str, Any]:
     return data
 
 
-def _denormalise(value: Any) -> Any:
+def _denormalise(value: Any, fixtures: Path) -> Any:
     if isinstance(value, str):
-        return value.replace("@FIXTURES@", str(FIXTURES))
+        return value.replace("@FIXTURES@", str(fixtures))
     if isinstance(value, list):
-        return [_denormalise(v) for v in value]
+        return [_denormalise(v, fixtures) for v in value]
     if isinstance(value, dict):
-        return {k: _denormalise(v) for k, v in value.items()}
+        return {k: _denormalise(v, fixtures) for k, v in value.items()}
     return value
 
 
@@ -99,8 +112,88 @@ def real_skips(real: Mapping[str, Any]) -> Dict[str, Tuple[str, str]]:
     return out
 
 
-def predict(scenario: Path, bindir: Path, runtime: str) -> Mapping[str, Any]:
+def ignored_lines(real: Mapping[str, Any]) -> Dict[str, str]:
+    """{file: ocicni's "Ignored CNI network ..." line}, over every file ocicni walks."""
+    out: Dict[str, str] = {}
+    for line in real["logs"]:
+        found = re.fullmatch(r"Ignored CNI network .* at (.*) because already exists", line["message"])
+        if found:
+            out[found.group(1)] = line["message"]
+    return out
+
+
+def cnidoctor_ignored(report: Mapping[str, Any]) -> Dict[str, str]:
+    """{file: the "Ignored CNI network ..." line CNI011 predicts}."""
+    return {
+        f["file"]: f["predicts"]
+        for f in report["findings"]
+        if f["code"] == "CNI011" and (f.get("predicts") or "").startswith("Ignored CNI network ")
+    }
+
+
+def paired_by_cni008(report: Mapping[str, Any], file: str) -> bool:
+    """A .conf and a .conflist of one network: CNI008 reports the pair instead of CNI011
+    (rules/directory.py), without predicting ocicni's "Ignored" line for the second file."""
+    return any(f["code"] == "CNI008" and file in (f["file"], *f["message"].split()) for f in report["findings"])
+
+
+def host_root_arg(scenario: Path) -> Optional[str]:
+    """The ``--host-root`` value of the fixture's ``args`` (None: it has none)."""
+    args = scenario / "args"
+    lines = [line.strip() for line in args.read_text().splitlines()] if args.is_file() else []
+    return next((value for flag, value in zip(lines, lines[1:]) if flag == "--host-root"), None)
+
+
+PT_INTERP = 3
+
+
+def elf_interpreter(path: Path) -> Optional[str]:
+    """PT_INTERP of a little-endian ELF64 executable (the loader the kernel runs), read here
+    rather than through cnidoctor so the setup does not depend on the code under test."""
+    data = path.read_bytes()
+    if data[:6] != b"\x7fELF\x02\x01":
+        return None
+    phoff = struct.unpack_from("<Q", data, 0x20)[0]
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for index in range(phnum):
+        header = phoff + index * phentsize
+        if struct.unpack_from("<I", data, header)[0] == PT_INTERP:
+            offset, filesz = (
+                struct.unpack_from("<Q", data, header + 8)[0],
+                struct.unpack_from("<Q", data, header + 32)[0],
+            )
+            return data[offset : offset + filesz].rstrip(b"\0").decode()
+    return None
+
+
+def loader_files(bindir: Path) -> List[str]:
+    """The loaders the plugins in ``bindir`` name and the libraries each resolves for them
+    (``<loader> --list <plugin>``: the real loader's own answer, ldd's mechanism)."""
+    files: List[str] = []
+    for plugin in sorted(bindir.iterdir()):
+        interpreter = elf_interpreter(plugin.resolve()) if plugin.resolve().is_file() else None
+        if interpreter is None:
+            continue
+        listed = subprocess.run([interpreter, "--list", str(plugin)], capture_output=True, text=True, check=True)
+        files += [interpreter, *re.findall(r"=> (/\S+)", listed.stdout)]
+    return list(dict.fromkeys(files))
+
+
+def with_loaders(scenario: Path, bindir: Path, into: Path, host_root: str) -> Path:
+    """A copy of ``scenario`` under ``into`` whose host root holds this machine's loader and
+    libraries for the plugins in ``bindir`` at the paths the plugins name."""
+    copy = into / scenario.name
+    shutil.copytree(scenario, copy, symlinks=True)
+    for name in loader_files(bindir):
+        target = copy / host_root / name.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(Path(name).resolve(), target)
+    return copy
+
+
+def predict(scenario: Path, bindir: Path, runtime: str, host_root: Optional[str] = None) -> Mapping[str, Any]:
     args = ["check", "--format", "json", "--fail-on", "never", "--no-cache", "--runtime", runtime]
+    args += ["--host-root", str(scenario / host_root)] if host_root else []
     args += ["--bin-dir", str(bindir), str(scenario / "net.d")]
     result = run_cli(args, cwd=scenario)
     assert result.exit_code == 0, result.output
@@ -113,7 +206,7 @@ class Recorded:
         self.data = {version: _load(version) for version in GENERATIONS}
         self.plugins = _installed_plugins() if REAL_BIN.joinpath("bridge").exists() else ""
 
-    def pair(self, version: str, name: str) -> Tuple[Mapping[str, Any], Mapping[str, Any]]:
+    def pair(self, version: str, name: str, scratch: Path) -> Tuple[Mapping[str, Any], Mapping[str, Any]]:
         data = self.data[version]
         entry = data["fixtures"].get(name)
         if entry is None:
@@ -123,7 +216,12 @@ class Recorded:
             pytest.skip(f"recorded with containernetworking-plugins {data['meta']['plugins']['version']}")
         scenario = FIXTURES / name
         bindir = scenario / "bin" if fake else REAL_BIN
-        return _denormalise(entry["real"]), predict(scenario, bindir, crio_runtime(data))
+        host_root = host_root_arg(scenario)
+        if host_root is None:
+            return _denormalise(entry["real"], FIXTURES), predict(scenario, bindir, crio_runtime(data))
+        copy = with_loaders(scenario, bindir, scratch, host_root)
+        bindir = copy / "bin" if fake else REAL_BIN
+        return _denormalise(entry["real"], scratch), predict(copy, bindir, crio_runtime(data), host_root)
 
 
 def crio_runtime(data: Mapping[str, Any]) -> str:
@@ -180,8 +278,8 @@ def cnidoctor_skips(report: Mapping[str, Any]) -> Dict[str, Tuple[str, Optional[
 
 
 @pytest.mark.parametrize(("version", "name"), list(_cases()))
-def test_crio_selection_matches_recorded_ocicni(recorded: Recorded, version: str, name: str) -> None:
-    real, report = recorded.pair(version, name)
+def test_crio_selection_matches_recorded_ocicni(recorded: Recorded, version: str, name: str, tmp_path: Path) -> None:
+    real, report = recorded.pair(version, name, tmp_path)
     if real["init"] != "ok":
         prediction = report.get("prediction") or {}
         load = (prediction.get("steps") or {}).get("load") or {}
@@ -191,9 +289,10 @@ def test_crio_selection_matches_recorded_ocicni(recorded: Recorded, version: str
         return
     selected = report["selected"] or {}
     got = (selected.get("network"), selected.get("file"))
-    assert got == (real["default"], real["default_file"]), (
-        f"ocicni's default: {real['default']} at {real['default_file']}"
-    )
+    # a fixed cni_default_network no valid file defines: GetDefaultNetworkName() still returns
+    # it, but no network backs it (ocicni.go@v0.4.3 getDefaultNetwork) - no default
+    want_default = (real["default"], real["default_file"]) if real["default_file"] else (None, None)
+    assert got == want_default, f"ocicni's default: {real['default']} at {real['default_file']}"
     mismatches: List[str] = []
     status = real["status"] or {}
     real_status = no_network_text(status.get("error")) if status.get("outcome") == "fail" else None
@@ -210,4 +309,10 @@ def test_crio_selection_matches_recorded_ocicni(recorded: Recorded, version: str
             mismatches.append(f"{file}: ocicni {real_kind} ({real_text!r}), cnidoctor {kind} ({text!r})")
         elif text is not None and text != real_text:
             mismatches.append(f"{file}: ocicni says {real_text!r}, cnidoctor {text!r}")
+    real_ignored, ignored = ignored_lines(real), cnidoctor_ignored(report)
+    for file in sorted(set(real_ignored) | set(ignored)):
+        if file not in ignored and paired_by_cni008(report, file):
+            continue
+        if real_ignored.get(file) != ignored.get(file):
+            mismatches.append(f"{file}: ocicni logs {real_ignored.get(file)!r}, CNI011 predicts {ignored.get(file)!r}")
     assert not mismatches, "\n".join(mismatches)

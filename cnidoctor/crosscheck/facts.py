@@ -62,6 +62,7 @@ class NodeResult:
     plugins: Tuple[PluginStatus, ...] = ()
     scope: Optional[RuntimeScope] = None  # the runtime releases the checks were computed for
     selected: Optional[Selection] = None  # the modelled runtime's default network (runtime_choice)
+    rejected: Optional[Tuple[str, ...]] = None  # CRI-O: files of shared names it skips (crio_rejected)
 
     @property
     def modelled(self) -> Optional[runtimes.Modelled]:
@@ -302,19 +303,34 @@ def _crio_name(network: Optional[NetworkList], path: str) -> str:
 
 
 def _fixed_default(ctx: NodeContext, entries: Sequence[ParsedFile], wanted: str) -> RuntimeChoice:
-    """CRI-O's ``cni_default_network``: ocicni's default is the usable network of that name,
-    never the first file (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (initCNI: a fixed name is
-    not ``changeable``; syncNetworkConfig)). No usable file of that name: no default network
-    (CNI636 reports it); the prediction then describes the first file of that name, if any."""
+    """CRI-O's ``cni_default_network``: ocicni's default is the first file of that name that
+    loads and validates, never the first file (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (initCNI:
+    a fixed name is not ``changeable``; syncNetworkConfig)). loadNetworks still walks every file
+    in order and logs each one it skips (loadNetworks), so ``skipped`` lists the files before
+    the default - all of them when no file of that name is usable (CNI636 reports it; the
+    prediction then describes the first file of that name, if any)."""
     named: Optional[RuntimeChoice] = None
+    passed: List[SkippedFile] = []
+    release = ctx.scope.modelled.release
     for item in entries:
-        if item.candidate.problem is not None or item.network is None or _network_name(item) != wanted:
+        if item.candidate.problem == "not-readable-as-user":
+            return _with_skipped(RuntimeChoice(item, None, _predict_file(ctx, item), fixed=True), passed)
+        network = predict.lib_view(item, release.libcni).network
+        if item.candidate.problem is not None or network is None:
+            passed.append(_load_skip(ctx, item))
             continue
         prediction = _predict_file(ctx, item)
+        if predict.version_blocks_load(network, release, ctx.facts):
+            return _with_skipped(RuntimeChoice(item, None, prediction, fixed=True), passed)
+        is_wanted = _crio_name(network, item.path) == wanted
         if _load_outcome(prediction) != "fail":
-            return RuntimeChoice(item, item, prediction, fixed=True)
-        named = named or RuntimeChoice(item, None, prediction, fixed=True)
-    return named or RuntimeChoice(None, None, fixed=True)
+            if is_wanted:
+                return _with_skipped(RuntimeChoice(item, item, prediction, fixed=True), passed)
+            continue  # "Found CNI network ...": loaded, just not the default
+        passed.append(_skip_of(item, prediction))
+        if is_wanted:
+            named = named or RuntimeChoice(item, None, prediction, fixed=True)
+    return _with_skipped(named or RuntimeChoice(None, None, fixed=True), passed)
 
 
 def _first_valid(ctx: NodeContext, entries: Sequence[ParsedFile]) -> RuntimeChoice:
@@ -398,6 +414,23 @@ def selected(choice: RuntimeChoice, release: runtimes.RuntimeRelease) -> Optiona
     return Selection(item.path, name, network.cni_version if network else None, digest)
 
 
+def crio_rejected(ctx: NodeContext) -> Optional[Tuple[str, ...]]:
+    """For a modelled CRI-O, the files that share a network name with another file and that
+    ocicni skips because they do not load or validate (loadNetworks compares names only among
+    the files that pass, cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3); None for other runtimes."""
+    release = ctx.scope.modelled.release
+    if release.runtime != "crio":
+        return None
+    loadable = [item for item in ctx.parsed if item.candidate.problem is None and item.network is not None]
+    names = [(item.candidate.directory, _network_name(item)) for item in loadable]
+    shared = [item for item, key in zip(loadable, names) if names.count(key) > 1]
+    return tuple(
+        item.path
+        for item in shared
+        if predict.lib_view(item, release.libcni).network is None or _load_outcome(_predict_file(ctx, item)) == "fail"
+    )
+
+
 def fallback_findings(ctx: NodeContext, choice: RuntimeChoice) -> List[Finding]:
     """CNI015 where the runtime's default network is not the first file that loads: CRI-O
     skipped a file that does not validate and pods fall back to this one."""
@@ -424,7 +457,12 @@ def probe_node(
     choice = runtime_choice(ctx, fixed_default)
     findings.extend(fallback_findings(ctx, choice))
     return NodeResult(
-        tuple(findings), predicted(ctx, choice), plugin_statuses(ctx), ctx.scope, _report_selected(ctx, choice)
+        tuple(findings),
+        predicted(ctx, choice),
+        plugin_statuses(ctx),
+        ctx.scope,
+        _report_selected(ctx, choice),
+        crio_rejected(ctx),
     )
 
 
@@ -443,7 +481,9 @@ def check_configs_only(
     )
     choice = runtime_choice(ctx, fixed_default)
     findings = run_node_checks(ctx) + fallback_findings(ctx, choice)
-    return NodeResult(tuple(findings), predicted(ctx, choice), (), ctx.scope, _report_selected(ctx, choice))
+    return NodeResult(
+        tuple(findings), predicted(ctx, choice), (), ctx.scope, _report_selected(ctx, choice), crio_rejected(ctx)
+    )
 
 
 def _report_selected(ctx: NodeContext, choice: RuntimeChoice) -> Optional[Selection]:

@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..crosscheck.compare import list_keys
 from ..model import Finding, ParsedFile, Rule, Selection, Severity
@@ -248,8 +248,10 @@ DUPLICATE_NETWORK_NAME = Rule(
     severity=Severity.WARNING,
     summary="Two config files declare the same network name.",
     meaning=(
-        "CRI-O (ocicni) keys networks by name: the first file wins and the later one is logged as "
-        "'Ignored CNI network <name> (type=...) at <file> because already exists'. containerd "
+        "CRI-O (ocicni) keys networks by name: the first file that loads and validates wins and a "
+        "later valid one is logged as 'Ignored CNI network <name> (type=...) at <file> because "
+        "already exists'; a file that fails validation takes no part, so the next file of that "
+        "name becomes the network. containerd "
         "with max_conf_num > 1 attaches both; the result cache /var/lib/cni/results/<name>-<id>-"
         "<ifname> is keyed by network name as well (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (loadNetworks); cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1)."
     ),
@@ -676,6 +678,61 @@ def _duplicate_names(loadable: Sequence[ParsedFile], skip: set) -> List[Finding]
             )
         )
     return out
+
+
+def duplicate_names_for_crio(
+    findings: Sequence[Finding], parsed: Sequence[ParsedFile], rejected: Collection[str]
+) -> List[Finding]:
+    """CNI011 as the modelled CRI-O sees it. ocicni compares names only among the files that
+    load *and* validate: a file it skips (``rejected``: "Error loading ..." / "Error validating
+    ...") is neither ignored nor able to shadow a later file of the same name, and the
+    "Ignored CNI network ... because already exists" line names the file after the first
+    *valid* one (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3 (loadNetworks))."""
+    by_path = {item.path: item for item in parsed}
+    return [
+        _duplicate_for_crio(f, by_path[f.file], parsed, rejected) if f.code == "CNI011" and f.file in by_path else f
+        for f in findings
+    ]
+
+
+def _duplicate_for_crio(
+    finding: Finding, item: ParsedFile, parsed: Sequence[ParsedFile], rejected: Collection[str]
+) -> Finding:
+    if item.candidate.directory is None:
+        return finding  # a file named on its own: no runtime walks it with the others
+    name = _runtime_name(item)
+    earlier = [
+        p
+        for p in parsed[: parsed.index(item)]
+        if p.candidate.directory == item.candidate.directory and _loads(p) and _runtime_name(p) == name
+    ]
+    if not earlier:
+        return finding
+    first = earlier[0]
+    kept = next((p for p in earlier if p.path not in rejected), None)
+    if item.path in rejected:
+        message = (
+            f"network name {name!r} is also declared by {first.path}; CRI-O skips this file before "
+            "it compares names (it does not load or validate), so it logs no 'Ignored CNI network' "
+            "line for it; containerd with max_conf_num > 1 attaches both"
+        )
+        return replace(finding, message=message, predicts=None)
+    if kept is None:
+        message = (
+            f"network name {name!r} is also declared by {first.path}, which CRI-O skips (it does not "
+            f"load or validate): CRI-O takes network {name!r} from this file, without an 'Ignored CNI "
+            f"network' line, and switches to {first.path} once that file validates (e.g. its plugin "
+            "is installed); containerd reads only the lexically first file (max_conf_num 1)"
+        )
+        return replace(finding, message=message, predicts=None)
+    if kept is first:
+        return finding
+    message = (
+        f"network name {name!r} is also declared by {kept.path}: CRI-O skips {first.path} (it does "
+        "not load or validate), keeps that file and ignores this one; containerd with max_conf_num > 1 "
+        "attaches both"
+    )
+    return replace(finding, message=message)
 
 
 _BACKUP_WORDS = re.compile(
