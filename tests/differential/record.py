@@ -158,11 +158,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "recorded": datetime.date.today().isoformat(),
         "driver": "tests/differential/driver/main.go",
     }
+    write_recording(out, meta, fixtures)
+    return 0
+
+
+def write_recording(out: Path, meta: Mapping[str, Any], fixtures: Mapping[str, Any]) -> None:
+    """One recording file: stable key order, so a re-recording diffs only where it changed."""
     out.write_text(
         json.dumps({"meta": meta, "fixtures": fixtures}, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     )
     print(f"wrote {out} ({len(fixtures)} fixtures)", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

@@ -143,10 +143,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "recorded": datetime.date.today().isoformat(),
         "driver": "tests/differential/ocicni/main.go",
     }
-    out.write_text(
-        json.dumps({"meta": meta, "fixtures": fixtures}, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    )
-    print(f"wrote {out} ({len(fixtures)} fixtures)", file=sys.stderr)
+    record.write_recording(out, meta, fixtures)
     return 0
 
 
