@@ -175,7 +175,7 @@ class PathShortener:
         if not self._runs_only:
             if self._pattern is None:
                 return text
-            return self._pattern.sub(lambda m: self._replacement(m.group(0)) or m.group(0), text)
+            return self._pattern.sub(lambda m: self._shown(m.group(0)), text)
         return self._in_runs(text)
 
     def _in_runs(self, text: str) -> str:
