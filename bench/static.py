@@ -22,14 +22,16 @@ import argparse
 import contextlib
 import importlib.resources
 import json
+import os
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from benchlib import (
     ImportCost,
@@ -195,6 +197,48 @@ def sanity_check(argv: Sequence[str], label: str, json_output: bool) -> str:
     return f"{label}: exit {done.returncode} {done.stdout.strip()[:200]}"
 
 
+def run_once_cpu(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[float, float, int]:
+    """(wall seconds, CPU seconds, exit code) of one run, output discarded. CPU is user + system
+    time from wait4 of the process and every descendant it waited for (the worker pool): unlike
+    wall time it hardly moves when other jobs load the machine (as bench/node.py)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env)
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
+
+
+def time_interleaved(
+    commands: Sequence[Tuple[str, Sequence[str], Mapping[str, str]]], repeat: int
+) -> List[Dict[str, Any]]:
+    """Timing dicts (Timing's keys plus cpu_runs, cpu_median) of each (label, argv, env): one
+    untimed warm-up run each, then ``repeat`` rounds that run every command once, so a load that
+    comes and goes on a shared machine lands on both sides of a ratio alike."""
+    for _, argv, env in commands:
+        run_once_cpu(argv, env)
+    walls: List[List[float]] = [[] for _ in commands]
+    cpus: List[List[float]] = [[] for _ in commands]
+    codes: List[List[int]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for index, (_, argv, env) in enumerate(commands):
+            wall, cpu, code = run_once_cpu(argv, env)
+            walls[index].append(wall)
+            cpus[index].append(cpu)
+            codes[index].append(code)
+    out = []
+    for index, (label, _, _) in enumerate(commands):
+        timing = Timing(label, walls[index], codes[index]).as_dict()
+        timing.update(cpu_runs=cpus[index], cpu_median=statistics.median(cpus[index]))
+        out.append(timing)
+    return out
+
+
+def ratio(mine: Dict[str, Any], theirs: Optional[Dict[str, Any]], key: str) -> str:
+    return f"{mine[key] / theirs[key]:.2f}x" if theirs and mine.get(key) and theirs.get(key) else "-"
+
+
 def bench_sizes(sizes: Sequence[int], repeat: int, with_jsonschema: bool) -> Tuple[List[Dict[str, Any]], List[str]]:
     cnidoctor, jsonschema_cli = tool("cnidoctor"), tool("check-jsonschema") if with_jsonschema else []
     rows: List[Dict[str, Any]] = []
@@ -210,14 +254,19 @@ def bench_sizes(sizes: Sequence[int], repeat: int, with_jsonschema: bool) -> Tup
             cached = [*cnidoctor, "check", "--no-probe", "--format", "json", str(directory)]
             ours = [*cached[:-4], "--no-cache", *cached[-4:]]
             notes.append(sanity_check(ours, f"cnidoctor, {size} files", json_output=True))
-            row: Dict[str, Any] = {"files": size, "cnidoctor": time_command("cnidoctor", ours, reps).as_dict()}
             env = dict(bench_env(), CNIDOCTOR_CACHE_DIR=str(directory.parent / f"cnidoctor-bench-cache-{size}"))
-            row["cnidoctor cached"] = time_command("cnidoctor cached", cached, reps, env=env).as_dict()
-            row["peak_rss_kib"], _ = peak_rss_kib(ours)
+            commands: List[Tuple[str, Sequence[str], Mapping[str, str]]] = [
+                ("cnidoctor", ours, bench_env()),
+                ("cnidoctor cached", cached, env),
+            ]
             if schema is not None:
                 theirs = [*jsonschema_cli, "--default-filetype", "json", "--schemafile", str(schema), *map(str, files)]
                 notes.append(sanity_check(theirs, f"check-jsonschema, {size} files", json_output=False))
-                row["check-jsonschema"] = time_command("check-jsonschema", theirs, reps).as_dict()
+                commands.append(("check-jsonschema", theirs, bench_env()))
+            row: Dict[str, Any] = {"files": size}
+            for label, timing in zip((c[0] for c in commands), time_interleaved(commands, reps)):
+                row[label] = timing
+            row["peak_rss_kib"], _ = peak_rss_kib(ours)
             rows.append(row)
     return rows, notes
 
@@ -280,12 +329,11 @@ def importtime(runs: int) -> List[ImportCost]:
 def print_report(
     sizes: List[Dict[str, Any]], notes: List[str], startup: List[Timing], imports: List[ImportCost], top: int
 ) -> None:
-    print("\n## Static check: median wall time (subprocess, warm page cache)\n")
+    print("\n## Static check: median wall and CPU time (subprocess, warm page cache)\n")
     rows = []
     for row in sizes:
         ours, cached = row["cnidoctor"], row["cnidoctor cached"]
         theirs = row.get("check-jsonschema")
-        ratio = f"{ours['median'] / theirs['median']:.2f}x" if theirs else "-"
         rows.append(
             [
                 row["files"],
@@ -294,7 +342,10 @@ def print_report(
                 f"{row['files'] / ours['median']:.0f}",
                 ms(theirs["median"]) if theirs else "-",
                 f"{spread(theirs['runs']):.0%}" if theirs else "-",
-                ratio,
+                ratio(ours, theirs, "median"),
+                ms(ours["cpu_median"]),
+                ms(theirs["cpu_median"]) if theirs else "-",
+                ratio(ours, theirs, "cpu_median"),
                 ms(cached["median"]),
                 f"{row['peak_rss_kib'] / 1024:.0f} MiB",
                 len(ours["runs"]),
@@ -312,6 +363,9 @@ def print_report(
                 "check-jsonschema",
                 "spread",
                 "cnidoctor/jsonschema (target <= 0.8x)",
+                "cnidoctor CPU",
+                "check-jsonschema CPU",
+                "CPU ratio",
                 "cnidoctor, result cached",
                 "peak RSS",
                 "runs",
@@ -320,7 +374,9 @@ def print_report(
         )
     )
     print(
-        "\n`spread` = (slowest - fastest) / median; peak RSS = one --no-cache run's ru_maxrss (the largest "
+        "\n`spread` = (slowest - fastest) / median of the wall times; CPU = median user + system time "
+        "of the process and its children (wait4), which a loaded machine hardly moves; the commands "
+        "of one size run interleaved, one of each per round; peak RSS = one --no-cache run's ru_maxrss (the largest "
         "process: the parent, or one worker of the pool from 400 files)."
     )
     print("\nSanity runs (captured, not timed):")

@@ -11,18 +11,18 @@ from __future__ import annotations
 from typing import List
 
 from ..model import Finding, Report
-from . import PathShortener, RenderOptions, display_path, known_paths, summary_counts
+from . import KnownPaths, PathShortener, RenderOptions, display_path, known_paths, summary_counts
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    known = known_paths(report)
+    known = KnownPaths(known_paths(report), options.base_dir)
     lines: List[str] = [_line(f, known, options) for f in report.findings]
     if not options.quiet:
         lines.append(_summary(report))
     return "".join(line + "\n" for line in lines)
 
 
-def _line(finding: Finding, known: List[str], options: RenderOptions) -> str:
+def _line(finding: Finding, known: KnownPaths, options: RenderOptions) -> str:
     shorten = PathShortener(finding.file, known, options.base_dir)
     message = " ".join(shorten(finding.message).split())
     return f"{_place(finding, options)}: {finding.code} [{finding.severity.label}] {message}"

@@ -26,6 +26,7 @@ from ..model import (
     StepName,
 )
 from . import (
+    KnownPaths,
     PathShortener,
     RenderOptions,
     display_path,
@@ -48,7 +49,7 @@ MIN_WIDTH = 60
 def render(report: Report, options: RenderOptions) -> str:
     paint = _Painter(options.color)
     width = max(MIN_WIDTH, options.width)
-    known = known_paths(report)
+    known = KnownPaths(known_paths(report), options.base_dir)
     blocks: List[str] = []
     if not options.quiet:
         if report.runtime is not None:
@@ -61,7 +62,7 @@ def render(report: Report, options: RenderOptions) -> str:
         if report.selected is not None:
             blocks.append(render_selected(report.selected, report.prediction, paint, width, options.base_dir))
     for group, findings in group_by_file(report.findings):
-        blocks.append(render_group(group, findings, report, options, paint))
+        blocks.append(render_group(group, findings, report, options, paint, known))
     if not options.quiet:
         blocks.append(render_summary(report, paint, options.base_dir))
         if report.findings:
@@ -316,13 +317,20 @@ def group_by_file(findings: Sequence[Finding]) -> List[Tuple[Optional[str], List
 
 
 def render_group(
-    group: Optional[str], findings: List[Finding], report: Report, options: RenderOptions, paint: _Painter
+    group: Optional[str],
+    findings: List[Finding],
+    report: Report,
+    options: RenderOptions,
+    paint: _Painter,
+    known: Optional[KnownPaths] = None,
 ) -> str:
     title = display_path(group, options.base_dir) if group is not None else NODE_GROUP
     if group is not None and report.selected is not None and report.selected.file == group:
         title += " (used by the runtime)"
     width = max(MIN_MESSAGE_WIDTH, max(MIN_WIDTH, options.width) - _fixed_columns_width(findings))
-    shorten = PathShortener(group, known_paths(report), options.base_dir)
+    if known is None:
+        known = KnownPaths(known_paths(report), options.base_dir)
+    shorten = PathShortener(group, known, options.base_dir)
     rows = [
         (
             _location(f),

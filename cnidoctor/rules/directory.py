@@ -635,12 +635,24 @@ def _conf_conflist_pairs(
     out: List[Tuple[Finding, Tuple[str, str]]] = []
     lists = [p for p in loadable if p.candidate.kind == "conflist"]
     singles = [p for p in loadable if p.candidate.kind == "conf"]
+    if not lists or not singles:
+        return out
+    # Indexed by name and by stem (the list's position kept): a pass over every pair of a
+    # directory's .conf and .conflist files was quadratic in the number of files.
+    by_key: Dict[Tuple[str, str], List[int]] = {}
+    for number, lst in enumerate(lists):
+        name = _network_name(lst)
+        if name:
+            by_key.setdefault(("name", name), []).append(number)
+        by_key.setdefault(("stem", _stem(lst.path)), []).append(number)
+    position = {id(p): number for number, p in enumerate(entries)}
     for single in singles:
-        for lst in lists:
-            same_name = _network_name(single) and _network_name(single) == _network_name(lst)
-            if not (same_name or _stem(single.path) == _stem(lst.path)):
-                continue
-            first = entries.index(single) < entries.index(lst)
+        name = _network_name(single)
+        matches = set(by_key.get(("name", name), ()) if name else ()) | set(
+            by_key.get(("stem", _stem(single.path)), ())
+        )
+        for lst in (lists[number] for number in sorted(matches)):
+            first = position[id(single)] < position[id(lst)]
             order = "sorts first and shadows the list" if first else "sorts after the list"
             out.append(
                 (

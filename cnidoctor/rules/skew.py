@@ -21,6 +21,7 @@ from typing import Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 from ..crosscheck.compare import (
     BinaryFacts,
     Executed,
+    LoadedList,
     executed_binaries,
     go_quote,
     list_version,
@@ -228,6 +229,8 @@ RULES: Tuple[Rule, ...] = (
 def check_config_version_rejections(ctx: NodeContext) -> Tuple[Finding, ...]:
     """CNI511 per executed binary whose supported versions lack what it will be told: refused on
     ADD by the plugin (skel), and refused at load by validating runtimes (CRI-O, dockershim)."""
+    if not any(info.probed and info.probe_ok for info in ctx.facts.values()):
+        return ()  # nothing answered VERSION (--no-probe): every binary below would be skipped
     return tuple(f for item in ctx.loadable for f in _rejections(item, ctx.releases, ctx.facts))
 
 
@@ -437,9 +440,12 @@ def check_result_version_support(ctx: NodeContext) -> Tuple[Finding, ...]:
 def _result_version_unsupported(item: ParsedFile, ctx: NodeContext) -> List[Finding]:
     assert item.network is not None
     groups: Dict[str, List[Modelled]] = {}
+    loaded_by_lib: Dict[Libcni, LoadedList] = {}  # releases share libcni versions; computed once each
     for modelled in ctx.releases:
         lib = modelled.release.libcni
-        loaded = list_version(item.network, item.document, lib)
+        loaded = loaded_by_lib.get(lib)
+        if loaded is None:
+            loaded = loaded_by_lib[lib] = list_version(item.network, item.document, lib)
         version = loaded.version
         if loaded.error or version not in SPEC_VERSIONS or version in lib.result_versions:
             continue
