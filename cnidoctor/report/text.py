@@ -11,8 +11,6 @@ import os
 import textwrap
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from tabulate import tabulate
-
 from ..model import (
     STEP_ORDER,
     Finding,
@@ -25,6 +23,7 @@ from ..model import (
     Step,
     StepName,
 )
+from .plaintable import plain_table
 from . import (
     KnownPaths,
     PathShortener,
@@ -340,7 +339,7 @@ def render_group(
         )
         for f in findings
     ]
-    table = tabulate(rows, tablefmt="plain", disable_numparse=True)
+    table = plain_table(rows)
     heading = "\n".join(paint(line, bold=True) for line in _wrap(title, max(MIN_WIDTH, options.width)))
     return heading + "\n" + textwrap.indent(table, "  ")
 
