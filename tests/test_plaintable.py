@@ -33,7 +33,7 @@ PIECES = (
     "\x1b[1;31m",
     "\x1b[0m",
     "\x1b]8;;https://example.com\x1b\\link\x1b]8;;\x1b\\",
-    "fix: set \"cniVersion\"",
+    'fix: set "cniVersion"',
     "\u00e9t\u00e9",
 )
 

@@ -97,7 +97,7 @@ def _cell_width(cell: str, invisible: bool, multiline: bool) -> int:
 
 
 def _pad_right(width: int, text: str) -> str:
-    return ("{0:<%ds}" % width).format(text)
+    return text.ljust(width)  # tabulate: "{0:<%ds}" % width
 
 
 def _align_column(cells: List[str], invisible: bool, multiline: bool) -> List[str]:

@@ -23,7 +23,6 @@ from ..model import (
     Step,
     StepName,
 )
-from .plaintable import plain_table
 from . import (
     KnownPaths,
     PathShortener,
@@ -34,6 +33,7 @@ from . import (
     summary_counts,
     worst_first,
 )
+from .plaintable import plain_table
 
 NODE_GROUP = "node (plugin binaries, runtime)"
 SEVERITY_STYLE: Dict[Severity, Tuple[str, bool]] = {
