@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import sys
 from dataclasses import replace
 from typing import Any, Callable, List, NoReturn, Optional, Sequence, Tuple
@@ -229,6 +228,8 @@ def check_command(
 
 def terminal_width() -> int:
     """The terminal's columns (COLUMNS first, as shutil does); 80 when output is piped."""
+    import shutil  # here, not at import: shutil pulls in fnmatch, bz2 and lzma, which a check never needs
+
     return shutil.get_terminal_size((80, 24)).columns
 
 

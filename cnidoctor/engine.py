@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import gc
 import os
-import pickle
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -101,6 +100,8 @@ def _parse_and_ship(candidate: Candidate) -> Optional[bytes]:
     the parent: left to the pool, the failure kills the worker and Pool.map waits forever."""
     item, found = parse_and_analyse(candidate)
     located = isinstance(item.locate, Locator)
+    import pickle  # here, not at import: only a pooled run ships results
+
     rest = {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name not in _NOT_SHIPPED}
     shipped: _Shipped = (rest, located, found)
     try:
@@ -112,6 +113,8 @@ def _parse_and_ship(candidate: Candidate) -> Optional[bytes]:
 def _unship(candidate: Candidate, pickled: Optional[bytes]) -> Tuple[ParsedFile, List[Finding]]:
     if pickled is None:
         return parse_and_analyse(candidate)
+    import pickle
+
     shipped: _Shipped = pickle.loads(pickled)  # our own worker's bytes, never outside input
     rest, located, found = shipped
     if not located:  # parse left the default locator (a file discovery could not read)

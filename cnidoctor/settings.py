@@ -34,7 +34,6 @@ depth and a pattern that names a directory covers everything in it, as in .gitig
 
 from __future__ import annotations
 
-import glob as globmod
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -156,6 +155,8 @@ class Settings:
         pattern = entry.path.rstrip("/")
         if "/" not in pattern:
             pattern = "**/" + pattern
+        import glob as globmod  # here, not at import: only an unmatched [[ignore]] path needs it
+
         for _ in globmod.iglob(os.path.join(base, pattern), recursive=True):
             return True
         return False

@@ -15,6 +15,7 @@ Positions are computed lazily: clean files never run the position scanner.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -356,22 +357,29 @@ class Template:
 # text/template, Jinja, sed-style __NAME__, shell ${VAR}/$VAR/$1, Windows %VAR%, and a bare
 # upper-case word where an address must be (kubernetes-the-hard-way's "SUBNET").
 _ADDRESS_KEYS = r"(?:subnet|rangeStart|rangeEnd|gateway|dst|gw|address|podCIDR|cidr)"
-_TEMPLATE_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
-    ("Go/Helm template action", re.compile(r"(?P<ph>\{\{-?\s*[^{}]*?-?\}\})")),
-    ("Jinja statement", re.compile(r"(?P<ph>\{%-?\s*[^{}]*?-?%\})")),
-    ("sed-style placeholder", re.compile(r"(?P<ph>__[A-Z][A-Z0-9_]*__)")),
-    ("shell variable", re.compile(r"(?P<ph>\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?+=-][^}\"]*)?\})")),
-    ("shell variable", re.compile(r"[:,\[]\s*(?P<ph>\$[A-Za-z0-9_]+)\b")),  # bare: "x": $2
-    (
-        "shell variable",
-        re.compile(
-            r"(?P<ph>\$[A-Z][A-Z0-9_]{2,})\b|'(?P<q1>\$[A-Za-z_][A-Za-z0-9_]*)'"
-            r"|\"(?P<q2>\$[A-Za-z_][A-Za-z0-9_]*)\""
+
+
+@functools.cache
+def _template_patterns() -> Tuple[Tuple[str, re.Pattern[str]], ...]:
+    """Compiled on first use: only a file that passes _TEMPLATE_HINT is searched (a few ms at import)."""
+    return (
+        ("Go/Helm template action", re.compile(r"(?P<ph>\{\{-?\s*[^{}]*?-?\}\})")),
+        ("Jinja statement", re.compile(r"(?P<ph>\{%-?\s*[^{}]*?-?%\})")),
+        ("sed-style placeholder", re.compile(r"(?P<ph>__[A-Z][A-Z0-9_]*__)")),
+        ("shell variable", re.compile(r"(?P<ph>\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?+=-][^}\"]*)?\})")),
+        ("shell variable", re.compile(r"[:,\[]\s*(?P<ph>\$[A-Za-z0-9_]+)\b")),  # bare: "x": $2
+        (
+            "shell variable",
+            re.compile(
+                r"(?P<ph>\$[A-Z][A-Z0-9_]{2,})\b|'(?P<q1>\$[A-Za-z_][A-Za-z0-9_]*)'"
+                r"|\"(?P<q2>\$[A-Za-z_][A-Za-z0-9_]*)\""
+            ),
         ),
-    ),
-    ("Windows %VARIABLE%", re.compile(r"(?P<ph>%[A-Z][A-Z0-9_]*%)")),
-    ("upper-case placeholder", re.compile(r"(?i:\"" + _ADDRESS_KEYS + r"\")\s*:\s*\"(?P<ph>[A-Z][A-Z0-9_]{2,})\"")),
-)
+        ("Windows %VARIABLE%", re.compile(r"(?P<ph>%[A-Z][A-Z0-9_]*%)")),
+        ("upper-case placeholder", re.compile(r"(?i:\"" + _ADDRESS_KEYS + r"\")\s*:\s*\"(?P<ph>[A-Z][A-Z0-9_]{2,})\"")),
+    )
+
+
 _TEMPLATE_HINT = re.compile(rb"\{\{|\{%|__[A-Z]|\$|%[A-Z]|\"\s*:\s*\"[A-Z]{3}")
 
 
@@ -381,7 +389,7 @@ def find_template(data: bytes) -> Optional[Template]:
         return None
     text = data.decode("utf-8", "replace")
     found: Optional[Template] = None
-    for kind, pattern in _TEMPLATE_PATTERNS:
+    for kind, pattern in _template_patterns():
         match = pattern.search(text)
         if match is None:
             continue

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import os
 import stat
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .. import cache as probecache
 from ..child import OUTPUT_CAP, SAFE_PATH, ChildRun, run_child
@@ -351,18 +351,48 @@ def probe_all(
         else:
             todo.setdefault(os.path.realpath(path) if key else path, []).append(path)
     if todo:
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(todo))) as pool:
-            futures = {
-                real: pool.submit(probe_one, names[0], cni_version=cni_version, timeout=timeout, host_root=host_root)
-                for real, names in todo.items()
-            }
-        for real, names in todo.items():
-            first = futures[real].result()
+        calls = [_probe_call(names[0], cni_version, timeout, host_root) for names in todo.values()]
+        for names, first in zip(todo.values(), _in_threads(calls, MAX_PARALLEL)):
             for name in names:
                 results[name] = replace(first, path=name)
     if use_cache:
         _store(cache, results, keys)
     return {p: results[p] for p in unique}
+
+
+def _probe_call(path: str, cni_version: str, timeout: float, host_root: Optional[str]) -> Callable[[], ProbeResult]:
+    return lambda: probe_one(path, cni_version=cni_version, timeout=timeout, host_root=host_root)
+
+
+def _in_threads(calls: Sequence[Callable[[], ProbeResult]], workers: int) -> List[ProbeResult]:
+    """Each call on one of at most ``workers`` threads; the results in order, and the first
+    call's exception (in order) re-raised here, as ThreadPoolExecutor's map would. Plain threads:
+    importing concurrent.futures pulls in logging, a few ms of every cold check."""
+    results: Dict[int, ProbeResult] = {}
+    errors: List[Optional[BaseException]] = [None] * len(calls)
+    pending = iter(range(len(calls)))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                index = next(pending, None)
+            if index is None:
+                return
+            try:
+                results[index] = calls[index]()
+            except BaseException as error:  # re-raised in the calling thread below
+                errors[index] = error
+
+    threads = [threading.Thread(target=work, name=f"cnidoctor-probe-{n}") for n in range(min(workers, len(calls)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return [results[index] for index in range(len(calls))]
 
 
 def probe_resolved(

@@ -11,8 +11,6 @@ import os
 import textwrap
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from tabulate import tabulate
-
 from ..model import (
     STEP_ORDER,
     Finding,
@@ -35,6 +33,7 @@ from . import (
     summary_counts,
     worst_first,
 )
+from .plaintable import plain_table
 
 NODE_GROUP = "node (plugin binaries, runtime)"
 SEVERITY_STYLE: Dict[Severity, Tuple[str, bool]] = {
@@ -340,7 +339,7 @@ def render_group(
         )
         for f in findings
     ]
-    table = tabulate(rows, tablefmt="plain", disable_numparse=True)
+    table = plain_table(rows)
     heading = "\n".join(paint(line, bold=True) for line in _wrap(title, max(MIN_WIDTH, options.width)))
     return heading + "\n" + textwrap.indent(table, "  ")
 
