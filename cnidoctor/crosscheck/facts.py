@@ -287,9 +287,8 @@ def runtime_choice(ctx: NodeContext, fixed_default: str = "") -> RuntimeChoice:
         prediction = _predict_file(ctx, first)
         default = first if first is chosen and _load_outcome(prediction) != "fail" else None
         return RuntimeChoice(first, default, prediction)
-    if fixed_default and ctx.scope.modelled.release.runtime == "crio":
-        return _fixed_default(ctx, entries, fixed_default)
-    return _first_valid(ctx, entries)
+    fixed = fixed_default if fixed_default and ctx.scope.modelled.release.runtime == "crio" else None
+    return _ocicni_walk(ctx, entries, fixed)
 
 
 def _network_name(item: ParsedFile) -> str:
@@ -302,44 +301,21 @@ def _crio_name(network: Optional[NetworkList], path: str) -> str:
     return name or os.path.basename(path)
 
 
-def _fixed_default(ctx: NodeContext, entries: Sequence[ParsedFile], wanted: str) -> RuntimeChoice:
-    """CRI-O's ``cni_default_network``: ocicni's default is the first file of that name that
-    loads and validates, never the first file (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (initCNI:
-    a fixed name is not ``changeable``; syncNetworkConfig)). loadNetworks still walks every file
-    in order and logs each one it skips (loadNetworks), so ``skipped`` lists the files before
-    the default - all of them when no file of that name is usable (CNI636 reports it; the
-    prediction then describes the first file of that name, if any)."""
-    named: Optional[RuntimeChoice] = None
+def _ocicni_walk(ctx: NodeContext, entries: Sequence[ParsedFile], wanted: Optional[str]) -> RuntimeChoice:
+    """ocicni's loadNetworks over the directory's files in order: the default is the first file
+    that loads and validates; every file it logs and skips before that is ``skipped``; with no
+    default, the prediction describes the first failing file. ``wanted``: CRI-O's
+    ``cni_default_network``, a name that is never ``changeable``, so the default is the first
+    usable file of that name, never just the first file, and with none (CNI636 reports it) every
+    file is skipped (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (initCNI, syncNetworkConfig,
+    loadNetworks))."""
+    fixed = wanted is not None
+    fallback: Optional[RuntimeChoice] = None
     passed: List[SkippedFile] = []
     release = ctx.scope.modelled.release
     for item in entries:
         if item.candidate.problem == "not-readable-as-user":
-            return _with_skipped(RuntimeChoice(item, None, _predict_file(ctx, item), fixed=True), passed)
-        network = predict.lib_view(item, release.libcni).network
-        if item.candidate.problem is not None or network is None:
-            passed.append(_load_skip(ctx, item))
-            continue
-        prediction = _predict_file(ctx, item)
-        if predict.version_blocks_load(network, release, ctx.facts):
-            return _with_skipped(RuntimeChoice(item, None, prediction, fixed=True), passed)
-        is_wanted = _crio_name(network, item.path) == wanted
-        if _load_outcome(prediction) != "fail":
-            if is_wanted:
-                return _with_skipped(RuntimeChoice(item, item, prediction, fixed=True), passed)
-            continue  # "Found CNI network ...": loaded, just not the default
-        passed.append(_skip_of(item, prediction))
-        if is_wanted:
-            named = named or RuntimeChoice(item, None, prediction, fixed=True)
-    return _with_skipped(named or RuntimeChoice(None, None, fixed=True), passed)
-
-
-def _first_valid(ctx: NodeContext, entries: Sequence[ParsedFile]) -> RuntimeChoice:
-    first_failed: Optional[RuntimeChoice] = None
-    passed: List[SkippedFile] = []
-    release = ctx.scope.modelled.release
-    for item in entries:
-        if item.candidate.problem == "not-readable-as-user":
-            return _with_skipped(RuntimeChoice(item, None, _predict_file(ctx, item)), passed)
+            return _with_skipped(RuntimeChoice(item, None, _predict_file(ctx, item), fixed=fixed), passed)
         # the list as this release's libcni loads it (1.3.0 also reads <dir>/<name>/*.conf)
         network = predict.lib_view(item, release.libcni).network
         if item.candidate.problem is not None or network is None:
@@ -349,12 +325,16 @@ def _first_valid(ctx: NodeContext, entries: Sequence[ParsedFile]) -> RuntimeChoi
         prediction = _predict_file(ctx, item)
         if predict.version_blocks_load(network, release, ctx.facts):
             # ocicni's load waits on this file's VERSION calls: no default is chosen (yet)
-            return _with_skipped(RuntimeChoice(item, None, prediction), passed)
+            return _with_skipped(RuntimeChoice(item, None, prediction, fixed=fixed), passed)
+        ours = wanted is None or _crio_name(network, item.path) == wanted
         if _load_outcome(prediction) != "fail":
-            return _with_skipped(RuntimeChoice(item, item, prediction), passed)
+            if ours:
+                return _with_skipped(RuntimeChoice(item, item, prediction, fixed=fixed), passed)
+            continue  # "Found CNI network ...": loaded, just not the default
         passed.append(_skip_of(item, prediction))
-        first_failed = first_failed or RuntimeChoice(item, None, prediction)
-    return _with_skipped(first_failed or RuntimeChoice(None, None), passed)
+        if ours:
+            fallback = fallback or RuntimeChoice(item, None, prediction, fixed=fixed)
+    return _with_skipped(fallback or RuntimeChoice(None, None, fixed=fixed), passed)
 
 
 def _load_skip(ctx: NodeContext, item: ParsedFile) -> SkippedFile:
