@@ -164,7 +164,7 @@ def run(options: Options, settings: Settings) -> Report:
     kept = settings.apply(findings, [p.path for p in parsed])
     located = locate(kept, parsed)
     prediction = node_result.prediction
-    if prediction is not None and any(f.code == "CNI609" for f in findings):  # CRI plugin not loaded
+    if prediction is not None and _cri_plugin_refused(node):
         prediction = kubelet_view.cri_plugin_not_loaded(prediction)
     return Report(
         inputs=tuple(options.paths),
@@ -195,6 +195,13 @@ def with_node_dirs(options: Options, node: Optional[NodeRuntime]) -> Options:
 
     paths, bin_dirs = node_dirs(options, node)
     return replace(options, paths=paths, bin_dirs=bin_dirs)
+
+
+def _cri_plugin_refused(node: Optional[NodeRuntime]) -> bool:
+    """The detected runtime does not load its CRI plugin (CNI609: containerd >= 2.1 with both
+    bin_dir and bin_dirs), read from its configuration, not from whichever findings exist: on a
+    node with two runtimes the other one's configuration does not decide this prediction."""
+    return node is not None and node.detected is not None and not node.detected.config.cri_plugin_loads
 
 
 def runtime_findings(options: Options, node: Optional[NodeRuntime]) -> List[Finding]:

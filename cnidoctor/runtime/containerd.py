@@ -648,8 +648,9 @@ def read_containerd(
     else:
         effective = effective_1x(loaded.files, model, known)
     extra: Tuple[Finding, ...] = () if known or model.major >= 2 else _unknown_release_no_version(loaded.files)
+    conflict = False
     if model.at_least(2, 1):
-        bin_dirs, bin_findings, _ = bin_dirs_21(effective, model)
+        bin_dirs, bin_findings, conflict = bin_dirs_21(effective, model)
     else:
         bin_dirs, bin_findings = bin_dirs_before_21(effective, model)
     template = _str_value(effective.cni.get("conf_template"), "")
@@ -666,4 +667,5 @@ def read_containerd(
         assumed_release=assumed_release,
         findings=loaded.findings + effective.findings + extra + bin_findings,
         evidence=evidence,
+        cri_plugin_loads=not conflict,
     )

@@ -67,5 +67,8 @@ class RuntimeConfig:
     # The release the reader modelled when the node did not say ("1.7.34"): detection models the
     # same one, so the configuration and the prediction agree on what runs.
     assumed_release: Optional[str] = None
+    # False: containerd >= 2.1 refuses to load its CRI runtime plugin (bin_dir and bin_dirs both
+    # set, CNI609), so no CNI setting is in effect and every CRI call fails
+    cri_plugin_loads: bool = True
     findings: Tuple[Finding, ...] = ()  # problems in the runtime's configuration (CNI6xx)
     evidence: Tuple[Evidence, ...] = ()
