@@ -305,7 +305,7 @@ def list_keys(doc: Mapping[str, Any], declared: str, lib: Libcni) -> LoadedList:
         disable_check, error = _read_bool(doc, "disableCheck", lib)
     if error is None:
         _, error = _read_bool(doc, "disableGC", lib)
-    if error is None and lib.at_least("1.3.0"):
+    if error is None and lib.reads_network_folder:
         error = _inlined_only_error(doc, lib)
     return LoadedList(version, error, chosen, disable_check)
 

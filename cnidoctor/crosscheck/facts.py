@@ -119,7 +119,7 @@ def _appended_by_libcni13(item: ParsedFile, scope: RuntimeScope) -> Tuple[Execut
     folder = item.network_dir
     if folder is None or folder.network is None:
         return ()
-    if not any(m.release.libcni.at_least("1.3.0") for m in scope.releases):
+    if not any(m.release.libcni.reads_network_folder for m in scope.releases):
         return ()
     return executed_binaries(folder.network)
 

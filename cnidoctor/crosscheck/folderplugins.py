@@ -30,8 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["FolderBinary", "folder_binaries", "folder_findings"]
 
-FOLDER_SINCE = "1.3.0"
-
 
 @dataclass(frozen=True)
 class FolderBinary:
@@ -63,7 +61,7 @@ def folder_binaries(item: ParsedFile) -> Tuple[FolderBinary, ...]:
 
 
 def _runs_folder_plugins(modelled: runtimes.Modelled) -> bool:
-    return modelled.release.libcni.at_least(FOLDER_SINCE)
+    return modelled.release.libcni.reads_network_folder
 
 
 def folder_findings(ctx: NodeContext) -> List[Finding]:
@@ -132,7 +130,7 @@ def _weighed(finding: Finding, item: ParsedFile, affected: Sequence[runtimes.Mod
     """Only libcni >= v1.3.0 runs a folder plugin: say which list runs it, and weigh the
     severity by the runtimes in scope (rules/scope.weigh)."""
     where = (
-        f"; libcni {FOLDER_SINCE} (containerd >= 2.1, CRI-O >= 1.33) appends {os.path.basename(finding.file or '')} "
+        f"; libcni 1.3.0 (containerd >= 2.1, CRI-O >= 1.33) appends {os.path.basename(finding.file or '')} "
         f"to {item.path} and runs it on every pod"
     )
     severity, suffix = scope_rules.weigh(finding.severity, affected, ctx.scope)

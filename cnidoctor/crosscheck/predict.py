@@ -462,7 +462,7 @@ def lib_view(parsed: ParsedFile, lib: Libcni) -> LibView:
       ``parsed.network_dir``; containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile)).
     """
     view = _generation_view(parsed, lib)
-    from_folder = parsed.network_dir is not None and lib.at_least("1.3.0")
+    from_folder = parsed.network_dir is not None and lib.reads_network_folder
     if view.network is None and (from_folder or fails_after_list_keys(view.load_error)):
         error = _list_key_error(parsed, lib)
         if error is not None:

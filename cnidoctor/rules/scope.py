@@ -39,7 +39,7 @@ AFFECTED_RELEASES: Dict[str, Affects] = {
     "CNI305": lambda r: r.runtime != "crio",
     # Only libcni v1.3.0 reads <dir>/<name>/*.conf; an error CNI013 is a plugin file there that
     # fails the list (containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile)).
-    "CNI013": lambda r: r.libcni.at_least("1.3.0"),
+    "CNI013": lambda r: r.libcni.reads_network_folder,
 }
 
 
@@ -48,9 +48,9 @@ AFFECTED_RELEASES: Dict[str, Affects] = {
 # (NetworkConfFromBytes readBool)).
 AFFECTED_AT: Dict[Tuple[str, str], Affects] = {
     ("CNI306", "/disableGC"): lambda r: r.libcni.at_least("1.2.1"),
-    ("CNI306", "/loadOnlyInlinedPlugins"): lambda r: r.libcni.at_least("1.3.0"),
+    ("CNI306", "/loadOnlyInlinedPlugins"): lambda r: r.libcni.reads_network_folder,
     ("CNI201", "/disableGC"): lambda r: r.libcni.at_least("1.2.1"),
-    ("CNI201", "/loadOnlyInlinedPlugins"): lambda r: r.libcni.at_least("1.3.0"),
+    ("CNI201", "/loadOnlyInlinedPlugins"): lambda r: r.libcni.reads_network_folder,
 }
 
 # Runtime-dependent for some values only: a disableCheck string "true"/"false" (any case) breaks
@@ -78,7 +78,7 @@ FOLDER_LOADED_RULES = ("CNI014", "CNI110", "CNI118")
 
 
 def _before_folder_plugins(release: runtimes.RuntimeRelease) -> bool:
-    return not release.libcni.at_least("1.3.0")
+    return not release.libcni.reads_network_folder
 
 
 def loaded_by_folder(item: ParsedFile) -> bool:

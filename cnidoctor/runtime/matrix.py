@@ -117,6 +117,14 @@ class Libcni:
         return not self.at_least("1.0.0")
 
     @functools.cached_property
+    def reads_network_folder(self) -> bool:
+        """v1.3.0+ append the ``*.conf`` files of ``<confdir>/<network name>/`` to a list's
+        plugins unless it sets ``loadOnlyInlinedPlugins`` (a boolean read from the same release):
+        containernetworking/cni:libcni/conf.go@v1.3.0 (NetworkConfFromFile,
+        NetworkPluginConfsFromFiles). Measured with libcni 1.3.0 (tests/differential)."""
+        return self.at_least("1.3.0")
+
+    @functools.cached_property
     def labels_unversioned_result(self) -> bool:
         """v1.1.1+ label a result printed without cniVersion with the config's version
         (fixupResultVersion, containernetworking/cni@55fe94e, first tag v1.1.1:
