@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from tabulate import tabulate
 
@@ -128,6 +128,50 @@ def time_command(
         runs.append(seconds)
         codes.append(code)
     return Timing(label, runs, codes, note)
+
+
+def run_once_cpu(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[float, float, int]:
+    """(wall seconds, CPU seconds, exit code) of one run, output discarded. CPU is user + system
+    time from wait4 of the process and every descendant it waited for (a probe, a plugin run by
+    a shell loop, a worker pool): unlike wall time it hardly moves when other work loads the
+    machine."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env)
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
+
+
+# (label, argv, the environment of one run: called before each run, so a row can get a fresh
+# cache directory every time)
+Command = Tuple[str, Sequence[str], Callable[[], Mapping[str, str]]]
+
+
+def time_interleaved(commands: Sequence[Command], repeat: int) -> List[Dict[str, Any]]:
+    """Timing dicts (Timing's keys plus cpu_runs, cpu_median), one per command: one untimed
+    warm-up run each, then ``repeat`` rounds that run every command once. Commands compared by
+    a ratio are timed in the same rounds, so a load that comes and goes on a shared machine
+    (other test suites, a compiler) lands on all of them alike instead of on whichever command
+    happened to be timed while it lasted."""
+    for _, argv, env in commands:
+        run_once_cpu(argv, env())
+    walls: List[List[float]] = [[] for _ in commands]
+    cpus: List[List[float]] = [[] for _ in commands]
+    codes: List[List[int]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for index, (_, argv, env) in enumerate(commands):
+            wall, cpu, code = run_once_cpu(argv, env())
+            walls[index].append(wall)
+            cpus[index].append(cpu)
+            codes[index].append(code)
+    out = []
+    for index, (label, _, _) in enumerate(commands):
+        timing = Timing(label, walls[index], codes[index]).as_dict()
+        timing.update(cpu_runs=cpus[index], cpu_median=statistics.median(cpus[index]))
+        out.append(timing)
+    return out
 
 
 def peak_rss_kib(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> Tuple[int, int]:

@@ -30,18 +30,16 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from benchlib import (
     REPO_ROOT,
-    Timing,
+    Command,
     bench_env,
     by_package,
     environment,
@@ -50,6 +48,7 @@ from benchlib import (
     save,
     spread,
     table,
+    time_interleaved,
     tool,
 )
 
@@ -262,43 +261,9 @@ class Row:
     traced: bool = False
 
 
-def run_once_cpu(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[float, float, int]:
-    """(wall seconds, CPU seconds, exit code) of one run, output discarded. CPU is user + system
-    time from wait4 of the process and every descendant it waited for (a probe, a plugin run by
-    the shell loop): unlike wall time it hardly moves when other work loads the machine."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env)
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
-
-
-def time_interleaved(rows: Sequence[Row], repeat: int) -> List[Dict[str, Any]]:
-    """Every row once per round, ``repeat`` rounds, after one untimed warm-up run of each.
-
-    Rows compared by a ratio are timed in the same rounds, so a load that comes and goes on a
-    shared machine (other test suites, a compiler) lands on all of them alike instead of on
-    whichever row happened to be timed while it lasted."""
-    for row in rows:
-        run_once_cpu(row.argv, row.before_each() if row.before_each else row.env)
-    walls: List[List[float]] = [[] for _ in rows]
-    cpus: List[List[float]] = [[] for _ in rows]
-    codes: List[List[int]] = [[] for _ in rows]
-    for _ in range(repeat):
-        for index, row in enumerate(rows):
-            wall, cpu, code = run_once_cpu(row.argv, row.before_each() if row.before_each else row.env)
-            walls[index].append(wall)
-            cpus[index].append(cpu)
-            codes[index].append(code)
-    out = []
-    for index, row in enumerate(rows):
-        timing = Timing(row.label, walls[index], codes[index]).as_dict()
-        timing.update(cpu_runs=cpus[index], cpu_median=statistics.median(cpus[index]))
-        out.append(timing)
-    return out
+def _command(row: Row) -> Command:
+    env = row.env
+    return (row.label, row.argv, row.before_each if row.before_each else lambda: env)
 
 
 def cnidoctor_rows(subject: Subject, check_args: List[str], tmp: Path, prefix: str) -> Tuple[List[Row], Any]:
@@ -361,7 +326,7 @@ def run(bin_dir: Path, repeat: int, subject: Subject, baseline: Optional[Subject
             rows += cnidoctor_rows(baseline, check_args, tmp, BASELINE)[0]
             rows.append(Row(BASELINE + FLOOR, (baseline.python, "-c", "pass"), base_env(None, True)))
         results: List[Dict[str, Any]] = []
-        for row, measured in zip(rows, time_interleaved(rows, repeat)):
+        for row, measured in zip(rows, time_interleaved([_command(row) for row in rows], repeat)):
             if row.traced and why_no_strace is None:
                 env = row.before_each() if row.before_each else row.env
                 plugins, others, code = traced_execs(row.argv, env, bin_dir)

@@ -22,13 +22,11 @@ import argparse
 import contextlib
 import importlib.resources
 import json
-import os
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -46,6 +44,7 @@ from benchlib import (
     spread,
     table,
     time_command,
+    time_interleaved,
     tool,
 )
 
@@ -197,44 +196,6 @@ def sanity_check(argv: Sequence[str], label: str, json_output: bool) -> str:
     return f"{label}: exit {done.returncode} {done.stdout.strip()[:200]}"
 
 
-def run_once_cpu(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[float, float, int]:
-    """(wall seconds, CPU seconds, exit code) of one run, output discarded. CPU is user + system
-    time from wait4 of the process and every descendant it waited for (the worker pool): unlike
-    wall time it hardly moves when other jobs load the machine (as bench/node.py)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env)
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
-
-
-def time_interleaved(
-    commands: Sequence[Tuple[str, Sequence[str], Mapping[str, str]]], repeat: int
-) -> List[Dict[str, Any]]:
-    """Timing dicts (Timing's keys plus cpu_runs, cpu_median) of each (label, argv, env): one
-    untimed warm-up run each, then ``repeat`` rounds that run every command once, so a load that
-    comes and goes on a shared machine lands on both sides of a ratio alike."""
-    for _, argv, env in commands:
-        run_once_cpu(argv, env)
-    walls: List[List[float]] = [[] for _ in commands]
-    cpus: List[List[float]] = [[] for _ in commands]
-    codes: List[List[int]] = [[] for _ in commands]
-    for _ in range(repeat):
-        for index, (_, argv, env) in enumerate(commands):
-            wall, cpu, code = run_once_cpu(argv, env)
-            walls[index].append(wall)
-            cpus[index].append(cpu)
-            codes[index].append(code)
-    out = []
-    for index, (label, _, _) in enumerate(commands):
-        timing = Timing(label, walls[index], codes[index]).as_dict()
-        timing.update(cpu_runs=cpus[index], cpu_median=statistics.median(cpus[index]))
-        out.append(timing)
-    return out
-
-
 def ratio(mine: Dict[str, Any], theirs: Optional[Dict[str, Any]], key: str) -> str:
     return f"{mine[key] / theirs[key]:.2f}x" if theirs and mine.get(key) and theirs.get(key) else "-"
 
@@ -264,7 +225,10 @@ def bench_sizes(sizes: Sequence[int], repeat: int, with_jsonschema: bool) -> Tup
                 notes.append(sanity_check(theirs, f"check-jsonschema, {size} files", json_output=False))
                 commands.append(("check-jsonschema", theirs, bench_env()))
             row: Dict[str, Any] = {"files": size}
-            for label, timing in zip((c[0] for c in commands), time_interleaved(commands, reps)):
+            for label, timing in zip(
+                (c[0] for c in commands),
+                time_interleaved([(label, argv, lambda env=env: env) for label, argv, env in commands], reps),
+            ):
                 row[label] = timing
             row["peak_rss_kib"], _ = peak_rss_kib(ours)
             rows.append(row)
