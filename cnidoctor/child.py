@@ -18,8 +18,10 @@ import selectors
 import signal
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import IO, Dict, Mapping, Optional, Sequence, Tuple
+
+from .frozen import dataclass
 
 __all__ = ["OUTPUT_CAP", "SAFE_PATH", "Capture", "ChildRun", "run_child"]
 

@@ -30,8 +30,9 @@ import json
 import os
 import re
 import struct
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Dict, List, Optional, Sequence, Tuple
+
+from .frozen import dataclass
 
 if TYPE_CHECKING:
     from .cache import DiskTable
@@ -98,6 +99,8 @@ class BuildInfoError(ValueError):
 
 @dataclass(frozen=True)
 class _Load:
+    """A PT_LOAD program header: where a part of the file is mapped."""
+
     vaddr: int
     offset: int
     filesz: int

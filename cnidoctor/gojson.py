@@ -34,9 +34,10 @@ import codecs
 import functools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .frozen import dataclass
 from .gofmt import go_type_name, json_kind
 
 __all__ = [
@@ -96,6 +97,8 @@ class DuplicateKeyDict(dict):
 
 @dataclass(frozen=True)
 class Decoded:
+    """A JSON value as encoding/json decodes it, with the quirks met on the way."""
+
     value: Any
     duplicates: bool = False  # some object repeats a key
     invalid_utf8: bool = False  # some string held invalid UTF-8 (replaced by U+FFFD)
@@ -284,6 +287,8 @@ _DIGITS = frozenset(b"0123456789")
 
 @dataclass
 class _Frame:
+    """An object or array being parsed."""
+
     container: Any  # dict / list when building, else None
     pointer: str
     is_object: bool
@@ -628,6 +633,8 @@ class GoField:
 
 @dataclass
 class StructResult:
+    """A value decoded into a Go struct: the value, or the error encoding/json returns."""
+
     value: Any = None
     error: Optional[str] = None
     error_pointer: str = ""

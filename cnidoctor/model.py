@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import enum
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable, Literal, Mapping, Optional, Tuple
+
+from .frozen import dataclass
 
 __all__ = [
     "DEFAULT_BIN_DIR",

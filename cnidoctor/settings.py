@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from .frozen import dataclass
 from .gojson import escape_token
 from .model import FAIL_ON_VALUES, FailOn, Finding, Severity
 from .rules.tool import INVALID_SETTINGS, UNUSED_IGNORE

@@ -24,10 +24,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import gojson
+from ..frozen import dataclass
 from ..fsperms import non_root_writers
 from ..model import Candidate, FileKind, Finding, Severity
 from ..rules import directory as rules
@@ -136,6 +137,8 @@ def _mentions_cni(lowered: str) -> bool:
 
 @dataclass(frozen=True)
 class _ReadOutcome:
+    """A candidate file's bytes, or why they could not be read."""
+
     data: Optional[bytes] = None
     problem: Optional[str] = None
     detail: str = ""

@@ -18,10 +18,11 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import gojson
+from ..frozen import dataclass
 from ..gojson import GoField, GoType, Locator
 from ..model import Candidate, Finding, NetworkDirLoad, NetworkList, ParsedFile, PluginConf, Rule
 from ..rules import syntax as R

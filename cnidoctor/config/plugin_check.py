@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from ..frozen import dataclass
 from ..gojson import GoField, GoType, field_key
 from ..gojson import fold_key as go_fold
 from ..gojson import pointer as json_pointer

@@ -18,9 +18,9 @@ Go type names (``gojson.GoType.name``) are spelled as Go prints them in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping, Optional, Tuple
 
+from ..frozen import dataclass
 from ..gojson import GoField, GoType
 
 INT_RANGES: Mapping[str, Tuple[int, int]] = {

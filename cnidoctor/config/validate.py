@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -38,6 +37,7 @@ from typing import (
     Union,
 )
 
+from ..frozen import dataclass
 from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..gofmt import json_kind as go_json_kind

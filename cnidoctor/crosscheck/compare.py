@@ -14,9 +14,10 @@ Pure functions of data: the node stage (facts.py) resolves and probes, this modu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, List, Literal, Mapping, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..model import NetworkList, PluginConf

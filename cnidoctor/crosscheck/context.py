@@ -7,9 +7,10 @@ with it (``def check_x(ctx: NodeContext) -> Tuple[Finding, ...]``) without an im
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..model import Options, ParsedFile, Selection
 from ..runtime import matrix as runtimes
 from .compare import BinaryFacts, Executed

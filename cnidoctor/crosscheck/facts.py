@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
 from ..config import validate
+from ..frozen import dataclass
 from ..model import (
     Finding,
     NetworkList,
@@ -57,6 +58,8 @@ NODE_CHECKS: Tuple[NodeCheck, ...] = (
 
 @dataclass(frozen=True)
 class NodeResult:
+    """What the node stage found: findings, the per-step prediction and each plugin's status."""
+
     findings: Tuple[Finding, ...] = ()
     prediction: Optional[Prediction] = None
     plugins: Tuple[PluginStatus, ...] = ()

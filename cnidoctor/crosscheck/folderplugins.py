@@ -14,9 +14,10 @@ runs these plugins, so each finding is weighed like every runtime-dependent find
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, List, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding, ParsedFile
 from ..rules import binaries, skew
 from ..rules import replies as probe_rules

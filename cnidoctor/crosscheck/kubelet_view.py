@@ -23,9 +23,10 @@ those lines alone (``measured`` lists the ones that were).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Dict, Literal, Optional, Tuple
 
+from ..frozen import dataclass
 from ..model import Prediction, Step, StepName
 
 # How a sandbox whose ADD failed is cleaned up when its CNI DEL fails too:

@@ -21,10 +21,10 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import go_key
+from ..frozen import dataclass
 from ..model import Finding, Options, ParsedFile, PluginConf, Selection, Severity
 from ..rules import nodestate as rules
 from .predict import NodeRefusal
@@ -44,6 +44,8 @@ SIOCGIFADDR, SIOCGIFNETMASK = 0x8915, 0x891B
 
 @dataclass(frozen=True)
 class SubnetEnv:
+    """flannel's subnet.env as flannel's CNI plugin reads it."""
+
     path: str  # node path
     error: Optional[str]  # flannel's own error text (Go wording), None when it parses
     subnet: Optional[str] = None  # FLANNEL_SUBNET as a network, e.g. 10.244.1.0/24
@@ -51,6 +53,8 @@ class SubnetEnv:
 
 @dataclass(frozen=True)
 class BridgeAddress:
+    """The IPv4 address of a bridge a config names, read from the node."""
+
     name: str
     address: Optional[str]  # primary IPv4 address/prefix; None: the bridge has none or does not exist
     skipped: str = ""  # why it could not be read (permission, not the live node)
@@ -58,6 +62,8 @@ class BridgeAddress:
 
 @dataclass(frozen=True)
 class RangeUsage:
+    """How full one host-local range is, and which of its addresses no container holds."""
+
     index: int  # the range set's index (host-local's "range %d")
     text: str  # host-local's RangeSet.String(): start-end[,start-end]
     data_dir: str  # node path
@@ -68,6 +74,8 @@ class RangeUsage:
 
 @dataclass(frozen=True)
 class NodeStateResult:
+    """The node-state checks of one run: what was checked, found and refused."""
+
     checked: Optional[Tuple[str, ...]]  # None: node state not checked in this run
     findings: Tuple[Finding, ...] = ()
     refusals: Tuple[NodeRefusal, ...] = ()

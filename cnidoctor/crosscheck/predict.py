@@ -52,11 +52,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import plugin_description  # libcni pluginDescription
 from ..config.parse import fails_after_list_keys, plugin_conf_text
+from ..frozen import dataclass
 from ..model import (
     Finding,
     ModelledRuntime,

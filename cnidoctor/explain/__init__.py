@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
+from ..frozen import dataclass
 from .events import is_normal_event, split_events
 from .matcher import Explanation, explain, is_cni_related
 
 __all__ = ["Explanation", "LogGroup", "explain", "explain_events", "is_cni_related", "scan_log", "split_events"]
-
-from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

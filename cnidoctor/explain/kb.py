@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from ..frozen import dataclass
 from .template import Compiled, compile_template
 
 KB_PATH = Path(__file__).with_name("kb.json")
@@ -23,6 +24,8 @@ ROLES = ("cause", "generic", "wrapper")
 
 @dataclass(frozen=True)
 class Cause:
+    """One cause of a knowledge-base entry, with the rule codes that detect it."""
+
     text: str
     codes: Tuple[str, ...]
     when: Tuple[Tuple[Any, ...], ...] = ()

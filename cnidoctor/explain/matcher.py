@@ -11,10 +11,11 @@ Wrappers never become matches; they give the context: runtime, step, sandbox, po
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import versions
+from ..frozen import dataclass
 from .kb import Cause, Entry, entries
 from .normalise import normalise
 from .template import Compiled, convert
@@ -37,6 +38,8 @@ STEP_NAMES = {"add": "add", "del": "delete", "delete": "delete", "check": "check
 
 @dataclass(frozen=True)
 class Hit:
+    """One knowledge-base entry found in the pasted text, with what its template captured."""
+
     entry: Entry
     variables: Mapping[str, Any]
     start: int
@@ -51,6 +54,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class AppliedCause:
+    """A cause with the captured values filled in."""
+
     text: str
     codes: Tuple[str, ...]
 
@@ -86,6 +91,8 @@ class Context:
 
 @dataclass(frozen=True)
 class Explanation:
+    """Everything `explain` recognised in one pasted text."""
+
     text: str
     normalised: str
     matches: Tuple[Match, ...]

@@ -10,9 +10,10 @@ here has mean the error does not describe this node's current state. Any failure
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding, Severity
 from .matcher import Explanation
 
@@ -22,6 +23,8 @@ NO_CONFIG_CODES = ("CNI001", "CNI002")
 
 @dataclass(frozen=True)
 class NodeView:
+    """Whether this node shows the cause `explain` names."""
+
     conf_dir: str
     checked: bool
     verdict: str  # cause-present | does-not-match | not-detected | not-checked

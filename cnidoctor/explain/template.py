@@ -12,8 +12,10 @@ plugin config``, dockershim ``NetworkPlugin cni`` vs ``networkPlugin cni``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Optional, Pattern, Tuple
+
+from ..frozen import dataclass
 
 # What each Go verb looks like once substituted (after unescaping, see normalise.py).
 KINDS: Dict[str, str] = {
@@ -69,6 +71,8 @@ def _literal(text: str, split_words: bool) -> List[str]:
 
 @dataclass
 class _Parts:
+    """A template split into the text before and after its first variable."""
+
     head: List[str] = field(default_factory=list)
     tail: List[str] = field(default_factory=list)
     kinds: List[Tuple[str, str]] = field(default_factory=list)

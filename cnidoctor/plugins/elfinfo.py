@@ -25,12 +25,12 @@ import errno
 import json
 import os
 import stat
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, FrozenSet, Optional, Tuple
 
 if TYPE_CHECKING:
     from ..cache import DiskTable
 
+from ..frozen import dataclass
 from ..hostpath import is_host_root, resolve_under
 
 __all__ = ["ExecInfo", "inspect"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding
 from .elfinfo import ELF_MAGIC
 from .probe import CURRENT_LIB_VERSION, DEFAULT_TIMEOUT, ProbeResult, probe_all
@@ -55,6 +56,8 @@ class PluginRow:
 
 @dataclass(frozen=True)
 class Inventory:
+    """Every plugin binary in the bin dirs, as `cnidoctor plugins` lists them."""
+
     bin_dirs: Tuple[str, ...]
     rows: Tuple[PluginRow, ...]
     findings: Tuple[Finding, ...] = ()

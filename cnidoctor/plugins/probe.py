@@ -26,11 +26,12 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .. import cache as probecache
 from ..child import OUTPUT_CAP, SAFE_PATH, ChildRun, run_child
+from ..frozen import dataclass
 from ..fsperms import non_root_writers
 from .probedecode import UNKNOWN_VERSION_COMMAND, decode_version_reply, exit_text, plugin_error
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import json
 import signal
-from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
+from ..frozen import dataclass
 from ..gofmt import go_quote
 
 __all__ = [

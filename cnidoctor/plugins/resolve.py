@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import List, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..hostpath import is_host_root, node_path, resolve_under
 from .elfinfo import ExecInfo, inspect
 from .probedecode import go_quote

@@ -12,9 +12,9 @@ import importlib
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding, Report, Severity
 
 FORMATS: Dict[str, str] = {

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from ..frozen import dataclass
 
 _DECODER = json.JSONDecoder()
 NODES_SHOWN = 5  # node names listed per text line before "(+N more)"
@@ -25,6 +26,8 @@ NODES_SHOWN = 5  # node names listed per text line before "(+N more)"
 
 @dataclass(frozen=True)
 class InputError:
+    """A line of the fleet input that is not a cnidoctor JSON report."""
+
     source: str
     line: int
     reason: str
@@ -52,6 +55,8 @@ class Spread:
 
 @dataclass(frozen=True)
 class FleetSummary:
+    """Many nodes' reports, grouped by finding, network, plugin and runtime."""
+
     nodes: Tuple[str, ...]
     errors: Tuple[InputError, ...]
     findings: Tuple[Spread, ...]  # key = code, values = ((severity, nodes), ...)

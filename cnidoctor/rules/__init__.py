@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Mapping, Tuple
 
+from ..frozen import dataclass
 from ..model import Rule
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..crosscheck.compare import list_keys
+from ..frozen import dataclass
 from ..model import Finding, ParsedFile, Rule, Selection, Severity
 from ..runtime.matrix import Libcni
 from . import semantics
@@ -402,6 +403,8 @@ def load_failure_text(path: str, load_error: str) -> str:
 
 @dataclass(frozen=True)
 class DirectoryResult:
+    """The directory rules' findings and the config the runtime would pick."""
+
     findings: Tuple[Finding, ...]
     selection: Optional[Selection]
 

@@ -24,9 +24,10 @@ Loader semantics, per major release (sources at the tags named):
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding, Rule
 from ..rules import runtime_containerd as rules
 from .hostfs import HostFS
@@ -82,6 +83,8 @@ class TomlFile:
 
 @dataclass(frozen=True)
 class Loaded:
+    """containerd's config files as it reads them (imports followed), and their problems."""
+
     files: Tuple[TomlFile, ...]
     findings: Tuple[Finding, ...]
     fatal: bool

@@ -10,9 +10,9 @@ An empty ``--network-plugin`` selects no plugin (network/plugins.go ``InitNetwor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding
 from ..rules import runtime_crio as rules
 from .hostfs import HostFS

@@ -19,9 +19,10 @@ Then ocicni picks the default network (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1)
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding
 from ..rules import runtime_crio as rules
 from .argv import parse_go_flags
@@ -104,6 +105,8 @@ class DefaultNetwork:
 
 @dataclass
 class _State:
+    """CRI-O's CNI settings while its config files are read in order."""
+
     network_dir: str = DEFAULT_NETWORK_DIR
     plugin_dirs: Tuple[str, ...] = (DEFAULT_PLUGIN_DIR,)
     plugin_dir: Any = None  # str (or list on 1.14.0-1.14.2)

@@ -12,9 +12,10 @@ Nothing here executes anything but ``<runtime> --version`` (and only when no fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Optional, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding
 from . import matrix
 from .containerd import read_containerd

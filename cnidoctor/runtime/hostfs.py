@@ -14,9 +14,9 @@ import fnmatch
 import os
 import posixpath
 import stat
-from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
+from ..frozen import dataclass
 from ..hostpath import resolve_under
 
 # Runtime configs, unit files and env files are small; a larger file is not one of them.

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding, Severity
 from ..rules import runtime_crio as rules
 from .argv import parse_go_flags

@@ -16,9 +16,9 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..frozen import dataclass
 from ..versions import SPEC_VERSIONS
 
 VersionKey = Tuple[int, int, int]

@@ -7,9 +7,9 @@ problems found in the runtime's configuration as ``Finding``s that name the runt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, Optional, Tuple
 
+from ..frozen import dataclass
 from ..model import Finding
 
 RuntimeName = Literal["containerd", "crio", "k3s", "rke2", "cri-dockerd"]

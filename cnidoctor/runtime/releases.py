@@ -7,8 +7,9 @@ distribution suffixes (``~ds1``, ``-k3s2``, ``-rc1``) dropped, a missing patch r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Optional, Tuple
+
+from ..frozen import dataclass
 
 ReleaseKey = Tuple[int, int, int]
 

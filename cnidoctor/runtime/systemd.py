@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, TypeVar
 
+from ..frozen import dataclass
 from .hostfs import HostFS
 from .model import Evidence
 
@@ -78,6 +78,8 @@ class ServiceCommand:
 
 @dataclass(frozen=True)
 class _Assignment:
+    """One `Key=value` of a unit file, with where each character of the value came from."""
+
     key: str
     value: str
     positions: Tuple[Tuple[int, int], ...]  # (line, column) of each character of value

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+
+from ..frozen import dataclass
 
 if sys.version_info >= (3, 11):
     import tomllib as _toml

@@ -35,11 +35,12 @@ import json
 import os
 import re
 import struct
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from .. import gobuild
 from ..child import SAFE_PATH, run_child
+from ..frozen import dataclass
 from ..hostpath import resolve_under
 from .model import Evidence, LibcniSource, RuntimeName, RuntimeVersion, VersionSource
 
@@ -143,6 +144,8 @@ def _read_small(root: str, node_path: str, limit: int = 4096) -> Optional[str]:
 
 @dataclass
 class _Found:
+    """What the version search has found so far."""
+
     version: Optional[str] = None
     source: Optional[VersionSource] = None
     libcni: Optional[str] = None
