@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import os
 from dataclasses import replace
@@ -245,14 +246,19 @@ def runtime_summary(options: Options, node: Optional[NodeRuntime], modelled: Opt
     return summarise(options, node, modelled)
 
 
-# A static expectation yields to the measured fact at the same place (the rules' superseded_by).
-SUPERSEDED_BY: Dict[str, str] = {code: r.superseded_by for code, r in catalog().items() if r.superseded_by}
+@functools.lru_cache(maxsize=1)
+def superseded_by() -> Dict[str, str]:
+    """A static expectation yields to the measured fact at the same place (the rules'
+    superseded_by). Built on first use, not at import: the catalog imports every rule family
+    (and the prediction with rules.binaries), which a cold run imports while the probes run."""
+    return {code: r.superseded_by for code, r in catalog().items() if r.superseded_by}
 
 
 def drop_superseded(findings: Sequence[Finding]) -> List[Finding]:
     """Remove static findings that a probe-based finding at the same file and pointer replaces."""
     measured = {(f.code, f.file, f.pointer) for f in findings}
-    return [f for f in findings if (SUPERSEDED_BY.get(f.code), f.file, f.pointer) not in measured]
+    replaced_by = superseded_by()
+    return [f for f in findings if (replaced_by.get(f.code), f.file, f.pointer) not in measured]
 
 
 def node_state(options: Options, parsed: Sequence[ParsedFile], selection: Optional[Selection]) -> NodeStateResult:
