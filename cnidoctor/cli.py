@@ -167,9 +167,12 @@ def check_command(
 ) -> None:
     """Check CNI configs in PATHS (directories or files; default: the config dir of the node's
     container runtime, /etc/cni/net.d when none is found)."""
+    # A check builds many small, acyclic objects (10,000 files: ~1 s of cyclic-GC passes that
+    # find nothing), and so do the imports of the pipeline (~10 ms of passes on a cold run);
+    # refcounting frees them, and the process ends right after, so skip the GC.
+    gc.disable()
     from . import engine, fastpath, settings
     from .report import RenderOptions, renderer
-    from .report.npd import exit_code as npd_exit_code
 
     if example:
         paths, probe = (_example_dir(),), bool(bin_dirs)
@@ -195,9 +198,6 @@ def check_command(
         host_root=host_root if host_root is not None else (None if paths or example else "/"),
         dirs_from_flags=bool(paths) or example,
     )
-    # A check builds many small, acyclic objects (10,000 files: ~1 s of cyclic-GC passes that
-    # find nothing); refcounting frees them, and the process ends right after, so skip the GC.
-    gc.disable()
     report = downgrade_errors(engine.run(options, merged), _split_codes(ignore_preflight))
     if preflight and fmt not in (None, "preflight"):
         click.echo(f"cnidoctor: error: --preflight prints its own format; drop --format {fmt}", err=True)
@@ -221,16 +221,29 @@ def check_command(
     # color= stops click stripping the ANSI codes the reporter chose to emit (--color always, FORCE_COLOR).
     click.echo(text, nl=False, color=render_options.color)
     code = exit_code(report, fail_on or merged.fail_on or "error")
-    code = npd_exit_code(report, code) if fmt == "npd" else code
+    if fmt == "npd":
+        from .report.npd import exit_code as npd_exit_code
+
+        code = npd_exit_code(report, code)
     fastpath.offer(text, render_options.color, code, report.files, probe_timeout)  # the result cache
     sys.exit(code)
 
 
 def terminal_width() -> int:
     """The terminal's columns (COLUMNS first, as shutil does); 80 when output is piped."""
-    import shutil  # here, not at import: shutil pulls in fnmatch, bz2 and lzma, which a check never needs
-
-    return shutil.get_terminal_size((80, 24)).columns
+    # shutil.get_terminal_size((80, 24)).columns, without importing shutil (it pulls in
+    # fnmatch, bz2 and lzma, which a check never needs): COLUMNS when a positive integer, else
+    # the terminal's width of sys.__stdout__, else 80.
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def _usage_error(message: str) -> NoReturn:

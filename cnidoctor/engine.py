@@ -1,22 +1,24 @@
-"""The pipeline, in one place: discover -> parse -> validate -> semantics -> directory
--> (resolve -> probe -> cross-check) -> settings -> locate -> Report.
+"""The pipeline, in one place: discover -> parse -> validate -> semantics -> (resolve -> probe
+start) -> directory -> node state -> (probe collect -> cross-check) -> settings -> locate -> Report.
 
 Every stage is a pure function of data except discovery (reads the file system) and the node
 stage (runs plugins with CNI_COMMAND=VERSION, only with --probe); the node stage is imported
-lazily, and its subprocess and ELF machinery only when probing.
+lazily, and its subprocess and ELF machinery only when probing. The probes start as soon as
+the parsed files name the binaries, and are collected only where the cross-check needs the
+replies: the plugins answer while everything that does not depend on them runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .config import discover, parse, validate
-from .crosscheck import kubelet_view, runtime_checks
 from .gojson import Locator
 from .model import (
     DEFAULT_CONF_DIR,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from .crosscheck.facts import NodeResult
     from .crosscheck.nodestate import NodeStateResult
     from .crosscheck.predict import NodeRefusal
+    from .crosscheck.probing import Started
     from .runtime.detect import NodeRuntime
     from .runtime.matrix import Modelled
 
@@ -144,27 +147,31 @@ def run(options: Options, settings: Settings) -> Report:
     options = with_node_dirs(options, node)
     found = discover.discover(options.paths)
     parsed, file_findings = per_file(found.candidates)
+    detected = node.detected.modelled if node is not None and node.detected is not None else None
+    # resolve + probe start here; the plugins answer while the rest runs, node_stage collects
+    started = start_probes(parsed, options, detected)
     findings = list(found.findings)
     findings.extend(file_findings)
     directory = discovery_rules.check_directories(parsed, found.directories, found.subdirectories)
     findings.extend(directory.findings)
-    detected = node.detected.modelled if node is not None and node.detected is not None else None
     state = node_state(options, parsed, directory.selection)
+    on_runtime = runtime_findings(options, node) + runtime_checks(options, node, parsed)
     fixed = (node.detected.config.default_network or "") if node is not None and node.detected is not None else ""
-    node_result = node_stage(parsed, directory.selection, options, detected, state.refusals, fixed)
+    node_result = node_stage(parsed, directory.selection, options, detected, state.refusals, fixed, started)
     # the runtime's default network (CRI-O: cni_default_network) is never "shadowed" (CNI007)
     findings = [f for f in findings if not (f.code == "CNI007" and _is_selected(f, node_result.selected))]
     if node_result.scope is not None:  # the releases the node stage computed its checks for
         findings = scope.weigh_static(findings, node_result.scope, parsed, node_result.rejected)
     findings.extend(node_result.findings)
-    findings.extend(runtime_findings(options, node))
-    findings.extend(runtime_checks.check(options, node, parsed))
+    findings.extend(on_runtime)
     findings.extend(state.findings)
     findings = drop_superseded(findings)
     kept = settings.apply(findings, [p.path for p in parsed])
     located = locate(kept, parsed)
     prediction = node_result.prediction
     if prediction is not None and _cri_plugin_refused(node):
+        from .crosscheck import kubelet_view
+
         prediction = kubelet_view.cri_plugin_not_loaded(prediction)
     return Report(
         inputs=tuple(options.paths),
@@ -176,6 +183,17 @@ def run(options: Options, settings: Settings) -> Report:
         runtime=runtime_summary(options, node, node_result.modelled),
         node_state=state.checked,
     )
+
+
+def start_probes(parsed: Sequence[ParsedFile], options: Options, detected: Optional[Modelled]) -> Optional[Started]:
+    """With ``--probe``: resolve every binary the parsed files execute and start its VERSION
+    probe, for node_stage to collect (None without probing: no process is started)."""
+    if not options.probe:
+        return None
+    from .crosscheck import probing
+    from .crosscheck.context import runtime_scope
+
+    return probing.start(parsed, options, runtime_scope(options, detected))
 
 
 def read_runtime(options: Options) -> Optional[NodeRuntime]:
@@ -213,20 +231,34 @@ def runtime_findings(options: Options, node: Optional[NodeRuntime]) -> List[Find
     return [replace(f, file=on_host(options.host_root, f.file)) if f.file else f for f in node.findings]
 
 
+def runtime_checks(options: Options, node: Optional[NodeRuntime], parsed: Sequence[ParsedFile]) -> List[Finding]:
+    """The runtime's configuration checked against the configs (crosscheck/runtime_checks)."""
+    if node is None:
+        return []
+    from .crosscheck import runtime_checks as checks  # lazy: a files-only run reads no runtime
+
+    return checks.check(options, node, parsed)
+
+
 def runtime_summary(options: Options, node: Optional[NodeRuntime], modelled: Optional[Modelled]) -> RuntimeSummary:
     from .crosscheck.runtime_view import summarise
 
     return summarise(options, node, modelled)
 
 
-# A static expectation yields to the measured fact at the same place (the rules' superseded_by).
-SUPERSEDED_BY: Dict[str, str] = {code: r.superseded_by for code, r in catalog().items() if r.superseded_by}
+@functools.lru_cache(maxsize=1)
+def superseded_by() -> Dict[str, str]:
+    """A static expectation yields to the measured fact at the same place (the rules'
+    superseded_by). Built on first use, not at import: the catalog imports every rule family
+    (and the prediction with rules.binaries), which a cold run imports while the probes run."""
+    return {code: r.superseded_by for code, r in catalog().items() if r.superseded_by}
 
 
 def drop_superseded(findings: Sequence[Finding]) -> List[Finding]:
     """Remove static findings that a probe-based finding at the same file and pointer replaces."""
     measured = {(f.code, f.file, f.pointer) for f in findings}
-    return [f for f in findings if (SUPERSEDED_BY.get(f.code), f.file, f.pointer) not in measured]
+    replaced_by = superseded_by()
+    return [f for f in findings if (replaced_by.get(f.code), f.file, f.pointer) not in measured]
 
 
 def node_state(options: Options, parsed: Sequence[ParsedFile], selection: Optional[Selection]) -> NodeStateResult:
@@ -243,13 +275,15 @@ def node_stage(
     detected: Optional[Modelled] = None,
     refusals: Sequence[NodeRefusal] = (),
     fixed_default: str = "",
+    started: Optional[Started] = None,
 ) -> NodeResult:
-    """Probe the node (``--probe``), or only check configs against runtime libraries (no processes).
+    """Collect the probes (``--probe``; ``started`` by start_probes, else started here) and
+    cross-check, or only check configs against runtime libraries (no processes).
     ``fixed_default``: the detected CRI-O's ``cni_default_network``."""
     from .crosscheck import facts as node  # lazy: static runs skip subprocess and ELF machinery
 
     if options.probe:
-        return node.probe_node(parsed, selection, options, detected, refusals, fixed_default)
+        return node.probe_node(parsed, selection, options, detected, refusals, fixed_default, started)
     return node.check_configs_only(parsed, selection, options, detected, refusals, fixed_default)
 
 

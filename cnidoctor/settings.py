@@ -179,8 +179,10 @@ class Settings:
     ) -> Settings:
         """Flags on top of the file: ``--select`` replaces the file's select (like ruff),
         ``--ignore`` adds to its ignore. An unknown code on the command line is a usage error."""
-        known = _known(known_codes)
         select, ignore = tuple(map(resolve_code, select)), tuple(map(resolve_code, ignore))
+        # the catalog only when there is a code to check: it imports every rule family, which
+        # a run without flags imports later, while its probes run (engine.start_probes)
+        known = _known(known_codes) if select or ignore else frozenset()
         for code in select + ignore:
             if not is_known(code, known):
                 raise SettingsError(f"unknown rule code, prefix or name {code!r}; `cnidoctor rules` lists them")

@@ -1,5 +1,5 @@
-"""Node stage: resolve every executed binary once, probe each path once (VERSION only), gather
-what was learned into a NodeContext, run the node checks over it (NODE_CHECKS: CNI410 in
+"""Node stage: collect the VERSION probes crosscheck/probing.py started (every executed binary
+resolved once, each path probed once), gather what was learned into a NodeContext, run the node checks over it (NODE_CHECKS: CNI410 in
 rules/binaries.py, CNI511-519 in rules/skew.py), and predict the selected file.
 
 Runtimes: ``options.runtimes`` (``--runtime containerd@1.6.3``, repeatable) select the releases
@@ -34,9 +34,9 @@ from ..rules import binaries, semantics, skew
 from ..rules import directory as directory_rules
 from ..rules import replies as probe_rules
 from ..runtime import matrix as runtimes
-from . import folderplugins, predict
-from .compare import BinaryFacts, Executed, executed_binaries
-from .context import LOOPBACK, NodeContext, RuntimeScope, runtime_scope
+from . import folderplugins, predict, probing
+from .compare import BinaryFacts, Executed
+from .context import NodeContext, RuntimeScope, runtime_scope
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plugins.probe import ProbeResult
@@ -82,49 +82,21 @@ def run_node_checks(ctx: NodeContext) -> List[Finding]:
 
 
 def gather(
-    parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options, scope: RuntimeScope
+    parsed: Sequence[ParsedFile], selection: Optional[Selection], options: Options, started: probing.Started
 ) -> Tuple[NodeContext, List[Finding]]:
-    """Resolve every executed type once and probe every found path once (CNI_COMMAND=VERSION);
-    returns the context and the findings of resolution and probing (CNI401-409, CNI50x)."""
-    # lazy: a static run (--no-probe) never loads the subprocess and ELF machinery
-    from ..plugins import elfinfo, probe, resolve
-
-    dirs = options.search_dirs
-    occurrences = tuple(
-        (item, binary) for item in parsed if item.network is not None for binary in executed_binaries(item.network)
-    )
-    appended = [b.type for item in parsed for b in _appended_by_libcni13(item, scope)]
-    types = list(dict.fromkeys([b.type for _, b in occurrences] + appended + [LOOPBACK]))
-    if options.use_cache:
-        elfinfo.enable_disk_cache()
-    resolutions = {t: resolve.find_in_path(t, dirs, host_root=options.host_root) for t in types}
-    probes = probe.probe_resolved(
-        resolutions.values(),
-        cni_version=scope.modelled.release.libcni.current,
-        timeout=options.probe_timeout,
-        use_cache=options.use_cache,
-        host_root=options.host_root,
-    )
-    if options.use_cache:
-        elfinfo.save_disk_cache()
+    """Collect the probes ``probing.start`` started (every executed type resolved once, every
+    found path probed once with CNI_COMMAND=VERSION); returns the context and the findings of
+    resolution and probing (CNI401-409, CNI50x)."""
+    probes = started.collect()
+    resolutions = started.resolutions
     facts = {
         t: _binary_facts(t, res, probes.get(res.path or "") if res.problem is None else None)
         for t, res in resolutions.items()
     }
-    ctx = NodeContext(tuple(parsed), selection, scope, options, True, resolutions, probes, occurrences, facts)
+    ctx = NodeContext(
+        tuple(parsed), selection, started.scope, options, True, resolutions, probes, started.occurrences, facts
+    )
     return ctx, _gathering_findings(ctx)
-
-
-def _appended_by_libcni13(item: ParsedFile, scope: RuntimeScope) -> Tuple[Executed, ...]:
-    """With libcni v1.3.0 in scope, the binaries of the plugins it appends from
-    ``<dir>/<name>/*.conf`` (config/netdir): resolved and probed for the prediction; findings
-    and reported (crosscheck/folderplugins, in the folder's files) like the inlined ones."""
-    folder = item.network_dir
-    if folder is None or folder.network is None:
-        return ()
-    if not any(m.release.libcni.reads_network_folder for m in scope.releases):
-        return ()
-    return executed_binaries(folder.network)
 
 
 def _gathering_findings(ctx: NodeContext) -> List[Finding]:
@@ -431,10 +403,14 @@ def probe_node(
     detected: Optional[runtimes.Modelled] = None,
     refusals: Sequence[predict.NodeRefusal] = (),
     fixed_default: str = "",
+    started: Optional[probing.Started] = None,
 ) -> NodeResult:
     """Resolve, probe (CNI_COMMAND=VERSION only), cross-check, predict. ``fixed_default``: the
-    detected CRI-O's ``cni_default_network`` ("" when unset or not CRI-O)."""
-    ctx, findings = gather(parsed, selection, options, runtime_scope(options, detected))
+    detected CRI-O's ``cni_default_network`` ("" when unset or not CRI-O). ``started``: the probes
+    ``probing.start`` began for these files (started here when None)."""
+    if started is None:
+        started = probing.start(parsed, options, runtime_scope(options, detected))
+    ctx, findings = gather(parsed, selection, options, started)
     ctx = replace(ctx, node_refusals=tuple(refusals))
     findings.extend(run_node_checks(ctx))
     choice = runtime_choice(ctx, fixed_default)

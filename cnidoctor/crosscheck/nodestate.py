@@ -14,14 +14,12 @@ the ADD refusals the prediction applies (predict.NodeRefusal).
 
 from __future__ import annotations
 
-import binascii
 import errno
-import ipaddress
 import json
 import os
 import re
 import time
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Tuple
 
 from ..config.netconf import go_key
 from ..frozen import dataclass
@@ -29,6 +27,9 @@ from ..model import Finding, Options, ParsedFile, PluginConf, Selection, Severit
 from ..rules import nodestate as rules
 from .predict import NodeRefusal
 from .runtime_view import on_host
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ipaddress
 
 SUBNET_FILE = "/run/flannel/subnet.env"  # flannel-io/cni-plugin:flannel.go defaultSubnetFile
 NETWORKS_DIR = "/var/lib/cni/networks"  # host-local's default dataDir (backend/disk/backend.go)
@@ -146,6 +147,8 @@ def value(raw: Mapping[str, Any], name: str) -> Any:
 
 def read_subnet_env(root: Optional[str], path: str) -> SubnetEnv:
     """loadFlannelSubnetEnv (flannel-io/cni-plugin:flannel.go), with Go's error texts."""
+    import ipaddress  # lazy: only the checks that read addresses need it
+
     try:
         with open(on_host(root, path), encoding="utf-8", errors="replace") as handle:
             lines = handle.read().splitlines()
@@ -170,6 +173,8 @@ def read_subnet_env(root: Optional[str], path: str) -> SubnetEnv:
 
 
 def _subnet_env_value(key: str, text: str) -> Optional[str]:
+    import ipaddress  # lazy: only the checks that read addresses need it
+
     if key in ("FLANNEL_NETWORK", "FLANNEL_SUBNET", "FLANNEL_IPV6_NETWORK", "FLANNEL_IPV6_SUBNET"):
         if "/" not in text:
             return f"invalid CIDR address: {text}"
@@ -217,6 +222,8 @@ def check_flannel(options: Options, item: ParsedFile, plugin: PluginConf) -> Che
 
 
 def _first_host(network: str) -> str:
+    import ipaddress  # lazy: only the checks that read addresses need it
+
     net = ipaddress.ip_network(network, strict=False)
     return f"{net.network_address + 1}/{net.prefixlen}"
 
@@ -303,6 +310,8 @@ def range_sets(raw: Mapping[str, Any]) -> List[List[Mapping[str, Any]]]:
 
 
 def _subnet(r: Mapping[str, Any]) -> Optional[ipaddress._BaseNetwork]:
+    import ipaddress  # lazy: only the checks that read addresses need it
+
     try:
         return ipaddress.ip_network(str(value(r, "subnet")), strict=False)
     except ValueError:
@@ -311,6 +320,8 @@ def _subnet(r: Mapping[str, Any]) -> Optional[ipaddress._BaseNetwork]:
 
 def _bounds(r: Mapping[str, Any]) -> Optional[Tuple[int, int, Optional[int]]]:
     """(start, end, gateway) as integers, host-local's defaults (range.go Canonicalize)."""
+    import ipaddress  # lazy: only the checks that read addresses need it
+
     subnet = _subnet(r)
     if subnet is None:
         return None
@@ -349,6 +360,8 @@ def check_host_local(
 
 def read_leases(root: Optional[str], data_dir: str) -> Mapping[str, str]:
     """{address: container id} from host-local's store (file content: id, then \\r\\n and ifname)."""
+    import ipaddress  # lazy: only the checks that read addresses need it
+
     out = {}
     try:
         names = os.listdir(on_host(root, data_dir))
@@ -382,6 +395,8 @@ def range_usage(
     cached: Optional[Tuple[str, ...]],
     network: str,
 ) -> Optional[RangeUsage]:
+    import ipaddress  # lazy: only the checks that read addresses need it
+
     bounds = [_bounds(r) for r in ranges]
     if not bounds or any(b is None for b in bounds):
         return None
@@ -480,12 +495,13 @@ def check_multus(options: Options, item: ParsedFile, plugin: PluginConf) -> Chec
     return found, refused, checked
 
 
-TOKEN = re.compile(r"""["']?token["']?\s*:\s*["']?([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)""")
+# compiled on first use (re's cache): only a kubeconfig's token is searched for it
+TOKEN = r"""["']?token["']?\s*:\s*["']?([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)"""
 
 
 def token_expiry(text: str) -> Optional[int]:
     """The ``exp`` claim of the first bearer token in a kubeconfig (decoded locally, never kept)."""
-    match = TOKEN.search(text)
+    match = re.search(TOKEN, text)
     if match is None:
         return None
     payload = match.group(1).split(".")[1]
@@ -493,7 +509,7 @@ def token_expiry(text: str) -> Optional[int]:
 
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, binascii.Error):
+    except ValueError:  # binascii.Error (bad base64) is a ValueError
         return None
     exp = claims.get("exp") if isinstance(claims, dict) else None
     return int(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None

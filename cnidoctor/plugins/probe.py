@@ -45,6 +45,7 @@ __all__ = [
     "OUTPUT_CAP",
     "REFUSED_AS_ROOT",
     "ProbeResult",
+    "Probing",
     "probe_all",
     "probe_env",
     "probe_one",
@@ -334,31 +335,79 @@ def probe_all(
     host_root: Optional[str] = None,
 ) -> Dict[str, ProbeResult]:
     """Probe every distinct path once, in parallel; keyed by the path as given."""
-    unique = list(dict.fromkeys(paths))
-    cache = probecache.load() if use_cache else {}
-    keys = {p: probecache.identity_key(p, cni_version) for p in unique}
-    results: Dict[str, ProbeResult] = {}
-    # The same file under two names (symlinks) runs once.
-    todo: Dict[str, List[str]] = {}
-    for path in unique:
-        key = keys[path]
+    probing = Probing(cni_version=cni_version, timeout=timeout, use_cache=use_cache, host_root=host_root)
+    for path in paths:
+        probing.add(path)
+    return probing.collect()
+
+
+class Probing:
+    """VERSION probes under way: ``add`` starts a path's probe at once (on one of at most
+    MAX_PARALLEL threads) so the caller can resolve the next binary, and do the rest of its
+    work, while plugins answer; ``collect`` waits for them, stores what is cacheable and returns
+    every result keyed by the path as given, in the order added. Each distinct path runs once,
+    and the same file under two names (symlinks) too; a cached reply is not run at all."""
+
+    def __init__(
+        self,
+        *,
+        cni_version: str = CURRENT_LIB_VERSION,
+        timeout: float = DEFAULT_TIMEOUT,
+        use_cache: bool = True,
+        host_root: Optional[str] = None,
+    ) -> None:
+        self.cni_version = cni_version
+        self.timeout = timeout
+        self.host_root = host_root
+        self.use_cache = use_cache
+        self.cache = probecache.load() if use_cache else {}
+        self.keys: Dict[str, Optional[str]] = {}
+        self.known: Dict[str, ProbeResult] = {}  # answered without running (cache, refusal)
+        self.runs: Dict[str, int] = {}  # the file run (realpath, or the path) -> its job
+        self.job_of: Dict[str, int] = {}  # path as given -> the job whose result it shares
+        self.named: Dict[str, str] = {}  # add_resolution: the runtime's name -> the file run
+        self.workers = _Workers(MAX_PARALLEL)
+
+    def add(self, path: str) -> None:
+        if path in self.keys:
+            return
+        key = self.keys[path] = probecache.identity_key(path, self.cni_version)
         # a cached reply would still be a prediction from a file we refuse to trust
         unsafe = _unsafe_as_root(path)
-        cached = _from_cache(path, cache[key]) if unsafe is None and key is not None and key in cache else None
-        if unsafe is not None:
-            results[path] = unsafe
-        elif cached is not None:
-            results[path] = cached
-        else:
-            todo.setdefault(os.path.realpath(path) if key else path, []).append(path)
-    if todo:
-        calls = [_probe_call(names[0], cni_version, timeout, host_root) for names in todo.values()]
-        for names, first in zip(todo.values(), _in_threads(calls, MAX_PARALLEL)):
-            for name in names:
-                results[name] = replace(first, path=name)
-    if use_cache:
-        _store(cache, results, keys)
-    return {p: results[p] for p in unique}
+        cached = (
+            _from_cache(path, self.cache[key]) if unsafe is None and key is not None and key in self.cache else None
+        )
+        if unsafe is not None or cached is not None:
+            self.known[path] = unsafe or cached  # type: ignore[assignment]
+            return
+        run = os.path.realpath(path) if key else path
+        if run not in self.runs:
+            self.runs[run] = self.workers.submit(_probe_call(path, self.cni_version, self.timeout, self.host_root))
+        self.job_of[path] = self.runs[run]
+
+    def add_resolution(self, resolution: Resolution) -> None:
+        """Start the probe of a runnable resolution's file: ``exec_path``, the node's file as
+        this process reaches it, reported under ``Resolution.path``, the name the runtime joined."""
+        if resolution.path is None or resolution.problem is not None:
+            return
+        local = resolution.exec_path or resolution.path
+        self.named[resolution.path] = local
+        self.add(local)
+
+    def collect_resolved(self) -> Dict[str, ProbeResult]:
+        """``collect``, keyed by the names of the resolutions added."""
+        raw = self.collect()
+        return {path: replace(raw[local], path=path) for path, local in self.named.items()}
+
+    def collect(self) -> Dict[str, ProbeResult]:
+        done = self.workers.results()
+        results = dict(self.known)
+        for path, job in self.job_of.items():
+            first = done[job]
+            results[path] = first if first.path == path else replace(first, path=path)
+        if self.use_cache:
+            _store(self.cache, results, self.keys)
+        return {p: results[p] for p in self.keys}
 
 
 def _probe_call(path: str, cni_version: str, timeout: float, host_root: Optional[str]) -> Callable[[], ProbeResult]:
@@ -367,33 +416,61 @@ def _probe_call(path: str, cni_version: str, timeout: float, host_root: Optional
 
 def _in_threads(calls: Sequence[Callable[[], ProbeResult]], workers: int) -> List[ProbeResult]:
     """Each call on one of at most ``workers`` threads; the results in order, and the first
-    call's exception (in order) re-raised here, as ThreadPoolExecutor's map would. Plain threads:
+    call's exception (in order) re-raised here, as ThreadPoolExecutor's map would."""
+    pool = _Workers(workers)
+    for call in calls:
+        pool.submit(call)
+    return pool.results()
+
+
+class _Workers:
+    """At most ``limit`` threads working through the calls submitted, started as calls arrive
+    (a thread with nothing left to do ends; the next submit starts another). Plain threads:
     importing concurrent.futures pulls in logging, a few ms of every cold check."""
-    results: Dict[int, ProbeResult] = {}
-    errors: List[Optional[BaseException]] = [None] * len(calls)
-    pending = iter(range(len(calls)))
-    lock = threading.Lock()
 
-    def work() -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.calls: List[Callable[[], ProbeResult]] = []
+        self.done: Dict[int, ProbeResult] = {}
+        self.errors: Dict[int, BaseException] = {}
+        self.next = 0
+        self.busy = 0
+        self.threads: List[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def submit(self, call: Callable[[], ProbeResult]) -> int:
+        with self.lock:
+            index = len(self.calls)
+            self.calls.append(call)
+            start = self.busy < self.limit
+            if start:
+                self.busy += 1
+                thread = threading.Thread(target=self._work, name=f"cnidoctor-probe-{len(self.threads)}")
+                self.threads.append(thread)
+        if start:
+            thread.start()
+        return index
+
+    def _work(self) -> None:
         while True:
-            with lock:
-                index = next(pending, None)
-            if index is None:
-                return
+            with self.lock:
+                if self.next == len(self.calls):
+                    self.busy -= 1  # under the lock: a submit now starts a new thread
+                    return
+                index = self.next
+                self.next += 1
             try:
-                results[index] = calls[index]()
-            except BaseException as error:  # re-raised in the calling thread below
-                errors[index] = error
+                self.done[index] = self.calls[index]()
+            except BaseException as error:  # re-raised in the calling thread by results()
+                self.errors[index] = error
 
-    threads = [threading.Thread(target=work, name=f"cnidoctor-probe-{n}") for n in range(min(workers, len(calls)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for error in errors:
-        if error is not None:
-            raise error
-    return [results[index] for index in range(len(calls))]
+    def results(self) -> List[ProbeResult]:
+        """Wait for every call; their results in submission order (or the first error)."""
+        for thread in list(self.threads):
+            thread.join()
+        for index in sorted(self.errors):
+            raise self.errors[index]
+        return [self.done[index] for index in range(len(self.calls))]
 
 
 def probe_resolved(
@@ -406,11 +483,10 @@ def probe_resolved(
 ) -> Dict[str, ProbeResult]:
     """Probe every runnable resolution's file, keyed by ``Resolution.path`` (the name the runtime
     joined); the file run is ``exec_path``, the node's file as this process reaches it."""
-    targets = {r.path: r.exec_path or r.path for r in resolutions if r.path is not None and r.problem is None}
-    raw = probe_all(
-        list(targets.values()), cni_version=cni_version, timeout=timeout, use_cache=use_cache, host_root=host_root
-    )
-    return {path: replace(raw[local], path=path) for path, local in targets.items()}
+    probing = Probing(cni_version=cni_version, timeout=timeout, use_cache=use_cache, host_root=host_root)
+    for resolution in resolutions:
+        probing.add_resolution(resolution)
+    return probing.collect_resolved()
 
 
 def _store(

@@ -24,6 +24,7 @@ it: what the probe runs. Paths in messages stay as the candidates were given.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from dataclasses import replace
@@ -152,15 +153,18 @@ def _unescape_mountinfo(field: str) -> str:
     return "".join(out)
 
 
-def _mounts(mountinfo: str) -> List[Tuple[str, Tuple[str, ...]]]:
-    """(mount point, per-mount options) in mountinfo order (later entries stack on top)."""
+@functools.lru_cache(maxsize=2)
+def _mounts(mountinfo: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    """(mount point, per-mount options) in mountinfo order (later entries stack on top).
+    Parsed once per table: every binary is checked twice (resolution, then before its probe),
+    and a Kubernetes node's table holds hundreds of mounts; /proc is still read every time."""
     mounts: List[Tuple[str, Tuple[str, ...]]] = []
     for line in mountinfo.splitlines():
         fields = line.split(" ")
         if len(fields) < 6:
             continue
         mounts.append((_unescape_mountinfo(fields[4]), tuple(fields[5].split(","))))
-    return mounts
+    return tuple(mounts)
 
 
 def noexec_mount(path: str, mountinfo: Optional[str] = None) -> Optional[str]:
