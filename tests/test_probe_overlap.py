@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +20,8 @@ from cnidoctor import cache, child, cli, engine
 from cnidoctor.model import Options
 from cnidoctor.plugins import probe
 from cnidoctor.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 REPLY = '{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}'
 
@@ -170,3 +174,23 @@ def test_waiting_for_exit_keeps_its_deadline(tmp_path: Path) -> None:
     started = time.monotonic()
     run = child.run_child([str(script)], {"PATH": child.SAFE_PATH}, 0.3)
     assert run.status is None and time.monotonic() - started < 3.0
+
+
+def test_an_exit_before_the_results_still_waits_for_the_probes(tmp_path: Path) -> None:
+    """The workers are not threading's threads (their start does not wait for the GIL), so
+    interpreter exit would not join them: a tool error between the start of the probes and
+    their collection must still let each probe run to its end (where a hung plugin's group is
+    killed by its deadline) instead of leaving the plugin behind."""
+    marker = tmp_path / "finished"
+    script = f"""
+import sys, time
+from cnidoctor.plugins import probe
+def call():
+    time.sleep(0.3)
+    open({str(marker)!r}, "w").close()
+probe._Workers(2).submit(call)
+sys.exit(2)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, timeout=30)
+    assert done.returncode == 2
+    assert marker.exists()
