@@ -9,7 +9,6 @@ GH1003). Every catalog rule is listed so ``ruleIndex`` is stable across runs.
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 from typing import Any, Dict, List, Mapping, Optional
