@@ -12,7 +12,7 @@ import contextlib
 import gc
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .config import discover, parse, validate
 from .crosscheck import kubelet_view, runtime_checks
