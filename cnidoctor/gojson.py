@@ -664,11 +664,6 @@ def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -
     """
     wanted = fold_key(field)
     size = len(wanted)  # folding maps rune to rune, so only keys of the field's length can match
-    if sort_keys and type(obj) is dict:  # keys unique: match the keys alone, pair up the few found
-        keys = [k for k in obj if isinstance(k, str) and len(k) == size and fold_key(k) == wanted]
-        if len(keys) > 1:
-            keys.sort()
-        return tuple((k, obj[k]) for k in keys)
     pairs = obj.items() if sort_keys else members(obj)
     found = [(k, v) for k, v in pairs if isinstance(k, str) and len(k) == size and fold_key(k) == wanted]
     # dict keys are unique: sorting the matches orders them as sorting every member would
