@@ -208,27 +208,36 @@ def _in_list(document: Mapping[str, Any], index: int) -> Callable[[Dict[str, Any
 def _plugin_variants(
     plugin: Mapping[str, Any], base: str, rebuild: Callable[[Dict[str, Any]], Dict[str, Any]]
 ) -> Iterator[Tuple[str, Dict[str, Any]]]:
-    for key, later in _replaced_members(plugin, PLUGIN_FIELDS):
+    by_fold = _fold_groups(plugin)
+    for key, later in _replaced_members(plugin, by_fold, PLUGIN_FIELDS):
         yield pointer_join(base, key), rebuild(_without(plugin, later))
     for field, nested in NESTED_FIELDS.items():
-        outer = field_key(plugin, field, sort_keys=True)
+        keys = by_fold.get(go_fold(field))
+        outer = keys[-1] if keys else None  # field_key(plugin, field, sort_keys=True)
         inner = plugin.get(outer) if outer is not None else None
         if outer is None or not isinstance(inner, dict):
             continue
-        for key, later in _replaced_members(inner, nested):
+        for key, later in _replaced_members(inner, _fold_groups(inner), nested):
             where = pointer_join(pointer_join(base, outer), key)
             yield where, rebuild({**plugin, outer: _without(inner, later)})
 
 
-def _replaced_members(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Iterator[Tuple[str, Tuple[str, ...]]]:
-    """(key, the keys decoded after it) for each member a later case variant overwrites.
-
-    The same members as ``field_members(obj, field, sort_keys=True)`` for each field, grouped
-    once per object: almost every object has no two keys that fold alike, and then nothing is
-    replaced (this runs for every plugin object of every file)."""
+def _fold_groups(obj: Mapping[str, Any]) -> Dict[str, List[str]]:
+    """The string keys of ``obj`` by ``go_fold``, each group sorted: the members
+    ``field_members(obj, field, sort_keys=True)`` gives for each field, found in one pass."""
     by_fold: Dict[str, List[str]] = {}
     for key in sorted(k for k in obj if isinstance(k, str)):
         by_fold.setdefault(go_fold(key), []).append(key)
+    return by_fold
+
+
+def _replaced_members(
+    obj: Mapping[str, Any], by_fold: Mapping[str, List[str]], fields: Tuple[str, ...]
+) -> Iterator[Tuple[str, Tuple[str, ...]]]:
+    """(key, the keys decoded after it) for each member a later case variant overwrites.
+
+    Almost every object has no two keys that fold alike, and then nothing is replaced (this
+    runs for every plugin object of every file)."""
     if len(by_fold) == len(obj):
         return
     for field in fields:
