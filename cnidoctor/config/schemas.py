@@ -239,7 +239,7 @@ class _Compiler:
         subs = tuple(self.compile(sub) for sub in value)
 
         def check(x: Any) -> bool:
-            for sub in subs:
+            for sub in subs:  # noqa: SIM110 - any(<genexpr>) builds a generator per call
                 if sub(x):
                     return True
             return False
@@ -263,7 +263,7 @@ def _all_of(checks: List[Check]) -> Check:
     frozen = tuple(checks)
 
     def check_all(x: Any) -> bool:
-        for check in frozen:  # a plain loop: all(<genexpr>) made a generator per schema node
+        for check in frozen:  # noqa: SIM110 - all(<genexpr>) made a generator per schema node
             if not check(x):
                 return False
         return True
