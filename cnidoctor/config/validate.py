@@ -41,7 +41,7 @@ from typing import (
 from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..gofmt import json_kind as go_json_kind
-from ..gojson import escape_token, field_key, field_members, pointer, pointer_join
+from ..gojson import escape_token, field_members, pointer, pointer_join
 from ..gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
 from ..model import Finding, ParsedFile
 from ..rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
