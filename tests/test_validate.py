@@ -370,3 +370,21 @@ def test_replaced_members_groups_like_field_members(obj: dict) -> None:
     for field in fields:  # the last of each group is the key Go's field ends up with
         group = V._fold_groups(obj).get(gojson.fold_key(field))
         assert (group[-1] if group else None) == gojson.field_key(obj, field, sort_keys=True)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["ipam", "IPAM", "Ipam", "dns", "DNS", "type", "Type", "ſ", "S", "s", "mtu", "x"]),
+        st.integers(),
+        max_size=8,
+    ),
+    st.sampled_from([("ipam", "dns", "type"), ("type", "s", "TYPE"), ("s",), ("mtu", "ipam")]),
+)
+def test_canonical_keys_is_the_last_sorted_member_of_each_field(obj: dict, fields: tuple) -> None:
+    """The shortcut for objects without case variants gives what field_members implies."""
+    expected = {}
+    for field in fields:
+        found = gojson.field_members(obj, field, sort_keys=True)
+        if found and found[-1][0] != field:
+            expected[field] = found[-1][0]
+    assert V.canonical_keys(obj, fields) == expected

@@ -163,6 +163,13 @@ ATTACHMENT_FIELDS = ("containerID", "ifname")
 def canonical_keys(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Dict[str, str]:
     """{field: key} for fields whose value Go takes from a key spelt differently: the last of
     the field's members as the plugin reads the object, keys sorted (gojson.field_members)."""
+    names, folds = _field_folds(fields)
+    if folds:  # the usual object: every key that folds to a field is that field's own spelling
+        for key in obj:
+            if isinstance(key, str) and key not in names and go_fold(key) in folds:
+                break
+        else:
+            return {}
     last: Dict[str, str] = {}  # folded name -> the last key with it, keys sorted: one pass per object
     for key in sorted(k for k in obj if isinstance(k, str)):
         last[go_fold(key)] = key
@@ -172,6 +179,15 @@ def canonical_keys(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Dict[str,
         if found is not None and found != field:
             out[field] = found
     return out
+
+
+@functools.cache
+def _field_folds(fields: Tuple[str, ...]) -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """(the field names, their folded names); no folded names when two fields fold alike (then
+    a key spelt as one field can be the other's case variant, and canonical_keys takes the
+    long way)."""
+    folds = frozenset(go_fold(f) for f in fields)
+    return frozenset(fields), folds if len(folds) == len(set(fields)) else frozenset()
 
 
 def _renamed(obj: Mapping[str, Any], fields: Tuple[str, ...], path: Path, renames: Renames) -> Dict[str, Any]:
