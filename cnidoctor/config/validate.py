@@ -242,8 +242,12 @@ def _fold_groups(obj: Mapping[str, Any]) -> Dict[str, List[str]]:
     """The string keys of ``obj`` by ``go_fold``, each group sorted: the members
     ``field_members(obj, field, sort_keys=True)`` gives for each field, found in one pass."""
     by_fold: Dict[str, List[str]] = {}
-    for key in sorted(k for k in obj if isinstance(k, str)):
-        by_fold.setdefault(go_fold(key), []).append(key)
+    for key in obj:
+        if isinstance(key, str):
+            by_fold.setdefault(go_fold(key), []).append(key)
+    if len(by_fold) != len(obj):  # only groups of two or more have an order to fix
+        for keys in by_fold.values():
+            keys.sort()
     return by_fold
 
 
