@@ -341,7 +341,7 @@ def print_report(
         "\n`spread` = (slowest - fastest) / median of the wall times; CPU = median user + system time "
         "of the process and its children (wait4), which a loaded machine hardly moves; the commands "
         "of one size run interleaved, one of each per round; peak RSS = one --no-cache run's ru_maxrss (the largest "
-        "process: the parent, or one worker of the pool from 400 files)."
+        "process: the parent, or one worker of the pool from 4,000 files)."
     )
     print("\nSanity runs (captured, not timed):")
     for note in notes:

@@ -11,15 +11,13 @@ replies: the plugins answer while everything that does not depend on them runs.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import gc
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .config import discover, parse, validate
-from .gojson import Locator
 from .model import (
     DEFAULT_CONF_DIR,
     Candidate,
@@ -57,21 +55,28 @@ def parse_and_analyse(candidate: Candidate) -> Tuple[ParsedFile, List[Finding]]:
 
 
 # Per-file work is pure and independent, so large inputs (a config repository checked in CI)
-# are spread over the CPUs; below this many files a worker pool costs more than it saves.
-PARALLEL_MIN_FILES = 400
+# are spread over the CPUs. The pool never saves CPU time: forking and the copy-on-write of the
+# parsed files the workers touch add 10-15% (bench/static.py on 2 cores, 5,000 and 10,000
+# files; about 25% at 2,000), so it is used only where the wall time it saves is seconds.
+PARALLEL_MIN_FILES = 4000
 
 
 def per_file(candidates: Sequence[Candidate]) -> Tuple[Tuple[ParsedFile, ...], List[Finding]]:
-    """Parse and analyse every candidate, in input order, in parallel when worth it."""
+    """Parse and analyse every candidate, in input order; the analysis in parallel when worth it.
+
+    Parsing stays in this process: its results are what every later stage reads, and shipping
+    them back from workers (pickling every document, network and locator) cost more CPU than
+    the parsing itself. Workers forked after it inherit the parsed files and send back only
+    their findings, which are few."""
     workers = min(os.cpu_count() or 1, 8)
-    results: Optional[List[Tuple[ParsedFile, List[Finding]]]] = None
     with _without_cycle_collection():
-        if len(candidates) >= PARALLEL_MIN_FILES and workers > 1:
-            results = _in_workers(candidates, workers)
-        if results is None:
-            results = [parse_and_analyse(c) for c in candidates]
-    findings = [f for _, found in results for f in found]
-    return tuple(item for item, _ in results), findings
+        parsed = [parse.parse(c) for c in candidates]
+        found: Optional[List[List[Finding]]] = None
+        if len(parsed) >= PARALLEL_MIN_FILES and workers > 1:
+            found = _in_workers(parsed, workers)
+        if found is None:
+            found = [analyse_one(item) for item in parsed]
+    return tuple(parsed), [f for findings in found for f in findings]
 
 
 @contextlib.contextmanager
@@ -89,56 +94,48 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-# What a worker sends back for one file: every field of the ParsedFile but the candidate, whose
-# bytes the parent already holds (sent once, not twice: the candidate's data and the
-# locator's), and the locator, rebuilt in the parent over the same bytes (it scans them only on
-# use). Taken from the dataclass's own fields, so a field added to ParsedFile travels too.
-_Shipped = Tuple[Dict[str, Any], bool, List[Finding]]
-_NOT_SHIPPED = ("candidate", "locate")
+# The parsed files the forked workers analyse: set just before the pool forks, so each worker
+# inherits them (copy-on-write) and is sent only index ranges.
+_FOR_WORKERS: Sequence[ParsedFile] = ()
 
 
-def _parse_and_ship(candidate: Candidate) -> Optional[bytes]:
-    """Run in a worker. Pickled here, so that a result pickle cannot take (a document nested
-    thousands deep exceeds the pickler's recursion limit) comes back as None and is redone in
-    the parent: left to the pool, the failure kills the worker and Pool.map waits forever."""
-    item, found = parse_and_analyse(candidate)
-    located = isinstance(item.locate, Locator)
+def _analyse_range(bounds: Tuple[int, int]) -> Optional[bytes]:
+    """Run in a worker: the findings of files [start, stop), pickled here, so that a finding
+    pickle cannot take comes back as None and is redone in the parent: left to the pool, the
+    failure kills the worker and Pool.map waits forever."""
     import pickle  # here, not at import: only a pooled run ships results
 
-    rest = {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name not in _NOT_SHIPPED}
-    shipped: _Shipped = (rest, located, found)
+    start, stop = bounds
+    found = [analyse_one(item) for item in _FOR_WORKERS[start:stop]]
     try:
-        return pickle.dumps(shipped, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
     except (RecursionError, pickle.PicklingError):
         return None
 
 
-def _unship(candidate: Candidate, pickled: Optional[bytes]) -> Tuple[ParsedFile, List[Finding]]:
-    if pickled is None:
-        return parse_and_analyse(candidate)
+def _in_workers(parsed: Sequence[ParsedFile], workers: int) -> Optional[List[List[Finding]]]:
+    """Fork-based pool (the parent's imports and parse results are inherited); None when no
+    pool can be had, and the caller then works serially."""
+    import multiprocessing
     import pickle
 
-    shipped: _Shipped = pickle.loads(pickled)  # our own worker's bytes, never outside input
-    rest, located, found = shipped
-    if not located:  # parse left the default locator (a file discovery could not read)
-        return ParsedFile(candidate=candidate, **rest), found
-    locator = Locator(candidate.data or b"")  # what parse.parse built over these bytes
-    return ParsedFile(candidate=candidate, locate=locator, **rest), found
-
-
-def _in_workers(candidates: Sequence[Candidate], workers: int) -> Optional[List[Tuple[ParsedFile, List[Finding]]]]:
-    """Fork-based pool (the parent's imports are inherited); None when no pool can be had,
-    and the caller then works serially."""
-    import multiprocessing
-
+    global _FOR_WORKERS
+    chunk = max(16, len(parsed) // (workers * 8))
+    ranges = [(start, min(start + chunk, len(parsed))) for start in range(0, len(parsed), chunk)]
+    _FOR_WORKERS = parsed
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
-            chunk = max(16, len(candidates) // (workers * 8))
-            shipped = pool.map(_parse_and_ship, candidates, chunksize=chunk)
+            shipped = pool.map(_analyse_range, ranges, chunksize=1)
     except (OSError, ValueError, ImportError):
         return None
-    return [_unship(candidate, item) for candidate, item in zip(candidates, shipped)]
+    finally:
+        _FOR_WORKERS = ()
+    found: List[List[Finding]] = []
+    for (start, stop), pickled in zip(ranges, shipped):
+        # our own worker's bytes, never outside input
+        found.extend(pickle.loads(pickled) if pickled is not None else [analyse_one(p) for p in parsed[start:stop]])
+    return found
 
 
 def run(options: Options, settings: Settings) -> Report:

@@ -42,7 +42,8 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_worker_pool_really_runs(tmp_path: Path) -> None:
     write_configs(tmp_path / "net.d", 40)
     candidates = engine.discover.discover([str(tmp_path / "net.d")]).candidates
-    pooled = engine._in_workers(candidates, 2)
+    parsed = [engine.parse.parse(c) for c in candidates]
+    pooled = engine._in_workers(parsed, 2)
     assert pooled is not None  # the pool ran; None would mean the serial fallback
     serial = [engine.parse_and_analyse(c) for c in candidates]
-    assert [found for _, found in pooled] == [found for _, found in serial]
+    assert pooled == [found for _, found in serial]

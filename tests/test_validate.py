@@ -17,6 +17,7 @@ from conftest import ROOT, SHARED
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cnidoctor import gojson
 from cnidoctor.config import validate as V
 from cnidoctor.model import Candidate, NetworkList, ParsedFile, PluginConf, Severity
 from cnidoctor.rules import schema as rules
@@ -365,4 +366,25 @@ def test_replaced_members_groups_like_field_members(obj: dict) -> None:
     for field in fields:
         keys = [key for key, _ in field_members(obj, field, sort_keys=True)]
         expected.extend((key, tuple(keys[i + 1 :])) for i, key in enumerate(keys[:-1]))
-    assert list(V._replaced_members(obj, fields)) == expected
+    assert list(V._replaced_members(obj, V._fold_groups(obj), fields)) == expected
+    for field in fields:  # the last of each group is the key Go's field ends up with
+        group = V._fold_groups(obj).get(gojson.fold_key(field))
+        assert (group[-1] if group else None) == gojson.field_key(obj, field, sort_keys=True)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["ipam", "IPAM", "Ipam", "dns", "DNS", "type", "Type", "ſ", "S", "s", "mtu", "x"]),
+        st.integers(),
+        max_size=8,
+    ),
+    st.sampled_from([("ipam", "dns", "type"), ("type", "s", "TYPE"), ("s",), ("mtu", "ipam")]),
+)
+def test_canonical_keys_is_the_last_sorted_member_of_each_field(obj: dict, fields: tuple) -> None:
+    """The shortcut for objects without case variants gives what field_members implies."""
+    expected = {}
+    for field in fields:
+        found = gojson.field_members(obj, field, sort_keys=True)
+        if found and found[-1][0] != field:
+            expected[field] = found[-1][0]
+    assert V.canonical_keys(obj, fields) == expected

@@ -277,17 +277,19 @@ def _candidate(path: str, directory: Optional[str], findings: List[Finding]) -> 
 def read_config(path: str, limit: int = MAX_CONFIG_BYTES) -> _ReadOutcome:
     """Read ``path`` as the runtime would (following symlinks), without ever blocking.
 
-    lstat/stat first: dangling links, loops, directories and special files are reported and
-    never opened; then open with O_NONBLOCK and re-check with fstat (the entry may have been
+    stat (and lstat when stat fails) first: dangling links, loops, directories and special
+    files are reported and never opened; then open with O_NONBLOCK and re-check with fstat (the entry may have been
     swapped between stat and open) and read at most ``limit + 1`` bytes.
     """
     try:
-        os.lstat(path)
-    except OSError as exc:
-        return _unreadable(path, "unreadable", exc, "open")
-    try:
         st = os.stat(path)
     except OSError as exc:
+        # lstat only now (one system call less per readable file): when stat succeeds, so
+        # would lstat of the same path, as every component before the last one resolved
+        try:
+            os.lstat(path)
+        except OSError as lexc:
+            return _unreadable(path, "unreadable", lexc, "open")
         problem = (
             "dangling-symlink"
             if exc.errno == errno.ENOENT

@@ -362,7 +362,7 @@ _ADDRESS_KEYS = r"(?:subnet|rangeStart|rangeEnd|gateway|dst|gw|address|podCIDR|c
 
 @functools.cache
 def _template_patterns() -> Tuple[Tuple[str, re.Pattern[str]], ...]:
-    """Compiled on first use: only a file that passes _TEMPLATE_HINT is searched (a few ms at import)."""
+    """Compiled on first use: only a file that passes _template_hint is searched (a few ms at import)."""
     return (
         ("Go/Helm template action", re.compile(r"(?P<ph>\{\{-?\s*[^{}]*?-?\}\})")),
         ("Jinja statement", re.compile(r"(?P<ph>\{%-?\s*[^{}]*?-?%\})")),
@@ -381,12 +381,20 @@ def _template_patterns() -> Tuple[Tuple[str, re.Pattern[str]], ...]:
     )
 
 
-_TEMPLATE_HINT = re.compile(rb"\{\{|\{%|__[A-Z]|\$|%[A-Z]|\"\s*:\s*\"[A-Z]{3}")
+# What every placeholder pattern needs somewhere in the file. One regex per alternative, each
+# starting with a literal that the regex engine skips to, plus plain substring tests: one
+# alternation of them all was tried at every byte, which cost half as much as decoding the file.
+_TEMPLATE_HINT_TEXTS = (b"{{", b"{%", b"$")
+_TEMPLATE_HINTS = (re.compile(rb"__[A-Z]"), re.compile(rb"%[A-Z]"), re.compile(rb"\"\s*:\s*\"[A-Z]{3}"))
+
+
+def _template_hint(data: bytes) -> bool:
+    return any(text in data for text in _TEMPLATE_HINT_TEXTS) or any(p.search(data) for p in _TEMPLATE_HINTS)
 
 
 def find_template(data: bytes) -> Optional[Template]:
     """The first placeholder in ``data``, or None. Cheap when there is none."""
-    if not _TEMPLATE_HINT.search(data):
+    if not _template_hint(data):
         return None
     text = data.decode("utf-8", "replace")
     found: Optional[Template] = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..frozen import dataclass
 from ..gojson import GoField, GoType, field_key
@@ -65,10 +65,10 @@ def reference_plugin_findings(path: str, plugins: Sequence[PluginConf], spec_key
             continue
         ipam = plugin.raw[ipam_key]
         if isinstance(ipam, dict):
-            problems = list(walk_object(ipam, ipam_spec.root, (ipam_key,), ("ipam",), _IPAM_SKIPPED))
+            problems = walk_object(ipam, ipam_spec.root, (ipam_key,), ("ipam",), _IPAM_SKIPPED)
             if ipam_spec.type == "host-local" and not any(p.kind != "unknown" for p in problems):
                 problems.extend(host_local_range_problems(ipam, ipam_key))
-            out.extend(_findings(path, plugin, spec, ipam_spec, iter(problems)))
+            out.extend(_findings(path, plugin, spec, ipam_spec, problems))
     return out
 
 
@@ -114,20 +114,34 @@ def _range_problem(item: Mapping[str, Any], where: Path) -> Optional[Tuple[Path,
     subnet = item.get(subnet_key) if subnet_key is not None else None
     if not isinstance(subnet, str) or not is_go_cidr(subnet):
         return None  # absent or undecodable: reported by the decode walk (or host-local's own message)
-    network = ipaddress.ip_interface(subnet).network
-    if network.prefixlen > network.max_prefixlen - 2:
-        return where + (str(subnet_key),), f"Network {subnet} too small to allocate from"
-    if ipaddress.ip_interface(subnet).ip != network.network_address:
-        return where + (str(subnet_key),), (
-            f"Network has host bits set. For a subnet mask of length "
-            f"{network.prefixlen} the network address is {network.network_address}"
-        )
+    network, problem = _subnet_problem(subnet)
+    if problem is not None:
+        return where + (str(subnet_key),), problem
     for field, label in (("rangeStart", "RangeStart"), ("rangeEnd", "RangeEnd")):
         key = _key_for(item, field)
         value = item.get(key) if key is not None else None
         if isinstance(value, str) and is_go_ip(value) and ipaddress.ip_address(value) not in network:
             return where + (str(key),), f"{label} {value} not in network {network}"
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _subnet_problem(subnet: str) -> Tuple[Any, Optional[str]]:
+    """(the network, Range.Canonicalize's complaint about the subnet itself or None) for a
+    subnet net.ParseCIDR accepts; a pure function of the text, and a repository's configs
+    repeat their subnets, so the address parsing (the costly part) is done once per text."""
+    import ipaddress
+
+    interface = ipaddress.ip_interface(subnet)
+    network = interface.network
+    if network.prefixlen > network.max_prefixlen - 2:
+        return network, f"Network {subnet} too small to allocate from"
+    if interface.ip != network.network_address:
+        return network, (
+            f"Network has host bits set. For a subnet mask of length "
+            f"{network.prefixlen} the network address is {network.network_address}"
+        )
+    return network, None
 
 
 @functools.cache
@@ -162,8 +176,24 @@ def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
 
 def walk_object(
     obj: Mapping[str, Any], struct: GoType, path: Path, fields: Tuple[str, ...], skipped: FrozenSet[str]
-) -> Iterator[Problem]:
+) -> List[Problem]:
     """Problems in a JSON object decoded into ``struct`` (keys in ``skipped`` are not ours)."""
+    out: List[Problem] = []
+    _walk_object(obj, struct, path, fields, skipped, out)
+    return out
+
+
+# The walk appends to one list instead of chaining generators: it visits every value of every
+# reference plugin object of every file, and a generator per value (``yield from`` at each
+# level) cost more than the checks themselves.
+def _walk_object(
+    obj: Mapping[str, Any],
+    struct: GoType,
+    path: Path,
+    fields: Tuple[str, ...],
+    skipped: FrozenSet[str],
+    out: List[Problem],
+) -> None:
     exact, folded = field_maps(struct)
     for key, value in obj.items():
         fold = go_fold(key)
@@ -171,26 +201,33 @@ def walk_object(
             continue  # spec/list keys are other rules' business; "_comment"-style keys are deliberate notes
         field = exact.get(key) or folded.get(fold)
         if field is None:
-            yield Problem(path + (key,), "unknown", "", candidates=tuple(exact))
+            out.append(Problem(path + (key,), "unknown", "", candidates=tuple(exact)))
             continue
-        yield from walk(value, field.type, path + (key,), struct.struct_name, fields + (field.name,))
+        _walk(value, field.type, path + (key,), struct.struct_name, fields + (field.name,), out)
 
 
-def walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...]) -> Iterator[Problem]:
+def walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...]) -> List[Problem]:
     """Problems decoding ``value`` into a field of type ``go`` of struct ``struct``."""
+    out: List[Problem] = []
+    _walk(value, go, path, struct, fields, out)
+    return out
+
+
+def _walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...], out: List[Problem]) -> None:
     kind = go.kind
     if kind == "any":
         return
     if value is None:  # JSON null leaves a Go value untouched, except types.IPNet (ParseCIDR(""))
         if kind == "cidr":
-            yield Problem(path, "parse", "invalid CIDR address: ")
+            out.append(Problem(path, "parse", "invalid CIDR address: "))
         return
     if kind == "struct":
-        if isinstance(value, dict):
-            inner = walk_object(value, go, path, fields, _NOTHING)
-            yield from (p if go.struct_name != "Route" else _inexact(p) for p in inner)
+        if not isinstance(value, dict):
+            out.append(_decode(value, go, path, struct, fields))
+        elif go.struct_name != "Route":
+            _walk_object(value, go, path, fields, _NOTHING, out)
         else:
-            yield _decode(value, go, path, struct, fields)
+            out.extend(_inexact(p) for p in walk_object(value, go, path, fields, _NOTHING))
     elif kind in ("slice", "map"):
         items = (
             enumerate(value)
@@ -198,15 +235,15 @@ def walk(value: Any, go: GoType, path: Path, struct: str, fields: Tuple[str, ...
             else (value.items() if isinstance(value, dict) and kind == "map" else None)
         )
         if items is None:
-            yield _decode(value, go, path, struct, fields)
+            out.append(_decode(value, go, path, struct, fields))
             return
         assert go.elem is not None
         for index, item in items:
-            yield from walk(item, go.elem, path + (index,), struct, fields)
+            _walk(item, go.elem, path + (index,), struct, fields, out)
     else:
         problem = scalar_problem(value, go, path, struct, fields)
         if problem is not None:
-            yield problem
+            out.append(problem)
 
 
 def _inexact(problem: Problem) -> Problem:
@@ -304,7 +341,7 @@ def is_go_cidr(text: str) -> bool:
 
 
 def _findings(
-    path: str, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec], problems: Iterator[Problem]
+    path: str, plugin: PluginConf, spec: PluginSpec, ipam: Optional[PluginSpec], problems: Iterable[Problem]
 ) -> Iterator[Finding]:
     for problem in problems:
         pointer = plugin.pointer + json_pointer(problem.path)

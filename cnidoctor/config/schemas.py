@@ -237,7 +237,14 @@ class _Compiler:
 
     def _kw_anyOf(self, value: Sequence[Any], _schema: Mapping[str, Any]) -> Check:
         subs = tuple(self.compile(sub) for sub in value)
-        return lambda x: any(sub(x) for sub in subs)
+
+        def check(x: Any) -> bool:
+            for sub in subs:  # noqa: SIM110 - any(<genexpr>) builds a generator per call
+                if sub(x):
+                    return True
+            return False
+
+        return check
 
 
 def _always(_x: Any) -> bool:
@@ -256,7 +263,10 @@ def _all_of(checks: List[Check]) -> Check:
     frozen = tuple(checks)
 
     def check_all(x: Any) -> bool:
-        return all(check(x) for check in frozen)
+        for check in frozen:  # noqa: SIM110 - all(<genexpr>) made a generator per schema node
+            if not check(x):
+                return False
+        return True
 
     return check_all
 

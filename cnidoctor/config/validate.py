@@ -41,7 +41,7 @@ from ..frozen import dataclass
 from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..gofmt import json_kind as go_json_kind
-from ..gojson import escape_token, field_key, field_members, pointer, pointer_join
+from ..gojson import escape_token, field_members, pointer, pointer_join
 from ..gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
 from ..model import Finding, ParsedFile
 from ..rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
@@ -163,6 +163,13 @@ ATTACHMENT_FIELDS = ("containerID", "ifname")
 def canonical_keys(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Dict[str, str]:
     """{field: key} for fields whose value Go takes from a key spelt differently: the last of
     the field's members as the plugin reads the object, keys sorted (gojson.field_members)."""
+    names, folds = _field_folds(fields)
+    if folds:  # the usual object: every key that folds to a field is that field's own spelling
+        for key in obj:
+            if isinstance(key, str) and key not in names and go_fold(key) in folds:
+                break
+        else:
+            return {}
     last: Dict[str, str] = {}  # folded name -> the last key with it, keys sorted: one pass per object
     for key in sorted(k for k in obj if isinstance(k, str)):
         last[go_fold(key)] = key
@@ -172,6 +179,15 @@ def canonical_keys(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Dict[str,
         if found is not None and found != field:
             out[field] = found
     return out
+
+
+@functools.cache
+def _field_folds(fields: Tuple[str, ...]) -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """(the field names, their folded names); no folded names when two fields fold alike (then
+    a key spelt as one field can be the other's case variant, and canonical_keys takes the
+    long way)."""
+    folds = frozenset(go_fold(f) for f in fields)
+    return frozenset(fields), folds if len(folds) == len(set(fields)) else frozenset()
 
 
 def _renamed(obj: Mapping[str, Any], fields: Tuple[str, ...], path: Path, renames: Renames) -> Dict[str, Any]:
@@ -208,27 +224,40 @@ def _in_list(document: Mapping[str, Any], index: int) -> Callable[[Dict[str, Any
 def _plugin_variants(
     plugin: Mapping[str, Any], base: str, rebuild: Callable[[Dict[str, Any]], Dict[str, Any]]
 ) -> Iterator[Tuple[str, Dict[str, Any]]]:
-    for key, later in _replaced_members(plugin, PLUGIN_FIELDS):
+    by_fold = _fold_groups(plugin)
+    for key, later in _replaced_members(plugin, by_fold, PLUGIN_FIELDS):
         yield pointer_join(base, key), rebuild(_without(plugin, later))
     for field, nested in NESTED_FIELDS.items():
-        outer = field_key(plugin, field, sort_keys=True)
+        keys = by_fold.get(go_fold(field))
+        outer = keys[-1] if keys else None  # field_key(plugin, field, sort_keys=True)
         inner = plugin.get(outer) if outer is not None else None
         if outer is None or not isinstance(inner, dict):
             continue
-        for key, later in _replaced_members(inner, nested):
+        for key, later in _replaced_members(inner, _fold_groups(inner), nested):
             where = pointer_join(pointer_join(base, outer), key)
             yield where, rebuild({**plugin, outer: _without(inner, later)})
 
 
-def _replaced_members(obj: Mapping[str, Any], fields: Tuple[str, ...]) -> Iterator[Tuple[str, Tuple[str, ...]]]:
+def _fold_groups(obj: Mapping[str, Any]) -> Dict[str, List[str]]:
+    """The string keys of ``obj`` by ``go_fold``, each group sorted: the members
+    ``field_members(obj, field, sort_keys=True)`` gives for each field, found in one pass."""
+    by_fold: Dict[str, List[str]] = {}
+    for key in obj:
+        if isinstance(key, str):
+            by_fold.setdefault(go_fold(key), []).append(key)
+    if len(by_fold) != len(obj):  # only groups of two or more have an order to fix
+        for keys in by_fold.values():
+            keys.sort()
+    return by_fold
+
+
+def _replaced_members(
+    obj: Mapping[str, Any], by_fold: Mapping[str, List[str]], fields: Tuple[str, ...]
+) -> Iterator[Tuple[str, Tuple[str, ...]]]:
     """(key, the keys decoded after it) for each member a later case variant overwrites.
 
-    The same members as ``field_members(obj, field, sort_keys=True)`` for each field, grouped
-    once per object: almost every object has no two keys that fold alike, and then nothing is
-    replaced (this runs for every plugin object of every file)."""
-    by_fold: Dict[str, List[str]] = {}
-    for key in sorted(k for k in obj if isinstance(k, str)):
-        by_fold.setdefault(go_fold(key), []).append(key)
+    Almost every object has no two keys that fold alike, and then nothing is replaced (this
+    runs for every plugin object of every file)."""
     if len(by_fold) == len(obj):
         return
     for field in fields:

@@ -10,7 +10,7 @@ import json
 from typing import Any, Dict, List, Optional
 
 from ..model import Finding, PluginStatus, Prediction, Report, RuntimeSummary, Selection, SkippedFile, Step
-from . import TOOL_NAME, RenderOptions
+from . import TOOL_NAME, RenderOptions, indented
 
 # 2: a step the runtime never performs has outcome "not_sent" (1 reported it as "ok"); the
 # meaning of an existing value changed, which the rule above says is a new version.
@@ -19,7 +19,7 @@ SCHEMA_RESOURCE = "report/report.schema.json"
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(as_document(report, options), indent=2, ensure_ascii=False) + "\n"
+    return indented.dumps(as_document(report, options)) + "\n"
 
 
 def as_document(report: Report, options: RenderOptions) -> Dict[str, Any]:

@@ -9,7 +9,6 @@ GH1003). Every catalog rule is listed so ``ruleIndex`` is stable across runs.
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 from typing import Any, Dict, List, Mapping, Optional
@@ -17,7 +16,7 @@ from urllib.parse import quote
 
 from ..model import Finding, Report, Rule, Severity
 from ..rules import family_of
-from . import INFORMATION_URI, TOOL_NAME, RenderOptions, relative_path
+from . import INFORMATION_URI, TOOL_NAME, RenderOptions, indented, relative_path
 from .catalog import rule_doc_url
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -36,7 +35,7 @@ PROBLEM_SEVERITY: Mapping[Severity, str] = {
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(as_sarif(report, options), indent=2, ensure_ascii=False) + "\n"
+    return indented.dumps(as_sarif(report, options)) + "\n"
 
 
 def as_sarif(report: Report, options: RenderOptions) -> Dict[str, Any]:

@@ -756,6 +756,7 @@ _BACKUP_WORDS = re.compile(
     re.IGNORECASE,
 )
 _CONFIG_EXT_INSIDE = re.compile(r"\.(conf|conflist|json)\.", re.IGNORECASE)
+_BACKUP_PREFIX = re.compile(r"^(old|bak|backup|orig)[-_.]", re.IGNORECASE)
 
 
 def backup_reason(name: str) -> Optional[str]:
@@ -765,7 +766,7 @@ def backup_reason(name: str) -> Optional[str]:
     stem = name[: name.rfind(".")] if "." in name else name
     if _CONFIG_EXT_INSIDE.search(stem + "."):
         return "a config name with a second extension appended"
-    if re.match(r"^(old|bak|backup|orig)[-_.]", name, re.IGNORECASE):
+    if _BACKUP_PREFIX.match(name):
         return "an 'old-'/'backup-' prefix"
     match = _BACKUP_WORDS.search(stem)
     if match:

@@ -746,6 +746,7 @@ def _readbool_refusal(path: str, key: str, value: Any) -> Optional[Finding]:
 
 
 _RESERVED = ("args", "runtimeConfig", "prevResult")
+_RESERVED_LOWER = frozenset(r.lower() for r in _RESERVED)
 
 
 def _check_reserved(parsed: ParsedFile) -> Iterator[Finding]:
@@ -757,7 +758,7 @@ def _check_reserved(parsed: ParsedFile) -> Iterator[Finding]:
         for key in plugin.raw:
             if not isinstance(key, str):
                 continue
-            if key.lower() in (r.lower() for r in _RESERVED) or key.startswith("cni.dev/"):
+            if key.lower() in _RESERVED_LOWER or key.startswith("cni.dev/"):
                 yield RESERVED_KEY.at(
                     parsed.path,
                     _sub_pointer(plugin.pointer, key),

@@ -440,12 +440,15 @@ def check_result_version_support(ctx: NodeContext) -> Tuple[Finding, ...]:
 def _result_version_unsupported(item: ParsedFile, ctx: NodeContext) -> List[Finding]:
     assert item.network is not None
     groups: Dict[str, List[Modelled]] = {}
-    loaded_by_lib: Dict[Libcni, LoadedList] = {}  # releases share libcni versions; computed once each
+    # Releases share libcni versions: computed once each, keyed by the version (a Libcni's one
+    # field) because hashing the frozen Libcni of every release of every file cost more than
+    # the look-up saved.
+    loaded_by_lib: Dict[str, LoadedList] = {}
     for modelled in ctx.releases:
         lib = modelled.release.libcni
-        loaded = loaded_by_lib.get(lib)
+        loaded = loaded_by_lib.get(lib.version)
         if loaded is None:
-            loaded = loaded_by_lib[lib] = list_version(item.network, item.document, lib)
+            loaded = loaded_by_lib[lib.version] = list_version(item.network, item.document, lib)
         version = loaded.version
         if loaded.error or version not in SPEC_VERSIONS or version in lib.result_versions:
             continue
