@@ -412,3 +412,85 @@ def test_a_token_that_expires_after_the_run_ends_the_entry(tmp_path: Path) -> No
     time.sleep(max(0.0, expires - time.time()) + 0.5)
     after = cnidoctor(args, tmp_path, tmp_path / "cache")
     assert after.ran_pipeline and b"CNI707" in after.stdout
+
+
+def _containerd_dropin_changed(root: Path) -> None:
+    dropin = root / "etc/containerd/conf.d/10-cni.toml"
+    later(dropin)
+    dropin.write_text(dropin.read_text().replace("/d/net.d", "/e/net.d"))
+
+
+def _containerd_dropin_added(root: Path) -> None:
+    # imports = ["conf.d/*.toml"]: a new file matching the glob is a new input
+    (root / "etc/containerd/conf.d/20-bin.toml").write_text(
+        'version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/other/bin"\n'
+    )
+
+
+def _containerd_main_touched(root: Path) -> None:
+    main = root / "etc/containerd/config.toml"
+    later(main)
+    os.utime(main)
+
+
+def _crio_dropin_added(root: Path) -> None:
+    (root / "etc/crio/crio.conf.d/30-netdir.conf").write_text('[crio.network]\nnetwork_dir = "/etc/cni/other.d/"\n')
+
+
+def _crio_binary_replaced(root: Path) -> None:
+    binary = root / "usr/bin/crio"
+    temp = binary.with_name(".crio.new")
+    temp.write_bytes(binary.read_bytes() + b"# another build\n")
+    os.replace(temp, binary)
+
+
+def _dpkg_version_changed(root: Path) -> None:
+    status = root / "var/lib/dpkg/status"
+    later(status)
+    status.write_text(status.read_text().replace("1.6.20", "1.6.24", 1))
+
+
+RUNTIME_EDITS = {
+    "containerd drop-in edited": ("node-containerd-imports-1.7-replace", _containerd_dropin_changed, True),
+    "containerd drop-in added to an imports glob": (
+        "node-containerd-imports-1.7-replace",
+        _containerd_dropin_added,
+        True,
+    ),
+    "containerd main config touched": ("node-containerd-imports-1.7-replace", _containerd_main_touched, False),
+    "CRI-O drop-in added": ("node-crio-dropins", _crio_dropin_added, True),
+    "CRI-O binary replaced": ("node-crio-dropins", _crio_binary_replaced, False),
+    "containerd package version changed": ("node-containerd-debian-1.6.20", _dpkg_version_changed, True),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(RUNTIME_EDITS))
+def test_a_change_to_the_runtimes_files_misses(tmp_path: Path, edit: str) -> None:
+    """The runtime is read from the node (its config files, drop-ins, imports, binary, package
+    database): each is an input of the cached result, so changing one makes the next run read
+    the runtime again."""
+    fixture, change, changes_report = RUNTIME_EDITS[edit]
+    root = tmp_path / "node"
+    shutil.copytree(FIXTURES / fixture / "root", root, symlinks=True)
+    args = ["check", "--no-probe", "--format", "json", "--fail-on", "never", "--host-root", str(root)]
+    before = prime_and_hit(args, tmp_path, tmp_path / "cache")
+    change(root)
+    after = cnidoctor(args, tmp_path, tmp_path / "cache")
+    assert after.ran_pipeline, edit
+    if changes_report:
+        assert after.stdout != before.stdout, f"{edit}: the edit should change the report"
+    settle(args, tmp_path, tmp_path / "cache")
+
+
+def test_a_file_the_runtime_does_not_read_keeps_the_hit(tmp_path: Path) -> None:
+    """The control for the test above: conf.d/README does not match containerd's imports glob
+    (conf.d/*.toml), so rewriting it changes no input and the next run is still a hit."""
+    root = tmp_path / "node"
+    shutil.copytree(FIXTURES / "node-containerd-imports-1.7-replace" / "root", root, symlinks=True)
+    args = ["check", "--no-probe", "--format", "json", "--fail-on", "never", "--host-root", str(root)]
+    before = prime_and_hit(args, tmp_path, tmp_path / "cache")
+    readme = root / "etc/containerd/conf.d/README"
+    readme.write_text(readme.read_text() + "edited\n")
+    after = cnidoctor(args, tmp_path, tmp_path / "cache")
+    assert not after.ran_pipeline
+    assert after.stdout == before.stdout
