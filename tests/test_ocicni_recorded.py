@@ -316,3 +316,44 @@ def test_crio_selection_matches_recorded_ocicni(recorded: Recorded, version: str
         if real_ignored.get(file) != ignored.get(file):
             mismatches.append(f"{file}: ocicni logs {real_ignored.get(file)!r}, CNI011 predicts {ignored.get(file)!r}")
     assert not mismatches, "\n".join(mismatches)
+
+
+def _recorded_no_network_lead(data: Mapping[str, Any]) -> str:
+    """`No` or `no`: how this generation's real ocicni began its Status() error."""
+    for entry in data["fixtures"].values():
+        text = no_network_text((entry["real"]["status"] or {}).get("error"))
+        if text is not None:
+            return text.split(" ", 1)[0]
+    pytest.skip("no recording of this generation has a Status() error")
+
+
+@pytest.mark.parametrize("version", GENERATIONS)
+def test_cni636_quotes_the_generations_wording(version: str) -> None:
+    """CNI636 (a cni_default_network no usable file defines) quotes the error pods wait with in
+    the wording of the release modelled (--runtime), as the recorded real ocicni wrote it; with
+    the node's conf dir given on the command line too (then only files are read from the path
+    given, and the runtime's checks still apply to the runtime's own conf dir)."""
+    data = _load(version)
+    lead = _recorded_no_network_lead(data)
+    root = FIXTURES / "node-crio-default-network-missing" / "root"
+    base = ["check", "--no-probe", "--no-cache", "--format", "json", "--fail-on", "never"]
+    base += ["--host-root", str(root), "--runtime", crio_runtime(data)]
+    for extra in ([], [str(root / "etc" / "cni" / "net.d")]):
+        report = json.loads(run_cli(base + extra).output)
+        messages = [f["message"] for f in report["findings"] if f["code"] == "CNI636"]
+        assert len(messages) == 1, (extra, report["findings"])
+        assert (
+            no_network_text(messages[0])
+            == f"{lead} CNI configuration file in /etc/cni/net.d. Has your network provider started?"
+        )
+
+
+def test_cni636_not_for_another_directory_given(tmp_path: Path) -> None:
+    """A copy of the same configs in a directory that is not CRI-O's network_dir is checked as
+    files only: CRI-O never reads it, so its cni_default_network says nothing about it."""
+    root = FIXTURES / "node-crio-default-network-missing" / "root"
+    elsewhere = tmp_path / "net.d"
+    shutil.copytree(root / "etc" / "cni" / "net.d", elsewhere)
+    args = ["check", "--no-probe", "--no-cache", "--format", "json", "--fail-on", "never"]
+    report = json.loads(run_cli(args + ["--host-root", str(root), str(elsewhere)]).output)
+    assert [f["code"] for f in report["findings"] if f["code"] == "CNI636"] == []

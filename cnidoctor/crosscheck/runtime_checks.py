@@ -22,6 +22,7 @@ from .runtime_view import on_host
 
 if TYPE_CHECKING:
     from ..runtime.detect import NodeRuntime
+    from ..runtime.matrix import RuntimeRelease
     from ..runtime.model import RuntimeConfig
 
 # Where add-ons and packages put plugins: the upstream default (containerd
@@ -41,23 +42,42 @@ CRIO_KEYS: Tuple[Tuple[str, ...], ...] = (("crio", "network", "plugin_dirs"), ("
 
 def check(options: Options, node: Optional[NodeRuntime], parsed: Sequence[ParsedFile]) -> List[Finding]:
     """CNI615/CNI637 for plugin types that only a directory the runtime ignores holds."""
-    if node is None or node.detected is None or options.dirs_from_flags:
+    if node is None or node.detected is None:
         return []
     config = node.detected.config
     if config.name not in CONTAINERD_FAMILY and config.name != "crio":
         return []
+    if options.dirs_from_flags:
+        parsed = in_runtime_conf_dir(node.host_root, config, options.paths, parsed)
+        if not parsed:
+            return []
     misplaced = misplaced_types(node.host_root, config.bin_dirs, plugin_types(parsed))
     found = [_finding(node.host_root, config, where, types) for where, types in sorted(misplaced.items())]
     if config.name == "crio" and config.default_network:
-        found.extend(default_network_missing(node.host_root, config, parsed))
+        found.extend(default_network_missing(node.host_root, config, parsed, _modelled_release(options, node)))
     return found
 
 
-def default_network_missing(root: str, config: RuntimeConfig, parsed: Sequence[ParsedFile]) -> List[Finding]:
+def in_runtime_conf_dir(
+    root: str, config: RuntimeConfig, paths: Sequence[str], parsed: Sequence[ParsedFile]
+) -> Sequence[ParsedFile]:
+    """With directories given on the command line, the runtime's checks still apply to the
+    runtime's own conf dir when it is one of them (``cnidoctor check --host-root / /etc/cni/net.d``
+    on a node): the files read from that directory; none when it was not given."""
+    conf_dir = os.path.realpath(on_host(root, posixpath.normpath(config.conf_dir)))
+    if not any(os.path.realpath(path) == conf_dir for path in paths):
+        return ()
+    return [item for item in parsed if os.path.realpath(os.path.dirname(item.path)) == conf_dir]
+
+
+def default_network_missing(
+    root: str, config: RuntimeConfig, parsed: Sequence[ParsedFile], release: Optional[RuntimeRelease]
+) -> List[Finding]:
     """CNI636 when no usable config defines CRI-O's ``cni_default_network``: ocicni never falls
     back to the first file once the name is fixed (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1
     initCNI, syncNetworkConfig). Usable here: libcni loads it and every plugin type is present
-    in ``plugin_dirs`` (the VERSION part of ValidateNetworkList needs a probe)."""
+    in ``plugin_dirs`` (the VERSION part of ValidateNetworkList needs a probe). The error quoted
+    is the modelled release's wording (predict.crio_no_network_text: `No` up to ocicni v0.4.1)."""
     names = [
         item.network.name or posixpath.basename(item.path)
         for item in sorted(parsed, key=lambda p: p.path)
@@ -70,11 +90,28 @@ def default_network_missing(root: str, config: RuntimeConfig, parsed: Sequence[P
     have = ", ".join(sorted(set(names))) or "none"
     message = (
         f"cni_default_network is {wanted!r}, but no usable config in {config.conf_dir} defines that "
-        f'network (usable networks: {have}); pods wait with "no CNI configuration file in '
-        f'{config.conf_dir}. Has your network provider started?"'
+        f'network (usable networks: {have}); pods wait with "{_no_network_text(release, config.conf_dir)}"'
     )
     shown = on_host(root, file) if file else None
     return [runtime_crio.CRIO_DEFAULT_NETWORK_MISSING.at(shown, pointer, message, line=line, column=column)]
+
+
+def _modelled_release(options: Options, node: NodeRuntime) -> Optional[RuntimeRelease]:
+    """The release the prediction models: the first --runtime, else the node's own."""
+    if options.runtimes:
+        from ..runtime import matrix
+
+        return matrix.modelled_for_prediction(options.runtimes).release
+    modelled = node.detected.modelled if node.detected is not None else None
+    return modelled.release if modelled is not None else None
+
+
+def _no_network_text(release: Optional[RuntimeRelease], conf_dir: str) -> str:
+    if release is None:
+        return f"no CNI configuration file in {conf_dir}. Has your network provider started?"
+    from .predict import crio_no_network_text  # lazy: the prediction module is large
+
+    return crio_no_network_text(release, conf_dir)
 
 
 def misplaced_or_missing(root: str, config: RuntimeConfig, item: ParsedFile) -> bool:
