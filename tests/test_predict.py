@@ -644,3 +644,18 @@ def test_json_step_of_a_step_never_sent_is_not_ok(tmp_path: Path) -> None:
     bridge = {"bridge": facts("bridge"), "host-local": facts("host-local")}
     doc = prediction_as_dict(predict.prediction(parsed, runtimes.parse_spec("containerd@1.7")[-1], bridge, probed=True))
     assert doc["steps"]["check"]["outcome"] == "not_sent"
+
+
+@pytest.mark.parametrize(
+    "runtime, lead",
+    [("crio@1.27", "No"), ("crio@1.28", "No"), ("crio@1.29", "No"), ("crio@1.30", "no"), ("crio@1.31", "no")],
+)
+def test_crio_no_network_wording_follows_the_vendored_ocicni(runtime: str, lead: str) -> None:
+    """cri-o/cri-o go.mod: v1.27.0 ocicni v0.4.0, v1.28.0 ad62f4e, v1.29.0 v0.4.1, v1.30.0 v0.4.2;
+    errMissingDefaultNetwork became lowercase in cri-o/ocicni@a0ddd97, first tag v0.4.2."""
+    from cnidoctor.crosscheck.predict import crio_no_network_text
+    from cnidoctor.runtime import matrix
+
+    release = matrix.modelled_for_prediction([runtime]).release
+    text = crio_no_network_text(release, "/etc/cni/net.d")
+    assert text == f"{lead} CNI configuration file in /etc/cni/net.d. Has your network provider started?"

@@ -1108,19 +1108,11 @@ def _runtime_of(modelled: Modelled) -> ModelledRuntime:
     )
 
 
-def _ocicni_capital(glue: str) -> bool:
-    """ocicni <= v0.4.1 wrote `No CNI configuration file`, later `no ...`
-    (cri-o/ocicni:pkg/ocicni/ocicni.go@v0.5.1 (errMissingDefaultNetwork))."""
-    found = re.search(r"ocicni v(\d+\.\d+\.\d+)", glue)
-    key = try_parse(found.group(1)) if found else None
-    return key is None or key <= (0, 4, 1)
-
-
 def crio_no_network_text(release: RuntimeRelease, conf_dir: str) -> str:
     """ocicni's Status() and pod-setup error when it has no default network, in the release's
     wording (errMissingDefaultNetwork, cri-o/ocicni:pkg/ocicni/ocicni.go@v0.4.3; `No ...` up to
     the commit CRI-O 1.28 vendors). Measured per generation by tests/test_ocicni_recorded.py."""
-    lead = "No" if _ocicni_capital(release.glue) else "no"
+    lead = "no" if release.lowercase_no_config else "No"
     return f"{lead} CNI configuration file in {conf_dir}. Has your network provider started?"
 
 

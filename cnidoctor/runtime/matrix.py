@@ -186,6 +186,9 @@ class RuntimeRelease:
     calls_check: bool = False  # CHECK after ADD (CRI-O pod status, lists >= 0.4.0)
     runs_status: bool = False  # CNI STATUS feeds NetworkReady (containerd >= 2.0.1, CRI-O >= 1.32)
     runs_gc: bool = False  # CNI GC at start-up (CRI-O >= 1.32)
+    # ocicni's errMissingDefaultNetwork starts "no CNI configuration file" from v0.4.2 (CRI-O
+    # >= 1.30), "No ..." before (cri-o/ocicni@a0ddd97, first tag v0.4.2)
+    lowercase_no_config: bool = False
     loopback_version: Optional[str] = None
     verified: bool = True
     note: str = ""
@@ -270,7 +273,10 @@ def _crio() -> Tuple[RuntimeRelease, ...]:
         ("1.23.4", "1.23.5", "1.1.1", "ocicni v0.4.0", True, False),
         ("1.24.0", "1.24.1", "1.1.0", "ocicni v0.3.1", True, False),
         ("1.24.2", "1.24.6", "1.1.1", "ocicni v0.4.0", True, False),
-        ("1.25.0", "1.30", "1.1.2", "ocicni v0.4.0-v0.4.2", True, False),
+        ("1.25.0", "1.27", "1.1.2", "ocicni v0.4.0", True, False),
+        ("1.28.0", "1.28", "1.1.2", "ocicni ad62f4e", True, False),
+        ("1.29.0", "1.29", "1.1.2", "ocicni v0.4.1", True, False),
+        ("1.30.0", "1.30", "1.1.2", "ocicni v0.4.2", True, False),
         ("1.31.0", "1.31", "1.2.3", "ocicni v0.4.2", True, False),
         ("1.32.0", "1.32", "1.2.3", "ocicni v0.4.3", True, True),
         ("1.33.0", "1.34", "1.3.0", "ocicni v0.4.3", True, True),
@@ -287,6 +293,7 @@ def _crio() -> Tuple[RuntimeRelease, ...]:
             calls_check=True,
             runs_status=status_gc,
             runs_gc=status_gc,
+            lowercase_no_config=_key(first) >= _key("1.30.0"),
             note="1.17.1-1.17.4 assumed to vendor the same libcni as 1.17.0" if first == "1.17.0" else "",
         )
         for first, last, lib, glue, validates, status_gc in rows
