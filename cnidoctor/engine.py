@@ -157,8 +157,10 @@ def run(options: Options, settings: Settings) -> Report:
     node_result = node_stage(parsed, directory.selection, options, detected, state.refusals, fixed, started)
     # the runtime's default network (CRI-O: cni_default_network) is never "shadowed" (CNI007)
     findings = [f for f in findings if not (f.code == "CNI007" and _is_selected(f, node_result.selected))]
+    if node_result.rejected is not None:  # a modelled CRI-O: CNI011 as its ocicni compares names
+        findings = discovery_rules.duplicate_names_for_crio(findings, parsed, node_result.rejected)
     if node_result.scope is not None:  # the releases the node stage computed its checks for
-        findings = scope.weigh_static(findings, node_result.scope, parsed, node_result.rejected)
+        findings = scope.weigh_static(findings, node_result.scope, parsed)
     findings.extend(node_result.findings)
     findings.extend(on_runtime)
     findings.extend(state.findings)

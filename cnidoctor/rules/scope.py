@@ -16,12 +16,11 @@ checks (rules/skew.py: CNI513) compute their affected releases themselves and ca
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..crosscheck.context import RuntimeScope
 from ..model import Finding, ParsedFile, Severity
 from ..runtime import matrix as runtimes
-from . import directory
 
 Affects = Callable[[runtimes.RuntimeRelease], bool]
 
@@ -115,18 +114,9 @@ def _scope_text(scope: RuntimeScope) -> str:
     return runtimes.compact_ranges([m.release for m in scope.releases])
 
 
-def weigh_static(
-    findings: Sequence[Finding],
-    scope: RuntimeScope,
-    parsed: Sequence[ParsedFile] = (),
-    rejected: Optional[Collection[str]] = None,
-) -> List[Finding]:
+def weigh_static(findings: Sequence[Finding], scope: RuntimeScope, parsed: Sequence[ParsedFile] = ()) -> List[Finding]:
     """Apply ``weigh`` to the static findings of the rules in AFFECTED_RELEASES (and of
-    FOLDER_LOADED_RULES on files libcni v1.3.0 loads from their plugin folder). ``rejected``:
-    the files the modelled CRI-O skips for not loading or validating (crosscheck/facts.py
-    crio_rejected); with it, CNI011 says what that CRI-O does with a duplicate network name."""
-    if rejected is not None and scope.modelled.release.runtime == "crio":
-        findings = directory.duplicate_names_for_crio(findings, parsed, rejected)
+    FOLDER_LOADED_RULES on files libcni v1.3.0 loads from their plugin folder)."""
     everything = all_releases()
     folder_loaded = {item.path for item in parsed if loaded_by_folder(item)}
     documents = {item.path: item.document for item in parsed}
