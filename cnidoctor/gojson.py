@@ -44,6 +44,7 @@ __all__ = [
     "MAX_DEPTH",
     "Decoded",
     "DuplicateKeyDict",
+    "Fields",
     "GoField",
     "GoSyntaxError",
     "GoType",
@@ -656,10 +657,10 @@ def fold_key(text: str) -> str:
 _FOLD_TO_ASCII = {"\u017f": "S", "\u212a": "K"}
 
 
-def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Tuple[Tuple[str, Any], ...]:
-    """The members of ``obj`` that encoding/json decodes into struct field ``field``, in the
-    order it decodes them: every key that case-folds to the field's name (decode.go object:
-    cachedTypeFields' byExactName, else byFoldedName). The last one's value is what the field
+class Fields:
+    """An object's members grouped by the struct field encoding/json decodes each into: the key
+    case-folded (decode.go object: cachedTypeFields' byExactName, else byFoldedName), each group
+    in the order the decoder meets its members. The last member of a group is what the field
     holds; any of them can raise the decode's (first) type error.
 
     ``sort_keys``: the object reached the decoder through json.Marshal of a map, which writes
@@ -668,27 +669,63 @@ def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -
     api.go buildOneConfig calls before every plugin call). Otherwise the
     members in document order, duplicates included.
 
-    The exact-name-first lookup only matters for structs with two fields that differ in case
-    alone; none of the structs modelled here has such a pair.
+    Built once, it answers any number of field lookups (a plugin object is read for a dozen
+    fields); ``field_members`` is one lookup in a fresh one. The exact-name-first lookup only
+    matters for structs with two fields that differ in case alone; none of the structs
+    modelled here has such a pair.
     """
-    wanted = fold_key(field)
-    size = len(wanted)  # folding maps rune to rune, so only keys of the field's length can match
-    pairs = obj.items() if sort_keys else members(obj)
-    found = [(k, v) for k, v in pairs if isinstance(k, str) and len(k) == size and fold_key(k) == wanted]
-    # dict keys are unique: sorting the matches orders them as sorting every member would
-    return tuple(sorted(found) if sort_keys else found)
+
+    __slots__ = ("groups", "has_variants")
+
+    def __init__(self, obj: Mapping[str, Any], sort_keys: bool = False) -> None:
+        groups: Dict[str, List[Tuple[str, Any]]] = {}
+        pairs = obj.items() if sort_keys else members(obj)
+        count = 0
+        for pair in pairs:
+            key = pair[0]
+            if isinstance(key, str):
+                count += 1
+                folded = fold_key(key)
+                group = groups.get(folded)
+                if group is None:
+                    groups[folded] = [pair]
+                else:
+                    group.append(pair)
+        self.has_variants = len(groups) != count  # two or more members of one field
+        if sort_keys and self.has_variants:
+            for group in groups.values():
+                group.sort()  # dict keys are unique: only the keys are compared
+        self.groups = groups
+
+    def members(self, field: str) -> Tuple[Tuple[str, Any], ...]:
+        """The members that decode into struct field ``field``, in decoding order."""
+        return tuple(self.groups.get(fold_key(field), ()))
+
+    def key(self, field: str) -> Optional[str]:
+        """The key whose value struct field ``field`` ends up with (None when no key reaches it)."""
+        group = self.groups.get(fold_key(field))
+        return group[-1][0] if group else None
+
+    def value(self, field: str) -> Any:
+        """The value struct field ``field`` ends up with (None when no key reaches it)."""
+        group = self.groups.get(fold_key(field))
+        return group[-1][1] if group else None
+
+
+def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Tuple[Tuple[str, Any], ...]:
+    """The members of ``obj`` that encoding/json decodes into struct field ``field``, in the
+    order it decodes them (``Fields``; build one to look up several fields of one object)."""
+    return Fields(obj, sort_keys).members(field)
 
 
 def field_key(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Optional[str]:
     """The key whose value struct field ``field`` ends up with (the last of ``field_members``)."""
-    found = field_members(obj, field, sort_keys)
-    return found[-1][0] if found else None
+    return Fields(obj, sort_keys).key(field)
 
 
 def field_value(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Any:
     """The value struct field ``field`` ends up with (None when no key reaches it)."""
-    found = field_members(obj, field, sort_keys)
-    return found[-1][1] if found else None
+    return Fields(obj, sort_keys).value(field)
 
 
 class _StructDecoder:

@@ -17,7 +17,16 @@ from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .. import versions
-from ..config.netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
+from ..config.netconf import (
+    SharedLookups,
+    _doc,
+    _is_list,
+    capabilities_of,
+    declared_version,
+    go_key,
+    ipam_type_of,
+    plugin_description,
+)
 from ..config.parse import fails_after_list_keys
 from ..config.validate import json_kind, readbool_finding
 from ..gofmt import go_quote
@@ -573,8 +582,9 @@ def check(parsed: ParsedFile) -> Tuple[Finding, ...]:
     if parsed.network is None:
         return tuple(_list_key_refusals(parsed)) if fails_after_list_keys(parsed.load_error) else ()
     findings: List[Finding] = []
-    for check_one in _CHECKS:
-        findings.extend(check_one(parsed))
+    with SharedLookups():  # the checks only read the file's objects
+        for check_one in _CHECKS:
+            findings.extend(check_one(parsed))
     return tuple(findings)
 
 
