@@ -31,11 +31,10 @@ Go behaviour modelled (go/src/encoding/json, Go >= 1.20):
 from __future__ import annotations
 
 import codecs
-import functools
 import json
 import re
 from dataclasses import field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .frozen import dataclass
 from .gofmt import go_type_name, json_kind
@@ -644,14 +643,28 @@ class StructResult:
     folded: List[Tuple[str, str]] = field(default_factory=list)  # (pointer, field json name)
 
 
-@functools.lru_cache(maxsize=4096)
-def fold_key(text: str) -> str:
+def _fold(text: str) -> str:
     """Go's case folding for field names (decode.go foldName): ASCII letters fold to upper case;
     a non-ASCII rune folds to the smallest rune of its fold set, which is ASCII only for U+017F
     (long s -> 'S') and U+212A (Kelvin -> 'K'). Field names here are ASCII."""
     if text.isascii():
         return text.upper()
     return "".join(c.upper() if c.isascii() else _FOLD_TO_ASCII.get(c, c) for c in text)
+
+
+class _Folds(Dict[str, str]):
+    """_fold's results by key. Looked up through ``__getitem__``, a C call that runs Python code
+    only for a key met for the first time: every key of every object is folded, and object keys
+    repeat across files. The bound keeps a hostile input from growing it without end."""
+
+    def __missing__(self, text: str) -> str:
+        folded = _fold(text)
+        if len(self) < 1 << 16:
+            self[text] = folded
+        return folded
+
+
+fold_key: Callable[[str], str] = _Folds().__getitem__  # Go's folding of a key (_fold), memoised
 
 
 _FOLD_TO_ASCII = {"\u017f": "S", "\u212a": "K"}
@@ -675,41 +688,63 @@ class Fields:
     modelled here has such a pair.
     """
 
-    __slots__ = ("groups", "has_variants")
+    __slots__ = ("_groups", "_last", "_obj", "has_variants")
 
     def __init__(self, obj: Mapping[str, Any], sort_keys: bool = False) -> None:
-        groups: Dict[str, List[Tuple[str, Any]]] = {}
-        pairs = obj.items() if sort_keys else members(obj)
-        count = 0
-        for pair in pairs:
-            key = pair[0]
-            if isinstance(key, str):
-                count += 1
-                folded = fold_key(key)
-                group = groups.get(folded)
-                if group is None:
-                    groups[folded] = [pair]
-                else:
-                    group.append(pair)
-        self.has_variants = len(groups) != count  # two or more members of one field
-        if sort_keys and self.has_variants:
-            for group in groups.values():
-                group.sort()  # dict keys are unique: only the keys are compared
-        self.groups = groups
+        self._obj = obj
+        self._groups: Optional[Dict[str, List[Tuple[str, Any]]]] = None
+        if sort_keys:
+            keys = list(obj)
+            try:
+                last = dict(zip(map(fold_key, keys), keys))  # folded name -> key, the last one wins
+            except AttributeError:  # a key that is not a string (no JSON object has one)
+                keys = [k for k in keys if isinstance(k, str)]
+                last = dict(zip(map(fold_key, keys), keys))
+            self.has_variants = len(last) != len(keys)  # two or more members of one field
+            if self.has_variants:  # nearly no object has any: then the order is immaterial
+                keys.sort()  # dict keys are unique, json.Marshal writes each once
+                last = dict(zip(map(fold_key, keys), keys))
+                self._groups = _grouped((k, obj[k]) for k in keys)
+        else:
+            self._groups = _grouped(members(obj))
+            last = {name: group[-1][0] for name, group in self._groups.items()}
+            self.has_variants = len(self._groups) != sum(map(len, self._groups.values()))
+        self._last = last
 
     def members(self, field: str) -> Tuple[Tuple[str, Any], ...]:
         """The members that decode into struct field ``field``, in decoding order."""
-        return tuple(self.groups.get(fold_key(field), ()))
+        folded = fold_key(field)
+        if self._groups is not None:
+            return tuple(self._groups.get(folded, ()))
+        key = self._last.get(folded)
+        return () if key is None else ((key, self._obj[key]),)
 
     def key(self, field: str) -> Optional[str]:
         """The key whose value struct field ``field`` ends up with (None when no key reaches it)."""
-        group = self.groups.get(fold_key(field))
-        return group[-1][0] if group else None
+        return self._last.get(fold_key(field))
 
     def value(self, field: str) -> Any:
         """The value struct field ``field`` ends up with (None when no key reaches it)."""
-        group = self.groups.get(fold_key(field))
-        return group[-1][1] if group else None
+        if self._groups is not None:
+            group = self._groups.get(fold_key(field))
+            return group[-1][1] if group else None
+        key = self._last.get(fold_key(field))
+        return None if key is None else self._obj[key]
+
+
+def _grouped(pairs: Iterable[Tuple[Any, Any]]) -> Dict[str, List[Tuple[str, Any]]]:
+    """The members with a string key by folded key, each group in the order given."""
+    groups: Dict[str, List[Tuple[str, Any]]] = {}
+    for pair in pairs:
+        key = pair[0]
+        if isinstance(key, str):
+            folded = fold_key(key)
+            group = groups.get(folded)
+            if group is None:
+                groups[folded] = [pair]
+            else:
+                group.append(pair)
+    return groups
 
 
 def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Tuple[Tuple[str, Any], ...]:

@@ -20,17 +20,23 @@ class SharedLookups:
     and every lookup inside reads that one grouping: a file's checks read each of its plugin
     objects for about a dozen fields. Only for code that never changes the objects it reads
     (the groups would go stale); each object is held until the block ends, so its id cannot be
-    reused for another one. Outside the block each lookup groups the object afresh."""
+    reused for another one. Outside the block each lookup groups the object afresh; a block
+    inside another shares the outer one's groupings."""
+
+    __slots__ = ("outer",)
 
     def __enter__(self) -> None:
         global _SHARED
-        _SHARED = {}
+        self.outer = _SHARED is None
+        if self.outer:
+            _SHARED = {}
 
     def __exit__(
         self, kind: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
     ) -> None:
         global _SHARED
-        _SHARED = None
+        if self.outer:
+            _SHARED = None
 
 
 _SHARED: Optional[Dict[int, Tuple[Mapping[str, Any], Fields]]] = None
