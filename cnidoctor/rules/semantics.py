@@ -593,26 +593,30 @@ def _check_version(parsed: ParsedFile) -> Iterator[Finding]:
     if not declared:
         yield _missing_version(parsed, declared)
         return
-    pointer = _top_key_pointer(parsed, "cniVersion")
-    incompatible = _add_error_first(parsed, versions.incompatible_text(declared, versions.SPEC_VERSIONS))
+    # the pointer and the predicted error only for a finding: nearly every file has none
     try:
         versions.parse_version(declared)
     except versions.VersionError as exc:
         yield UNPARSEABLE_CNI_VERSION.at(
             parsed.path,
-            pointer,
+            _top_key_pointer(parsed, "cniVersion"),
             f"cniVersion {declared!r} is not a version libcni can parse: plugins reject it on ADD "
             f"and libcni fails DEL/CHECK with '{exc}'",
-            predicts=incompatible,
+            predicts=_incompatible(parsed, declared),
         )
         return
     if not versions.is_spec_version(declared):
         yield UNKNOWN_SPEC_VERSION.at(
             parsed.path,
-            pointer,
+            _top_key_pointer(parsed, "cniVersion"),
             f"cniVersion {declared!r} is not a spec version{_version_hint(declared)}",
-            predicts=incompatible,
+            predicts=_incompatible(parsed, declared),
         )
+
+
+def _incompatible(parsed: ParsedFile, declared: str) -> str:
+    """What the first plugin answers ADD with a cniVersion it does not know."""
+    return _add_error_first(parsed, versions.incompatible_text(declared, versions.SPEC_VERSIONS))
 
 
 def _version_hint(declared: str) -> str:
