@@ -17,7 +17,7 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from .config import discover, parse, validate
+from .config import discover, netconf, parse, validate
 from .model import (
     DEFAULT_CONF_DIR,
     Candidate,
@@ -45,7 +45,8 @@ __all__ = ["DEFAULT_CONF_DIR", "Options", "run"]
 
 def analyse_one(item: ParsedFile) -> List[Finding]:
     """Per-file static findings: load/syntax (from parse), schema, semantics."""
-    return [*item.findings, *validate.validate(item), *semantics.check(item)]
+    with netconf.SharedLookups():  # both read the same plugin objects: one grouping each
+        return [*item.findings, *validate.validate(item), *semantics.check(item)]
 
 
 def parse_and_analyse(candidate: Candidate) -> Tuple[ParsedFile, List[Finding]]:

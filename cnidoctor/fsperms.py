@@ -20,7 +20,7 @@ import os
 import stat
 from typing import List, Optional
 
-__all__ = ["non_root_writers"]
+__all__ = ["non_root_writers", "non_root_writers_of"]
 
 
 def non_root_writers(path: str) -> Optional[str]:
@@ -30,6 +30,12 @@ def non_root_writers(path: str) -> Optional[str]:
         info = os.stat(path)
     except (OSError, ValueError):
         return None
+    return non_root_writers_of(info)
+
+
+def non_root_writers_of(info: os.stat_result) -> Optional[str]:
+    """``non_root_writers`` from a stat already taken (following symlinks, e.g. an fstat of the
+    open file): one system call less for a file just read."""
     mode = info.st_mode
     reasons: List[str] = []
     if info.st_uid != 0:

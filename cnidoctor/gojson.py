@@ -31,11 +31,10 @@ Go behaviour modelled (go/src/encoding/json, Go >= 1.20):
 from __future__ import annotations
 
 import codecs
-import functools
 import json
 import re
 from dataclasses import field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .frozen import dataclass
 from .gofmt import go_type_name, json_kind
@@ -44,6 +43,7 @@ __all__ = [
     "MAX_DEPTH",
     "Decoded",
     "DuplicateKeyDict",
+    "Fields",
     "GoField",
     "GoSyntaxError",
     "GoType",
@@ -643,8 +643,7 @@ class StructResult:
     folded: List[Tuple[str, str]] = field(default_factory=list)  # (pointer, field json name)
 
 
-@functools.lru_cache(maxsize=4096)
-def fold_key(text: str) -> str:
+def _fold(text: str) -> str:
     """Go's case folding for field names (decode.go foldName): ASCII letters fold to upper case;
     a non-ASCII rune folds to the smallest rune of its fold set, which is ASCII only for U+017F
     (long s -> 'S') and U+212A (Kelvin -> 'K'). Field names here are ASCII."""
@@ -653,13 +652,28 @@ def fold_key(text: str) -> str:
     return "".join(c.upper() if c.isascii() else _FOLD_TO_ASCII.get(c, c) for c in text)
 
 
+class _Folds(Dict[str, str]):
+    """_fold's results by key. Looked up through ``__getitem__``, a C call that runs Python code
+    only for a key met for the first time: every key of every object is folded, and object keys
+    repeat across files. The bound keeps a hostile input from growing it without end."""
+
+    def __missing__(self, text: str) -> str:
+        folded = _fold(text)
+        if len(self) < 1 << 16:
+            self[text] = folded
+        return folded
+
+
+fold_key: Callable[[str], str] = _Folds().__getitem__  # Go's folding of a key (_fold), memoised
+
+
 _FOLD_TO_ASCII = {"\u017f": "S", "\u212a": "K"}
 
 
-def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Tuple[Tuple[str, Any], ...]:
-    """The members of ``obj`` that encoding/json decodes into struct field ``field``, in the
-    order it decodes them: every key that case-folds to the field's name (decode.go object:
-    cachedTypeFields' byExactName, else byFoldedName). The last one's value is what the field
+class Fields:
+    """An object's members grouped by the struct field encoding/json decodes each into: the key
+    case-folded (decode.go object: cachedTypeFields' byExactName, else byFoldedName), each group
+    in the order the decoder meets its members. The last member of a group is what the field
     holds; any of them can raise the decode's (first) type error.
 
     ``sort_keys``: the object reached the decoder through json.Marshal of a map, which writes
@@ -668,27 +682,85 @@ def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -
     api.go buildOneConfig calls before every plugin call). Otherwise the
     members in document order, duplicates included.
 
-    The exact-name-first lookup only matters for structs with two fields that differ in case
-    alone; none of the structs modelled here has such a pair.
+    Built once, it answers any number of field lookups (a plugin object is read for a dozen
+    fields); ``field_members`` is one lookup in a fresh one. The exact-name-first lookup only
+    matters for structs with two fields that differ in case alone; none of the structs
+    modelled here has such a pair.
     """
-    wanted = fold_key(field)
-    size = len(wanted)  # folding maps rune to rune, so only keys of the field's length can match
-    pairs = obj.items() if sort_keys else members(obj)
-    found = [(k, v) for k, v in pairs if isinstance(k, str) and len(k) == size and fold_key(k) == wanted]
-    # dict keys are unique: sorting the matches orders them as sorting every member would
-    return tuple(sorted(found) if sort_keys else found)
+
+    __slots__ = ("_groups", "_last", "_obj", "has_variants")
+
+    def __init__(self, obj: Mapping[str, Any], sort_keys: bool = False) -> None:
+        self._obj = obj
+        self._groups: Optional[Dict[str, List[Tuple[str, Any]]]] = None
+        if sort_keys:
+            keys = list(obj)
+            try:
+                last = dict(zip(map(fold_key, keys), keys))  # folded name -> key, the last one wins
+            except AttributeError:  # a key that is not a string (no JSON object has one)
+                keys = [k for k in keys if isinstance(k, str)]
+                last = dict(zip(map(fold_key, keys), keys))
+            self.has_variants = len(last) != len(keys)  # two or more members of one field
+            if self.has_variants:  # nearly no object has any: then the order is immaterial
+                keys.sort()  # dict keys are unique, json.Marshal writes each once
+                last = dict(zip(map(fold_key, keys), keys))
+                self._groups = _grouped((k, obj[k]) for k in keys)
+        else:
+            self._groups = _grouped(members(obj))
+            last = {name: group[-1][0] for name, group in self._groups.items()}
+            self.has_variants = len(self._groups) != sum(map(len, self._groups.values()))
+        self._last = last
+
+    def members(self, field: str) -> Tuple[Tuple[str, Any], ...]:
+        """The members that decode into struct field ``field``, in decoding order."""
+        folded = fold_key(field)
+        if self._groups is not None:
+            return tuple(self._groups.get(folded, ()))
+        key = self._last.get(folded)
+        return () if key is None else ((key, self._obj[key]),)
+
+    def key(self, field: str) -> Optional[str]:
+        """The key whose value struct field ``field`` ends up with (None when no key reaches it)."""
+        return self._last.get(fold_key(field))
+
+    def value(self, field: str) -> Any:
+        """The value struct field ``field`` ends up with (None when no key reaches it)."""
+        if self._groups is not None:
+            group = self._groups.get(fold_key(field))
+            return group[-1][1] if group else None
+        key = self._last.get(fold_key(field))
+        return None if key is None else self._obj[key]
+
+
+def _grouped(pairs: Iterable[Tuple[Any, Any]]) -> Dict[str, List[Tuple[str, Any]]]:
+    """The members with a string key by folded key, each group in the order given."""
+    groups: Dict[str, List[Tuple[str, Any]]] = {}
+    for pair in pairs:
+        key = pair[0]
+        if isinstance(key, str):
+            folded = fold_key(key)
+            group = groups.get(folded)
+            if group is None:
+                groups[folded] = [pair]
+            else:
+                group.append(pair)
+    return groups
+
+
+def field_members(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Tuple[Tuple[str, Any], ...]:
+    """The members of ``obj`` that encoding/json decodes into struct field ``field``, in the
+    order it decodes them (``Fields``; build one to look up several fields of one object)."""
+    return Fields(obj, sort_keys).members(field)
 
 
 def field_key(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Optional[str]:
     """The key whose value struct field ``field`` ends up with (the last of ``field_members``)."""
-    found = field_members(obj, field, sort_keys)
-    return found[-1][0] if found else None
+    return Fields(obj, sort_keys).key(field)
 
 
 def field_value(obj: Mapping[str, Any], field: str, sort_keys: bool = False) -> Any:
     """The value struct field ``field`` ends up with (None when no key reaches it)."""
-    found = field_members(obj, field, sort_keys)
-    return found[-1][1] if found else None
+    return Fields(obj, sort_keys).value(field)
 
 
 class _StructDecoder:

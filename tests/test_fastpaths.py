@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnidoctor import engine, gojson
-from cnidoctor.config import discover
+from cnidoctor.config import discover, netconf
 from cnidoctor.config import validate as V
 
 # Keys that fold onto the netconf fields and each other, plus some that only look similar.
@@ -79,6 +79,42 @@ def test_field_members_equals_the_slow_definition(pairs: List[Tuple[str, Any]]) 
         for field in (*FIELDS, *KEY_PARTS, *(k for k, _ in members)):
             for sort_keys in (False, True):
                 assert gojson.field_members(obj, field, sort_keys) == slow_field_members(obj, field, sort_keys)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(keys, values), min_size=2, max_size=10))
+def test_one_grouping_answers_every_field_as_the_slow_definition(pairs: List[Tuple[str, Any]]) -> None:
+    """gojson.Fields built once answers members/key/value for every field as a fresh fold of
+    the whole object would, and the shared groupings (netconf.SharedLookups) too."""
+    obj = decoded(pairs)
+    for sort_keys in (False, True):
+        fields = gojson.Fields(obj, sort_keys)
+        for field in (*FIELDS, *KEY_PARTS, *(k for k, _ in pairs)):
+            slow = slow_field_members(obj, field, sort_keys)
+            assert fields.members(field) == slow
+            assert fields.key(field) == (slow[-1][0] if slow else None)
+            assert fields.value(field) == (slow[-1][1] if slow else None)
+    with netconf.SharedLookups():
+        for field in (*FIELDS, *(k for k, _ in pairs)):
+            slow = slow_field_members(obj, field, sort_keys=True)
+            assert netconf.go_key(obj, field) == (slow[-1][0] if slow else None)
+            assert netconf.plugin_fields(obj) is netconf.plugin_fields(obj)
+
+
+def test_shared_groupings_end_with_their_block() -> None:
+    """Outside a block every lookup groups the object afresh (a changed object is read as it
+    is now); an inner block keeps the outer one's groupings."""
+    obj = {"type": "bridge"}
+    with netconf.SharedLookups():
+        first = netconf.plugin_fields(obj)
+        with netconf.SharedLookups():
+            assert netconf.plugin_fields(obj) is first
+        assert netconf.plugin_fields(obj) is first
+    obj["Type"] = "ptp"  # sorted, "Type" < "type": Go's field keeps "type"'s value
+    obj["type"] = "macvlan"
+    assert netconf.plugin_fields(obj) is not first
+    assert netconf.go_key(obj, "type") == "type"
+    assert netconf.plugin_fields(obj).members("type") == (("Type", "ptp"), ("type", "macvlan"))
 
 
 @settings(max_examples=200)

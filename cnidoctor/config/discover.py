@@ -29,7 +29,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import gojson
 from ..frozen import dataclass
-from ..fsperms import non_root_writers
+from ..fsperms import non_root_writers, non_root_writers_of
 from ..model import Candidate, FileKind, Finding, Severity
 from ..rules import directory as rules
 
@@ -143,6 +143,7 @@ class _ReadOutcome:
     problem: Optional[str] = None
     detail: str = ""
     finding: Optional[Finding] = None
+    info: Optional[os.stat_result] = None  # the fstat of the file read (its owner and mode)
 
 
 def discover(paths: Sequence[str]) -> Discovered:
@@ -165,20 +166,22 @@ def discover(paths: Sequence[str]) -> Discovered:
             for full, _name in entries:
                 if full not in seen:
                     seen.add(full)
-                    candidates.append(_candidate(full, path, findings))
-                    _check_writers(full, False, findings)
+                    candidate, info = _candidate(full, path, findings)
+                    candidates.append(candidate)
+                    _check_writers(full, False, findings, info)
         elif kind == "missing" and go_ext(path) not in EXTENSIONS:
             findings.append(_missing_dir(path))
         elif path not in seen:
             seen.add(path)
-            candidates.append(_candidate(path, None, findings))
+            candidates.append(_candidate(path, None, findings)[0])
     return Discovered(tuple(candidates), tuple(findings), tuple(directories), subdirs)
 
 
-def _check_writers(path: str, is_dir: bool, findings: List[Finding]) -> None:
+def _check_writers(path: str, is_dir: bool, findings: List[Finding], info: Optional[os.stat_result] = None) -> None:
     """CNI016 for a listed config dir or a config file in it that a non-root user can change
-    (the runtime reads them as root). Files named one by one are a repository's, not the node's."""
-    why = non_root_writers(path)
+    (the runtime reads them as root). Files named one by one are a repository's, not the node's.
+    ``info``: the file's stat when it was just read (else it is stat'ed here)."""
+    why = non_root_writers(path) if info is None else non_root_writers_of(info)
     if why is not None:
         findings.append(rules.writable_config(path, is_dir, why))
 
@@ -260,7 +263,10 @@ def _ignored(full: str, name: str) -> Finding:
     )
 
 
-def _candidate(path: str, directory: Optional[str], findings: List[Finding]) -> Candidate:
+def _candidate(
+    path: str, directory: Optional[str], findings: List[Finding]
+) -> Tuple[Candidate, Optional[os.stat_result]]:
+    """The candidate for ``path``, and the stat of the file read (None when it was not read)."""
     outcome = read_config(path)
     if outcome.finding is not None:
         findings.append(outcome.finding)
@@ -271,7 +277,7 @@ def _candidate(path: str, directory: Optional[str], findings: List[Finding]) -> 
         problem=outcome.problem,
         detail=outcome.detail,
         directory=directory,
-    )
+    ), outcome.info
 
 
 def read_config(path: str, limit: int = MAX_CONFIG_BYTES) -> _ReadOutcome:
@@ -335,7 +341,7 @@ def _read_at_most(path: str, count: int) -> _ReadOutcome:
         return _unreadable(path, "unreadable", exc, "read")
     finally:
         os.close(fd)
-    return _ReadOutcome(data=b"".join(chunks))
+    return _ReadOutcome(data=b"".join(chunks), info=st)
 
 
 # How much of a file above the limit is read to find where Go's JSON scanner stops on it.

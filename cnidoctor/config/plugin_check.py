@@ -24,12 +24,12 @@ import re
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..frozen import dataclass
-from ..gojson import GoField, GoType, field_key
+from ..gojson import GoField, GoType
 from ..gojson import fold_key as go_fold
 from ..gojson import pointer as json_pointer
 from ..model import Finding, PluginConf
 from ..rules.schema import PLUGIN_OPTION_INVALID, PLUGIN_OPTION_UNKNOWN
-from .netconf import did_you_mean, plugin_description
+from .netconf import did_you_mean, go_key, plugin_description
 from .plugin_options import INT_RANGES, IPAM_PLUGINS, PLUGINS, PluginSpec
 from .schemas import any_version_list_keys
 
@@ -167,8 +167,8 @@ def field_maps(struct: GoType) -> Tuple[Dict[str, GoField], Dict[str, GoField]]:
 
 def _key_for(obj: Mapping[str, Any], field: str) -> Optional[str]:
     """The key whose value the plugin's struct field ends up with: the plugin reads its stdin
-    as libcni re-marshalled it, keys sorted (gojson.field_members)."""
-    return field_key(obj, field, sort_keys=True)
+    as libcni re-marshalled it, keys sorted (netconf.go_key)."""
+    return go_key(obj, field)
 
 
 # --- walking a value as encoding/json decodes it -------------------------------------------

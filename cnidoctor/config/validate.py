@@ -41,12 +41,12 @@ from ..frozen import dataclass
 from ..gofmt import go_quote
 from ..gofmt import go_type_name as go_type
 from ..gofmt import json_kind as go_json_kind
-from ..gojson import escape_token, field_members, pointer, pointer_join
+from ..gojson import Fields, escape_token, field_members, pointer, pointer_join
 from ..gojson import fold_key as go_fold  # the key as encoding/json compares it to a field name
 from ..model import Finding, ParsedFile
 from ..rules.schema import SCHEMA_VIOLATION, SPEC_DEVIATION, UNKNOWN_LIST_KEY
 from . import plugin_check, schemas
-from .netconf import did_you_mean
+from .netconf import SharedLookups, did_you_mean, plugin_fields
 from .schemas import any_version_list_keys
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,8 +63,9 @@ def validate(parsed: ParsedFile) -> Tuple[Finding, ...]:
     document = parsed.document
     if network is None or not isinstance(document, dict):
         return ()
-    findings = spec_findings(parsed, document, network.cni_version, network.from_single_conf)
-    return tuple(findings + plugin_option_findings(parsed, findings))
+    with SharedLookups():  # validation reads the document's objects and builds new ones
+        findings = spec_findings(parsed, document, network.cni_version, network.from_single_conf)
+        return tuple(findings + plugin_option_findings(parsed, findings))
 
 
 def spec_findings(
@@ -224,44 +225,28 @@ def _in_list(document: Mapping[str, Any], index: int) -> Callable[[Dict[str, Any
 def _plugin_variants(
     plugin: Mapping[str, Any], base: str, rebuild: Callable[[Dict[str, Any]], Dict[str, Any]]
 ) -> Iterator[Tuple[str, Dict[str, Any]]]:
-    by_fold = _fold_groups(plugin)
-    for key, later in _replaced_members(plugin, by_fold, PLUGIN_FIELDS):
+    fields = plugin_fields(plugin)
+    for key, later in _replaced_members(fields, PLUGIN_FIELDS):
         yield pointer_join(base, key), rebuild(_without(plugin, later))
     for field, nested in NESTED_FIELDS.items():
-        keys = by_fold.get(go_fold(field))
-        outer = keys[-1] if keys else None  # field_key(plugin, field, sort_keys=True)
+        outer = fields.key(field)
         inner = plugin.get(outer) if outer is not None else None
         if outer is None or not isinstance(inner, dict):
             continue
-        for key, later in _replaced_members(inner, _fold_groups(inner), nested):
+        for key, later in _replaced_members(plugin_fields(inner), nested):
             where = pointer_join(pointer_join(base, outer), key)
             yield where, rebuild({**plugin, outer: _without(inner, later)})
 
 
-def _fold_groups(obj: Mapping[str, Any]) -> Dict[str, List[str]]:
-    """The string keys of ``obj`` by ``go_fold``, each group sorted: the members
-    ``field_members(obj, field, sort_keys=True)`` gives for each field, found in one pass."""
-    by_fold: Dict[str, List[str]] = {}
-    for key in obj:
-        if isinstance(key, str):
-            by_fold.setdefault(go_fold(key), []).append(key)
-    if len(by_fold) != len(obj):  # only groups of two or more have an order to fix
-        for keys in by_fold.values():
-            keys.sort()
-    return by_fold
-
-
-def _replaced_members(
-    obj: Mapping[str, Any], by_fold: Mapping[str, List[str]], fields: Tuple[str, ...]
-) -> Iterator[Tuple[str, Tuple[str, ...]]]:
+def _replaced_members(fields: Fields, names: Tuple[str, ...]) -> Iterator[Tuple[str, Tuple[str, ...]]]:
     """(key, the keys decoded after it) for each member a later case variant overwrites.
 
     Almost every object has no two keys that fold alike, and then nothing is replaced (this
     runs for every plugin object of every file)."""
-    if len(by_fold) == len(obj):
+    if not fields.has_variants:
         return
-    for field in fields:
-        keys = by_fold.get(go_fold(field), [])
+    for name in names:
+        keys = [key for key, _ in fields.members(name)]
         for index, key in enumerate(keys[:-1]):
             yield key, tuple(keys[index + 1 :])
 

@@ -17,7 +17,16 @@ from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .. import versions
-from ..config.netconf import _doc, _is_list, capabilities_of, declared_version, go_key, ipam_type_of, plugin_description
+from ..config.netconf import (
+    SharedLookups,
+    _doc,
+    _is_list,
+    capabilities_of,
+    declared_version,
+    go_key,
+    ipam_type_of,
+    plugin_description,
+)
 from ..config.parse import fails_after_list_keys
 from ..config.validate import json_kind, readbool_finding
 from ..gofmt import go_quote
@@ -573,8 +582,9 @@ def check(parsed: ParsedFile) -> Tuple[Finding, ...]:
     if parsed.network is None:
         return tuple(_list_key_refusals(parsed)) if fails_after_list_keys(parsed.load_error) else ()
     findings: List[Finding] = []
-    for check_one in _CHECKS:
-        findings.extend(check_one(parsed))
+    with SharedLookups():  # the checks only read the file's objects
+        for check_one in _CHECKS:
+            findings.extend(check_one(parsed))
     return tuple(findings)
 
 
@@ -583,26 +593,30 @@ def _check_version(parsed: ParsedFile) -> Iterator[Finding]:
     if not declared:
         yield _missing_version(parsed, declared)
         return
-    pointer = _top_key_pointer(parsed, "cniVersion")
-    incompatible = _add_error_first(parsed, versions.incompatible_text(declared, versions.SPEC_VERSIONS))
+    # the pointer and the predicted error only for a finding: nearly every file has none
     try:
         versions.parse_version(declared)
     except versions.VersionError as exc:
         yield UNPARSEABLE_CNI_VERSION.at(
             parsed.path,
-            pointer,
+            _top_key_pointer(parsed, "cniVersion"),
             f"cniVersion {declared!r} is not a version libcni can parse: plugins reject it on ADD "
             f"and libcni fails DEL/CHECK with '{exc}'",
-            predicts=incompatible,
+            predicts=_incompatible(parsed, declared),
         )
         return
     if not versions.is_spec_version(declared):
         yield UNKNOWN_SPEC_VERSION.at(
             parsed.path,
-            pointer,
+            _top_key_pointer(parsed, "cniVersion"),
             f"cniVersion {declared!r} is not a spec version{_version_hint(declared)}",
-            predicts=incompatible,
+            predicts=_incompatible(parsed, declared),
         )
+
+
+def _incompatible(parsed: ParsedFile, declared: str) -> str:
+    """What the first plugin answers ADD with a cniVersion it does not know."""
+    return _add_error_first(parsed, versions.incompatible_text(declared, versions.SPEC_VERSIONS))
 
 
 def _version_hint(declared: str) -> str:
