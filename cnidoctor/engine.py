@@ -17,7 +17,7 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from .config import discover, netconf, parse, validate
+from .config import discover, netconf, netdir, parse, validate
 from .model import (
     DEFAULT_CONF_DIR,
     Candidate,
@@ -71,7 +71,8 @@ def per_file(candidates: Sequence[Candidate]) -> Tuple[Tuple[ParsedFile, ...], L
     their findings, which are few."""
     workers = min(os.cpu_count() or 1, 8)
     with _without_cycle_collection():
-        parsed = [parse.parse(c) for c in candidates]
+        with netdir.listings_kept():  # each conf dir listed once for libcni 1.3.0's plugin folders
+            parsed = [parse.parse(c) for c in candidates]
         found: Optional[List[List[Finding]]] = None
         if len(parsed) >= PARALLEL_MIN_FILES and workers > 1:
             found = _in_workers(parsed, workers)

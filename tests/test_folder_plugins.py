@@ -7,9 +7,10 @@ succeeds, the recorded 1.3.0 run fails ADD on the folder's tuning."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
-from typing import List, Tuple
+from typing import Any, List, Tuple
 
 import pytest
 from conftest import FIXTURES, run_cli
@@ -43,3 +44,30 @@ def test_no_folder_finding_without_libcni_1_3_in_scope(tmp_path: Path) -> None:
 def test_error_when_a_libcni_1_3_runtime_is_in_scope(tmp_path: Path) -> None:
     assert _folder_findings(tmp_path, "containerd@2.1") == [("CNI401", "/type", "error")]
     assert _folder_findings(tmp_path, "containerd@1.7", "containerd@2.1") == [("CNI401", "/type", "error")]
+
+
+def test_kept_listings_answer_as_the_folder_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """netdir.listings_kept (engine.per_file) lists each conf dir once instead of opening every
+    list's <dir>/<name>/ folder: for a missing folder, a folder with files, a file in the
+    folder's place and a name with a NUL byte, the answer is the one the folder itself gives,
+    and a missing folder costs no scandir of its own."""
+    from cnidoctor.config import netdir
+
+    (tmp_path / "present").mkdir()
+    (tmp_path / "present" / "10-a.conf").write_text("{}")
+    (tmp_path / "a-file").write_text("")
+    folders = [str(tmp_path / name) for name in ("absent", "present", "a-file", "nul\0name", "sub/absent")]
+    outside = [netdir._conf_files(folder) for folder in folders]
+    opened: List[str] = []
+    real_scandir = os.scandir
+
+    def counting(path: Any) -> Any:
+        opened.append(str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(netdir.os, "scandir", counting)
+    with netdir.listings_kept():
+        inside = [netdir._conf_files(folder) for folder in folders]
+    assert inside == outside
+    assert str(tmp_path / "absent") not in opened
+    assert str(tmp_path / "present") in opened

@@ -21,7 +21,6 @@ from typing import Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 from ..crosscheck.compare import (
     BinaryFacts,
     Executed,
-    LoadedList,
     executed_binaries,
     go_quote,
     list_version,
@@ -434,25 +433,33 @@ def _chain_finding(
 
 def check_result_version_support(ctx: NodeContext) -> Tuple[Finding, ...]:
     """CNI513 (static): a spec version newer than the runtime lib's result types."""
-    return tuple(f for item in ctx.loadable for f in _result_version_unsupported(item, ctx))
+    by_lib = _releases_by_libcni(ctx.releases)
+    return tuple(f for item in ctx.loadable for f in _result_version_unsupported(item, ctx, by_lib))
 
 
-def _result_version_unsupported(item: ParsedFile, ctx: NodeContext) -> List[Finding]:
-    assert item.network is not None
-    groups: Dict[str, List[Modelled]] = {}
-    # Releases share libcni versions: computed once each, keyed by the version (a Libcni's one
-    # field) because hashing the frozen Libcni of every release of every file cost more than
-    # the look-up saved.
-    loaded_by_lib: Dict[str, LoadedList] = {}
-    for modelled in ctx.releases:
+def _releases_by_libcni(releases: Sequence[Modelled]) -> List[Tuple[Libcni, List[Tuple[int, Modelled]]]]:
+    """The releases (with their position) grouped by the libcni they vendor: many releases
+    share one libcni, so each file's list is loaded once per libcni version, not per release."""
+    groups: Dict[str, Tuple[Libcni, List[Tuple[int, Modelled]]]] = {}
+    for position, modelled in enumerate(releases):
         lib = modelled.release.libcni
-        loaded = loaded_by_lib.get(lib.version)
-        if loaded is None:
-            loaded = loaded_by_lib[lib.version] = list_version(item.network, item.document, lib)
+        groups.setdefault(lib.version, (lib, []))[1].append((position, modelled))
+    return list(groups.values())
+
+
+def _result_version_unsupported(
+    item: ParsedFile, ctx: NodeContext, by_lib: Sequence[Tuple[Libcni, List[Tuple[int, Modelled]]]]
+) -> List[Finding]:
+    assert item.network is not None
+    found: Dict[str, List[Tuple[int, Modelled]]] = {}
+    for lib, releases in by_lib:
+        loaded = list_version(item.network, item.document, lib)
         version = loaded.version
         if loaded.error or version not in SPEC_VERSIONS or version in lib.result_versions:
             continue
-        groups.setdefault(version, []).append(modelled)
+        found.setdefault(version, []).extend(releases)
+    # in the releases' own order, as the findings name them
+    groups = {version: [m for _, m in sorted(rows, key=lambda row: row[0])] for version, rows in found.items()}
     out: List[Finding] = []
     first = item.network.plugins[0] if item.network.plugins else None
     for version, rows in groups.items():
