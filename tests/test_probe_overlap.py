@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Tuple
 
 import pytest
 
@@ -155,25 +155,26 @@ def test_temp_file_is_private_new_and_never_follows_a_link(tmp_path: Path) -> No
     assert [n for n in os.listdir(cache.cache_dir()) if n.endswith(".tmp")] == []
 
 
-def test_waiting_for_exit_wakes_when_the_child_exits_not_at_a_poll(tmp_path: Path) -> None:
-    """The pipes close first, the process exits 0.2 s later: the wait ends with the exit."""
-    script = tmp_path / "late-exit"
-    script.write_text("#!/bin/sh\nexec >/dev/null 2>&1\nsleep 0.2\n")
+def _closes_pipes_then_sleeps(tmp_path: Path, seconds: float, timeout: float) -> Tuple[child.ChildRun, float]:
+    """Run a child that closes its output at once and exits ``seconds`` later: (run, time taken)."""
+    script = tmp_path / "closes-then-sleeps"
+    script.write_text(f"#!/bin/sh\nexec >/dev/null 2>&1\nsleep {seconds}\n")
     script.chmod(0o755)
     started = time.monotonic()
-    run = child.run_child([str(script)], {"PATH": child.SAFE_PATH}, 5)
-    took = time.monotonic() - started
+    run = child.run_child([str(script)], {"PATH": child.SAFE_PATH}, timeout)
+    return run, time.monotonic() - started
+
+
+def test_waiting_for_exit_wakes_when_the_child_exits_not_at_a_poll(tmp_path: Path) -> None:
+    """The pipes close first, the process exits 0.2 s later: the wait ends with the exit."""
+    run, took = _closes_pipes_then_sleeps(tmp_path, 0.2, 5)
     assert run.status == 0 and run.eof
     assert 0.2 <= took < 2.0
 
 
 def test_waiting_for_exit_keeps_its_deadline(tmp_path: Path) -> None:
-    script = tmp_path / "closes-and-stays"
-    script.write_text("#!/bin/sh\nexec >/dev/null 2>&1\nsleep 30\n")
-    script.chmod(0o755)
-    started = time.monotonic()
-    run = child.run_child([str(script)], {"PATH": child.SAFE_PATH}, 0.3)
-    assert run.status is None and time.monotonic() - started < 3.0
+    run, took = _closes_pipes_then_sleeps(tmp_path, 30, 0.3)
+    assert run.status is None and took < 3.0
 
 
 def test_an_exit_before_the_results_still_waits_for_the_probes(tmp_path: Path) -> None:
