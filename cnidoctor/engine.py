@@ -15,7 +15,7 @@ import functools
 import gc
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .config import discover, netconf, netdir, parse, validate
 from .model import (
@@ -293,13 +293,23 @@ def _is_selected(finding: Finding, selected: Optional[Selection]) -> bool:
 
 
 def locate(findings: Iterable[Finding], parsed: Sequence[ParsedFile]) -> List[Finding]:
-    """Fill in line/column from each finding's JSON pointer (only files with findings pay)."""
+    """Fill in line/column from each finding's JSON pointer (only files with findings pay):
+    a parsed file through its locator, a ``.conf`` of a libcni v1.3.0 plugin folder (whose
+    findings point into it, crosscheck/folderplugins) through one made from its bytes."""
     by_path: Dict[str, ParsedFile] = {p.path: p for p in parsed}
+    folder_files = {f for p in parsed if p.network_dir is not None for f in p.network_dir.files}
+    folder_locators: Dict[str, Optional[Callable[[str], Tuple[int, int]]]] = {}
     out: List[Finding] = []
     for finding in findings:
         item = by_path.get(finding.file or "")
         if finding.line is None and item is not None and item.document is not None:
             line, column = item.locate(finding.pointer)
+            finding = replace(finding, line=line, column=column)
+        elif finding.line is None and finding.file in folder_files:
+            if finding.file not in folder_locators:
+                folder_locators[finding.file] = netdir.locator(finding.file)
+            found = folder_locators[finding.file]
+            line, column = found(finding.pointer) if found is not None else (1, 1)
             finding = replace(finding, line=line, column=column)
         elif finding.line is None and finding.file is not None:
             finding = replace(finding, line=1, column=1)

@@ -71,3 +71,19 @@ def test_kept_listings_answer_as_the_folder_itself(tmp_path: Path, monkeypatch: 
     assert inside == outside
     assert str(tmp_path / "absent") not in opened
     assert str(tmp_path / "present") in opened
+
+
+def test_findings_in_a_folder_conf_carry_their_position(tmp_path: Path) -> None:
+    """A finding in a plugin folder's .conf (libcni v1.3.0) points into that file, and its line
+    and column are where the member stands in the file's text (was 1:1: the folder's files are
+    not parsed files with a locator of their own)."""
+    scenario = FIXTURES / "skew-network-subdirectory-version"
+    args = ["check", "--no-cache", "--format", "json", "--fail-on", "never", "--runtime", "libcni@1.3.0"]
+    report = json.loads(run_cli([*args, "--bin-dir", str(scenario / "bin"), "net.d"], cwd=scenario).output)
+    conf = "net.d/mynet/10-bridge.conf"
+    lines = (scenario / conf).read_text().splitlines()
+    in_folder = [f for f in report["findings"] if f["file"] == conf]
+    assert in_folder and all(f["pointer"] == "/ipam/type" for f in in_folder)
+    row = next(n for n, text in enumerate(lines) if '"ipam"' in text)
+    expected = (row + 1, lines[row].index('"type"', lines[row].index('"ipam"')) + 1)
+    assert {(f["line"], f["column"]) for f in in_folder} == {expected}

@@ -151,6 +151,19 @@ def _conf_files(folder: str) -> Tuple[Tuple[str, ...], str]:
     return tuple(os.path.join(folder, n) for n in names), ""
 
 
+def locator(file: str) -> Optional[Callable[[str], Tuple[int, int]]]:
+    """(line, column) of a JSON pointer in a folder ``.conf`` (for its findings), or None when
+    the file cannot be read again or is larger than the files analysed."""
+    from ..gojson import Locator
+
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    return Locator(data) if len(data) <= MAX_BYTES else None
+
+
 def _ext(name: str) -> str:
     """Go's filepath.Ext: from the last dot of the last element (".conf" itself counts)."""
     dot = name.rfind(".")
