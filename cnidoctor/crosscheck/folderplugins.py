@@ -6,7 +6,7 @@ the list says ``"loadOnlyInlinedPlugins": true`` (containernetworking/cni:libcni
 (containernetworking/cni:libcni/api.go@v1.3.0 (AddNetworkList)). Their binaries are resolved and
 probed with the inlined ones (facts.gather); this module turns what was learned into the same
 findings the inlined plugins get (binaries CNI401-407, replies CNI501-506, config version
-CNI511), located in the folder's ``.conf`` file with a pointer into it. Only libcni >= v1.3.0
+CNI511, STATUS/GC CNI515), located in the folder's ``.conf`` file with a pointer into it. Only libcni >= v1.3.0
 runs these plugins, so each finding is weighed like every runtime-dependent finding
 (rules/scope.weigh): an error where such a runtime is in scope, else a warning naming them.
 """
@@ -66,7 +66,7 @@ def _runs_folder_plugins(modelled: runtimes.Modelled) -> bool:
 
 
 def folder_findings(ctx: NodeContext) -> List[Finding]:
-    """CNI401-407, CNI501-506 and CNI511 for every folder plugin of a list v1.3.0 loads, when
+    """CNI401-407, CNI501-506, CNI511 and CNI515 for every folder plugin of a list v1.3.0 loads, when
     a libcni >= v1.3.0 runtime is in scope (without one the folder is never read)."""
     in_scope = [m for m in ctx.releases if _runs_folder_plugins(m)]
     if not in_scope:
@@ -113,14 +113,19 @@ def _probe_findings(ctx: NodeContext, res: Resolution, entry: FolderBinary) -> T
 def _version_findings(
     ctx: NodeContext, item: ParsedFile, found: Sequence[FolderBinary], in_scope: Sequence[runtimes.Modelled]
 ) -> List[Finding]:
-    """CNI511 for the folder plugins: the version check of rules/skew over the combined list
-    v1.3.0 builds, moved from the list's ``/plugins/N/...`` into the folder's file."""
+    """CNI511 and CNI515 for the folder plugins: the version and STATUS/GC checks of rules/skew
+    over the combined list v1.3.0 builds, moved from the list's ``/plugins/N/...`` into the
+    folder's file."""
     folder = item.network_dir
     assert folder is not None and folder.network is not None
     combined = replace(item, network=folder.network)
     where = {entry.in_list.pointer: entry for entry in found}
     out: List[Finding] = []
-    for finding in skew.config_version_rejections(combined, in_scope, ctx.facts):
+    checked = [
+        *skew.config_version_rejections(combined, in_scope, ctx.facts),
+        *skew.status_old_plugins(combined, in_scope, ctx.facts),
+    ]
+    for finding in checked:
         entry = where.get(finding.pointer)
         if entry is not None:
             out.append(replace(finding, file=entry.file, pointer=entry.binary.pointer))

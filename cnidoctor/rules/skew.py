@@ -483,10 +483,10 @@ def _result_version_unsupported(
 
 def check_status_gc_plugins(ctx: NodeContext) -> Tuple[Finding, ...]:
     """CNI515: STATUS/GC runtimes, a >= 1.1.0 list, a plugin whose skel predates STATUS."""
-    return tuple(f for item in ctx.loadable for f in _status_old_plugins(item, ctx.releases, ctx.facts))
+    return tuple(f for item in ctx.loadable for f in status_old_plugins(item, ctx.releases, ctx.facts))
 
 
-def _status_old_plugins(
+def status_old_plugins(
     item: ParsedFile, releases: Sequence[Modelled], facts: Mapping[str, BinaryFacts]
 ) -> List[Finding]:
     assert item.network is not None
