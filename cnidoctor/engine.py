@@ -49,12 +49,6 @@ def analyse_one(item: ParsedFile) -> List[Finding]:
         return [*item.findings, *validate.validate(item), *semantics.check(item)]
 
 
-def parse_and_analyse(candidate: Candidate) -> Tuple[ParsedFile, List[Finding]]:
-    """The whole per-file part of the pipeline for one file (pure, so it can run anywhere)."""
-    item = parse.parse(candidate)
-    return item, analyse_one(item)
-
-
 # Per-file work is pure and independent, so large inputs (a config repository checked in CI)
 # are spread over the CPUs. The pool never saves CPU time: forking and the copy-on-write of the
 # parsed files the workers touch add 10-15% (bench/static.py on 2 cores, 5,000 and 10,000

@@ -45,5 +45,5 @@ def test_worker_pool_really_runs(tmp_path: Path) -> None:
     parsed = [engine.parse.parse(c) for c in candidates]
     pooled = engine._in_workers(parsed, 2)
     assert pooled is not None  # the pool ran; None would mean the serial fallback
-    serial = [engine.parse_and_analyse(c) for c in candidates]
+    serial = [(p, engine.analyse_one(p)) for p in (engine.parse.parse(c) for c in candidates)]
     assert pooled == [found for _, found in serial]

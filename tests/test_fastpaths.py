@@ -147,6 +147,6 @@ def test_the_worker_pool_gives_what_the_serial_loop_gives() -> None:
     parsed = [engine.parse.parse(c) for c in candidates]
     pooled = engine._in_workers(parsed, 2)
     assert pooled is not None
-    serial = [engine.parse_and_analyse(c) for c in candidates]
+    serial = [(p, engine.analyse_one(p)) for p in (engine.parse.parse(c) for c in candidates)]
     assert pooled == [found for _, found in serial]
     assert [p.findings for p in parsed] == [p.findings for p, _ in serial]

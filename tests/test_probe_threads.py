@@ -1,4 +1,4 @@
-"""probe._in_threads: what ThreadPoolExecutor gave probe_all (order, a worker bound, errors surfaced)."""
+"""probe._Workers: what ThreadPoolExecutor gave probe_all (order, a worker bound, errors surfaced)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,20 @@ def _sleeper(
     return call
 
 
+def _in_threads(calls: List[Callable[[], Any]], workers: int) -> List[Any]:
+    """Every call submitted to one pool of ``workers`` threads, then its results."""
+    pool = probe._Workers(workers)
+    for call in calls:
+        pool.submit(call)
+    return pool.results()
+
+
 def test_results_in_call_order_with_at_most_workers_at_once() -> None:
     log: List[int] = []
     running, peak = [0], [0]
     lock = threading.Lock()
     calls = [_sleeper(n, log, running, peak, lock) for n in range(11)]
-    assert probe._in_threads(calls, 4) == list(range(11))  # type: ignore[arg-type]
+    assert _in_threads(calls, 4) == list(range(11))
     assert sorted(log) == list(range(11))
     assert 1 < peak[0] <= 4
 
@@ -50,7 +58,7 @@ def test_first_error_in_call_order_is_raised_after_every_call_ran() -> None:
         return call
 
     with pytest.raises(ValueError, match="first"):
-        probe._in_threads([ok(0), fail("first"), ok(2), fail("second"), ok(4)], 2)  # type: ignore[list-item]
+        _in_threads([ok(0), fail("first"), ok(2), fail("second"), ok(4)], 2)
     assert sorted(ran) == [0, 2, 4]
 
 

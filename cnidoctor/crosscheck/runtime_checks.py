@@ -97,13 +97,14 @@ def default_network_missing(
 
 
 def _modelled_release(options: Options, node: NodeRuntime) -> Optional[RuntimeRelease]:
-    """The release the prediction models: the first --runtime, else the node's own."""
-    if options.runtimes:
-        from ..runtime import matrix
+    """The release the prediction models (context.runtime_scope: the first --runtime, else the
+    node's own); None when neither names one."""
+    detected = node.detected.modelled if node.detected is not None else None
+    if detected is None and not options.runtimes:
+        return None
+    from .context import runtime_scope  # lazy: the support matrix, only for a CRI-O default network
 
-        return matrix.modelled_for_prediction(options.runtimes).release
-    modelled = node.detected.modelled if node.detected is not None else None
-    return modelled.release if modelled is not None else None
+    return runtime_scope(options, detected).modelled.release
 
 
 def _no_network_text(release: Optional[RuntimeRelease], conf_dir: str) -> str:

@@ -416,15 +416,6 @@ def _probe_call(path: str, cni_version: str, timeout: float, host_root: Optional
     return lambda: probe_one(path, cni_version=cni_version, timeout=timeout, host_root=host_root)
 
 
-def _in_threads(calls: Sequence[Callable[[], ProbeResult]], workers: int) -> List[ProbeResult]:
-    """Each call on one of at most ``workers`` threads; the results in order, and the first
-    call's exception (in order) re-raised here, as ThreadPoolExecutor's map would."""
-    pool = _Workers(workers)
-    for call in calls:
-        pool.submit(call)
-    return pool.results()
-
-
 class _Workers:
     """At most ``limit`` threads working through the calls submitted, started as calls arrive
     (a thread with nothing left to do ends; the next submit starts another). Plain threads:

@@ -16,7 +16,7 @@ runtime.matrix.parse_spec before the run), never a finding, as issue 10 asks.
 
 from __future__ import annotations
 
-from typing import Dict, List, Literal, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Set, Tuple
 
 from ..crosscheck.compare import (
     BinaryFacts,
@@ -433,33 +433,24 @@ def _chain_finding(
 
 def check_result_version_support(ctx: NodeContext) -> Tuple[Finding, ...]:
     """CNI513 (static): a spec version newer than the runtime lib's result types."""
-    by_lib = _releases_by_libcni(ctx.releases)
-    return tuple(f for item in ctx.loadable for f in _result_version_unsupported(item, ctx, by_lib))
+    # Many releases share one libcni: each file's list is loaded once per libcni version.
+    libs = {m.release.libcni.version: m.release.libcni for m in ctx.releases}
+    return tuple(f for item in ctx.loadable for f in _result_version_unsupported(item, ctx, libs.values()))
 
 
-def _releases_by_libcni(releases: Sequence[Modelled]) -> List[Tuple[Libcni, List[Tuple[int, Modelled]]]]:
-    """The releases (with their position) grouped by the libcni they vendor: many releases
-    share one libcni, so each file's list is loaded once per libcni version, not per release."""
-    groups: Dict[str, Tuple[Libcni, List[Tuple[int, Modelled]]]] = {}
-    for position, modelled in enumerate(releases):
-        lib = modelled.release.libcni
-        groups.setdefault(lib.version, (lib, []))[1].append((position, modelled))
-    return list(groups.values())
-
-
-def _result_version_unsupported(
-    item: ParsedFile, ctx: NodeContext, by_lib: Sequence[Tuple[Libcni, List[Tuple[int, Modelled]]]]
-) -> List[Finding]:
+def _result_version_unsupported(item: ParsedFile, ctx: NodeContext, libs: Iterable[Libcni]) -> List[Finding]:
     assert item.network is not None
-    found: Dict[str, List[Tuple[int, Modelled]]] = {}
-    for lib, releases in by_lib:
+    unsupported: Dict[str, Set[str]] = {}  # result version -> the libcni versions that lack it
+    for lib in libs:
         loaded = list_version(item.network, item.document, lib)
         version = loaded.version
         if loaded.error or version not in SPEC_VERSIONS or version in lib.result_versions:
             continue
-        found.setdefault(version, []).extend(releases)
-    # in the releases' own order, as the findings name them
-    groups = {version: [m for _, m in sorted(rows, key=lambda row: row[0])] for version, rows in found.items()}
+        unsupported.setdefault(version, set()).add(lib.version)
+    groups = {
+        version: [m for m in ctx.releases if m.release.libcni.version in lacking]
+        for version, lacking in unsupported.items()
+    }
     out: List[Finding] = []
     first = item.network.plugins[0] if item.network.plugins else None
     for version, rows in groups.items():
